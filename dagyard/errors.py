@@ -1,0 +1,39 @@
+"""Every error Dagyard raises on purpose. One root, a few branches:
+
+    DagyardError
+    ├── DslError            a pipeline or component is defined wrongly (raised at definition)
+    │   └── ComponentLoadError   a component file or text cannot be loaded
+    ├── CompileError        a valid definition cannot be written as IR
+    ├── IRError             an IR document is malformed or inconsistent
+    └── UsageError          a command-line or API argument is wrong
+
+Messages name the offending value and say how to fix it. Nothing else belongs here.
+"""
+
+
+class DagyardError(Exception):
+    """Root of every error Dagyard raises deliberately."""
+
+
+class DslError(DagyardError):
+    """A component or pipeline definition is wrong; raised while it is being defined."""
+
+
+class ComponentLoadError(DslError):
+    """A component YAML (IR or v1 `component.yaml`) cannot be turned into a component."""
+
+
+class CompileError(DagyardError):
+    """A definition cannot be compiled to pipeline IR."""
+
+
+class IRError(DagyardError):
+    """An IR document is invalid. `path` locates the problem inside the document."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class UsageError(DagyardError):
+    """A command-line argument or option is wrong."""
