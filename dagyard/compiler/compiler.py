@@ -1,0 +1,147 @@
+"""`Compiler`: writes a pipeline or a single component as a PipelineSpec document.
+
+Assembling the document (pipeline info, root, components, executors) lives here; the
+DAG routing is in `dag.py` and component/executor IR in `components.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dagyard.compiler import components as cp
+from dagyard.compiler.dag import DagCompiler
+from dagyard.dsl import context
+from dagyard.dsl import structures as st
+from dagyard.dsl.channels import PipelineChannel
+from dagyard.dsl.component import BaseComponent, GraphComponent
+from dagyard.dsl.pipeline_task import PipelineTask
+from dagyard.errors import CompileError
+
+SCHEMA_VERSION = "2.1.0"
+
+
+def _sdk_version() -> str:
+    from dagyard import __version__
+
+    return f"dagyard-{__version__}"
+
+
+class Compiler:
+    """Compiles pipelines and components to KFP pipeline IR (YAML)."""
+
+    def compile(
+        self,
+        pipeline_func: BaseComponent,
+        package_path: str | os.PathLike[str],
+        pipeline_name: str | None = None,
+        pipeline_parameters: dict[str, Any] | None = None,
+        type_check: bool = True,
+    ) -> None:
+        """Write `pipeline_func` (a pipeline or a component) as IR YAML to `package_path`."""
+        document = compile_to_dict(
+            pipeline_func, pipeline_name=pipeline_name, pipeline_parameters=pipeline_parameters
+        )
+        path = Path(package_path)
+        if path.suffix not in (".yaml", ".yml", ".json"):
+            raise CompileError(
+                f"Cannot write IR to '{path}': the file name must end in .yaml, .yml or .json."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dumps(document, json_format=path.suffix == ".json"))
+
+
+def dumps(document: dict[str, Any], *, json_format: bool = False) -> str:
+    if json_format:
+        import json
+
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    header = f"# PIPELINE DEFINITION\n# Name: {document['pipelineInfo']['name']}\n"
+    return header + yaml.safe_dump(document, sort_keys=True, width=100)
+
+
+def compile_to_dict(
+    pipeline_func: BaseComponent,
+    *,
+    pipeline_name: str | None = None,
+    pipeline_parameters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The IR of a pipeline or component, as a dict ready to dump."""
+    if not isinstance(pipeline_func, BaseComponent):
+        raise CompileError(
+            f"Compiler.compile needs a function decorated with @dsl.pipeline, @dsl.component "
+            f"or @dsl.container_component; got {pipeline_func!r}."
+        )
+    if isinstance(pipeline_func, GraphComponent):
+        graph = pipeline_func.graph
+        description = pipeline_func.description
+        display_name = pipeline_func.display_name
+        pipeline_root = pipeline_func.pipeline_root
+    else:
+        graph = _wrap_component(pipeline_func)
+        description, display_name, pipeline_root = "", None, None
+    table = cp.ComponentTable()
+    root = _compile_graph(graph, table, pipeline_func.spec)
+    if pipeline_parameters:
+        _override_defaults(root, pipeline_parameters)
+    info: dict[str, Any] = {"name": pipeline_name or pipeline_func.name}
+    if description:
+        info["description"] = description
+    if display_name:
+        info["displayName"] = display_name
+    document: dict[str, Any] = {
+        "components": table.components,
+        "deploymentSpec": {"executors": table.executors},
+        "pipelineInfo": info,
+        "root": root,
+        "schemaVersion": SCHEMA_VERSION,
+        "sdkVersion": _sdk_version(),
+    }
+    if pipeline_root:
+        document["defaultPipelineRoot"] = pipeline_root
+    return document
+
+
+def _compile_graph(
+    graph: context.Graph, table: cp.ComponentTable, spec: st.ComponentSpec
+) -> dict[str, Any]:
+    def compile_nested(inner: context.Graph) -> str:
+        component = _compile_graph(inner, table, _spec_of(inner))
+        return table.add(inner.name, component, None)
+
+    root = DagCompiler(graph, table, compile_nested).compile()
+    root.update(cp.interface(spec))
+    return root
+
+
+def _spec_of(graph: context.Graph) -> st.ComponentSpec:
+    if graph.component_spec is None:
+        raise CompileError(f"Nested pipeline '{graph.name}' has no component spec.")
+    return graph.component_spec
+
+
+def _wrap_component(component: BaseComponent) -> context.Graph:
+    """A one-task pipeline around a component, as kfp compiles a lone component."""
+    graph = context.Graph(component.name)
+    for name, spec in component.spec.inputs.items():
+        if spec.parameter_type != st.TASK_FINAL_STATUS:
+            graph.inputs[name] = PipelineChannel(name, spec)
+    with context.building(graph):
+        task = PipelineTask(component, dict(graph.inputs))
+    graph.outputs = dict(task.outputs)
+    return graph
+
+
+def _override_defaults(root: dict[str, Any], parameters: dict[str, Any]) -> None:
+    defined = root.get("inputDefinitions", {}).get("parameters", {})
+    for name, value in parameters.items():
+        if name not in defined:
+            raise CompileError(
+                f"pipeline_parameters names '{name}', which is not an input of the pipeline "
+                f"(inputs: {', '.join(sorted(defined)) or 'none'})."
+            )
+        defined[name]["defaultValue"] = value
+        defined[name]["isOptional"] = True

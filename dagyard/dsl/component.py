@@ -1,0 +1,444 @@
+"""Components and the decorators that make them: `@component` (lightweight Python),
+`@container_component`, `@pipeline` (a graph), and `importer`.
+
+A component is a `ComponentSpec` plus the means to call it inside a pipeline, which
+makes a `PipelineTask`. Writing IR is the compiler's job, not this module's.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import dataclasses
+import functools
+import inspect
+import textwrap
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, overload
+
+from dagyard.dsl import context
+from dagyard.dsl import structures as st
+from dagyard.dsl import types as ty
+from dagyard.dsl.channels import PipelineChannel
+from dagyard.dsl.pipeline_task import PipelineTask
+from dagyard.dsl.placeholders import (
+    ArtifactPlaceholders,
+    InputPathPlaceholder,
+    InputValuePlaceholder,
+    OutputParameterPlaceholder,
+    OutputPathPlaceholder,
+)
+from dagyard.errors import DslError
+from dagyard.runtime import artifacts as ar
+
+DEFAULT_BASE_IMAGE = "python:3.11"
+
+
+class BaseComponent:
+    """Something a pipeline can call to make a task."""
+
+    def __init__(self, spec: st.ComponentSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.description = spec.description
+
+    def __call__(self, *args: Any, **kwargs: Any) -> PipelineTask:
+        if args:
+            raise DslError(
+                f"Component '{self.name}' was called with positional arguments; pass every "
+                "argument by name, e.g. `" + self.name.replace("-", "_") + "(x=1)`."
+            )
+        if context.current() is None:
+            raise DslError(
+                f"Component '{self.name}' was called outside a pipeline. Call it inside a "
+                "function decorated with @dsl.pipeline, then compile or run that pipeline."
+            )
+        return PipelineTask(self, kwargs)
+
+    @property
+    def component_spec(self) -> st.ComponentSpec:
+        return self.spec
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} '{self.name}'>"
+
+
+class PythonComponent(BaseComponent):
+    """A lightweight Python component: the function's source runs inside the task."""
+
+    def __init__(
+        self, spec: st.ComponentSpec, python_func: Callable[..., Any], source: str
+    ) -> None:
+        super().__init__(spec)
+        self.python_func = python_func
+        self.source = source
+        functools.update_wrapper(self, python_func)  # type: ignore[arg-type]
+
+
+class ContainerComponent(BaseComponent):
+    """A component that runs a command in an image."""
+
+
+class GraphComponent(BaseComponent):
+    """A pipeline: a DAG of tasks. It can be compiled, or called inside another pipeline."""
+
+    def __init__(
+        self,
+        spec: st.ComponentSpec,
+        pipeline_func: Callable[..., Any],
+        *,
+        display_name: str | None,
+        pipeline_root: str | None,
+    ) -> None:
+        super().__init__(spec)
+        self.pipeline_func = pipeline_func
+        self.display_name = display_name
+        self.pipeline_root = pipeline_root
+        functools.update_wrapper(self, pipeline_func)  # type: ignore[arg-type]
+
+    @property
+    def graph(self) -> context.Graph:
+        assert isinstance(self.spec.implementation, st.GraphImplementation)
+        return self.spec.implementation.graph
+
+
+@dataclasses.dataclass
+class ContainerSpec:
+    """What a `@container_component` function returns: image, command and args."""
+
+    image: str
+    command: list[Any] | None = None
+    args: list[Any] | None = None
+
+
+# -- @component ----------------------------------------------------------------------
+
+
+@overload
+def component(func: Callable[..., Any]) -> PythonComponent: ...
+@overload
+def component(
+    func: None = None,
+    *,
+    base_image: str | None = None,
+    target_image: str | None = None,
+    packages_to_install: Sequence[str] | None = None,
+    pip_index_urls: Sequence[str] | None = None,
+    output_component_file: str | None = None,
+    install_kfp_package: bool = True,
+    kfp_package_path: str | None = None,
+    pip_trusted_hosts: Sequence[str] | None = None,
+    use_venv: bool = False,
+) -> Callable[[Callable[..., Any]], PythonComponent]: ...
+def component(
+    func: Callable[..., Any] | None = None,
+    *,
+    base_image: str | None = None,
+    target_image: str | None = None,
+    packages_to_install: Sequence[str] | None = None,
+    pip_index_urls: Sequence[str] | None = None,
+    output_component_file: str | None = None,
+    install_kfp_package: bool = True,
+    kfp_package_path: str | None = None,
+    pip_trusted_hosts: Sequence[str] | None = None,
+    use_venv: bool = False,
+) -> PythonComponent | Callable[[Callable[..., Any]], PythonComponent]:
+    """Make a lightweight Python component from a self-contained function.
+
+    The function's source is embedded in the IR and runs in `base_image` with
+    `packages_to_install` present. kfp's `install_kfp_package`, `kfp_package_path`,
+    `target_image`, `pip_trusted_hosts` and `use_venv` are accepted so kfp code keeps
+    working; Dagyard's runtime travels inside the command, so nothing is installed for it.
+    """
+
+    def decorate(f: Callable[..., Any]) -> PythonComponent:
+        comp = make_python_component(
+            f,
+            base_image=base_image or DEFAULT_BASE_IMAGE,
+            packages_to_install=list(packages_to_install or []),
+            pip_index_urls=list(pip_index_urls) if pip_index_urls else None,
+        )
+        if output_component_file:
+            from dagyard.compiler import Compiler
+
+            Compiler().compile(comp, output_component_file)
+        return comp
+
+    return decorate(func) if func is not None else decorate
+
+
+def make_python_component(
+    func: Callable[..., Any],
+    *,
+    base_image: str,
+    packages_to_install: list[str],
+    pip_index_urls: list[str] | None,
+) -> PythonComponent:
+    from dagyard.runtime import embed
+
+    name = context.k8s_name(func.__name__)
+    io = ty.read_function_io(func, name)
+    source = function_source(func, name)
+    command, args = embed.lightweight_container(
+        function_source=source,
+        function_name=func.__name__,
+        packages_to_install=packages_to_install,
+        pip_index_urls=pip_index_urls,
+    )
+    spec = st.ComponentSpec(
+        name=name,
+        inputs=io.inputs,
+        outputs=io.outputs,
+        implementation=st.ContainerImplementation(
+            image=base_image, command=tuple(command), args=tuple(args)
+        ),
+        description=inspect.getdoc(func) or "",
+    )
+    return PythonComponent(spec, func, source)
+
+
+# Names a component body may use without importing them: what the runtime provides.
+_PROVIDED = set(dir(builtins))
+_PROVIDED |= set(typing.__all__) | {n for n in dir(ar) if not n.startswith("_")}
+_SOURCE_PREFIX = "from dagyard.dsl import *\nfrom typing import *\n\n"
+
+
+def function_source(func: Callable[..., Any], component: str) -> str:
+    """The function's own source (decorators removed), checked to be self-contained."""
+    try:
+        text = textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError) as e:
+        raise DslError(
+            f"Cannot read the source of component '{component}' ({e}). Define it in a .py "
+            "file so its source can be embedded."
+        ) from e
+    tree = ast.parse(text)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+    lines = text.splitlines()[node.lineno - 1 :]
+    body = textwrap.dedent("\n".join(lines)) + "\n"
+    _check_self_contained(func, component, body)
+    return _SOURCE_PREFIX + body
+
+
+def _check_self_contained(func: Callable[..., Any], component: str, body: str) -> None:
+    closure = inspect.getclosurevars(func)
+    outside = sorted(
+        name
+        for name in [*closure.globals, *closure.nonlocals]
+        if name not in _PROVIDED and name != func.__name__
+    )
+    if outside:
+        raise DslError(
+            f"Component '{component}' is not self-contained: it uses {', '.join(outside)} "
+            "from outside the function, which will not exist when the task runs. Move the "
+            "imports and helpers it needs inside the function body."
+        )
+    namespace: dict[str, Any] = {}
+    exec(compile(_SOURCE_PREFIX, "<prefix>", "exec"), namespace)
+    try:
+        exec(compile(body, f"<component {component}>", "exec"), namespace)
+    except NameError as e:
+        raise DslError(
+            f"Component '{component}' is not self-contained: its signature uses a name "
+            f"defined outside the function ({e}). Use only builtin, typing and dsl types in "
+            "annotations, or define NamedTuple outputs inline."
+        ) from e
+
+
+# -- @container_component ------------------------------------------------------------
+
+
+def container_component(func: Callable[..., ContainerSpec]) -> ContainerComponent:
+    """Make a component from a function that returns a `dsl.ContainerSpec`; its
+    arguments stand for the component's inputs and outputs inside the command."""
+    name = context.k8s_name(func.__name__)
+    hints = typing.get_type_hints(func, include_extras=True)
+    hints.pop("return", None)
+    func_for_io = _without_return(func, hints)
+    io = ty.read_function_io(func_for_io, name)
+    placeholders: dict[str, Any] = {}
+    for arg, passing in io.passing.items():
+        spec = io.inputs.get(arg) or io.outputs[arg]
+        if passing == "value":
+            placeholders[arg] = InputValuePlaceholder(arg)
+        elif passing == "input_path":
+            placeholders[arg] = (
+                InputPathPlaceholder(arg) if spec.is_artifact else InputValuePlaceholder(arg)
+            )
+        elif passing == "output_path":
+            placeholders[arg] = (
+                OutputPathPlaceholder(arg) if spec.is_artifact else OutputParameterPlaceholder(arg)
+            )
+        else:
+            placeholders[arg] = ArtifactPlaceholders(arg, output=passing == "output")
+    result = func(**placeholders)
+    if not isinstance(result, ContainerSpec):
+        raise DslError(
+            f"Container component '{name}' must return dsl.ContainerSpec(image=..., "
+            f"command=[...], args=[...]); it returned {result!r}."
+        )
+    spec = st.ComponentSpec(
+        name=name,
+        inputs=io.inputs,
+        outputs=io.outputs,
+        implementation=st.ContainerImplementation(
+            image=result.image,
+            command=tuple(result.command or ()),
+            args=tuple(result.args or ()),
+        ),
+        description=inspect.getdoc(func) or "",
+    )
+    comp = ContainerComponent(spec)
+    functools.update_wrapper(comp, func)  # type: ignore[arg-type]
+    return comp
+
+
+def _without_return(func: Callable[..., Any], hints: dict[str, Any]) -> Callable[..., Any]:
+    """A stand-in with the same parameters and no return annotation, for signature reading."""
+
+    def stand_in(*args: Any, **kwargs: Any) -> None: ...
+
+    stand_in.__signature__ = inspect.signature(func).replace(  # type: ignore[attr-defined]
+        return_annotation=inspect.Signature.empty
+    )
+    stand_in.__annotations__ = hints
+    stand_in.__name__ = func.__name__
+    return stand_in
+
+
+# -- @pipeline -----------------------------------------------------------------------
+
+
+@overload
+def pipeline(func: Callable[..., Any]) -> GraphComponent: ...
+@overload
+def pipeline(
+    func: None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    pipeline_root: str | None = None,
+    display_name: str | None = None,
+    pipeline_config: Any = None,
+) -> Callable[[Callable[..., Any]], GraphComponent]: ...
+def pipeline(
+    func: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    pipeline_root: str | None = None,
+    display_name: str | None = None,
+    pipeline_config: Any = None,
+) -> GraphComponent | Callable[[Callable[..., Any]], GraphComponent]:
+    """Make a pipeline from a function that calls components. The function runs once,
+    now, with channels for its inputs; the tasks it creates form the pipeline's DAG."""
+
+    def decorate(f: Callable[..., Any]) -> GraphComponent:
+        return build_pipeline(
+            f,
+            name=name or f.__name__,
+            description=description or inspect.getdoc(f) or "",
+            pipeline_root=pipeline_root,
+            display_name=display_name,
+        )
+
+    return decorate(func) if func is not None else decorate
+
+
+def build_pipeline(
+    func: Callable[..., Any],
+    *,
+    name: str,
+    description: str,
+    pipeline_root: str | None,
+    display_name: str | None,
+) -> GraphComponent:
+    component_name = context.k8s_name(name)
+    io = ty.read_function_io(func, component_name)
+    for arg, passing in io.passing.items():
+        if passing not in ("value", "input"):
+            raise DslError(
+                f"Pipeline '{name}' argument '{arg}': pipeline inputs are parameters or "
+                "Input[...] artifacts; outputs are returned, not passed as OutputPath/Output."
+            )
+    graph = context.Graph(component_name)
+    for arg, spec in io.inputs.items():
+        graph.inputs[arg] = PipelineChannel(arg, spec)
+    with context.building(graph):
+        result = func(**graph.inputs)
+    outputs, output_channels = _pipeline_outputs(name, io, result)
+    graph.outputs = output_channels
+    spec = st.ComponentSpec(
+        name=component_name,
+        inputs=io.inputs,
+        outputs=outputs,
+        implementation=st.GraphImplementation(graph),
+        description=description,
+    )
+    graph.component_spec = spec
+    return GraphComponent(spec, func, display_name=display_name, pipeline_root=pipeline_root)
+
+
+def _pipeline_outputs(
+    name: str, io: ty.FunctionIO, result: Any
+) -> tuple[dict[str, st.IOSpec], dict[str, PipelineChannel]]:
+    if result is None:
+        if io.outputs:
+            raise DslError(
+                f"Pipeline '{name}' declares outputs {sorted(io.outputs)} but returns nothing."
+            )
+        return {}, {}
+    if isinstance(result, PipelineTask):
+        result = result.output
+    if isinstance(result, PipelineChannel):
+        channels = {"Output": result}
+    elif isinstance(result, tuple) and hasattr(result, "_fields"):
+        channels = dict(zip(result._fields, result, strict=True))
+    else:
+        raise DslError(
+            f"Pipeline '{name}' returned {result!r}; return a task output, a NamedTuple of "
+            "task outputs, or nothing."
+        )
+    specs: dict[str, st.IOSpec] = {}
+    for key, channel in channels.items():
+        if not isinstance(channel, PipelineChannel):
+            raise DslError(f"Pipeline '{name}' output '{key}' is {channel!r}, not a task output.")
+        declared = io.outputs.get(key)
+        specs[key] = declared or dataclasses.replace(channel.spec, default=st.NO_DEFAULT)
+    return specs, channels
+
+
+# -- importer ------------------------------------------------------------------------
+
+
+def importer(
+    artifact_uri: Any,
+    artifact_class: type[ar.Artifact],
+    reimport: bool = False,
+    metadata: dict[str, Any] | None = None,
+    download_to_workspace: bool = False,
+) -> PipelineTask:
+    """A task that registers an existing URI as an artifact of `artifact_class`."""
+    if not (isinstance(artifact_class, type) and issubclass(artifact_class, ar.Artifact)):
+        raise DslError(
+            f"dsl.importer needs an artifact class such as Dataset; got {artifact_class!r}."
+        )
+    if not isinstance(artifact_uri, str | PipelineChannel):
+        raise DslError(
+            f"dsl.importer artifact_uri must be a string or a parameter; got {artifact_uri!r}."
+        )
+    spec = st.ComponentSpec(
+        name="importer",
+        inputs={"uri": st.IOSpec(parameter_type=st.STRING)},
+        outputs={"artifact": ty.artifact_io(artifact_class)},
+        implementation=st.ImporterImplementation(
+            artifact_uri="uri",
+            uri_from_input=True,
+            schema_title=artifact_class.schema_title,
+            schema_version=artifact_class.schema_version,
+            reimport=reimport,
+            metadata=dict(metadata or {}),
+        ),
+    )
+    return BaseComponent(spec)(uri=artifact_uri)

@@ -1,0 +1,115 @@
+"""The data that describes a component: its inputs, outputs and implementation.
+
+Plain data only. Turning a Python function into these objects lives in `component.py`
+and `types.py`; writing them as IR lives in `dagyard.compiler`; reading them from YAML
+lives in `dagyard.components`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dagyard.dsl.context import Graph
+
+# IR parameter types (PipelineSpec ParameterType enum names).
+STRING = "STRING"
+NUMBER_INTEGER = "NUMBER_INTEGER"
+NUMBER_DOUBLE = "NUMBER_DOUBLE"
+BOOLEAN = "BOOLEAN"
+LIST = "LIST"
+STRUCT = "STRUCT"
+TASK_FINAL_STATUS = "TASK_FINAL_STATUS"
+PARAMETER_TYPES = (STRING, NUMBER_INTEGER, NUMBER_DOUBLE, BOOLEAN, LIST, STRUCT, TASK_FINAL_STATUS)
+
+_NO_DEFAULT = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class IOSpec:
+    """One input or output of a component.
+
+    `parameter_type` is set for parameters; `artifact_type` (a schema title such as
+    `system.Dataset`) for artifacts. `default` is `NO_DEFAULT` when there is none.
+    """
+
+    parameter_type: str | None = None
+    artifact_type: str | None = None
+    schema_version: str = "0.0.1"
+    is_list: bool = False
+    default: Any = _NO_DEFAULT
+    optional: bool = False
+    description: str = ""
+    # For LIST parameters: the IR type of the items, and of the values when the items are
+    # dicts, when the annotation says so (List[int], List[Dict[str, float]]). Not in IR.
+    item_type: str | None = None
+    item_value_type: str | None = None
+
+    @property
+    def is_artifact(self) -> bool:
+        return self.artifact_type is not None
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _NO_DEFAULT
+
+    @property
+    def type_name(self) -> str:
+        """A readable name for messages: `NUMBER_INTEGER`, `system.Dataset`, `List[...]`."""
+        name = self.artifact_type or self.parameter_type or "?"
+        return f"List[{name}]" if self.is_list else name
+
+
+NO_DEFAULT: Any = _NO_DEFAULT
+
+
+@dataclasses.dataclass(frozen=True)
+class Resources:
+    cpu_request: str | None = None
+    cpu_limit: str | None = None
+    memory_request: str | None = None
+    memory_limit: str | None = None
+    accelerator_type: str | None = None
+    accelerator_count: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ContainerImplementation:
+    """An executable: image, command and arguments (which may hold placeholders)."""
+
+    image: str
+    command: tuple[Any, ...] = ()
+    args: tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ImporterImplementation:
+    """Registers an existing URI as an artifact. `artifact_uri` is a constant or the
+    name of the component input that carries it."""
+
+    artifact_uri: str
+    uri_from_input: bool
+    schema_title: str
+    schema_version: str
+    reimport: bool
+    metadata: dict[str, Any]
+
+
+@dataclasses.dataclass
+class GraphImplementation:
+    """A DAG of tasks, built by calling a pipeline function."""
+
+    graph: Graph
+
+
+Implementation = ContainerImplementation | ImporterImplementation | GraphImplementation
+
+
+@dataclasses.dataclass
+class ComponentSpec:
+    name: str
+    inputs: dict[str, IOSpec]
+    outputs: dict[str, IOSpec]
+    implementation: Implementation
+    description: str = ""
