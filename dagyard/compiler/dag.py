@@ -134,10 +134,8 @@ class DagCompiler:
         assert isinstance(group, TasksGroup)
         dag = self.dags[group]
         spec = channel.spec
-        if (
-            (collected
-            and isinstance(group, ParallelFor))
-            or (collected and any(isinstance(g, ParallelFor) for g in up[1:]))
+        if (collected and isinstance(group, ParallelFor)) or (
+            collected and any(isinstance(g, ParallelFor) for g in up[1:])
         ):
             spec = (
                 st.IOSpec(

@@ -1,0 +1,1 @@
+"""The `dagyard` command: thin shells that parse, call one function, and format."""

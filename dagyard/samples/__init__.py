@@ -1,0 +1,1 @@
+"""Small example pipelines shipped with Dagyard (used by `dagyard demo`)."""
