@@ -1,0 +1,67 @@
+"""The public surface is pinned: adding or removing a name is a deliberate change."""
+
+import kfp.dsl
+import pytest
+
+import dagyard
+from dagyard import dsl
+
+
+def test_top_level_exports_are_pinned() -> None:
+    assert dagyard.__all__ == ["DagyardError", "__version__", "compiler", "components", "dsl"]
+    for name in dagyard.__all__:
+        assert hasattr(dagyard, name)
+
+
+def test_every_dsl_export_exists() -> None:
+    for name in dsl.__all__:
+        assert hasattr(dsl, name), name
+
+
+@pytest.mark.kfp
+def test_dsl_covers_kfp_authoring_names() -> None:
+    """The kfp.dsl names a v2 pipeline author uses all exist in dagyard.dsl."""
+    authoring = {
+        "component",
+        "container_component",
+        "pipeline",
+        "importer",
+        "ContainerSpec",
+        "If",
+        "Elif",
+        "Else",
+        "Condition",
+        "OneOf",
+        "ParallelFor",
+        "Collected",
+        "ExitHandler",
+        "PipelineTaskFinalStatus",
+        "PipelineTask",
+        "Input",
+        "Output",
+        "InputPath",
+        "OutputPath",
+        "Artifact",
+        "Dataset",
+        "Model",
+        "Metrics",
+        "ClassificationMetrics",
+        "SlicedClassificationMetrics",
+        "HTML",
+        "Markdown",
+        "IfPresentPlaceholder",
+        "ConcatPlaceholder",
+        "PIPELINE_JOB_NAME_PLACEHOLDER",
+        "PIPELINE_JOB_RESOURCE_NAME_PLACEHOLDER",
+        "PIPELINE_JOB_ID_PLACEHOLDER",
+        "PIPELINE_TASK_NAME_PLACEHOLDER",
+        "PIPELINE_TASK_ID_PLACEHOLDER",
+        "PIPELINE_ROOT_PLACEHOLDER",
+        "PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER",
+        "PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER",
+    }
+    assert authoring <= set(kfp.dsl.__all__) | {"Condition"}
+    assert authoring <= set(dsl.__all__)
+    for name in authoring:
+        if name.endswith("_PLACEHOLDER"):
+            assert getattr(dsl, name) == getattr(kfp.dsl, name), name
