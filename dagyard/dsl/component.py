@@ -73,7 +73,7 @@ class PythonComponent(BaseComponent):
         super().__init__(spec)
         self.python_func = python_func
         self.source = source
-        functools.update_wrapper(self, python_func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, python_func)
 
 
 class ContainerComponent(BaseComponent):
@@ -95,7 +95,7 @@ class GraphComponent(BaseComponent):
         self.pipeline_func = pipeline_func
         self.display_name = display_name
         self.pipeline_root = pipeline_root
-        functools.update_wrapper(self, pipeline_func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, pipeline_func)
 
     @property
     def graph(self) -> context.Graph:
@@ -278,7 +278,7 @@ def container_component(func: Callable[..., ContainerSpec]) -> ContainerComponen
             f"Container component '{name}' must return dsl.ContainerSpec(image=..., "
             f"command=[...], args=[...]); it returned {result!r}."
         )
-    spec = st.ComponentSpec(
+    component_spec = st.ComponentSpec(
         name=name,
         inputs=io.inputs,
         outputs=io.outputs,
@@ -289,8 +289,8 @@ def container_component(func: Callable[..., ContainerSpec]) -> ContainerComponen
         ),
         description=inspect.getdoc(func) or "",
     )
-    comp = ContainerComponent(spec)
-    functools.update_wrapper(comp, func)  # type: ignore[arg-type]
+    comp = ContainerComponent(component_spec)
+    functools.update_wrapper(comp, func)
     return comp
 
 
@@ -363,8 +363,8 @@ def build_pipeline(
                 "Input[...] artifacts; outputs are returned, not passed as OutputPath/Output."
             )
     graph = context.Graph(component_name)
-    for arg, spec in io.inputs.items():
-        graph.inputs[arg] = PipelineChannel(arg, spec)
+    for arg, input_spec in io.inputs.items():
+        graph.inputs[arg] = PipelineChannel(arg, input_spec)
     with context.building(graph):
         result = func(**graph.inputs)
     outputs, output_channels = _pipeline_outputs(name, io, result)

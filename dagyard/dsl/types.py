@@ -208,6 +208,7 @@ def _read_parameter(
         extra["optional"] = True
     if ptype == st.LIST:
         extra.update(list_item_types(annotation))
+    # `extra` holds only IOSpec fields: optional, default, item types.
     io.inputs[name] = st.IOSpec(parameter_type=ptype, **extra)
     io.passing[name] = "value"
 
@@ -263,9 +264,14 @@ def _return_spec(component: str, name: str, annotation: Any) -> st.IOSpec:
             f"{annotation!r}; return str, int, float, bool, list, dict, an artifact class "
             "or a NamedTuple of those."
         )
-    return st.IOSpec(
-        parameter_type=ptype, **(list_item_types(annotation) if ptype == st.LIST else {})
-    )
+    if ptype == st.LIST:
+        items = list_item_types(annotation)
+        return st.IOSpec(
+            parameter_type=ptype,
+            item_type=items.get("item_type"),
+            item_value_type=items.get("item_value_type"),
+        )
+    return st.IOSpec(parameter_type=ptype)
 
 
 def parameter_types_compatible(given: str, expected: str) -> bool:
