@@ -42,6 +42,7 @@ class Graph:
         self.outputs: dict[str, PipelineChannel] = {}
         self.component_spec: ComponentSpec | None = None
         self._group_ids = 0
+        self._name_counts: dict[str, int] = {}
 
     def next_group_id(self) -> int:
         self._group_ids += 1
@@ -54,10 +55,13 @@ class Graph:
     def add_task(self, task: PipelineTask) -> str:
         """Register a task; returns its name, unique within the pipeline."""
         base = k8s_name(task.component.name)
-        name, n = base, 1
+        # Counting per base name keeps naming linear when one component is used often.
+        n = self._name_counts.get(base, 0)
+        name = base if n == 0 else f"{base}-{n + 1}"
         while name in self.tasks:
             n += 1
-            name = f"{base}-{n}"
+            name = f"{base}-{n + 1}"
+        self._name_counts[base] = n + 1
         self.tasks[name] = task
         self.current_group.children.append(task)
         return name
