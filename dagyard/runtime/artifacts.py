@@ -8,6 +8,7 @@ anything else of ours. `dagyard.dsl` re-exports everything here under KFP's name
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
 T = TypeVar("T")
@@ -50,7 +51,8 @@ class Artifact:
         self._custom_path = value
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, uri={self.uri!r}, metadata={self.metadata!r})"
+        fields = f"name={self.name!r}, uri={self.uri!r}, metadata={self.metadata!r}"
+        return f"{type(self).__name__}({fields})"
 
 
 def uri_to_path(uri: str) -> str:
@@ -103,8 +105,9 @@ class ClassificationMetrics(Artifact):
                 f"log_roc_curve needs lists of one length; got fpr={len(fpr)}, "
                 f"tpr={len(tpr)}, threshold={len(threshold)}."
             )
-        for f, t, th in zip(fpr, tpr, threshold, strict=True):
-            self.log_roc_data_point(fpr=f, tpr=t, threshold=th)
+        # Indexing, not zip(strict=True): tasks may run on Python 3.9 images.
+        for i in range(len(fpr)):
+            self.log_roc_data_point(fpr=fpr[i], tpr=tpr[i], threshold=threshold[i])
 
     def set_confusion_matrix_categories(self, categories: list[str]) -> None:
         size = len(categories)
@@ -127,7 +130,7 @@ class ClassificationMetrics(Artifact):
             raise ValueError(f"Category {category!r} is not one of {names}.")
         return names.index(category)
 
-    def log_confusion_matrix_row(self, row_category: str, row: list[float]) -> None:
+    def log_confusion_matrix_row(self, row_category: str, row: Sequence[float]) -> None:
         matrix = self._matrix()
         if len(row) != len(matrix["annotationSpecs"]):
             raise ValueError(
@@ -140,14 +143,14 @@ class ClassificationMetrics(Artifact):
         matrix = self._matrix()
         matrix["rows"][self._index(row_category)]["row"][self._index(col_category)] = value
 
-    def log_confusion_matrix(self, categories: list[str], matrix: list[list[float]]) -> None:
+    def log_confusion_matrix(
+        self, categories: list[str], matrix: Sequence[Sequence[float]]
+    ) -> None:
         self.set_confusion_matrix_categories(categories)
         if len(matrix) != len(categories):
-            raise ValueError(
-                f"The matrix has {len(matrix)} rows for {len(categories)} categories."
-            )
-        for category, row in zip(categories, matrix, strict=True):
-            self.log_confusion_matrix_row(category, row)
+            raise ValueError(f"The matrix has {len(matrix)} rows for {len(categories)} categories.")
+        for i, category in enumerate(categories):
+            self.log_confusion_matrix_row(category, matrix[i])
 
 
 class SlicedClassificationMetrics(Artifact):
