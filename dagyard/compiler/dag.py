@@ -314,6 +314,16 @@ class DagCompiler:
                 }
         for upstream in task.explicit_dependencies:
             self._depend(task, upstream)
+        # As kfp does, every group between a condition and a task inside it also receives
+        # the condition's values, so each sub-DAG can re-check what guards it.
+        group: TasksGroup | None = task.group
+        while group is not None:
+            if isinstance(group, ConditionGroup):
+                for op in group.conditions:
+                    for side in (op.left, op.right):
+                        if isinstance(side, PipelineChannel):
+                            self._route(side, task, None)
+            group = group.parent
         if task.exit_handler is not None:
             if task.exit_handler.parent is not task.group:
                 raise CompileError(
@@ -359,14 +369,29 @@ class DagCompiler:
             uri = task.arguments.get(impl.artifact_uri)
             executor = cp.importer_executor(impl, uri if isinstance(uri, str) else None)
         else:
-            image = task.container_image
-            if isinstance(image, PipelineChannel):
-                raise CompileError(
-                    f"Task '{task.name}': a container image from a pipeline value is not "
-                    "supported yet; pass a string."
-                )
+            image = self._image(task)
             executor = cp.container_executor(impl, image=image, env=task.env, res=task.resources)
         return self.table.add(comp.name, cp.interface(comp), executor)
+
+    def _image(self, task: PipelineTask) -> str | None:
+        """The task's image override. One that comes from pipeline values is passed in
+        as the extra input `base_image`, and the executor names it by placeholder, as
+        kfp writes it."""
+        image = task.container_image
+        if image is None:
+            return None
+        text = str(image)
+        channels = find_in(text)
+        if not channels:
+            return text
+        params = self._spec(task).setdefault("inputs", {}).setdefault("parameters", {})
+        for channel in channels:
+            params[PREFIX + channel.full_name] = self._route(channel, task, None)
+        rendered = replace_in(
+            text, lambda c: f"{{{{$.inputs.parameters['{PREFIX}{c.full_name}']}}}}"
+        )
+        params["base_image"] = {"runtimeValue": {"constant": rendered}}
+        return rendered
 
     def _group(self, group: TasksGroup) -> None:
         spec = self._spec(group)
@@ -380,7 +405,7 @@ class DagCompiler:
 
     def _loop(self, loop: ParallelFor, spec: dict[str, Any]) -> None:
         item = loop.item
-        self.dags[loop].inputs[PREFIX + item.name] = item.spec
+        self.dags[loop].inputs[PREFIX + item.name] = _carried_spec(item)
         if loop.items_channel is None:
             spec["parameterIterator"] = {
                 "items": {"raw": json.dumps(loop.raw_items, sort_keys=True)},
@@ -395,7 +420,7 @@ class DagCompiler:
                 spec["inputs"]["parameters"][name]["parameterExpressionSelector"] = ref[
                     "parameterExpressionSelector"
                 ]
-            self.dags[loop].inputs[name] = channel.spec
+            self.dags[loop].inputs[name] = _carried_spec(channel)
             if channel.is_artifact:
                 spec["artifactIterator"] = {
                     "items": {"inputArtifact": name},
@@ -427,7 +452,7 @@ class DagCompiler:
                     self._spec(group)["inputs"]["parameters"][name][
                         "parameterExpressionSelector"
                     ] = ref["parameterExpressionSelector"]
-                self.dags[group].inputs[name] = side.spec
+                self.dags[group].inputs[name] = _carried_spec(side)
                 text = f"inputs.parameter_values['{name}']"
                 operands.append(f"int({text})" if ptype == st.NUMBER_INTEGER else text)
                 types.append(ptype)

@@ -31,6 +31,7 @@ from dagyard.dsl.placeholders import (
 )
 from dagyard.errors import DslError
 from dagyard.runtime import artifacts as ar
+from dagyard.runtime.embed import DSL_NAMES
 
 DEFAULT_BASE_IMAGE = "python:3.11"
 
@@ -200,8 +201,8 @@ def make_python_component(
 
 # Names a component body may use without importing them: what the runtime provides.
 _PROVIDED = set(dir(builtins))
-_PROVIDED |= set(typing.__all__) | {n for n in dir(ar) if not n.startswith("_")}
-_SOURCE_PREFIX = "from dagyard.dsl import *\nfrom typing import *\n\n"
+_PROVIDED |= set(typing.__all__) | set(DSL_NAMES) | {"dsl"}
+_SOURCE_PREFIX = "from dagyard import dsl\nfrom dagyard.dsl import *\nfrom typing import *\n\n"
 
 
 def function_source(func: Callable[..., Any], component: str) -> str:

@@ -59,8 +59,16 @@ class InputUriPlaceholder(InputPathPlaceholder):
 
 
 class InputMetadataPlaceholder(InputPathPlaceholder):
+    def __init__(self, input_name: str, key: str | None = None) -> None:
+        super().__init__(input_name)
+        self.key = key
+
+    def __getitem__(self, key: str) -> InputMetadataPlaceholder:
+        return InputMetadataPlaceholder(self.input_name, key)
+
     def render(self) -> str:
-        return f"{{{{$.inputs.artifacts['{self.input_name}'].metadata}}}}"
+        field = "" if self.key is None else f"['{self.key}']"
+        return f"{{{{$.inputs.artifacts['{self.input_name}'].metadata{field}}}}}"
 
 
 class OutputParameterPlaceholder(Placeholder):
@@ -82,8 +90,16 @@ class OutputUriPlaceholder(OutputParameterPlaceholder):
 
 
 class OutputMetadataPlaceholder(OutputParameterPlaceholder):
+    def __init__(self, output_name: str, key: str | None = None) -> None:
+        super().__init__(output_name)
+        self.key = key
+
+    def __getitem__(self, key: str) -> OutputMetadataPlaceholder:
+        return OutputMetadataPlaceholder(self.output_name, key)
+
     def render(self) -> str:
-        return f"{{{{$.outputs.artifacts['{self.output_name}'].metadata}}}}"
+        field = "" if self.key is None else f"['{self.key}']"
+        return f"{{{{$.outputs.artifacts['{self.output_name}'].metadata{field}}}}}"
 
 
 class ArtifactPlaceholders:
