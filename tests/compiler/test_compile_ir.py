@@ -183,7 +183,7 @@ def test_compile_rejects_a_bad_output_path(tmp_path: Path) -> None:
 def test_compile_rejects_a_plain_function() -> None:
     def not_a_pipeline() -> None: ...
 
-    with pytest.raises(CompileError, match="decorated with @dsl.pipeline"):
+    with pytest.raises(CompileError, match=r"decorated with @dsl\.pipeline"):
         compile_to_dict(not_a_pipeline)  # type: ignore[arg-type]
 
 

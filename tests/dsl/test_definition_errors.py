@@ -28,7 +28,7 @@ def double(x: int) -> int:
 
 
 @dsl.component
-def two_outputs() -> NamedTuple("Outputs", [("a", int), ("b", str)]):  # noqa: UP014
+def two_outputs() -> NamedTuple("Outputs", [("a", int), ("b", str)]):
     from collections import namedtuple
 
     return namedtuple("Outputs", ["a", "b"])(1, "b")
@@ -42,7 +42,8 @@ def write_data(data: Output[Dataset]) -> None:
 
 @dsl.component
 def read_data(data: Input[Dataset]) -> None:
-    print(open(data.path).read())
+    with open(data.path) as f:
+        print(f.read())
 
 
 def test_wrong_parameter_type_between_tasks_names_task_and_input() -> None:
