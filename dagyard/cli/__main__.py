@@ -1,0 +1,5 @@
+"""`python -m dagyard.cli` runs the `dagyard` command."""
+
+from dagyard.cli.main import app
+
+app()
