@@ -3,7 +3,7 @@
 Belongs here: building the `command` and `args` that run a user's function in a plain
 `python:3.x` image with nothing of ours installed, and recognising such a command later.
 This runs at compile time (in the SDK), never inside a task; what runs inside a task is
-`executor.py` and `artifacts.py`, which the command carries as compressed source.
+`executor.py`, `packages.py` and `artifacts.py`, which the command carries as compressed source.
 
 Why embed instead of `pip install dagyard` per task: kfp pays about half a second per
 task for `pip install kfp`. The embedded runtime (~30 KB of source without comments and
@@ -82,9 +82,10 @@ def _module(name, source=None):
         filename = "<embedded>/" + name.replace(".", "/") + ".py"
         exec(compile(source, filename, "exec"), module.__dict__)
     return module
-_artifacts, _executor = zlib.decompress(base64.b64decode("@BLOB@")).decode().split("\\0")
+_artifacts, _packages, _executor = zlib.decompress(base64.b64decode("@BLOB@")).decode().split("\\0")
 _module("dagyard"); _module("dagyard.runtime")
 _artifacts = _module("dagyard.runtime.artifacts", _artifacts)
+_module("dagyard.runtime.packages", _packages)
 _dsl = _module("dagyard.dsl")
 _dsl.__all__ = @DSL_NAMES@
 for _name in _dsl.__all__: setattr(_dsl, _name, getattr(_artifacts, _name))
@@ -136,7 +137,10 @@ def is_lightweight_command(command: Sequence[str]) -> bool:
 @functools.cache
 def bootstrap() -> str:
     """The `python3 -c` program of every lightweight command: fixed per Dagyard version."""
-    sources = [_strip_for_embedding(_runtime_source(name)) for name in ("artifacts", "executor")]
+    sources = [
+        _strip_for_embedding(_runtime_source(name))
+        for name in ("artifacts", "packages", "executor")
+    ]
     # Level 9 and base64 keep it small and ASCII; joined, the two compress better.
     blob = base64.b64encode(zlib.compress("\0".join(sources).encode(), 9)).decode()
     return (

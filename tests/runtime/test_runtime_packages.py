@@ -7,7 +7,7 @@ from importlib import metadata
 
 import pytest
 
-from dagyard.runtime.executor import missing_requirements, pip_install_command
+from dagyard.runtime.packages import missing_requirements, pip_install_command
 
 PYTEST = metadata.version("pytest")
 
