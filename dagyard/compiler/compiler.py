@@ -18,7 +18,6 @@ from dagyard.dsl import context
 from dagyard.dsl import structures as st
 from dagyard.dsl.channels import PipelineChannel
 from dagyard.dsl.component import BaseComponent, GraphComponent
-from dagyard.dsl.pipeline_task import PipelineTask
 from dagyard.errors import CompileError
 
 SCHEMA_VERSION = "2.1.0"
@@ -132,7 +131,8 @@ def _wrap_component(component: BaseComponent) -> context.Graph:
         if spec.parameter_type != st.TASK_FINAL_STATUS:
             graph.inputs[name] = PipelineChannel(name, spec)
     with context.building(graph):
-        task = PipelineTask(component, dict(graph.inputs))
+        # Through __call__, so a component class can apply its own task settings.
+        task = component(**graph.inputs)
     graph.outputs = dict(task.outputs)
     return graph
 

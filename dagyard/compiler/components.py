@@ -33,6 +33,8 @@ def io_definitions(specs: dict[str, st.IOSpec]) -> dict[str, Any]:
                 entry["isArtifactList"] = True
             if spec.optional:
                 entry["isOptional"] = True
+            if spec.description:
+                entry["description"] = spec.description
             artifacts[name] = entry
         else:
             entry = {"parameterType": spec.parameter_type}

@@ -366,8 +366,12 @@ class DagCompiler:
             return self.compile_graph(impl.graph)
         executor: dict[str, Any]
         if isinstance(impl, st.ImporterImplementation):
-            uri = task.arguments.get(impl.artifact_uri)
-            executor = cp.importer_executor(impl, uri if isinstance(uri, str) else None)
+            if impl.uri_from_input:
+                uri = task.arguments.get(impl.artifact_uri)
+                constant = uri if isinstance(uri, str) else None
+            else:
+                constant = impl.artifact_uri
+            executor = cp.importer_executor(impl, constant)
         else:
             image = self._image(task)
             executor = cp.container_executor(impl, image=image, env=task.env, res=task.resources)

@@ -125,10 +125,6 @@ def test_env_and_resources_survive_recompiling(tmp_path: Path) -> None:
     assert executor == component_in(yaml.safe_load(text), "count-words")[1]
 
 
-@pytest.mark.xfail(
-    reason="Compiler._wrap_component makes the task with PipelineTask(...) instead of "
-    "calling the component, so YamlComponent cannot add its env and resources"
-)
 def test_env_and_resources_survive_compiling_the_component_alone(tmp_path: Path) -> None:
     text = _with_executor_settings(_compiled(count_words, tmp_path), SETTINGS)
     again = _compiled(components.load_component_from_text(text), tmp_path, "again.yaml")

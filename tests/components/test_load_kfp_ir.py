@@ -105,21 +105,10 @@ def test_kfp_ir_component_recompiles_to_the_same_component(case: str, tmp_path: 
     original_interface, original_executor = component_in(original, name)
     interface, executor = component_in(again, name)
     assert executor == original_executor
-    strip = _without_artifact_descriptions
-    assert canonical(strip(interface)) == canonical(strip(original_interface))
+    assert canonical(interface) == canonical(original_interface)
     assert again["pipelineInfo"]["name"] == original["pipelineInfo"]["name"]
 
 
-def _without_artifact_descriptions(interface: dict) -> dict:
-    # The compiler does not write artifact descriptions yet (see the xfail test below).
-    result = yaml.safe_load(yaml.safe_dump(interface))
-    for section in result.values():
-        for artifact in section.get("artifacts", {}).values():
-            artifact.pop("description", None)
-    return result
-
-
-@pytest.mark.xfail(reason="dagyard.compiler writes descriptions of parameters only")
 def test_kfp_ir_artifact_descriptions_survive_recompiling(tmp_path: Path) -> None:
     text = _kfp_text(train, tmp_path)
     path = tmp_path / "again.yaml"
