@@ -221,8 +221,6 @@ class DagCompiler:
             root = self.graph.root
             return root, None, {f"componentInput{kind}": channel.name}, _chain(consumer)[1:]
         producer = channel.task
-        if producer.component is None:
-            raise CompileError(f"Task '{producer.name}' has no component.")
         ancestor, down, up = _split(consumer, producer)
         collected = isinstance(channel, Collected)
         crossing = up[:-1]
@@ -477,34 +475,23 @@ class DagCompiler:
         return f"!({text})" if op.negate else text
 
     def _graph_output(self, name: str, channel: PipelineChannel) -> None:
-        root = self.graph.root
-        if isinstance(channel, OneOf):
-            _, _, up = _split(root, channel.branches)
-            key = self._oneof_output(channel)
-            if len(up) > 1:
-                key = self._lift_output(
-                    _Renamed(channel, key), [*up[:-1], channel.branches], collected=False
-                )
-            producer_name = up[0].name
-        elif channel.task is not None:
-            _, _, up = _split(root, channel.task)
-            collected = isinstance(channel, Collected)
-            if not collected:
-                self._check_crossing(root, channel.task, up[:-1])
-            key = self._lift_output(channel, up, collected=collected)
-            producer_name = up[0].name
-        else:
+        if channel.task is None and not isinstance(channel, OneOf):
             raise CompileError(
                 f"Pipeline '{self.graph.name}' output '{name}' must come from a task, not an input."
             )
-        dag = self.dags[root]
+        root = self.graph.root
+        _, producer, ref, _ = self._source(channel, root)
+        assert producer is not None
+        ((_, source),) = ref.items()
+        key = source.get("outputArtifactKey") or source["outputParameterKey"]
         if channel.is_artifact:
-            dag.outputs["artifacts"][name] = {
-                "artifactSelectors": [{"producerSubtask": producer_name, "outputArtifactKey": key}]
+            root_outputs = self.dags[root].outputs["artifacts"]
+            root_outputs[name] = {
+                "artifactSelectors": [{"producerSubtask": producer.name, "outputArtifactKey": key}]
             }
         else:
-            dag.outputs["parameters"][name] = {
-                "valueFromParameter": {"producerSubtask": producer_name, "outputParameterKey": key}
+            self.dags[root].outputs["parameters"][name] = {
+                "valueFromParameter": {"producerSubtask": producer.name, "outputParameterKey": key}
             }
 
     def _component(self, group: TasksGroup) -> dict[str, Any]:

@@ -13,10 +13,8 @@ from dagyard.dsl import context
 from dagyard.dsl import structures as st
 from dagyard.dsl import types as ty
 from dagyard.dsl.channels import (
-    Collected,
     LoopArgument,
     LoopArgumentVariable,
-    OneOf,
     PipelineChannel,
     find_in,
 )
@@ -147,10 +145,7 @@ class PipelineTask:
                     f"{channel!r}."
                 )
             return
-        if isinstance(channel, Collected | OneOf):
-            given = channel.spec.parameter_type or ""
-        else:
-            given = channel.spec.parameter_type or ""
+        given = channel.spec.parameter_type or ""
         if not ty.parameter_types_compatible(given, spec.parameter_type or ""):
             raise DslError(
                 f"{where} expects {spec.parameter_type} but got {given} from {channel!r}."
