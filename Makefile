@@ -19,6 +19,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check dagyard tests bench
 	$(VENV)/bin/ruff format --check dagyard tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest -n 2
 
 clean:
