@@ -13,7 +13,58 @@ def test_top_level_exports_are_pinned() -> None:
         assert hasattr(dagyard, name)
 
 
-def test_every_dsl_export_exists() -> None:
+DSL_EXPORTS = [
+    "Artifact",
+    "BaseComponent",
+    "ClassificationMetrics",
+    "Collected",
+    "ConcatPlaceholder",
+    "Condition",
+    "ConditionOperation",
+    "ContainerComponent",
+    "ContainerSpec",
+    "Dataset",
+    "Elif",
+    "Else",
+    "ExitHandler",
+    "GraphComponent",
+    "HTML",
+    "If",
+    "IfPresentPlaceholder",
+    "Input",
+    "InputPath",
+    "Markdown",
+    "Metrics",
+    "Model",
+    "OneOf",
+    "Output",
+    "OutputPath",
+    "PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER",
+    "PIPELINE_JOB_ID_PLACEHOLDER",
+    "PIPELINE_JOB_NAME_PLACEHOLDER",
+    "PIPELINE_JOB_RESOURCE_NAME_PLACEHOLDER",
+    "PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER",
+    "PIPELINE_ROOT_PLACEHOLDER",
+    "PIPELINE_TASK_EXECUTOR_INPUT_PLACEHOLDER",
+    "PIPELINE_TASK_EXECUTOR_OUTPUT_PATH_PLACEHOLDER",
+    "PIPELINE_TASK_ID_PLACEHOLDER",
+    "PIPELINE_TASK_NAME_PLACEHOLDER",
+    "ParallelFor",
+    "PipelineChannel",
+    "PipelineTask",
+    "PipelineTaskFinalStatus",
+    "PythonComponent",
+    "SlicedClassificationMetrics",
+    "WORKSPACE_PATH_PLACEHOLDER",
+    "component",
+    "container_component",
+    "importer",
+    "pipeline",
+]
+
+
+def test_dsl_exports_are_pinned() -> None:
+    assert sorted(dsl.__all__) == DSL_EXPORTS
     for name in dsl.__all__:
         assert hasattr(dsl, name), name
 
