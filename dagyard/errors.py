@@ -5,7 +5,11 @@
     │   └── ComponentLoadError   a component file or text cannot be loaded
     ├── CompileError        a valid definition cannot be written as IR
     ├── IRError             an IR document is malformed or inconsistent
-    └── UsageError          a command-line or API argument is wrong
+    ├── UsageError          a command-line or API argument is wrong
+    ├── StoreError          the metadata or artifact store failed or was asked wrongly
+    │   ├── NotFound        no record with that id
+    │   └── AlreadyExists   a record with that unique name exists
+    └── RunError            a run cannot be started, resumed or retried as asked
 
 Messages name the offending value and say how to fix it. Nothing else belongs here.
 """
@@ -37,3 +41,19 @@ class IRError(DagyardError):
 
 class UsageError(DagyardError):
     """A command-line argument or option is wrong."""
+
+
+class StoreError(DagyardError):
+    """The metadata or artifact store cannot do what was asked."""
+
+
+class NotFound(StoreError):
+    """No record with the given id."""
+
+
+class AlreadyExists(StoreError):
+    """A record with the same unique name exists already."""
+
+
+class RunError(DagyardError):
+    """A run cannot be started, resumed or retried as asked (e.g. a bad parameter)."""

@@ -1,0 +1,72 @@
+"""The executor interface: submit an attempt, wait for attempts to finish, cancel one.
+
+An executor knows nothing of pipelines: it gets a fully resolved command line, an
+environment and a place for logs, and reports an exit code. Everything KFP-specific
+(placeholders, executor input, outputs) is the engine's job. One contract suite
+(tests/executors) runs against every implementation.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """One attempt of one task, ready to run."""
+
+    task_id: str
+    run_id: str
+    attempt: int
+    # The container's command + args with every placeholder already replaced.
+    argv: list[str]
+    image: str
+    # Variables the task sets (set_env_variable), on top of the executor's own environment.
+    env: dict[str, str]
+    # A scratch folder for this attempt (it exists; the executor may use it as cwd).
+    workdir: Path
+    # Where stdout and stderr go, merged, written as they come: a local file path.
+    log_path: Path
+    # The task's resource settings from the IR (`container.resources`), for executors
+    # that schedule by them.
+    resources: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended. `exit_code` is None when it could not start or was killed
+    by a signal; `error` then says what happened."""
+
+    exit_code: int | None
+    error: str | None = None
+    node: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class Executor(abc.ABC):
+    """Runs attempts. Handles are opaque strings, unique per executor instance."""
+
+    @abc.abstractmethod
+    def submit(self, launch: Launch) -> str:
+        """Start the attempt without waiting for it; returns its handle."""
+
+    @abc.abstractmethod
+    def wait(self, handles: Collection[str], timeout: float | None) -> dict[str, Outcome]:
+        """Block until at least one of `handles` has finished or `timeout` seconds pass;
+        return the finished ones (empty after a timeout). A finished handle is reported
+        once, then forgotten."""
+
+    @abc.abstractmethod
+    def cancel(self, handle: str) -> None:
+        """Stop the attempt (and its children); `wait` then reports it as finished."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Cancel everything still running and release resources."""

@@ -1,0 +1,163 @@
+"""The metadata store interface: what the engine and the service layer may ask of the
+database. One implementation (`dagyard.store.sql`) serves SQLite, PostgreSQL and MySQL;
+one contract test suite (tests/store) checks every backend.
+
+Every method commits before it returns: a caller that acts on a returned record knows
+the change it made is durable.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from dagyard.store.records import (
+    Artifact,
+    Event,
+    Experiment,
+    Pipeline,
+    PipelineVersion,
+    RecurringRun,
+    Run,
+    RunState,
+    Task,
+    TaskState,
+)
+
+
+class MetadataStore(abc.ABC):
+    """Runs, tasks, artifacts, lineage, pipelines, experiments and recurring runs."""
+
+    # -- experiments ----------------------------------------------------------------
+    @abc.abstractmethod
+    def create_experiment(self, experiment: Experiment) -> Experiment: ...
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def find_experiment(self, display_name: str, namespace: str = "") -> Experiment | None: ...
+
+    @abc.abstractmethod
+    def list_experiments(self) -> list[Experiment]: ...
+
+    @abc.abstractmethod
+    def update_experiment(self, experiment_id: str, **changes: Any) -> Experiment: ...
+
+    @abc.abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None: ...
+
+    # -- pipelines ------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_pipeline(self, pipeline: Pipeline) -> Pipeline:
+        """Raises AlreadyExists if the name is taken in the namespace."""
+
+    @abc.abstractmethod
+    def get_pipeline(self, pipeline_id: str) -> Pipeline: ...
+
+    @abc.abstractmethod
+    def find_pipeline(self, name: str, namespace: str = "") -> Pipeline | None: ...
+
+    @abc.abstractmethod
+    def list_pipelines(self) -> list[Pipeline]: ...
+
+    @abc.abstractmethod
+    def delete_pipeline(self, pipeline_id: str) -> None:
+        """Deletes its versions too."""
+
+    @abc.abstractmethod
+    def create_pipeline_version(self, version: PipelineVersion) -> PipelineVersion: ...
+
+    @abc.abstractmethod
+    def get_pipeline_version(self, pipeline_version_id: str) -> PipelineVersion: ...
+
+    @abc.abstractmethod
+    def list_pipeline_versions(self, pipeline_id: str) -> list[PipelineVersion]: ...
+
+    @abc.abstractmethod
+    def delete_pipeline_version(self, pipeline_version_id: str) -> None: ...
+
+    # -- runs -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(self, run: Run) -> Run:
+        """Stores a new run (state PENDING unless set); fills `created_at`."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> Run: ...
+
+    @abc.abstractmethod
+    def list_runs(
+        self, *, experiment_id: str | None = None, states: Sequence[RunState] | None = None
+    ) -> list[Run]: ...
+
+    @abc.abstractmethod
+    def update_run(self, run_id: str, **changes: Any) -> Run:
+        """Changes fields of a run. A change of `state` appends to `state_history` (with
+        `error` if given) and sets `finished_at` when the state is terminal."""
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Deletes the run with its tasks, artifacts and events."""
+
+    # -- tasks ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_or_create_task(self, task: Task) -> tuple[Task, bool]:
+        """The task of `task.run_id` at `task.path`, creating it from `task` if there is
+        none. Returns (task, created). Safe to repeat after a crash."""
+
+    @abc.abstractmethod
+    def get_task(self, task_id: str) -> Task: ...
+
+    @abc.abstractmethod
+    def list_tasks(self, run_id: str) -> list[Task]: ...
+
+    @abc.abstractmethod
+    def update_task(self, task_id: str, **changes: Any) -> Task: ...
+
+    @abc.abstractmethod
+    def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
+        """The most recent task that finished SUCCEEDED with this fingerprint (and, if
+        given, finished after `newer_than`), from any run."""
+
+    # -- artifacts and lineage ------------------------------------------------------
+    @abc.abstractmethod
+    def create_artifact(self, artifact: Artifact) -> Artifact: ...
+
+    @abc.abstractmethod
+    def get_artifact(self, artifact_id: str) -> Artifact: ...
+
+    @abc.abstractmethod
+    def list_artifacts(self, run_id: str | None = None) -> list[Artifact]: ...
+
+    @abc.abstractmethod
+    def add_events(self, events: Sequence[Event]) -> None: ...
+
+    @abc.abstractmethod
+    def list_events(
+        self, *, task_id: str | None = None, artifact_id: str | None = None
+    ) -> list[Event]: ...
+
+    # -- recurring runs -------------------------------------------------------------
+    @abc.abstractmethod
+    def create_recurring_run(self, recurring_run: RecurringRun) -> RecurringRun: ...
+
+    @abc.abstractmethod
+    def get_recurring_run(self, recurring_run_id: str) -> RecurringRun: ...
+
+    @abc.abstractmethod
+    def list_recurring_runs(self) -> list[RecurringRun]: ...
+
+    @abc.abstractmethod
+    def update_recurring_run(self, recurring_run_id: str, **changes: Any) -> RecurringRun: ...
+
+    @abc.abstractmethod
+    def delete_recurring_run(self, recurring_run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+
+__all__ = ["MetadataStore", "TaskState"]

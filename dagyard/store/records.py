@@ -1,0 +1,221 @@
+"""The records Dagyard stores: plain data, shared by every metadata backend.
+
+Field names follow KFP's REST API where KFP has one (they reach the API and the database
+and are permanent). Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from typing import Any
+
+
+class RunState(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    SKIPPED = "SKIPPED"
+    FAILED = "FAILED"
+    CANCELING = "CANCELING"
+    CANCELED = "CANCELED"
+    PAUSED = "PAUSED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (RunState.SUCCEEDED, RunState.SKIPPED, RunState.FAILED, RunState.CANCELED)
+
+
+class TaskState(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+    CACHED = "CACHED"
+    CANCELING = "CANCELING"
+    CANCELED = "CANCELED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (
+            TaskState.SUCCEEDED,
+            TaskState.FAILED,
+            TaskState.SKIPPED,
+            TaskState.CACHED,
+            TaskState.CANCELED,
+        )
+
+    @property
+    def done_ok(self) -> bool:
+        """Finished with outputs: succeeded, or reused from the cache."""
+        return self in (TaskState.SUCCEEDED, TaskState.CACHED)
+
+
+class StorageState(enum.StrEnum):
+    AVAILABLE = "AVAILABLE"
+    ARCHIVED = "ARCHIVED"
+
+
+class TaskKind(enum.StrEnum):
+    CONTAINER = "container"  # runs a command (lightweight Python or container component)
+    IMPORTER = "importer"  # registers an existing URI as an artifact
+    DAG = "dag"  # a sub-DAG: condition, exit handler, nested pipeline, loop iteration
+    LOOP = "loop"  # a ParallelFor; its children are its iterations (kind DAG)
+
+
+class EventKind(enum.StrEnum):
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"
+
+
+@dataclasses.dataclass
+class Experiment:
+    experiment_id: str
+    display_name: str
+    description: str = ""
+    namespace: str = ""
+    storage_state: StorageState = StorageState.AVAILABLE
+    created_at: datetime | None = None
+    last_run_created_at: datetime | None = None
+
+
+@dataclasses.dataclass
+class Pipeline:
+    pipeline_id: str
+    name: str
+    display_name: str = ""
+    description: str = ""
+    namespace: str = ""
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclasses.dataclass
+class PipelineVersion:
+    pipeline_version_id: str
+    pipeline_id: str
+    name: str
+    pipeline_spec: dict[str, Any]
+    display_name: str = ""
+    description: str = ""
+    code_source_url: str = ""
+    package_url: str = ""
+    platform_spec: dict[str, Any] | None = None
+    created_at: datetime | None = None
+
+
+@dataclasses.dataclass
+class Run:
+    run_id: str
+    display_name: str
+    pipeline_spec: dict[str, Any]
+    state: RunState = RunState.PENDING
+    experiment_id: str | None = None
+    description: str = ""
+    pipeline_id: str | None = None
+    pipeline_version_id: str | None = None
+    # KFP's runtime_config: {"parameters": {...}, "pipeline_root": "..."}
+    runtime_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    service_account: str = ""
+    storage_state: StorageState = StorageState.AVAILABLE
+    recurring_run_id: str | None = None
+    created_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    # Pipeline outputs by name, once the run has them.
+    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Caching switches of this run: off entirely (`--no-cache`), or a maximum age.
+    cache_enabled: bool = True
+    max_cache_staleness_seconds: float | None = None
+    # [{"update_time": iso, "state": ..., "error": ...}], appended on every state change.
+    state_history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Task:
+    """One node of a run's execution tree: a leaf task, a sub-DAG, a loop or an iteration.
+
+    `path` is unique within the run and stable across restarts (e.g.
+    `exit-handler-1/for-loop-2/3/square`): the engine finds its earlier work by it.
+    """
+
+    task_id: str
+    run_id: str
+    path: str
+    name: str
+    kind: TaskKind
+    display_name: str = ""
+    parent_task_id: str | None = None
+    iteration_index: int | None = None
+    state: TaskState = TaskState.PENDING
+    attempts: int = 0
+    system_retries: int = 0
+    # Resolved inputs: {"parameters": {...}, "artifacts": {name: [artifact_id, ...]}}
+    inputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Parameter outputs by name (artifacts are linked through events).
+    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    fingerprint: str | None = None
+    cache_hit: bool = False
+    cached_from_task_id: str | None = None
+    # Why the cache was or was not used, in words (the "why" query reads this).
+    cache_reason: str | None = None
+    error: str | None = None
+    log_uri: str | None = None
+    node: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclasses.dataclass
+class Artifact:
+    artifact_id: str
+    run_id: str
+    name: str
+    uri: str
+    schema_title: str
+    schema_version: str = "0.0.1"
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # sha256 of the bytes (a file, or a folder's files in path order), None if unknown.
+    digest: str | None = None
+    producer_task_id: str | None = None
+    output_key: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclasses.dataclass
+class Event:
+    """Lineage: a task consumed or produced an artifact under an input/output key."""
+
+    task_id: str
+    artifact_id: str
+    kind: EventKind
+    key: str
+    index: int = 0
+    created_at: datetime | None = None
+
+
+@dataclasses.dataclass
+class RecurringRun:
+    recurring_run_id: str
+    display_name: str
+    pipeline_spec: dict[str, Any] | None = None
+    pipeline_id: str | None = None
+    pipeline_version_id: str | None = None
+    description: str = ""
+    runtime_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    service_account: str = ""
+    max_concurrency: int = 1
+    # KFP's trigger: {"cron_schedule": {...}} or {"periodic_schedule": {...}}
+    trigger: dict[str, Any] = dataclasses.field(default_factory=dict)
+    timezone: str = "UTC"
+    enabled: bool = True
+    no_catchup: bool = False
+    experiment_id: str | None = None
+    namespace: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    error: str | None = None
