@@ -1,0 +1,149 @@
+"""Opening a metadata database: URLs, engines, and the per-backend connection settings.
+
+Accepted URLs: `sqlite:///path/to/dagyard.db` (the default, see `default_database_url`),
+`postgresql://...` (driver psycopg 3) and `mysql://...` or `mariadb://...` (driver
+PyMySQL). This module knows backends apart; the store above it does not, apart from
+transactions that write on SQLite (see `write_engine`).
+
+SQLite settings, per connection: WAL (readers never wait for the writer), foreign keys on,
+a 30 s busy timeout, synchronous=NORMAL (in WAL mode this survives a killed process; a
+power cut may lose the last commits but does not corrupt the file). Transactions that
+write begin with BEGIN IMMEDIATE: a deferred transaction that reads and then writes fails
+at once with "database is locked" when another connection wrote meanwhile, instead of
+waiting for the lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Engine
+
+from dagyard.errors import StoreError
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+CONNECT_TIMEOUT_SECONDS = 10
+_DRIVERS = {
+    "postgresql": ("postgresql+psycopg", "psycopg[binary]"),
+    "postgres": ("postgresql+psycopg", "psycopg[binary]"),
+    "mysql": ("mysql+pymysql", "pymysql"),
+    "mariadb": ("mariadb+pymysql", "pymysql"),
+}
+# Execution option set on the engine whose transactions write (used on SQLite only).
+_IMMEDIATE = "dagyard_sqlite_begin_immediate"
+
+
+def default_database_url(home: Path) -> str:
+    """The embedded database of a Dagyard home: `sqlite:///<home>/dagyard.db`."""
+    return f"sqlite:///{(home.expanduser().absolute() / 'dagyard.db').as_posix()}"
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL for `url`, with Dagyard's driver for a bare backend name."""
+    try:
+        parsed = sa.make_url(url)
+    except sa_exc.ArgumentError as error:
+        raise StoreError(
+            f"{url!r} is not a database URL; use e.g. 'sqlite:////path/to/dagyard.db' "
+            "or 'postgresql://user:password@host:5432/dagyard'."
+        ) from error
+    if parsed.drivername in _DRIVERS:
+        parsed = parsed.set(drivername=_DRIVERS[parsed.drivername][0])
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def safe_url(url: URL) -> str:
+    """The URL to show in messages: the password masked."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_engine(url: URL) -> Engine:
+    """An engine with Dagyard's settings for the URL's backend (nothing is opened yet)."""
+    backend = url.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(url)
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        return sa.create_engine(
+            url, pool_pre_ping=True, pool_recycle=3600, connect_args=connect_args
+        )
+    except (sa_exc.NoSuchModuleError, ModuleNotFoundError) as error:
+        package = _DRIVERS.get(backend, ("", "the database driver"))[1]
+        raise StoreError(
+            f"Cannot open {safe_url(url)}: its database driver is missing ({error}). "
+            f"Install it with `pip install '{package}'`, or use a sqlite:/// URL."
+        ) from error
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine (and pool), for transactions that will write."""
+    return engine.execution_options(**{_IMMEDIATE: True})
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def connection_error(url: URL, error: Exception) -> StoreError:
+    """A StoreError for a database that cannot be reached or opened, saying what to do."""
+    cause = getattr(error, "orig", None) or error
+    if url.get_backend_name() == "sqlite":
+        fix = (
+            f"Check that {url.database} is a SQLite database file in a folder you can write, "
+            "or point the URL at another file."
+        )
+    else:
+        fix = (
+            "Check that the database server is running and reachable from here, that the "
+            "user, password and database in the URL are right, and that the database exists."
+        )
+    return StoreError(f"Cannot use the metadata database {safe_url(url)}: {cause}. {fix}")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        raise StoreError(
+            f"{safe_url(url)} is not a SQLite file: the store is shared by threads and "
+            "processes, so it needs one, e.g. 'sqlite:////tmp/dagyard/dagyard.db'."
+        )
+    path = Path(database).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise connection_error(url, error) from error
+    engine = sa.create_engine(
+        url.set(database=str(path)),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+    )
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Transactions are begun by _on_sqlite_begin, not implicitly by the driver (whose
+    # implicit BEGIN is deferred and skips DDL).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: sa.Connection) -> None:
+    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

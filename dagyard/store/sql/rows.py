@@ -1,0 +1,114 @@
+"""Records to rows and back, with the checks that every backend must apply alike.
+
+SQLite enforces neither string lengths nor much else, so values are checked here before
+they reach any database: the same bad value gets the same StoreError everywhere. Queries
+do not belong here (see `store.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from dagyard.errors import StoreError
+from dagyard.store.sql.columns import UTCDateTime
+from dagyard.store.sql.schema import Base
+
+R = TypeVar("R")
+M = TypeVar("M", bound=Base)
+
+# Record fields whose attribute on the row differs (names SQLAlchemy reserves).
+_ATTRIBUTES = {"metadata": "metadata_"}
+
+
+def attribute(field: str) -> str:
+    """The row attribute that holds a record field."""
+    return _ATTRIBUTES.get(field, field)
+
+
+def to_row(model: type[M], record: Any) -> M:
+    """A new row with the record's values, checked (see `check_value`)."""
+    values = {
+        attribute(field.name): check_value(model, field.name, getattr(record, field.name))
+        for field in dataclasses.fields(record)
+    }
+    return model(**values)
+
+
+def to_record(row: Base, record_type: type[R]) -> R:
+    """The record a row holds."""
+    fields = dataclasses.fields(record_type)  # type: ignore[arg-type]
+    return record_type(**{field.name: getattr(row, attribute(field.name)) for field in fields})
+
+
+def check_changes(model: type[Base], record_type: type[Any], changes: dict[str, Any]) -> None:
+    """Reject updates of unknown fields or of the primary key; check and convert values
+    in place (e.g. a state given as a string becomes the enum member)."""
+    table = _table(model)
+    known = {field.name for field in dataclasses.fields(record_type)}
+    for name, value in changes.items():
+        if name not in known:
+            raise StoreError(
+                f"{record_type.__name__} has no field {name!r}; "
+                f"fields that can change: {', '.join(sorted(known))}."
+            )
+        if table.c[name].primary_key:
+            raise StoreError(f"{record_type.__name__}.{name} is the record's id and cannot change.")
+        changes[name] = check_value(model, name, value)
+
+
+def check_value(model: type[Base], field: str, value: Any) -> Any:
+    """The value to store in `field`, or a StoreError that names the field and the fix."""
+    column = _table(model).c[field]
+    where = f"{model.__tablename__}.{field}"
+    if value is None:
+        if not column.nullable:
+            raise StoreError(f"{where} cannot be None.")
+        return None
+    column_type = column.type
+    if isinstance(column_type, sa.Enum):
+        enum_class = column_type.enum_class
+        if enum_class is not None and not isinstance(value, enum_class):
+            try:
+                return enum_class(value)
+            except ValueError:
+                allowed = ", ".join(str(member.value) for member in enum_class)
+                raise StoreError(f"{where} cannot be {value!r}; use one of: {allowed}.") from None
+    elif isinstance(column_type, UTCDateTime):
+        check_time(where, value)
+    elif isinstance(column_type, sa.String) and column_type.length is not None:
+        if not isinstance(value, str):
+            raise StoreError(f"{where} must be a string, not {type(value).__name__}: {value!r}.")
+        if len(value) > column_type.length:
+            raise StoreError(
+                f"{where} is {len(value)} characters long, more than the "
+                f"{column_type.length} the database holds: {value[:60]!r}... Use a shorter value."
+            )
+    return value
+
+
+def check_time(where: str, value: Any) -> None:
+    """Reject anything but an aware datetime (stored, or used in a query)."""
+    if not isinstance(value, datetime):
+        raise StoreError(f"{where} must be a datetime, not {type(value).__name__}: {value!r}.")
+    if value.tzinfo is None:
+        raise StoreError(
+            f"{where} is a naive datetime ({value.isoformat()}); "
+            "pass an aware one, e.g. datetime.now(timezone.utc)."
+        )
+
+
+def enum_value(value: enum.Enum | str) -> str:
+    """The stored form of an enum member (its value)."""
+    return str(value.value) if isinstance(value, enum.Enum) else value
+
+
+def _table(model: type[Base]) -> sa.Table:
+    table = model.__table__
+    if not isinstance(table, sa.Table):  # pragma: no cover - every model maps one table
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table

@@ -1,0 +1,350 @@
+"""`SqlMetadataStore`: the metadata store on SQLite, PostgreSQL or MySQL/MariaDB.
+
+Every method is one short transaction on a session of its own, committed before it
+returns, so one store may serve several threads (the engine's loop, a progress view, the
+API). An update locks its row first (SELECT ... FOR UPDATE; SQLite locks the database at
+BEGIN IMMEDIATE), so concurrent updates of a run lose no state change. The plumbing shared
+by the methods (sessions, error translation, generic create/get/update/delete) is in
+`transactions.py`; backend differences are in `database.py` and `columns.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from dagyard.store.metadata import MetadataStore
+from dagyard.store.records import (
+    Artifact,
+    Event,
+    Experiment,
+    Pipeline,
+    PipelineVersion,
+    RecurringRun,
+    Run,
+    RunState,
+    Task,
+    TaskState,
+)
+from dagyard.store.sql import rows
+from dagyard.store.sql.schema import (
+    ArtifactRow,
+    EventRow,
+    ExperimentRow,
+    PipelineRow,
+    PipelineVersionRow,
+    RecurringRunRow,
+    RunRow,
+    TaskRow,
+)
+from dagyard.store.sql.transactions import Conflict, Transactions, now, stamped
+
+
+class SqlMetadataStore(Transactions, MetadataStore):
+    """The metadata store on the database at `url`, migrated to the newest schema on
+    open. Raises StoreError, saying how to fix it, when the database cannot be used.
+
+    Beyond the interface: `create_run` records the initial state in `state_history` and
+    moves the experiment's `last_run_created_at`; `add_events` ignores events recorded
+    before (so repeating it after a crash is harmless); deleting an unknown id raises
+    NotFound.
+    """
+
+    # -- experiments ----------------------------------------------------------------
+    def create_experiment(self, experiment: Experiment) -> Experiment:
+        experiment = stamped(experiment, "created_at")
+        return self._create(
+            experiment,
+            ExperimentRow,
+            unique=f"An experiment named {experiment.display_name!r} exists already in "
+            f"namespace {experiment.namespace!r}; choose another name, or use that one.",
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._fetch(ExperimentRow, experiment_id, Experiment)
+
+    def find_experiment(self, display_name: str, namespace: str = "") -> Experiment | None:
+        found = self._list(
+            Experiment,
+            sa.select(ExperimentRow).where(
+                ExperimentRow.display_name == display_name, ExperimentRow.namespace == namespace
+            ),
+        )
+        return found[0] if found else None
+
+    def list_experiments(self) -> list[Experiment]:
+        return self._list(
+            Experiment,
+            sa.select(ExperimentRow).order_by(
+                ExperimentRow.created_at, ExperimentRow.experiment_id
+            ),
+        )
+
+    def update_experiment(self, experiment_id: str, **changes: Any) -> Experiment:
+        return self._update(ExperimentRow, experiment_id, Experiment, changes)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._delete(ExperimentRow, experiment_id)
+
+    # -- pipelines ------------------------------------------------------------------
+    def create_pipeline(self, pipeline: Pipeline) -> Pipeline:
+        pipeline = stamped(pipeline, "created_at")
+        return self._create(
+            pipeline,
+            PipelineRow,
+            unique=f"A pipeline named {pipeline.name!r} exists already in namespace "
+            f"{pipeline.namespace!r}; choose another name, or add a version to it.",
+        )
+
+    def get_pipeline(self, pipeline_id: str) -> Pipeline:
+        return self._fetch(PipelineRow, pipeline_id, Pipeline)
+
+    def find_pipeline(self, name: str, namespace: str = "") -> Pipeline | None:
+        found = self._list(
+            Pipeline,
+            sa.select(PipelineRow).where(
+                PipelineRow.name == name, PipelineRow.namespace == namespace
+            ),
+        )
+        return found[0] if found else None
+
+    def list_pipelines(self) -> list[Pipeline]:
+        return self._list(
+            Pipeline,
+            sa.select(PipelineRow).order_by(PipelineRow.created_at, PipelineRow.pipeline_id),
+        )
+
+    def delete_pipeline(self, pipeline_id: str) -> None:
+        self._delete(PipelineRow, pipeline_id)
+
+    def create_pipeline_version(self, version: PipelineVersion) -> PipelineVersion:
+        version = stamped(version, "created_at")
+        return self._create(
+            version,
+            PipelineVersionRow,
+            parent=(PipelineRow, version.pipeline_id),
+            unique=f"Pipeline {version.pipeline_id!r} has a version named {version.name!r} "
+            "already; choose another version name.",
+        )
+
+    def get_pipeline_version(self, pipeline_version_id: str) -> PipelineVersion:
+        return self._fetch(PipelineVersionRow, pipeline_version_id, PipelineVersion)
+
+    def list_pipeline_versions(self, pipeline_id: str) -> list[PipelineVersion]:
+        with self._session() as session:
+            self._require(session, PipelineRow, pipeline_id)
+            found = session.scalars(
+                sa.select(PipelineVersionRow)
+                .where(PipelineVersionRow.pipeline_id == pipeline_id)
+                .order_by(PipelineVersionRow.created_at, PipelineVersionRow.pipeline_version_id)
+            )
+            versions = [rows.to_record(row, PipelineVersion) for row in found]
+        return versions
+
+    def delete_pipeline_version(self, pipeline_version_id: str) -> None:
+        self._delete(PipelineVersionRow, pipeline_version_id)
+
+    # -- runs -----------------------------------------------------------------------
+    def create_run(self, run: Run) -> Run:
+        run = stamped(run, "created_at")
+        if not run.state_history:
+            entry = _history_entry(run.created_at or now(), run.state, run.error)
+            run = dataclasses.replace(run, state_history=[entry])
+        row = rows.to_row(RunRow, run)
+        try:
+            with self._session(write=True) as session:
+                session.add(row)
+                session.flush()
+                if run.experiment_id is not None:
+                    _touch_experiment(session, run.experiment_id, row.created_at)
+                created = rows.to_record(row, Run)
+        except Conflict:
+            raise self._id_taken(RunRow, run.run_id) from None
+        return created
+
+    def get_run(self, run_id: str) -> Run:
+        return self._fetch(RunRow, run_id, Run)
+
+    def list_runs(
+        self, *, experiment_id: str | None = None, states: Sequence[RunState] | None = None
+    ) -> list[Run]:
+        query = sa.select(RunRow).order_by(RunRow.created_at, RunRow.run_id)
+        if experiment_id is not None:
+            query = query.where(RunRow.experiment_id == experiment_id)
+        if states is not None:
+            wanted = [rows.check_value(RunRow, "state", state) for state in states]
+            query = query.where(RunRow.state.in_(wanted))
+        return self._list(Run, query)
+
+    def update_run(self, run_id: str, **changes: Any) -> Run:
+        rows.check_changes(RunRow, Run, changes)
+        with self._session(write=True) as session:
+            row = self._get(session, RunRow, run_id, lock=True)
+            state: RunState | None = changes.get("state")
+            if state == row.state:
+                state = None  # not a change of state
+            when = now()
+            if state is not None and state.terminal:
+                changes.setdefault("finished_at", when)
+            for name, value in changes.items():
+                setattr(row, rows.attribute(name), value)
+            if state is not None:
+                entry = _history_entry(when, state, changes.get("error"))
+                row.state_history = [*row.state_history, entry]
+            session.flush()
+            updated = rows.to_record(row, Run)
+        return updated
+
+    def delete_run(self, run_id: str) -> None:
+        self._delete(RunRow, run_id)
+
+    # -- tasks ----------------------------------------------------------------------
+    def get_or_create_task(self, task: Task) -> tuple[Task, bool]:
+        task = stamped(task, "created_at")
+        row = rows.to_row(TaskRow, task)
+        try:
+            with self._session(write=True) as session:
+                existing = self._task_at(session, task.run_id, task.path)
+                if existing is None:
+                    self._require(session, RunRow, task.run_id)
+                    session.add(row)
+                    session.flush()
+                result = (rows.to_record(existing or row, Task), existing is None)
+        except Conflict:
+            # Another process created it between our read and our insert.
+            with self._session() as session:
+                existing = self._task_at(session, task.run_id, task.path)
+                found = None if existing is None else rows.to_record(existing, Task)
+            if found is None:
+                raise self._id_taken(TaskRow, task.task_id) from None
+            return found, False
+        return result
+
+    def _task_at(self, session: Session, run_id: str, path: str) -> TaskRow | None:
+        return session.scalar(
+            sa.select(TaskRow).where(TaskRow.run_id == run_id, TaskRow.path == path)
+        )
+
+    def get_task(self, task_id: str) -> Task:
+        return self._fetch(TaskRow, task_id, Task)
+
+    def list_tasks(self, run_id: str) -> list[Task]:
+        return self._list(
+            Task,
+            sa.select(TaskRow)
+            .where(TaskRow.run_id == run_id)
+            .order_by(TaskRow.created_at, TaskRow.path),
+        )
+
+    def update_task(self, task_id: str, **changes: Any) -> Task:
+        return self._update(TaskRow, task_id, Task, changes)
+
+    def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
+        query = sa.select(TaskRow).where(
+            TaskRow.fingerprint == fingerprint, TaskRow.state == TaskState.SUCCEEDED
+        )
+        if newer_than is not None:
+            rows.check_time("newer_than", newer_than)
+            query = query.where(TaskRow.finished_at > newer_than)
+        # Newest first; a task without finished_at (NULL sorts first on PostgreSQL) last.
+        unfinished_last = sa.case((TaskRow.finished_at.is_(None), 1), else_=0)
+        query = query.order_by(
+            unfinished_last,
+            TaskRow.finished_at.desc(),
+            TaskRow.created_at.desc(),
+            TaskRow.task_id,
+        ).limit(1)
+        found = self._list(Task, query)
+        return found[0] if found else None
+
+    # -- artifacts and lineage ------------------------------------------------------
+    def create_artifact(self, artifact: Artifact) -> Artifact:
+        artifact = stamped(artifact, "created_at")
+        return self._create(artifact, ArtifactRow, parent=(RunRow, artifact.run_id))
+
+    def get_artifact(self, artifact_id: str) -> Artifact:
+        return self._fetch(ArtifactRow, artifact_id, Artifact)
+
+    def list_artifacts(self, run_id: str | None = None) -> list[Artifact]:
+        query = sa.select(ArtifactRow).order_by(ArtifactRow.created_at, ArtifactRow.artifact_id)
+        if run_id is not None:
+            query = query.where(ArtifactRow.run_id == run_id)
+        return self._list(Artifact, query)
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        new: dict[tuple[Any, ...], EventRow] = {}
+        for event in events:
+            row = rows.to_row(EventRow, stamped(event, "created_at"))
+            new.setdefault((row.task_id, row.artifact_id, row.kind, row.key, row.index), row)
+        try:
+            with self._session(write=True) as session:
+                for key, row in new.items():
+                    if session.get(EventRow, key) is None:
+                        session.add(row)
+        except Conflict:
+            with self._session() as session:
+                for task_id, artifact_id, *_ in new:
+                    self._require(session, TaskRow, task_id)
+                    self._require(session, ArtifactRow, artifact_id)
+            raise
+
+    def list_events(
+        self, *, task_id: str | None = None, artifact_id: str | None = None
+    ) -> list[Event]:
+        query = sa.select(EventRow).order_by(
+            EventRow.created_at, EventRow.task_id, EventRow.kind, EventRow.key, EventRow.index
+        )
+        if task_id is not None:
+            query = query.where(EventRow.task_id == task_id)
+        if artifact_id is not None:
+            query = query.where(EventRow.artifact_id == artifact_id)
+        return self._list(Event, query)
+
+    # -- recurring runs -------------------------------------------------------------
+    def create_recurring_run(self, recurring_run: RecurringRun) -> RecurringRun:
+        recurring_run = stamped(recurring_run, "created_at")
+        if recurring_run.updated_at is None:
+            recurring_run = dataclasses.replace(recurring_run, updated_at=recurring_run.created_at)
+        return self._create(recurring_run, RecurringRunRow)
+
+    def get_recurring_run(self, recurring_run_id: str) -> RecurringRun:
+        return self._fetch(RecurringRunRow, recurring_run_id, RecurringRun)
+
+    def list_recurring_runs(self) -> list[RecurringRun]:
+        return self._list(
+            RecurringRun,
+            sa.select(RecurringRunRow).order_by(
+                RecurringRunRow.created_at, RecurringRunRow.recurring_run_id
+            ),
+        )
+
+    def update_recurring_run(self, recurring_run_id: str, **changes: Any) -> RecurringRun:
+        changes.setdefault("updated_at", now())
+        return self._update(RecurringRunRow, recurring_run_id, RecurringRun, changes)
+
+    def delete_recurring_run(self, recurring_run_id: str) -> None:
+        self._delete(RecurringRunRow, recurring_run_id)
+
+
+def _history_entry(when: datetime, state: RunState, error: str | None) -> dict[str, Any]:
+    """One `state_history` item, as KFP's REST API shows it (RFC 3339 time in UTC)."""
+    return {
+        "update_time": when.isoformat().replace("+00:00", "Z"),
+        "state": rows.enum_value(state),
+        "error": error,
+    }
+
+
+def _touch_experiment(session: Session, experiment_id: str, created_at: datetime) -> None:
+    latest = ExperimentRow.last_run_created_at
+    session.execute(
+        sa.update(ExperimentRow)
+        .where(ExperimentRow.experiment_id == experiment_id)
+        .where(sa.or_(latest.is_(None), latest < created_at))
+        .values(last_run_created_at=created_at)
+    )

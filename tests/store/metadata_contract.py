@@ -1,0 +1,472 @@
+"""The contract of `MetadataStore`, written once and run against every backend: a
+subclass per backend (test_metadata_contract.py) provides the `backend` fixture.
+
+The store fixture is shared by the tests of a backend and emptied before each test, so
+ids can be fixed strings. Ids are chosen in creation order ("a" < "b"), because records
+created within the same microsecond are listed by id.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from store_backends import Backend
+
+from dagyard.errors import AlreadyExists, NotFound, StoreError
+from dagyard.store.records import (
+    Artifact,
+    Event,
+    EventKind,
+    Experiment,
+    Pipeline,
+    PipelineVersion,
+    RecurringRun,
+    Run,
+    RunState,
+    StorageState,
+    Task,
+    TaskKind,
+    TaskState,
+)
+from dagyard.store.sql import SqlMetadataStore
+from dagyard.store.sql.migrate import head_revision
+from dagyard.store.sql.schema import Base
+
+T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+
+
+def run(run_id: str = "r1", **fields: Any) -> Run:
+    fields.setdefault("pipeline_spec", {"x": 1})
+    return Run(run_id=run_id, display_name=f"run {run_id}", **fields)
+
+
+def task(task_id: str, path: str, run_id: str = "r1", **fields: Any) -> Task:
+    fields.setdefault("kind", TaskKind.CONTAINER)
+    return Task(task_id=task_id, run_id=run_id, path=path, name=path, **fields)
+
+
+def artifact(artifact_id: str, run_id: str = "r1", **fields: Any) -> Artifact:
+    return Artifact(
+        artifact_id=artifact_id,
+        run_id=run_id,
+        name="model",
+        uri=f"file:///a/{artifact_id}",
+        schema_title="system.Model",
+        **fields,
+    )
+
+
+def race(count: int, action: Callable[[int], Any]) -> list[Any]:
+    """Run `action(i)` in `count` threads released at the same instant."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = action(i)
+        except Exception as error:  # reported by the assertion of the caller
+            results[i] = error
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+class MetadataStoreContract:
+    @pytest.fixture
+    def backend(self) -> Backend:
+        raise NotImplementedError("a backend's test class provides this fixture")
+
+    @pytest.fixture
+    def store(self, backend: Backend) -> SqlMetadataStore:
+        return backend.shared_store()
+
+    # -- experiments ----------------------------------------------------------------
+    def test_experiment_round_trips_with_created_at(self, store: SqlMetadataStore) -> None:
+        created = store.create_experiment(Experiment("e1", "Default", description="d"))
+        assert created.created_at is not None and created.created_at.tzinfo is UTC
+        assert store.get_experiment("e1") == created
+        assert store.find_experiment("Default") == created
+        assert store.find_experiment("Default", namespace="other") is None
+        assert store.list_experiments() == [created]
+
+    def test_experiment_names_are_unique_per_namespace_and_case_sensitive(
+        self, store: SqlMetadataStore
+    ) -> None:
+        store.create_experiment(Experiment("e1", "Train"))
+        store.create_experiment(Experiment("e2", "Train", namespace="team"))
+        store.create_experiment(Experiment("e3", "train"))
+        with pytest.raises(AlreadyExists, match="'Train' exists already"):
+            store.create_experiment(Experiment("e4", "Train"))
+        with pytest.raises(AlreadyExists, match="id 'e1'"):
+            store.create_experiment(Experiment("e1", "Other"))
+        with pytest.raises(AlreadyExists):
+            store.update_experiment("e3", display_name="Train")
+        assert [e.experiment_id for e in store.list_experiments()] == ["e1", "e2", "e3"]
+
+    def test_experiment_update_and_delete(self, store: SqlMetadataStore) -> None:
+        store.create_experiment(Experiment("e1", "Default"))
+        archived = store.update_experiment("e1", storage_state="ARCHIVED")
+        assert archived.storage_state is StorageState.ARCHIVED
+        assert store.get_experiment("e1") == archived
+        store.delete_experiment("e1")
+        with pytest.raises(NotFound, match="'e1'"):
+            store.get_experiment("e1")
+        with pytest.raises(NotFound):
+            store.delete_experiment("e1")
+
+    # -- pipelines ------------------------------------------------------------------
+    def test_pipeline_and_versions_round_trip(self, store: SqlMetadataStore) -> None:
+        pipeline = store.create_pipeline(Pipeline("p1", "train", tags={"team": "ml"}))
+        assert store.get_pipeline("p1") == pipeline
+        assert store.find_pipeline("train") == pipeline
+        assert store.find_pipeline("train", namespace="x") is None
+        v1 = store.create_pipeline_version(PipelineVersion("v1", "p1", "v1", {"a": 1}))
+        v2 = store.create_pipeline_version(
+            PipelineVersion("v2", "p1", "v2", {"a": 2}, platform_spec={"k": {"x": 1}})
+        )
+        assert v1.platform_spec is None
+        assert store.get_pipeline_version("v2") == v2
+        assert store.list_pipeline_versions("p1") == [v1, v2]
+        assert store.list_pipelines() == [pipeline]
+        store.delete_pipeline_version("v1")
+        assert store.list_pipeline_versions("p1") == [v2]
+
+    def test_pipeline_names_and_version_names_are_unique(self, store: SqlMetadataStore) -> None:
+        store.create_pipeline(Pipeline("p1", "train"))
+        store.create_pipeline(Pipeline("p2", "train", namespace="team"))
+        with pytest.raises(AlreadyExists, match="'train' exists already"):
+            store.create_pipeline(Pipeline("p3", "train"))
+        store.create_pipeline_version(PipelineVersion("v1", "p1", "first", {}))
+        store.create_pipeline_version(PipelineVersion("v2", "p2", "first", {}))
+        with pytest.raises(AlreadyExists, match="'first'"):
+            store.create_pipeline_version(PipelineVersion("v3", "p1", "first", {}))
+        with pytest.raises(NotFound, match="'nope'"):
+            store.create_pipeline_version(PipelineVersion("v4", "nope", "x", {}))
+        with pytest.raises(NotFound):
+            store.list_pipeline_versions("nope")
+
+    def test_deleting_a_pipeline_deletes_its_versions(self, store: SqlMetadataStore) -> None:
+        store.create_pipeline(Pipeline("p1", "train"))
+        store.create_pipeline_version(PipelineVersion("v1", "p1", "v1", {}))
+        store.delete_pipeline("p1")
+        with pytest.raises(NotFound):
+            store.get_pipeline_version("v1")
+        assert store.list_pipelines() == []
+
+    # -- runs -----------------------------------------------------------------------
+    def test_run_round_trips_with_initial_state_history(self, store: SqlMetadataStore) -> None:
+        store.create_experiment(Experiment("e1", "Default"))
+        created = store.create_run(run(experiment_id="e1", runtime_config={"parameters": {"n": 3}}))
+        assert created.state is RunState.PENDING and created.created_at is not None
+        assert [h["state"] for h in created.state_history] == ["PENDING"]
+        assert store.get_run("r1") == created
+        assert store.get_experiment("e1").last_run_created_at == created.created_at
+        with pytest.raises(AlreadyExists, match="'r1'"):
+            store.create_run(run())
+
+    def test_list_runs_filters_by_experiment_and_state(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("a", experiment_id="e1"))
+        store.create_run(run("b", experiment_id="e1", state=RunState.RUNNING))
+        store.create_run(run("c", experiment_id="e2", state=RunState.RUNNING))
+
+        def ids(runs: list[Run]) -> list[str]:
+            return [r.run_id for r in runs]
+
+        assert ids(store.list_runs()) == ["a", "b", "c"]
+        assert ids(store.list_runs(experiment_id="e1")) == ["a", "b"]
+        assert ids(store.list_runs(states=[RunState.RUNNING])) == ["b", "c"]
+        assert ids(store.list_runs(experiment_id="e1", states=[RunState.RUNNING])) == ["b"]
+        assert store.list_runs(states=[]) == []
+
+    def test_state_changes_append_history_and_finish_the_run(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        running = store.update_run("r1", state=RunState.RUNNING)
+        assert running.finished_at is None
+        same = store.update_run("r1", state="RUNNING", display_name="renamed")
+        assert len(same.state_history) == 2 and same.display_name == "renamed"
+        failed = store.update_run("r1", state=RunState.FAILED, error="boom")
+        assert failed.finished_at is not None and failed.error == "boom"
+        history = failed.state_history
+        assert [(h["state"], h["error"]) for h in history] == [
+            ("PENDING", None),
+            ("RUNNING", None),
+            ("FAILED", "boom"),
+        ]
+        assert datetime.fromisoformat(history[-1]["update_time"]) == failed.finished_at
+        assert store.get_run("r1") == failed
+
+    def test_concurrent_state_changes_are_all_recorded(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        states = [state for state in RunState if state is not RunState.PENDING]
+        results = race(len(states), lambda i: store.update_run("r1", state=states[i]))
+        assert not [r for r in results if isinstance(r, Exception)], results
+        final = store.get_run("r1")
+        recorded = [entry["state"] for entry in final.state_history]
+        assert sorted(recorded[1:]) == sorted(state.value for state in states)
+        assert recorded[-1] == final.state.value
+
+    def test_a_given_finished_at_is_kept(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        done = store.update_run("r1", state=RunState.SUCCEEDED, finished_at=T0)
+        assert done.finished_at == T0
+
+    def test_updates_reject_unknown_fields_ids_and_values(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        with pytest.raises(StoreError, match="no field 'colour'"):
+            store.update_run("r1", colour="red")
+        with pytest.raises(StoreError, match="'DONE'"):
+            store.update_run("r1", state="DONE")
+        with pytest.raises(StoreError, match="naive"):
+            store.update_run("r1", finished_at=datetime(2024, 1, 1))
+        with pytest.raises(StoreError, match="display_name cannot be None"):
+            store.update_run("r1", display_name=None)
+        with pytest.raises(StoreError, match="more than the 255"):
+            store.update_run("r1", display_name="x" * 256)
+        with pytest.raises(StoreError, match="not JSON serializable"):
+            store.update_run("r1", outputs={"x": object()})
+        with pytest.raises(StoreError, match="'DONE'"):
+            store.list_runs(states=["DONE"])  # type: ignore[list-item]
+        with pytest.raises(NotFound, match="'nope'"):
+            store.update_run("nope", state=RunState.RUNNING)
+        with pytest.raises(NotFound):
+            store.update_task("nope", state=TaskState.RUNNING)
+        assert store.get_run("r1").state is RunState.PENDING
+
+    def test_deleting_a_run_deletes_its_tasks_artifacts_and_events(
+        self, store: SqlMetadataStore
+    ) -> None:
+        for run_id in ("r1", "r2"):
+            store.create_run(run(run_id))
+            store.get_or_create_task(task(f"{run_id}-t", "train", run_id=run_id))
+            store.create_artifact(artifact(f"{run_id}-a", run_id=run_id))
+            store.add_events([Event(f"{run_id}-t", f"{run_id}-a", EventKind.OUTPUT, "model")])
+        store.delete_run("r1")
+        with pytest.raises(NotFound):
+            store.get_run("r1")
+        assert store.list_tasks("r1") == [] and store.list_artifacts("r1") == []
+        assert store.list_events(task_id="r1-t") == []
+        assert len(store.list_events(task_id="r2-t")) == 1
+        assert [a.artifact_id for a in store.list_artifacts()] == ["r2-a"]
+        with pytest.raises(NotFound):
+            store.delete_run("r1")
+
+    # -- tasks ----------------------------------------------------------------------
+    def test_get_or_create_task_is_idempotent(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        first, created = store.get_or_create_task(task("t1", "loop/0/train", iteration_index=0))
+        assert created and first.iteration_index == 0
+        again, created = store.get_or_create_task(task("t2", "loop/0/train"))
+        assert not created and again == first
+        with pytest.raises(AlreadyExists, match="'t1'"):
+            store.get_or_create_task(task("t1", "other"))
+        with pytest.raises(NotFound, match="'nope'"):
+            store.get_or_create_task(task("t3", "x", run_id="nope"))
+        assert store.list_tasks("r1") == [first]
+
+    def test_get_or_create_task_races_create_one_task(
+        self, store: SqlMetadataStore, backend: Backend
+    ) -> None:
+        store.create_run(run())
+        other = SqlMetadataStore(backend.shared_url)
+        try:
+            stores = [store, other]
+            results = race(8, lambda i: stores[i % 2].get_or_create_task(task(f"t{i}", "a/b")))
+        finally:
+            other.close()
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert sum(created for _, created in results) == 1
+        assert len({t.task_id for t, _ in results}) == 1
+        assert len(store.list_tasks("r1")) == 1
+
+    def test_update_task_and_list_in_creation_order(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        store.get_or_create_task(task("a", "root", kind=TaskKind.DAG))
+        store.get_or_create_task(task("b", "root/train", parent_task_id="a"))
+        updated = store.update_task(
+            "b", state="RUNNING", attempts=1, started_at=T0, outputs={"n": 1}, node="host-1"
+        )
+        assert updated.state is TaskState.RUNNING and updated.started_at == T0
+        assert store.get_task("b") == updated
+        assert [t.task_id for t in store.list_tasks("r1")] == ["a", "b"]
+        assert store.list_tasks("r1")[0].kind is TaskKind.DAG
+
+    def test_find_cached_task_returns_the_newest_success(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1"))
+        store.create_run(run("r2"))
+        hour = timedelta(hours=1)
+        candidates = [
+            ("t0", "fp", TaskState.SUCCEEDED, T0),
+            ("t1", "fp", TaskState.SUCCEEDED, T0 + 2 * hour),  # the newest success
+            ("t2", "fp", TaskState.SUCCEEDED, T0 + hour),
+            ("t3", "fp", TaskState.FAILED, T0 + 3 * hour),
+            ("t4", "fp", TaskState.CACHED, T0 + 5 * hour),
+            ("t5", "fp2", TaskState.SUCCEEDED, T0 + 6 * hour),
+            ("t6", "fp", TaskState.SUCCEEDED, None),  # never newest (NULLs sort first on PG)
+        ]
+        for i, (task_id, fingerprint, state, finished_at) in enumerate(candidates):
+            store.get_or_create_task(
+                task(
+                    task_id,
+                    task_id,
+                    run_id=f"r{i % 2 + 1}",
+                    fingerprint=fingerprint,
+                    state=state,
+                    finished_at=finished_at,
+                )
+            )
+        found = store.find_cached_task("fp", newer_than=None)
+        assert found is not None and found.task_id == "t1"
+        assert store.find_cached_task("fp", newer_than=T0 + timedelta(minutes=30)) == found
+        assert store.find_cached_task("fp", newer_than=T0 + timedelta(hours=2)) is None
+        assert store.find_cached_task("unknown", newer_than=None) is None
+        with pytest.raises(StoreError, match="naive"):
+            store.find_cached_task("fp", newer_than=datetime(2024, 1, 1))
+
+    # -- artifacts and lineage ------------------------------------------------------
+    def test_artifacts_round_trip(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        first = store.create_artifact(artifact("a1", metadata={"accuracy": 0.9, "epochs": 3}))
+        second = store.create_artifact(artifact("a2", digest="ab" * 32, output_key="model"))
+        assert store.get_artifact("a1") == first and first.metadata["epochs"] == 3
+        assert store.list_artifacts("r1") == [first, second]
+        assert store.list_artifacts() == [first, second]
+        with pytest.raises(NotFound, match="'nope'"):
+            store.create_artifact(artifact("a3", run_id="nope"))
+        with pytest.raises(AlreadyExists):
+            store.create_artifact(artifact("a1"))
+
+    def test_events_link_tasks_and_artifacts(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        store.get_or_create_task(task("t1", "producer"))
+        store.get_or_create_task(task("t2", "consumer"))
+        store.create_artifact(artifact("a1"))
+        store.create_artifact(artifact("a2"))
+        produced = [
+            Event("t1", "a1", EventKind.OUTPUT, "model", created_at=T0),
+            Event("t1", "a2", EventKind.OUTPUT, "data", created_at=T0),
+        ]
+        consumed = [
+            Event("t2", "a1", EventKind.INPUT, "models", index=1, created_at=T0),
+            Event("t2", "a2", EventKind.INPUT, "models", index=0, created_at=T0),
+        ]
+        store.add_events(produced + consumed)
+        store.add_events(consumed + consumed)  # recorded again, e.g. after a crash
+        assert store.list_events(task_id="t1") == [produced[1], produced[0]]
+        assert store.list_events(task_id="t2") == [consumed[1], consumed[0]]
+        assert store.list_events(artifact_id="a1") == [produced[0], consumed[0]]
+        assert store.list_events(task_id="t2", artifact_id="a1") == [consumed[0]]
+        assert len(store.list_events()) == 4
+        with pytest.raises(NotFound, match="'nope'"):
+            store.add_events([Event("t1", "nope", EventKind.INPUT, "x")])
+        assert len(store.list_events()) == 4
+        store.add_events([])
+
+    # -- recurring runs -------------------------------------------------------------
+    def test_recurring_runs_round_trip(self, store: SqlMetadataStore) -> None:
+        trigger = {"cron_schedule": {"cron": "0 0 9 ? * 2-6", "start_time": "2024-01-01T00:00Z"}}
+        recurring = RecurringRun("rr1", "nightly", pipeline_spec={"a": 1}, trigger=trigger)
+        created = store.create_recurring_run(recurring)
+        assert created.updated_at is not None and created.updated_at == created.created_at
+        assert store.get_recurring_run("rr1") == created
+        disabled = store.update_recurring_run("rr1", enabled=False, max_concurrency=3)
+        assert not disabled.enabled and disabled.max_concurrency == 3
+        assert disabled.updated_at is not None and disabled.updated_at >= created.updated_at
+        assert store.list_recurring_runs() == [disabled]
+        store.delete_recurring_run("rr1")
+        assert store.list_recurring_runs() == []
+        with pytest.raises(NotFound):
+            store.get_recurring_run("rr1")
+
+    # -- values ---------------------------------------------------------------------
+    def test_json_values_keep_their_types_order_and_text(self, store: SqlMetadataStore) -> None:
+        outputs = {
+            "z": 1,
+            "a": {"nested": {"list": [1, 2.5, True, None, "x"], "big": 2**53 + 1}},
+            "float_whole": 2.0,
+            "text": "héllo \u4e16\u754c \U0001f680 \x00 \ud800",
+            "nan": math.nan,
+            "empty": {},
+        }
+        store.create_run(run(outputs=outputs, max_cache_staleness_seconds=0.1))
+        back = store.get_run("r1").outputs
+        assert list(back) == list(outputs)
+        assert back["a"] == outputs["a"] and back["text"] == outputs["text"]
+        assert type(back["z"]) is int and type(back["a"]["nested"]["big"]) is int
+        assert type(back["float_whole"]) is float and math.isnan(back["nan"])
+        assert store.get_run("r1").max_cache_staleness_seconds == 0.1
+
+    def test_a_large_pipeline_spec_fits(self, store: SqlMetadataStore) -> None:
+        tasks = {f"task-{i}": {"componentRef": {"name": f"comp-{i}"}, "n": i} for i in range(30000)}
+        spec = {"root": {"dag": {"tasks": tasks}}, "pad": "é" * 100_000}
+        assert len(str(spec)) > 2_000_000
+        store.create_run(run(pipeline_spec=spec))
+        assert store.get_run("r1").pipeline_spec == spec
+
+    def test_times_round_trip_as_aware_utc_with_microseconds(self, store: SqlMetadataStore) -> None:
+        plus_five = datetime(2024, 5, 6, 12, 8, 9, 654321, tzinfo=timezone(timedelta(hours=5)))
+        store.create_run(run(created_at=T0, scheduled_at=plus_five))
+        back = store.get_run("r1")
+        assert back.created_at == T0 and back.created_at.tzinfo is UTC
+        assert back.scheduled_at == plus_five and back.scheduled_at.tzinfo is UTC
+        assert back.scheduled_at.hour == 7 and back.scheduled_at.microsecond == 654321
+        with pytest.raises(StoreError, match="naive"):
+            store.create_run(run("r2", created_at=datetime(2024, 1, 1)))
+
+    # -- schema and migrations ------------------------------------------------------
+    def test_the_migrated_schema_matches_the_models(
+        self, store: SqlMetadataStore, backend: Backend
+    ) -> None:
+        engine = sa.create_engine(backend.shared_url)
+        try:
+            with engine.connect() as connection:
+                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                differences = compare_metadata(context, Base.metadata)
+        finally:
+            engine.dispose()
+        assert differences == []
+
+    def test_a_fresh_database_is_migrated_and_reopened(self, backend: Backend) -> None:
+        url = backend.new_database_url()
+        store = SqlMetadataStore(url)
+        store.create_run(run())
+        store.close()
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as connection:
+                assert MigrationContext.configure(connection).get_current_revision() == (
+                    head_revision()
+                )
+                tables = set(sa.inspect(connection).get_table_names())
+        finally:
+            engine.dispose()
+        assert {t.name for t in Base.metadata.sorted_tables} <= tables
+        reopened = SqlMetadataStore(url)
+        try:
+            assert reopened.get_run("r1").run_id == "r1"
+        finally:
+            reopened.close()
+
+    def test_concurrent_openers_of_a_fresh_database_all_succeed(self, backend: Backend) -> None:
+        url = backend.new_database_url()
+        stores = race(4, lambda i: SqlMetadataStore(url))
+        try:
+            assert not [s for s in stores if isinstance(s, Exception)], stores
+            stores[0].create_run(run())
+            assert stores[3].get_run("r1").run_id == "r1"
+        finally:
+            for opened in stores:
+                if isinstance(opened, SqlMetadataStore):
+                    opened.close()
