@@ -6,6 +6,7 @@
     ├── CompileError        a valid definition cannot be written as IR
     ├── IRError             an IR document is malformed or inconsistent
     ├── UsageError          a command-line or API argument is wrong
+    ├── ExecutorError       an executor cannot prepare or start a task (e.g. its environment)
     ├── StoreError          the metadata or artifact store failed or was asked wrongly
     │   ├── NotFound        no record with that id
     │   └── AlreadyExists   a record with that unique name exists
@@ -41,6 +42,10 @@ class IRError(DagyardError):
 
 class UsageError(DagyardError):
     """A command-line argument or option is wrong."""
+
+
+class ExecutorError(DagyardError):
+    """An executor cannot prepare or start a task, e.g. its Python environment fails to build."""
 
 
 class StoreError(DagyardError):
