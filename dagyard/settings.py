@@ -8,13 +8,75 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from dagyard.errors import UsageError
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
+    """Where Dagyard keeps its state and how it runs tasks.
+
+    home            DAGYARD_HOME, default ~/.dagyard
+    database_url    DAGYARD_DATABASE_URL, default sqlite:///<home>/dagyard.db
+    artifact_root   DAGYARD_ARTIFACT_ROOT, default <home>/artifacts
+    max_parallel    DAGYARD_MAX_PARALLEL, default: the number of CPUs
+    cache_enabled   DAGYARD_CACHE (0/false turns caching off everywhere), default on
+    max_cache_staleness_seconds  DAGYARD_MAX_CACHE_STALENESS (seconds), default: none
+    """
+
     home: Path
+    database_url: str = ""
+    artifact_root: str = ""
+    max_parallel: int = 0
+    cache_enabled: bool = True
+    max_cache_staleness_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'dagyard.db'}")
+        if not self.artifact_root:
+            object.__setattr__(self, "artifact_root", str(self.home / "artifacts"))
+        if self.max_parallel <= 0:
+            object.__setattr__(self, "max_parallel", os.cpu_count() or 1)
+
+    @property
+    def work_root(self) -> Path:
+        """Scratch folders of task attempts (executor input/output files)."""
+        return self.home / "work"
+
+    @property
+    def environments_root(self) -> Path:
+        """Cached virtual environments for `packages_to_install`."""
+        return self.home / "envs"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        home = env.get("DAGYARD_HOME") or str(Path.home() / ".dagyard")
-        return cls(home=Path(home).expanduser())
+        home = Path(env.get("DAGYARD_HOME") or Path.home() / ".dagyard").expanduser()
+        return cls(
+            home=home,
+            database_url=env.get("DAGYARD_DATABASE_URL", ""),
+            artifact_root=env.get("DAGYARD_ARTIFACT_ROOT", ""),
+            max_parallel=_int(env, "DAGYARD_MAX_PARALLEL", 0),
+            cache_enabled=env.get("DAGYARD_CACHE", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
+            max_cache_staleness_seconds=_float(env, "DAGYARD_MAX_CACHE_STALENESS"),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise UsageError(f"Setting {name}={text!r} must be a whole number.")
+    return int(text)
+
+
+def _float(env: Mapping[str, str], name: str) -> float | None:
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError as e:
+        raise UsageError(f"Setting {name}={text!r} must be a number of seconds.") from e

@@ -68,6 +68,16 @@ def demo_command() -> None:
     )
 
 
+def _register_runs() -> None:
+    from dagyard.cli.runs import run_command, runs_app
+
+    app.command("run")(run_command)
+    app.add_typer(runs_app, name="runs")
+
+
+_register_runs()
+
+
 @app.command("version")
 def version_command() -> None:
     """Print Dagyard's version."""

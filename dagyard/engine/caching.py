@@ -1,0 +1,98 @@
+"""Cache fingerprints and look-ups: what must be equal for a finished task's outputs to
+be reused, and whether a usable entry exists.
+
+KFP keys its cache on the component's command and image, the input parameter values
+and the *names* of input artifacts, so a dataset rewritten under the same name is a
+wrong hit. Here input artifacts count by the digest of their bytes. A custom `cacheKey`
+replaces everything but the component's name, as in KFP. Every decision carries a
+reason in words, stored on the task, so a user can ask why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.metadata import MetadataStore
+from dagyard.store.records import Artifact, Task
+
+
+def _digest(document: Any) -> str:
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def task_fingerprint(
+    *,
+    component_name: str,
+    cache_key: str | None,
+    container: dict[str, Any],
+    parameters: dict[str, Any],
+    artifacts: dict[str, list[Artifact]],
+    output_definitions: dict[str, Any],
+) -> str:
+    """The fingerprint of one task with its resolved inputs."""
+    if cache_key:
+        return _digest({"component": component_name, "cache_key": cache_key})
+    return _digest(
+        {
+            "image": container.get("image"),
+            "command": container.get("command", []),
+            "args": container.get("args", []),
+            "env": container.get("env", []),
+            "parameters": parameters,
+            # Bytes, not names: an artifact without a digest counts by its URI.
+            "artifacts": {k: [a.digest or f"uri:{a.uri}" for a in v] for k, v in artifacts.items()},
+            "outputs": output_definitions,
+        }
+    )
+
+
+@dataclasses.dataclass
+class Decision:
+    """A cache look-up's answer: the task to reuse (with its output artifacts) or None,
+    and why."""
+
+    reason: str
+    hit: Task | None = None
+    outputs: dict[str, list[Artifact]] = dataclasses.field(default_factory=dict)
+
+
+def look_up(
+    store: MetadataStore,
+    artifacts: ArtifactStore,
+    *,
+    fingerprint: str,
+    staleness_seconds: float | None,
+    output_artifacts: Callable[[Task], dict[str, list[Artifact]]],
+) -> Decision:
+    """The newest reusable task with `fingerprint`, if one is recent enough and its
+    artifacts still exist."""
+    newer_than = None
+    if staleness_seconds is not None:
+        newer_than = datetime.now(UTC) - timedelta(seconds=staleness_seconds)
+    hit = store.find_cached_task(fingerprint, newer_than=newer_than)
+    if hit is None:
+        older = store.find_cached_task(fingerprint, newer_than=None) if newer_than else None
+        if older is not None:
+            return Decision(
+                f"miss: the last match (task {older.path} of run {older.run_id}) is older "
+                f"than the maximum staleness of {staleness_seconds:g} s"
+            )
+        return Decision("miss: no earlier successful task has this fingerprint")
+    outputs = output_artifacts(hit)
+    for items in outputs.values():
+        for artifact in items:
+            if artifacts.is_within(artifact.uri) and not artifacts.exists(artifact.uri):
+                return Decision(f"miss: the cached artifact {artifact.uri} no longer exists")
+    finished = hit.finished_at.isoformat() if hit.finished_at else "?"
+    return Decision(
+        f"hit: same fingerprint as task {hit.path} of run {hit.run_id}, finished {finished}",
+        hit,
+        outputs,
+    )

@@ -1,0 +1,791 @@
+"""The run driver: walks a PipelineSpec's DAGs, starts what is ready, and records every
+state change in the metadata store before acting on it.
+
+A run is a tree of scopes (the root DAG, sub-DAGs, loop iterations), each with nodes (the
+DAG's tasks). The driver loops: advance every scope (decide skipped, cached, started),
+then wait for an executor to report a finished attempt. All of a run's state is in the
+store, keyed by each node's stable path, so a driver started on a run that another
+process left half-done picks up where it stopped: finished nodes are read back, never
+run again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dagyard.engine import attempts, caching, cel
+from dagyard.engine.commands import RuntimeContext, resolve_argv, resolve_constant
+from dagyard.engine.scopes import Loop, Node, Result, Scope, all_nodes, dag_outputs, iteration_index
+from dagyard.engine.values import from_ir
+from dagyard.errors import RunError
+from dagyard.executors.base import Executor, Launch, Outcome
+from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.metadata import MetadataStore
+from dagyard.store.records import (
+    Artifact,
+    Event,
+    EventKind,
+    Run,
+    RunState,
+    Task,
+    TaskKind,
+    TaskState,
+)
+
+Clock = Callable[[], float]
+ALL_COMPLETED = "ALL_UPSTREAM_TASKS_COMPLETED"
+UPSTREAM_FAILED = "not run: an upstream task failed"
+
+
+@dataclasses.dataclass
+class Settings:
+    """How the driver runs: where attempts work, how many run at once, caching."""
+
+    work_root: Path
+    max_parallel: int
+    cache_enabled: bool = True
+    max_cache_staleness_seconds: float | None = None
+    poll_seconds: float = 0.5
+
+
+class RunDriver:
+    """Drives one run to a terminal state. Not thread-safe; one driver per run."""
+
+    def __init__(
+        self,
+        *,
+        run: Run,
+        store: MetadataStore,
+        artifacts: ArtifactStore,
+        executor: Executor,
+        settings: Settings,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.run = run
+        self.store = store
+        self.artifacts = artifacts
+        self.executor = executor
+        self.settings = settings
+        self.clock = clock
+        self.spec = run.pipeline_spec
+        self.components = self.spec.get("components", {})
+        self.executors = self.spec.get("deploymentSpec", {}).get("executors", {})
+        self.existing = {t.path: t for t in store.list_tasks(run.run_id)}
+        self.running: dict[str, Node] = {}
+        self.cancel_requested = False
+        self.failed = False
+        created = run.created_at or datetime.now(UTC)
+        self.create_time = created.isoformat()
+        self.schedule_time = (run.scheduled_at or created).isoformat()
+
+    # -- the loop ----------------------------------------------------------------------
+    def drive(self) -> Run:
+        """Run until every node is finished; return the final run record."""
+        self.run = self.store.update_run(self.run.run_id, state=RunState.RUNNING)
+        root = Scope(
+            path="",
+            component=self.spec["root"],
+            parameters=dict(self.run.runtime_config.get("parameters", {})),
+            artifacts={},
+            task=None,
+        )
+        try:
+            while True:
+                self._advance(root)
+                if root.done:
+                    break
+                if not self.running:
+                    delay = self._next_retry_delay(root)
+                    if delay is None:
+                        raise RunError("The run cannot progress: no task is ready or running.")
+                    self._sleep(delay)
+                    continue
+                outcomes = self.executor.wait(list(self.running), self._wait_timeout(root))
+                for handle, outcome in outcomes.items():
+                    self._finish_attempt(self.running.pop(handle), outcome)
+        except KeyboardInterrupt:
+            self.cancel()
+            raise
+        return self._finish_run(root)
+
+    def cancel(self) -> None:
+        """Terminate running attempts and mark the run CANCELED."""
+        self.cancel_requested = True
+        self.store.update_run(self.run.run_id, state=RunState.CANCELING)
+        for handle, node in list(self.running.items()):
+            self.executor.cancel(handle)
+            if node.task is not None:
+                self._update(node, state=TaskState.CANCELED, finished_at=_now())
+        self.running.clear()
+        self.run = self.store.update_run(self.run.run_id, state=RunState.CANCELED)
+
+    def _finish_run(self, root: Scope) -> Run:
+        outputs = dag_outputs(root)
+        state = RunState.FAILED if self.failed else RunState.SUCCEEDED
+        error = None
+        if self.failed:
+            failed = [
+                t for t in self.store.list_tasks(self.run.run_id) if t.state == TaskState.FAILED
+            ]
+            error = "; ".join(f"{t.path}: {t.error}" for t in failed if t.error) or "a task failed"
+        recorded: dict[str, Any] = dict(outputs.parameters)
+        for name, items in outputs.artifacts.items():
+            recorded[name] = [a.uri for a in items] if len(items) != 1 else items[0].uri
+        self.run = self.store.update_run(
+            self.run.run_id, state=state, error=error, outputs=recorded
+        )
+        return self.run
+
+    def _wait_timeout(self, root: Scope) -> float:
+        delay = self._next_retry_delay(root)
+        return (
+            self.settings.poll_seconds if delay is None else min(delay, self.settings.poll_seconds)
+        )
+
+    def _next_retry_delay(self, scope: Scope) -> float | None:
+        delays = []
+        for node in all_nodes(scope):
+            if not node.done and node.not_before and node.handle is None:
+                delays.append(max(0.0, node.not_before - self.clock()))
+        return min(delays) if delays else None
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    # -- advancing a scope -------------------------------------------------------------
+    def _advance(self, scope: Scope) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for node in scope.nodes.values():
+                if node.done:
+                    continue
+                if node.child is not None:
+                    self._advance(node.child)
+                    if node.child.done:
+                        self._finish_dag(node)
+                        progressed = True
+                    continue
+                if node.loop is not None:
+                    if self._advance_loop(node):
+                        progressed = True
+                    continue
+                if node.handle is not None:
+                    continue
+                if self._try_start(node):
+                    progressed = True
+
+    def _try_start(self, node: Node) -> bool:
+        """Decide a node whose upstream is finished. True if it changed."""
+        scope = node.scope
+        upstream = [scope.nodes[d] for d in node.dependencies if d in scope.nodes]
+        if not all(u.done for u in upstream):
+            return False
+        if node.not_before and self.clock() < node.not_before:
+            return False
+        existing = self.existing.get(node.path)
+        if existing is not None and node.task is None and self._restore(node, existing):
+            return True
+        strategy = node.spec.get("triggerPolicy", {}).get("strategy")
+        bad = [u for u in upstream if u.result and not u.result.state.done_ok]
+        if bad and strategy != ALL_COMPLETED:
+            skipped_only = all(
+                u.result and u.result.state == TaskState.SKIPPED and u.result.error is None
+                for u in bad
+            )
+            self._conclude(
+                node, Result(TaskState.SKIPPED, error=None if skipped_only else UPSTREAM_FAILED)
+            )
+            return True
+        kind = self._safe_kind(node)
+        if kind == TaskKind.CONTAINER and len(self.running) >= self.settings.max_parallel:
+            return False
+        try:
+            self._resolve_inputs(node)
+            condition = node.spec.get("triggerPolicy", {}).get("condition")
+            if condition and not cel.condition_holds(condition, node.inputs_params):
+                self._conclude(node, Result(TaskState.SKIPPED), kind=kind)
+                return True
+            self._start(node, kind)
+        except RunError as e:
+            self._conclude(node, Result(TaskState.FAILED, error=str(e)), kind=kind)
+        return True
+
+    def _restore(self, node: Node, task: Task) -> bool:
+        """Pick up a node's earlier record after a restart. True if it is finished."""
+        node.task = task
+        if not task.state.terminal:
+            return False
+        if task.state in (TaskState.FAILED, TaskState.CANCELED):
+            self.failed = self.failed or task.state == TaskState.FAILED
+        node.result = Result(
+            task.state, dict(task.outputs), self._output_artifacts(task), task.error
+        )
+        return True
+
+    def _output_artifacts(self, task: Task) -> dict[str, list[Artifact]]:
+        found: dict[str, list[tuple[int, Artifact]]] = {}
+        for event in self.store.list_events(task_id=task.task_id):
+            if event.kind == EventKind.OUTPUT:
+                artifact = self.store.get_artifact(event.artifact_id)
+                found.setdefault(event.key, []).append((event.index, artifact))
+        return {k: [a for _, a in sorted(v, key=lambda p: p[0])] for k, v in found.items()}
+
+    def _kind(self, node: Node) -> TaskKind:
+        if "parameterIterator" in node.spec or "artifactIterator" in node.spec:
+            return TaskKind.LOOP
+        component = self._component(node)
+        if "dag" in component:
+            return TaskKind.DAG
+        executor = self.executors.get(component.get("executorLabel", ""), {})
+        return TaskKind.IMPORTER if "importer" in executor else TaskKind.CONTAINER
+
+    def _component(self, node: Node) -> dict[str, Any]:
+        name = node.spec.get("componentRef", {}).get("name", "")
+        if name not in self.components:
+            raise RunError(f"Task '{node.path}' refers to unknown component '{name}'.")
+        return dict(self.components[name])
+
+    # -- inputs --------------------------------------------------------------------------
+    def _resolve_inputs(self, node: Node) -> None:
+        scope = node.scope
+        inputs = node.spec.get("inputs", {})
+        params: dict[str, Any] = {}
+        constants: dict[str, str] = {}
+        for name, source in inputs.get("parameters", {}).items():
+            found, value = self._parameter(node, source)
+            if not found:
+                continue
+            if "parameterExpressionSelector" in source:
+                value = cel.select(source["parameterExpressionSelector"], value)
+            if "runtimeValue" in source and isinstance(value, str):
+                constants[name] = value
+            params[name] = value
+        context = self._context(node)
+        for name, value in constants.items():
+            params[name] = resolve_constant(value, params, context)
+        arts: dict[str, list[Artifact]] = {}
+        for name, source in inputs.get("artifacts", {}).items():
+            if "componentInputArtifact" in source:
+                key = source["componentInputArtifact"]
+                if key in scope.artifacts:
+                    arts[name] = scope.artifacts[key]
+            elif "taskOutputArtifact" in source:
+                ref = source["taskOutputArtifact"]
+                producer = scope.nodes.get(ref.get("producerTask", ""))
+                if (
+                    producer
+                    and producer.result
+                    and ref.get("outputArtifactKey") in producer.result.artifacts
+                ):
+                    arts[name] = producer.result.artifacts[ref["outputArtifactKey"]]
+        node.inputs_params = params
+        node.inputs_artifacts = arts
+
+    def _parameter(self, node: Node, source: dict[str, Any]) -> tuple[bool, Any]:
+        scope = node.scope
+        if "componentInputParameter" in source:
+            key = source["componentInputParameter"]
+            return (key in scope.parameters, scope.parameters.get(key))
+        if "taskOutputParameter" in source:
+            ref = source["taskOutputParameter"]
+            producer = scope.nodes.get(ref.get("producerTask", ""))
+            key = ref.get("outputParameterKey", "")
+            if producer and producer.result and key in producer.result.parameters:
+                return True, producer.result.parameters[key]
+            return False, None
+        if "runtimeValue" in source:
+            return True, source["runtimeValue"].get("constant")
+        if "taskFinalStatus" in source:
+            producer = scope.nodes.get(source["taskFinalStatus"].get("producerTask", ""))
+            state = producer.result.state if producer and producer.result else TaskState.FAILED
+            error = producer.result.error if producer and producer.result else None
+            return True, {
+                "state": {"SUCCEEDED": "SUCCEEDED", "CANCELED": "CANCELLED"}.get(state, "FAILED"),
+                "pipelineJobResourceName": self.run.display_name,
+                "pipelineTaskName": producer.name if producer else "",
+                "error": {"code": 0 if state == TaskState.SUCCEEDED else 1, "message": error or ""},
+            }
+        return False, None
+
+    def _context(self, node: Node) -> RuntimeContext:
+        return RuntimeContext(
+            job_name=self.run.display_name,
+            job_id=self.run.run_id,
+            task_name=node.name,
+            task_id=node.task.task_id if node.task else "",
+            pipeline_root=self.run.runtime_config.get("pipeline_root") or self.artifacts.root_uri,
+            create_time=self.create_time,
+            schedule_time=self.schedule_time,
+        )
+
+    # -- starting ------------------------------------------------------------------------
+    def _record(self, node: Node, kind: TaskKind, **fields: Any) -> Task:
+        if node.task is None:
+            parent = node.scope.task
+            task, _ = self.store.get_or_create_task(
+                Task(
+                    task_id=uuid.uuid4().hex,
+                    run_id=self.run.run_id,
+                    path=node.path,
+                    name=node.name,
+                    kind=kind,
+                    display_name=node.spec.get("taskInfo", {}).get("name", node.name),
+                    parent_task_id=parent.task_id if parent else None,
+                    iteration_index=iteration_index(node.scope),
+                    created_at=_now(),
+                )
+            )
+            node.task = task
+        if fields:
+            node.task = self.store.update_task(node.task.task_id, **fields)
+        return node.task
+
+    def _update(self, target: Node, /, **fields: Any) -> None:
+        assert target.task is not None
+        target.task = self.store.update_task(target.task.task_id, **fields)
+
+    def _conclude(self, node: Node, result: Result, kind: TaskKind | None = None) -> None:
+        """Record a node's end and publish its result to downstream nodes."""
+        self._record(
+            node,
+            kind or self._safe_kind(node),
+            state=result.state,
+            outputs=result.parameters,
+            error=result.error,
+            finished_at=_now(),
+        )
+        if result.state == TaskState.FAILED:
+            self.failed = True
+        node.result = result
+
+    def _safe_kind(self, node: Node) -> TaskKind:
+        try:
+            return self._kind(node)
+        except RunError:
+            return TaskKind.CONTAINER
+
+    def _start(self, node: Node, kind: TaskKind) -> None:
+        if kind == TaskKind.LOOP:
+            self._start_loop(node)
+        elif kind == TaskKind.DAG:
+            self._record(
+                node,
+                kind,
+                state=TaskState.RUNNING,
+                started_at=_now(),
+                inputs=self._inputs_record(node),
+            )
+            node.child = self._child_scope(node, node.path, self._component(node))
+        elif kind == TaskKind.IMPORTER:
+            self._run_importer(node)
+        else:
+            self._start_container(node)
+
+    def _inputs_record(self, node: Node) -> dict[str, Any]:
+        return {
+            "parameters": node.inputs_params,
+            "artifacts": {k: [a.artifact_id for a in v] for k, v in node.inputs_artifacts.items()},
+        }
+
+    def _child_scope(
+        self,
+        node: Node,
+        path: str,
+        component: dict[str, Any],
+        extra: dict[str, Any] | None = None,
+        extra_artifacts: dict[str, list[Artifact]] | None = None,
+    ) -> Scope:
+        params = dict(node.inputs_params)
+        for name, definition in component.get("inputDefinitions", {}).get("parameters", {}).items():
+            if name not in params and "defaultValue" in definition:
+                params[name] = from_ir(definition["defaultValue"], definition.get("parameterType"))
+        params.update(extra or {})
+        arts = dict(node.inputs_artifacts)
+        arts.update(extra_artifacts or {})
+        return Scope(
+            path=path, component=component, parameters=params, artifacts=arts, task=node.task
+        )
+
+    def _run_importer(self, node: Node) -> None:
+        component = self._component(node)
+        importer = self.executors[component["executorLabel"]]["importer"]
+        source = importer.get("artifactUri", {})
+        uri = source.get("constant") or node.inputs_params.get(
+            source.get("runtimeParameter", ""), ""
+        )
+        if not uri:
+            raise RunError(f"Importer '{node.path}' has no artifact URI.")
+        task = self._record(
+            node,
+            TaskKind.IMPORTER,
+            state=TaskState.RUNNING,
+            started_at=_now(),
+            inputs=self._inputs_record(node),
+        )
+        type_ = importer.get("typeSchema", {})
+        artifact = self.store.create_artifact(
+            Artifact(
+                artifact_id=uuid.uuid4().hex,
+                run_id=self.run.run_id,
+                name="artifact",
+                uri=uri,
+                schema_title=type_.get("schemaTitle", "system.Artifact"),
+                schema_version=type_.get("schemaVersion", "0.0.1"),
+                metadata=dict(importer.get("metadata", {})),
+                digest=self.artifacts.digest(uri)
+                if self.artifacts.is_within(uri) or Path(uri).exists()
+                else None,
+                producer_task_id=task.task_id,
+                output_key="artifact",
+            )
+        )
+        self.store.add_events(
+            [Event(task.task_id, artifact.artifact_id, EventKind.OUTPUT, "artifact")]
+        )
+        self._conclude(
+            node, Result(TaskState.SUCCEEDED, {}, {"artifact": [artifact]}), TaskKind.IMPORTER
+        )
+
+    def _start_container(self, node: Node) -> None:
+        component = self._component(node)
+        container = self.executors.get(component.get("executorLabel", ""), {}).get("container")
+        if container is None:
+            raise RunError(f"Task '{node.path}' has no container executor.")
+        params = self._with_defaults(component, node.inputs_params)
+        task = self._record(node, TaskKind.CONTAINER, inputs=self._inputs_record(node))
+        if self._try_cache(node, component, container, params):
+            return
+        attempt = task.attempts + 1
+        workdir = self.settings.work_root / self.run.run_id / node.path / f"attempt-{attempt}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        uris = {
+            name: self.artifacts.uri_for(self.run.run_id, node.path, name)
+            for name in component.get("outputDefinitions", {}).get("artifacts", {})
+        }
+        for uri in uris.values():
+            self.artifacts.prepare_output(uri)
+        document = attempts.executor_input(
+            component=component,
+            parameters=params,
+            artifacts=node.inputs_artifacts,
+            output_uris=uris,
+            workdir=workdir,
+        )
+        log_uri = self.artifacts.log_uri(self.run.run_id, node.path, attempt)
+        argv = resolve_argv(
+            list(container.get("command", [])) + list(container.get("args", [])),
+            document,
+            self._context(node),
+        )
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        self._update(
+            node,
+            state=TaskState.RUNNING,
+            attempts=attempt,
+            started_at=task.started_at or _now(),
+            log_uri=log_uri,
+            error=None,
+        )
+        launch = Launch(
+            task_id=task.task_id,
+            run_id=self.run.run_id,
+            attempt=attempt,
+            argv=argv,
+            image=container.get("image", ""),
+            env=env,
+            workdir=workdir,
+            log_path=self.artifacts.local_path(log_uri),
+            resources=dict(container.get("resources", {})),
+        )
+        node.document = document
+        node.launch = launch
+        node.handle = self.executor.submit(launch)
+        self.running[node.handle] = node
+
+    def _with_defaults(self, component: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        params = dict(given)
+        for name, definition in component.get("inputDefinitions", {}).get("parameters", {}).items():
+            ptype = definition.get("parameterType")
+            if name in params:
+                params[name] = from_ir(params[name], ptype)
+            elif "defaultValue" in definition:
+                params[name] = from_ir(definition["defaultValue"], ptype)
+            elif not definition.get("isOptional"):
+                raise RunError(
+                    f"Task '{component.get('executorLabel')}' is missing required input '{name}'."
+                )
+        return params
+
+    # -- caching -------------------------------------------------------------------------
+    def _try_cache(
+        self,
+        node: Node,
+        component: dict[str, Any],
+        container: dict[str, Any],
+        params: dict[str, Any],
+    ) -> bool:
+        """Reuse an earlier result if the cache allows; records the decision either way."""
+        options = node.spec.get("cachingOptions", {})
+        fingerprint = caching.task_fingerprint(
+            component_name=node.spec.get("componentRef", {}).get("name", ""),
+            cache_key=options.get("cacheKey"),
+            container=container,
+            parameters=params,
+            artifacts=node.inputs_artifacts,
+            output_definitions=component.get("outputDefinitions", {}),
+        )
+        if not options.get("enableCache"):
+            decision = caching.Decision("miss: caching is disabled for this task")
+        elif not (self.run.cache_enabled and self.settings.cache_enabled):
+            decision = caching.Decision("miss: caching is disabled for this run")
+        else:
+            staleness = self.run.max_cache_staleness_seconds
+            if staleness is None:
+                staleness = self.settings.max_cache_staleness_seconds
+            decision = caching.look_up(
+                self.store,
+                self.artifacts,
+                fingerprint=fingerprint,
+                staleness_seconds=staleness,
+                output_artifacts=self._output_artifacts,
+            )
+        hit = decision.hit
+        if hit is None:
+            self._update(node, fingerprint=fingerprint, cache_reason=decision.reason)
+            return False
+        assert node.task is not None
+        self.store.add_events(
+            self._output_events(node, decision.outputs) + self._input_events(node)
+        )
+        self._update(
+            node,
+            fingerprint=fingerprint,
+            cache_hit=True,
+            cached_from_task_id=hit.task_id,
+            cache_reason=decision.reason,
+            started_at=_now(),
+        )
+        result = Result(TaskState.CACHED, dict(hit.outputs), decision.outputs)
+        self._conclude(node, result, TaskKind.CONTAINER)
+        return True
+
+    def _output_events(self, node: Node, outputs: dict[str, list[Artifact]]) -> list[Event]:
+        assert node.task is not None
+        return [
+            Event(node.task.task_id, a.artifact_id, EventKind.OUTPUT, key, i)
+            for key, items in outputs.items()
+            for i, a in enumerate(items)
+        ]
+
+    def _input_events(self, node: Node) -> list[Event]:
+        assert node.task is not None
+        return [
+            Event(node.task.task_id, a.artifact_id, EventKind.INPUT, key, i)
+            for key, items in node.inputs_artifacts.items()
+            for i, a in enumerate(items)
+        ]
+
+    # -- finishing -----------------------------------------------------------------------
+    def _finish_attempt(self, node: Node, outcome: Outcome) -> None:
+        node.handle = None
+        assert node.task is not None and node.document is not None
+        if self.cancel_requested:
+            return
+        if outcome.ok:
+            try:
+                params, arts = attempts.collect_outputs(
+                    component=self._component(node),
+                    document=node.document,
+                    store=self.artifacts,
+                    run_id=self.run.run_id,
+                    task_id=node.task.task_id,
+                )
+            except RunError as e:
+                self._attempt_failed(node, str(e))
+                return
+            for items in arts.values():
+                for artifact in items:
+                    self.store.create_artifact(artifact)
+            self.store.add_events(self._output_events(node, arts) + self._input_events(node))
+            self._update(node, node=outcome.node)
+            self._conclude(node, Result(TaskState.SUCCEEDED, params, arts), TaskKind.CONTAINER)
+            return
+        message = outcome.error or f"exited with code {outcome.exit_code}"
+        self._attempt_failed(node, message + self._log_tail(node))
+
+    def _log_tail(self, node: Node) -> str:
+        if node.launch is None or not node.launch.log_path.exists():
+            return ""
+        lines = node.launch.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+        return ("\n" + "\n".join(lines)) if lines else ""
+
+    def _attempt_failed(self, node: Node, message: str) -> None:
+        assert node.task is not None
+        policy = node.spec.get("retryPolicy", {})
+        retries_left = int(policy.get("maxRetryCount", 0)) - (node.task.attempts - 1)
+        if retries_left > 0:
+            base = _seconds(policy.get("backoffDuration", "0s"))
+            factor = float(policy.get("backoffFactor", 2.0))
+            ceiling = _seconds(policy.get("backoffMaxDuration", "3600s"))
+            delay = min(base * factor ** (node.task.attempts - 1), ceiling)
+            node.not_before = self.clock() + delay
+            self._update(node, state=TaskState.PENDING, error=message)
+            return
+        self._conclude(node, Result(TaskState.FAILED, error=message), TaskKind.CONTAINER)
+
+    def _finish_dag(self, node: Node) -> None:
+        assert node.child is not None
+        child = node.child
+        state = child.state()
+        outputs = dag_outputs(child)
+        self._conclude(
+            node,
+            Result(
+                state,
+                outputs.parameters,
+                outputs.artifacts,
+                None if state == TaskState.SUCCEEDED else "a task inside failed",
+            ),
+            TaskKind.DAG,
+        )
+
+    # -- loops ---------------------------------------------------------------------------
+    def _start_loop(self, node: Node) -> None:
+        spec = node.spec
+        if "parameterIterator" in spec:
+            iterator = spec["parameterIterator"]
+            items_spec = iterator.get("items", {})
+            if "raw" in items_spec:
+                items = json.loads(items_spec["raw"])
+            else:
+                items = node.inputs_params.get(items_spec.get("inputParameter", ""))
+            is_artifact = False
+        else:
+            iterator = spec["artifactIterator"]
+            items = node.inputs_artifacts.get(
+                iterator.get("items", {}).get("inputArtifact", ""), []
+            )
+            is_artifact = True
+        if isinstance(items, str):
+            items = json.loads(items)
+        if not isinstance(items, list):
+            raise RunError(f"Loop '{node.path}' needs a list to iterate over; got {items!r}.")
+        limit = int(spec.get("iteratorPolicy", {}).get("parallelismLimit", 0) or 0)
+        self._record(
+            node,
+            TaskKind.LOOP,
+            state=TaskState.RUNNING,
+            started_at=_now(),
+            inputs=self._inputs_record(node),
+        )
+        node.loop = Loop(
+            items=items,
+            item_input=iterator.get("itemInput", ""),
+            is_artifact=is_artifact,
+            limit=limit,
+        )
+
+    def _advance_loop(self, node: Node) -> bool:
+        loop = node.loop
+        assert loop is not None
+        changed = False
+        for index, scope in list(loop.iterations.items()):
+            self._advance(scope)
+            if scope.done:
+                self._finish_iteration(scope)
+                loop.finished[index] = loop.iterations.pop(index)
+                changed = True
+        next_index = len(loop.finished) + len(loop.iterations)
+        while next_index < len(loop.items) and (
+            loop.limit == 0 or len(loop.iterations) < loop.limit
+        ):
+            self._start_iteration(node, next_index)
+            next_index += 1
+            changed = True
+        if len(loop.finished) == len(loop.items):
+            self._finish_loop(node)
+            changed = True
+        return changed
+
+    def _start_iteration(self, node: Node, index: int) -> None:
+        loop = node.loop
+        assert loop is not None and node.task is not None
+        path = f"{node.path}/{index}"
+        task, _ = self.store.get_or_create_task(
+            Task(
+                task_id=uuid.uuid4().hex,
+                run_id=self.run.run_id,
+                path=path,
+                name=f"{node.name}-{index}",
+                kind=TaskKind.DAG,
+                display_name=f"{node.spec.get('taskInfo', {}).get('name', node.name)} #{index}",
+                parent_task_id=node.task.task_id,
+                iteration_index=index,
+                state=TaskState.RUNNING,
+                created_at=_now(),
+                started_at=_now(),
+            )
+        )
+        item = loop.items[index]
+        scope = self._child_scope(
+            node,
+            path,
+            self._component(node),
+            extra=None if loop.is_artifact else {loop.item_input: item},
+            extra_artifacts={loop.item_input: [item]} if loop.is_artifact else None,
+        )
+        scope.task = task
+        loop.iterations[index] = scope
+
+    def _finish_iteration(self, scope: Scope) -> None:
+        assert scope.task is not None
+        state = scope.state()
+        outputs = dag_outputs(scope)
+        self.store.update_task(
+            scope.task.task_id, state=state, outputs=outputs.parameters, finished_at=_now()
+        )
+        scope.result = outputs
+
+    def _finish_loop(self, node: Node) -> None:
+        loop = node.loop
+        assert loop is not None
+        params: dict[str, list[Any]] = {}
+        arts: dict[str, list[Artifact]] = {}
+        states = []
+        for index in sorted(loop.finished):
+            result = loop.finished[index].result
+            assert result is not None
+            states.append(result.state)
+            for key, value in result.parameters.items():
+                params.setdefault(key, []).append(value)
+            for key, items in result.artifacts.items():
+                arts.setdefault(key, []).extend(items)
+        state = TaskState.FAILED if TaskState.FAILED in states else TaskState.SUCCEEDED
+        node.loop = None
+        self._conclude(
+            node,
+            Result(
+                state,
+                dict(params),
+                arts,
+                None if state == TaskState.SUCCEEDED else "an iteration failed",
+            ),
+            TaskKind.LOOP,
+        )
+
+
+def _seconds(duration: str) -> float:
+    text = str(duration).strip()
+    return float(text[:-1]) if text.endswith("s") else float(text or 0)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

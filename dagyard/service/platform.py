@@ -1,0 +1,36 @@
+"""The composition root: the concrete stores and executor picked from `Settings`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from dagyard.executors.base import Executor
+from dagyard.settings import Settings
+from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.metadata import MetadataStore
+
+
+@dataclasses.dataclass
+class Platform:
+    settings: Settings
+    store: MetadataStore
+    artifacts: ArtifactStore
+    executor: Executor
+
+    @classmethod
+    def open(cls, settings: Settings) -> Platform:
+        from dagyard.executors.environments import EnvironmentCache
+        from dagyard.executors.local import LocalExecutor
+        from dagyard.store.sql import SqlMetadataStore
+
+        settings.home.mkdir(parents=True, exist_ok=True)
+        return cls(
+            settings=settings,
+            store=SqlMetadataStore(settings.database_url),
+            artifacts=ArtifactStore(settings.artifact_root),
+            executor=LocalExecutor(environments=EnvironmentCache(settings.environments_root)),
+        )
+
+    def close(self) -> None:
+        self.executor.close()
+        self.store.close()

@@ -1,0 +1,176 @@
+"""Running pipelines: submit, drive, resume and retry runs; read why a task was cached.
+
+Every function takes a `Platform` and plain values, and returns stored records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dagyard import ir
+from dagyard.engine.orchestrator import RunDriver
+from dagyard.engine.orchestrator import Settings as DriverSettings
+from dagyard.engine.values import coerce, from_ir, parse_cli
+from dagyard.errors import RunError, UsageError
+from dagyard.service.platform import Platform
+from dagyard.store.records import Experiment, Run, RunState, Task, TaskState
+
+DEFAULT_EXPERIMENT = "Default"
+
+
+def load_pipeline_spec(path: Path, function: str | None = None) -> dict[str, Any]:
+    """The IR of a compiled YAML/JSON file, or of a pipeline in a .py file."""
+    if not path.exists():
+        raise UsageError(f"No such file: '{path}'. Give a compiled pipeline (.yaml) or a .py file.")
+    if path.suffix == ".py":
+        from dagyard.compiler import compile_to_dict
+        from dagyard.compiler.pipeline_file import load_pipeline
+
+        spec = compile_to_dict(load_pipeline(path, function))
+        return ir.from_dict(spec).raw
+    return ir.load(path).raw
+
+
+def prepare_parameters(
+    spec: dict[str, Any], given: Mapping[str, Any], *, from_text: bool = False
+) -> dict[str, Any]:
+    """The run's parameters: each given value checked (or parsed, for command-line text)
+    against the pipeline's inputs, defaults filled in. Raises RunError before anything runs."""
+    definitions = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+    unknown = sorted(set(given) - set(definitions))
+    if unknown:
+        known = ", ".join(sorted(definitions)) or "none"
+        raise RunError(f"Unknown pipeline parameter '{unknown[0]}'; the pipeline takes: {known}.")
+    values: dict[str, Any] = {}
+    for name, definition in definitions.items():
+        ptype = definition.get("parameterType", "STRING")
+        what = f"Parameter '{name}'"
+        if name in given:
+            raw = given[name]
+            values[name] = (
+                parse_cli(raw, ptype, what=what) if from_text else coerce(raw, ptype, what=what)
+            )
+        elif "defaultValue" in definition:
+            values[name] = from_ir(definition["defaultValue"], ptype)
+        elif not definition.get("isOptional"):
+            raise RunError(
+                f"{what} ({ptype}) is required and has no default; pass it with -p {name}=VALUE."
+            )
+    return values
+
+
+def experiment_for(platform: Platform, name: str) -> Experiment:
+    found = platform.store.find_experiment(name)
+    if found is not None:
+        return found
+    return platform.store.create_experiment(
+        Experiment(experiment_id=uuid.uuid4().hex, display_name=name, created_at=datetime.now(UTC))
+    )
+
+
+def submit_run(
+    platform: Platform,
+    spec: dict[str, Any],
+    *,
+    parameters: Mapping[str, Any],
+    experiment: str = DEFAULT_EXPERIMENT,
+    display_name: str | None = None,
+    cache_enabled: bool = True,
+    max_cache_staleness_seconds: float | None = None,
+    from_text: bool = False,
+) -> Run:
+    """Store a new PENDING run; nothing runs yet."""
+    values = prepare_parameters(spec, parameters, from_text=from_text)
+    now = datetime.now(UTC)
+    name = (
+        display_name
+        or f"{spec.get('pipelineInfo', {}).get('name', 'pipeline')}-{now:%Y%m%d-%H%M%S}"
+    )
+    run = platform.store.create_run(
+        Run(
+            run_id=uuid.uuid4().hex,
+            display_name=name,
+            pipeline_spec=spec,
+            experiment_id=experiment_for(platform, experiment).experiment_id,
+            runtime_config={
+                "parameters": values,
+                "pipeline_root": spec.get("defaultPipelineRoot", ""),
+            },
+            cache_enabled=cache_enabled,
+            max_cache_staleness_seconds=max_cache_staleness_seconds,
+            created_at=now,
+        )
+    )
+    return run
+
+
+def drive_run(platform: Platform, run_id: str) -> Run:
+    """Run (or continue) a stored run in this process until it ends."""
+    settings = platform.settings
+    driver = RunDriver(
+        run=platform.store.get_run(run_id),
+        store=platform.store,
+        artifacts=platform.artifacts,
+        executor=platform.executor,
+        settings=DriverSettings(
+            work_root=settings.work_root,
+            max_parallel=settings.max_parallel,
+            cache_enabled=settings.cache_enabled,
+            max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
+        ),
+    )
+    return driver.drive()
+
+
+def resume_run(platform: Platform, run_id: str) -> Run:
+    """Continue a run whose process died: finished tasks are kept, the rest run."""
+    run = platform.store.get_run(run_id)
+    if run.state.terminal:
+        raise RunError(
+            f"Run {run_id} is {run.state}; only an unfinished run can be resumed "
+            "(use `dagyard runs retry` for a failed one)."
+        )
+    return drive_run(platform, run_id)
+
+
+def retry_run(platform: Platform, run_id: str) -> Run:
+    """Re-run a failed or canceled run from the point of failure, keeping the outputs of
+    every task that succeeded."""
+    run = platform.store.get_run(run_id)
+    if run.state not in (RunState.FAILED, RunState.CANCELED):
+        raise RunError(
+            f"Run {run_id} is {run.state}; only a FAILED or CANCELED run can be retried."
+        )
+    tasks = platform.store.list_tasks(run_id)
+    by_id = {t.task_id: t for t in tasks}
+    reset: set[str] = set()
+    for task in tasks:
+        if task.state in (TaskState.FAILED, TaskState.CANCELED, TaskState.CANCELING) or (
+            task.state == TaskState.SKIPPED and task.error
+        ):
+            reset.add(task.task_id)
+            parent = task.parent_task_id
+            while parent is not None and parent not in reset:
+                reset.add(parent)
+                parent = by_id[parent].parent_task_id
+    for task_id in reset:
+        platform.store.update_task(task_id, state=TaskState.PENDING, error=None, finished_at=None)
+    platform.store.update_run(run_id, state=RunState.PENDING, error=None, finished_at=None)
+    return drive_run(platform, run_id)
+
+
+def why_cached(platform: Platform, run_id: str, task: str) -> Task:
+    """The task (by path or name) of a run, whose `cache_reason` says why the cache was or
+    was not used."""
+    tasks = platform.store.list_tasks(run_id)
+    matches = [t for t in tasks if t.path == task] or [t for t in tasks if t.name == task]
+    if not matches:
+        names = ", ".join(sorted(t.path for t in tasks if t.fingerprint)) or "none"
+        raise UsageError(
+            f"Run {run_id} has no task '{task}'. Tasks with a cache decision: {names}."
+        )
+    return matches[0]
