@@ -257,6 +257,11 @@ def _return_spec(component: str, name: str, annotation: Any) -> st.IOSpec:
     cls = artifact_class_of(annotation)
     if cls is not None:
         return artifact_io(cls)
+    item = _list_item(annotation)
+    item_cls = artifact_class_of(item) if item is not None else None
+    if item_cls is not None:
+        # A pipeline returning dsl.Collected(...) of artifacts.
+        return artifact_io(item_cls, is_list=True)
     ptype = parameter_type_of(annotation)
     if ptype is None or ptype == st.TASK_FINAL_STATUS:
         raise DslError(

@@ -208,6 +208,8 @@ class RunDriver:
         if kind == TaskKind.CONTAINER and len(self.running) >= self.settings.max_parallel:
             return False
         try:
+            # The record exists before inputs are resolved: `{{$.pipeline_task_uuid}}` is its id.
+            self._record(node, kind)
             self._resolve_inputs(node)
             condition = node.spec.get("triggerPolicy", {}).get("condition")
             if condition and not cel.condition_holds(condition, node.inputs_params):

@@ -195,3 +195,194 @@ def test_changed_input_bytes_under_the_same_name_miss_the_cache(
     second = run_pipeline(platform, imported, uri=str(data))
     assert second["count-rows"].state == TaskState.SUCCEEDED
     assert second.run.outputs["Output"] == 3
+
+
+@dsl.component
+def wait_for_all(me: int, folder: str, count: int) -> int:
+    import os
+    import time
+
+    open(os.path.join(folder, f"started-{me}"), "w").close()
+    deadline = time.monotonic() + 30
+    while len([n for n in os.listdir(folder) if n.startswith("started-")]) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the other tasks never started: tasks ran one at a time")
+        time.sleep(0.01)
+    return me
+
+
+def test_independent_tasks_run_at_the_same_time(platform: Platform, tmp_path: Path) -> None:
+    @dsl.pipeline
+    def together(folder: str) -> None:
+        for i in range(4):
+            wait_for_all(me=i, folder=folder, count=4)
+
+    ran = run_pipeline(platform, together, folder=str(tmp_path))
+    assert ran.run.state == RunState.SUCCEEDED, ran.run.error
+
+
+def test_parallelism_limit_bounds_overlapping_iterations(platform: Platform) -> None:
+    @dsl.pipeline
+    def limited() -> None:
+        with dsl.ParallelFor([1, 2, 3, 4, 5, 6], parallelism=2) as x:
+            square(x=x)
+
+    ran = run_pipeline(platform, limited)
+    assert ran.run.state == RunState.SUCCEEDED
+    spans = [
+        (t.started_at, t.finished_at)
+        for t in ran.tasks.values()
+        if t.kind == TaskKind.DAG and t.iteration_index is not None
+    ]
+    assert len(spans) == 6
+    for start, _ in spans:
+        overlapping = [s for s, e in spans if s is not None and e is not None and s <= start < e]
+        assert len(overlapping) <= 2
+
+
+@dsl.component
+def flaky_then_ok(counter: str, fail_times: int) -> int:
+    import os
+
+    seen = 0
+    if os.path.exists(counter):
+        with open(counter) as f:
+            seen = int(f.read())
+    with open(counter, "w") as f:
+        f.write(str(seen + 1))
+    if seen < fail_times:
+        raise RuntimeError(f"attempt {seen + 1} fails")
+    return seen + 1
+
+
+def test_retry_succeeds_on_a_later_attempt(platform: Platform, tmp_path: Path) -> None:
+    @dsl.pipeline
+    def eventually(counter: str) -> int:
+        return flaky_then_ok(counter=counter, fail_times=2).set_retry(num_retries=3).output
+
+    ran = run_pipeline(platform, eventually, counter=str(tmp_path / "n"))
+    assert ran.run.state == RunState.SUCCEEDED
+    assert ran.run.outputs == {"Output": 3}
+    assert ran["flaky-then-ok"].attempts == 3
+    logs = platform.artifacts.read_text(ran["flaky-then-ok"].log_uri or "")
+    assert "attempt 3" not in logs  # the log of the last attempt, which succeeded
+
+
+@dsl.container_component
+def shell_greeting(name: str, greeting: dsl.OutputPath(str), page: Output[Dataset]):  # type: ignore[no-untyped-def]
+    return dsl.ContainerSpec(
+        image="alpine",
+        command=["sh", "-c", 'printf "%s, %s" "$GREETING" "$0" > "$1"; echo page > "$2"'],
+        args=[name, greeting, page.path],
+    )
+
+
+def test_container_component_output_files_and_env(platform: Platform) -> None:
+    @dsl.pipeline
+    def greet(name: str = "world") -> str:
+        return shell_greeting(name=name).set_env_variable("GREETING", "hello").outputs["greeting"]
+
+    ran = run_pipeline(platform, greet, name="dagyard")
+    assert ran.run.state == RunState.SUCCEEDED, ran.run.error
+    assert ran.run.outputs["Output"] == "hello, dagyard"
+    page = [a for a in platform.store.list_artifacts(ran.run.run_id) if a.output_key == "page"]
+    assert Path(page[0].uri).read_text() == "page\n"
+
+
+@dsl.component
+def identify(job: str, job_id: str, task: str, task_id: str) -> str:
+    print("placeholders:", job, job_id, task, task_id)
+    return "|".join([job, job_id, task, task_id])
+
+
+def test_runtime_placeholders_are_filled(platform: Platform) -> None:
+    @dsl.pipeline
+    def who() -> str:
+        return identify(
+            job=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+            job_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            task=dsl.PIPELINE_TASK_NAME_PLACEHOLDER,
+            task_id=dsl.PIPELINE_TASK_ID_PLACEHOLDER,
+        ).output
+
+    ran = run_pipeline(platform, who)
+    job, job_id, task, task_id = ran.run.outputs["Output"].split("|")
+    assert (job, job_id) == (ran.run.display_name, ran.run.run_id)
+    assert (task, task_id) == ("identify", ran["identify"].task_id)
+    log = platform.artifacts.read_text(ran["identify"].log_uri or "")
+    assert f"placeholders: {job}" in log
+
+
+@dsl.component
+def maybe(value: int = -1) -> int:
+    return value
+
+
+def test_ignore_upstream_failure_runs_with_defaults(platform: Platform) -> None:
+    @dsl.pipeline
+    def tolerant() -> int:
+        broken = fail(message="x")
+        return maybe().after(broken).ignore_upstream_failure().output
+
+    ran = run_pipeline(platform, tolerant)
+    assert ran["maybe"].state == TaskState.SUCCEEDED
+    assert ran["maybe"].outputs == {"Output": -1}
+    assert ran.run.state == RunState.FAILED
+
+
+def test_max_staleness_turns_an_old_entry_into_a_miss(platform: Platform) -> None:
+    from dagyard.compiler import compile_to_dict
+    from dagyard.service import runs
+
+    @dsl.pipeline
+    def cached() -> int:
+        return add(a=1, b=1).output
+
+    spec = compile_to_dict(cached)
+    runs.drive_run(platform, runs.submit_run(platform, spec, parameters={}).run_id)
+    again = runs.submit_run(platform, spec, parameters={}, max_cache_staleness_seconds=0)
+    run = runs.drive_run(platform, again.run_id)
+    task = platform.store.list_tasks(run.run_id)[0]
+    assert task.state == TaskState.SUCCEEDED
+    assert "older than the maximum staleness of 0 s" in (task.cache_reason or "")
+    off = runs.submit_run(platform, spec, parameters={}, cache_enabled=False)
+    task = platform.store.list_tasks(runs.drive_run(platform, off.run_id).run_id)[0]
+    assert task.cache_reason == "miss: caching is disabled for this run"
+
+
+@dsl.component
+def make_part(i: int, part: Output[Dataset]) -> None:
+    with open(part.path, "w") as f:
+        f.write(str(i))
+
+
+@dsl.component
+def read_part(part: Input[Dataset]) -> int:
+    return int(open(part.path).read()) * 10
+
+
+@dsl.component
+def sum_parts(parts: Input[list[Dataset]]) -> int:
+    return sum(int(open(p.path).read()) for p in parts)
+
+
+@dsl.pipeline
+def make_parts() -> list[Dataset]:  # type: ignore[type-arg]
+    with dsl.ParallelFor([1, 2, 3]) as i:
+        part = make_part(i=i)
+    return dsl.Collected(part.outputs["part"])  # type: ignore[return-value]
+
+
+def test_collected_artifacts_fan_in_and_loop_over_artifacts(platform: Platform) -> None:
+    @dsl.pipeline
+    def parts() -> int:
+        made = make_parts()
+        with dsl.ParallelFor(made.output) as part:
+            read_part(part=part)
+        return sum_parts(parts=made.output).output
+
+    ran = run_pipeline(platform, parts)
+    assert ran.run.state == RunState.SUCCEEDED, ran.run.error
+    assert ran.run.outputs == {"Output": 6}
+    reads = sorted(t.outputs["Output"] for t in ran.tasks.values() if t.name == "read-part")
+    assert reads == [10, 20, 30]
