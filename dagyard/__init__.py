@@ -3,11 +3,29 @@
 The public surface is small: the authoring SDK lives in `dagyard.dsl`, the IR writer in
 `dagyard.compiler`, component loading in `dagyard.components`. Everything else is
 internal.
+
+The subpackages load on first use, not here: task processes import `dagyard.runtime`,
+which must stay cheap, and would otherwise pay for the SDK and the compiler.
 """
 
-from dagyard import compiler, components, dsl
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from dagyard.errors import DagyardError
+
+if TYPE_CHECKING:
+    from dagyard import compiler, components, dsl
 
 __version__ = "0.1.0"
 
 __all__ = ["DagyardError", "__version__", "compiler", "components", "dsl"]
+
+_LAZY = ("compiler", "components", "dsl")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f"dagyard.{name}")
+    raise AttributeError(f"module 'dagyard' has no attribute {name!r}")

@@ -368,6 +368,29 @@ class RunDriver:
             self.failed = True
         node.result = result
 
+    def _finish(
+        self,
+        target: Node,
+        result: Result,
+        *,
+        artifacts: list[Artifact] | None = None,
+        events: list[Event] | None = None,
+        **fields: Any,
+    ) -> None:
+        """Record a container task's end with its artifacts and lineage, in one write."""
+        assert target.task is not None
+        target.task = self.store.finish_task(
+            target.task.task_id,
+            artifacts=artifacts or [],
+            events=events or [],
+            state=result.state,
+            outputs=result.parameters,
+            error=result.error,
+            finished_at=_now(),
+            **fields,
+        )
+        target.result = result
+
     def _safe_kind(self, node: Node) -> TaskKind:
         try:
             return self._kind(node)
@@ -425,35 +448,29 @@ class RunDriver:
         )
         if not uri:
             raise RunError(f"Importer '{node.path}' has no artifact URI.")
-        task = self._record(
-            node,
-            TaskKind.IMPORTER,
-            state=TaskState.RUNNING,
-            started_at=_now(),
-            inputs=self._inputs_record(node),
-        )
+        task = self._record(node, TaskKind.IMPORTER)
         type_ = importer.get("typeSchema", {})
-        artifact = self.store.create_artifact(
-            Artifact(
-                artifact_id=uuid.uuid4().hex,
-                run_id=self.run.run_id,
-                name="artifact",
-                uri=uri,
-                schema_title=type_.get("schemaTitle", "system.Artifact"),
-                schema_version=type_.get("schemaVersion", "0.0.1"),
-                metadata=dict(importer.get("metadata", {})),
-                digest=self.artifacts.digest(uri)
-                if self.artifacts.is_within(uri) or Path(uri).exists()
-                else None,
-                producer_task_id=task.task_id,
-                output_key="artifact",
-            )
+        local = self.artifacts.is_within(uri) or Path(uri).exists()
+        artifact = Artifact(
+            artifact_id=uuid.uuid4().hex,
+            run_id=self.run.run_id,
+            name="artifact",
+            uri=uri,
+            schema_title=type_.get("schemaTitle", "system.Artifact"),
+            schema_version=type_.get("schemaVersion", "0.0.1"),
+            metadata=dict(importer.get("metadata", {})),
+            # The digest makes a changed file under the same URI a cache miss downstream.
+            digest=self.artifacts.digest(uri) if local else None,
+            producer_task_id=task.task_id,
+            output_key="artifact",
         )
-        self.store.add_events(
-            [Event(task.task_id, artifact.artifact_id, EventKind.OUTPUT, "artifact")]
-        )
-        self._conclude(
-            node, Result(TaskState.SUCCEEDED, {}, {"artifact": [artifact]}), TaskKind.IMPORTER
+        self._finish(
+            node,
+            Result(TaskState.SUCCEEDED, {}, {"artifact": [artifact]}),
+            artifacts=[artifact],
+            events=[Event(task.task_id, artifact.artifact_id, EventKind.OUTPUT, "artifact")],
+            inputs=self._inputs_record(node),
+            started_at=_now(),
         )
 
     def _start_container(self, node: Node) -> None:
@@ -462,8 +479,9 @@ class RunDriver:
         if container is None:
             raise RunError(f"Task '{node.path}' has no container executor.")
         params = self._with_defaults(component, node.inputs_params)
-        task = self._record(node, TaskKind.CONTAINER, inputs=self._inputs_record(node))
-        if self._try_cache(node, component, container, params):
+        task = self._record(node, TaskKind.CONTAINER)
+        cache_fields = self._try_cache(node, component, container, params)
+        if cache_fields is None:
             return
         attempt = task.attempts + 1
         workdir = self.settings.work_root / self.run.run_id / node.path / f"attempt-{attempt}"
@@ -488,6 +506,7 @@ class RunDriver:
             self._context(node),
         )
         env = {e["name"]: e["value"] for e in container.get("env", [])}
+        # One write before the attempt starts: it is durable that it may be running.
         self._update(
             node,
             state=TaskState.RUNNING,
@@ -495,6 +514,8 @@ class RunDriver:
             started_at=task.started_at or _now(),
             log_uri=log_uri,
             error=None,
+            inputs=self._inputs_record(node),
+            **cache_fields,
         )
         launch = Launch(
             task_id=task.task_id,
@@ -533,8 +554,9 @@ class RunDriver:
         component: dict[str, Any],
         container: dict[str, Any],
         params: dict[str, Any],
-    ) -> bool:
-        """Reuse an earlier result if the cache allows; records the decision either way."""
+    ) -> dict[str, Any] | None:
+        """Reuse an earlier result if the cache allows. None if the node was served from
+        the cache; otherwise the cache fields to record when the attempt starts."""
         options = node.spec.get("cachingOptions", {})
         fingerprint = caching.task_fingerprint(
             component_name=node.spec.get("componentRef", {}).get("name", ""),
@@ -561,23 +583,20 @@ class RunDriver:
             )
         hit = decision.hit
         if hit is None:
-            self._update(node, fingerprint=fingerprint, cache_reason=decision.reason)
-            return False
-        assert node.task is not None
-        self.store.add_events(
-            self._output_events(node, decision.outputs) + self._input_events(node)
-        )
-        self._update(
+            return {"fingerprint": fingerprint, "cache_reason": decision.reason}
+        result = Result(TaskState.CACHED, dict(hit.outputs), decision.outputs)
+        self._finish(
             node,
+            result,
+            events=self._output_events(node, decision.outputs) + self._input_events(node),
             fingerprint=fingerprint,
             cache_hit=True,
             cached_from_task_id=hit.task_id,
             cache_reason=decision.reason,
+            inputs=self._inputs_record(node),
             started_at=_now(),
         )
-        result = Result(TaskState.CACHED, dict(hit.outputs), decision.outputs)
-        self._conclude(node, result, TaskKind.CONTAINER)
-        return True
+        return None
 
     def _output_events(self, node: Node, outputs: dict[str, list[Artifact]]) -> list[Event]:
         assert node.task is not None
@@ -613,12 +632,13 @@ class RunDriver:
             except RunError as e:
                 self._attempt_failed(node, str(e))
                 return
-            for items in arts.values():
-                for artifact in items:
-                    self.store.create_artifact(artifact)
-            self.store.add_events(self._output_events(node, arts) + self._input_events(node))
-            self._update(node, node=outcome.node)
-            self._conclude(node, Result(TaskState.SUCCEEDED, params, arts), TaskKind.CONTAINER)
+            self._finish(
+                node,
+                Result(TaskState.SUCCEEDED, params, arts),
+                artifacts=[a for items in arts.values() for a in items],
+                events=self._output_events(node, arts) + self._input_events(node),
+                node=outcome.node,
+            )
             return
         message = outcome.error or f"exited with code {outcome.exit_code}"
         self._attempt_failed(node, message + self._log_tail(node))
@@ -706,9 +726,12 @@ class RunDriver:
                 loop.finished[index] = loop.iterations.pop(index)
                 changed = True
         next_index = len(loop.finished) + len(loop.iterations)
-        while next_index < len(loop.items) and (
-            loop.limit == 0 or len(loop.iterations) < loop.limit
-        ):
+        # Beyond a few iterations per worker, more open iterations only cost scanning
+        # time: every one needs at least one task slot to make progress.
+        cap = 4 * self.settings.max_parallel
+        if loop.limit:
+            cap = min(cap, loop.limit)
+        while next_index < len(loop.items) and len(loop.iterations) < cap:
             self._start_iteration(node, next_index)
             next_index += 1
             changed = True

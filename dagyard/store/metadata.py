@@ -118,6 +118,19 @@ class MetadataStore(abc.ABC):
     def update_task(self, task_id: str, **changes: Any) -> Task: ...
 
     @abc.abstractmethod
+    def finish_task(
+        self,
+        task_id: str,
+        *,
+        artifacts: Sequence[Artifact] = (),
+        events: Sequence[Event] = (),
+        **changes: Any,
+    ) -> Task:
+        """In one transaction: store new `artifacts`, add lineage `events` (repeats are
+        ignored) and apply `changes` to the task. A task's outputs and its state then
+        become durable together."""
+
+    @abc.abstractmethod
     def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
         """The most recent task that finished SUCCEEDED with this fingerprint (and, if
         given, finished after `newer_than`), from any run."""

@@ -348,6 +348,25 @@ class MetadataStoreContract:
         with pytest.raises(AlreadyExists):
             store.create_artifact(artifact("a1"))
 
+    def test_finish_task_stores_outputs_and_state_together(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        store.get_or_create_task(task("t1", "producer"))
+        made = artifact("a1")
+        done = store.finish_task(
+            "t1",
+            artifacts=[made],
+            events=[Event("t1", "a1", EventKind.OUTPUT, "model", created_at=T0)],
+            state=TaskState.SUCCEEDED,
+            outputs={"n": 3},
+        )
+        assert (done.state, done.outputs) == (TaskState.SUCCEEDED, {"n": 3})
+        assert store.get_artifact("a1").uri == made.uri
+        assert [e.key for e in store.list_events(task_id="t1")] == ["model"]
+        with pytest.raises(StoreError, match="no_such_field"):
+            store.finish_task("t1", artifacts=[artifact("a2")], no_such_field=1)
+        with pytest.raises(NotFound):
+            store.get_artifact("a2")  # nothing of a refused call is stored
+
     def test_events_link_tasks_and_artifacts(self, store: SqlMetadataStore) -> None:
         store.create_run(run())
         store.get_or_create_task(task("t1", "producer"))

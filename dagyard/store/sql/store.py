@@ -244,6 +244,36 @@ class SqlMetadataStore(Transactions, MetadataStore):
     def update_task(self, task_id: str, **changes: Any) -> Task:
         return self._update(TaskRow, task_id, Task, changes)
 
+    def finish_task(
+        self,
+        task_id: str,
+        *,
+        artifacts: Sequence[Artifact] = (),
+        events: Sequence[Event] = (),
+        **changes: Any,
+    ) -> Task:
+        rows.check_changes(TaskRow, Task, changes)
+        with self._session(write=True) as session:
+            row = self._get(session, TaskRow, task_id, lock=True)
+            for artifact in artifacts:
+                session.add(rows.to_row(ArtifactRow, stamped(artifact, "created_at")))
+            session.flush()
+            for event in events:
+                event_row = rows.to_row(EventRow, stamped(event, "created_at"))
+                key = (
+                    event_row.task_id,
+                    event_row.artifact_id,
+                    event_row.kind,
+                    event_row.key,
+                    event_row.index,
+                )
+                if session.get(EventRow, key) is None:
+                    session.add(event_row)
+            for name, value in changes.items():
+                setattr(row, rows.attribute(name), value)
+            session.flush()
+            return rows.to_record(row, Task)
+
     def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
         query = sa.select(TaskRow).where(
             TaskRow.fingerprint == fingerprint, TaskRow.state == TaskState.SUCCEEDED
