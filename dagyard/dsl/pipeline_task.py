@@ -9,6 +9,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
+from dagyard.conventions import STALENESS_VARIABLE
 from dagyard.dsl import context
 from dagyard.dsl import structures as st
 from dagyard.dsl import types as ty
@@ -199,10 +200,24 @@ class PipelineTask:
         return self
 
     def set_caching_options(
-        self, enable_caching: bool, cache_key: str | None = None
+        self,
+        enable_caching: bool,
+        cache_key: str | None = None,
+        max_cache_staleness: float | None = None,
     ) -> PipelineTask:
+        """Turn caching on or off, with an optional custom key (as kfp). Beyond kfp:
+        `max_cache_staleness` (seconds) reuses only results at most that old; it travels
+        in the IR as the environment variable `DAGYARD_MAX_CACHE_STALENESS`, which other
+        engines ignore."""
         self.enable_caching = bool(enable_caching)
         self.cache_key = cache_key
+        if max_cache_staleness is not None:
+            if not isinstance(max_cache_staleness, int | float) or max_cache_staleness < 0:
+                raise DslError(
+                    f"Task '{self.name}': max_cache_staleness must be a number of seconds "
+                    f">= 0; got {max_cache_staleness!r}."
+                )
+            self.env[STALENESS_VARIABLE] = f"{max_cache_staleness:g}"
         return self
 
     def set_retry(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dagyard.conventions import STALENESS_VARIABLE
 from dagyard.store.artifacts import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Task
@@ -39,12 +40,14 @@ def task_fingerprint(
     """The fingerprint of one task with its resolved inputs."""
     if cache_key:
         return _digest({"component": component_name, "cache_key": cache_key})
+    # How old a reusable result may be does not change what the task computes.
+    env = [e for e in container.get("env", []) if e.get("name") != STALENESS_VARIABLE]
     return _digest(
         {
             "image": container.get("image"),
             "command": container.get("command", []),
             "args": container.get("args", []),
-            "env": container.get("env", []),
+            "env": env,
             "parameters": parameters,
             # Bytes, not names: an artifact without a digest counts by its URI.
             "artifacts": {k: [a.digest or f"uri:{a.uri}" for a in v] for k, v in artifacts.items()},
@@ -61,6 +64,17 @@ class Decision:
     reason: str
     hit: Task | None = None
     outputs: dict[str, list[Artifact]] = dataclasses.field(default_factory=dict)
+
+
+def task_staleness(container: dict[str, Any]) -> float | None:
+    """The staleness a task sets for itself (`set_caching_options(max_cache_staleness=)`)."""
+    for entry in container.get("env", []):
+        if entry.get("name") == STALENESS_VARIABLE:
+            try:
+                return float(entry.get("value", ""))
+            except ValueError:
+                return None
+    return None
 
 
 def look_up(

@@ -571,7 +571,10 @@ class RunDriver:
         elif not (self.run.cache_enabled and self.settings.cache_enabled):
             decision = caching.Decision("miss: caching is disabled for this run")
         else:
-            staleness = self.run.max_cache_staleness_seconds
+            # The most specific setting wins: the task's, then the run's, then the global.
+            staleness = caching.task_staleness(container)
+            if staleness is None:
+                staleness = self.run.max_cache_staleness_seconds
             if staleness is None:
                 staleness = self.settings.max_cache_staleness_seconds
             decision = caching.look_up(

@@ -386,3 +386,17 @@ def test_collected_artifacts_fan_in_and_loop_over_artifacts(platform: Platform) 
     assert ran.run.outputs == {"Output": 6}
     reads = sorted(t.outputs["Output"] for t in ran.tasks.values() if t.name == "read-part")
     assert reads == [10, 20, 30]
+
+
+def test_a_task_can_bound_its_own_cache_staleness(platform: Platform) -> None:
+    @dsl.pipeline
+    def two() -> None:
+        add(a=1, b=1)
+        add(a=2, b=2).set_caching_options(True, max_cache_staleness=0)
+
+    first = run_pipeline(platform, two)
+    second = run_pipeline(platform, two)
+    assert first["add"].fingerprint == second["add"].fingerprint
+    assert second["add"].state == TaskState.CACHED
+    assert second["add-2"].state == TaskState.SUCCEEDED
+    assert "maximum staleness of 0 s" in (second["add-2"].cache_reason or "")
