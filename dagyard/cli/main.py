@@ -4,12 +4,16 @@ function, and formats the result; no logic lives here."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from dagyard.errors import DagyardError
+from dagyard.store.records import RunState
+
+if TYPE_CHECKING:
+    from dagyard.demo import DemoSummary
 
 app = typer.Typer(
     name="dagyard",
@@ -49,22 +53,81 @@ def compile_command(
 
 @app.command("demo")
 def demo_command() -> None:
-    """Compile the sample pipeline, validate it, and run one of its tasks."""
-    from dagyard.demo import run_demo
+    """Run the breast-cancer sample pipeline here, with a live view, and show its results."""
+    from dagyard.cli.progress import ProgressView
+    from dagyard.demo import submit_demo, summarize
+    from dagyard.service import runs
+    from dagyard.service.platform import Platform
     from dagyard.settings import Settings
 
     try:
-        result = run_demo(Settings.from_env())
+        platform = Platform.open(Settings.from_env())
     except DagyardError as e:
         raise _fail(e) from e
-    console.print(f"Compiled the sample pipeline to [bold]{result.ir_path}[/]")
+    try:
+        run = submit_demo(platform)
+        errors.print(
+            f"run {run.run_id} of the breast-cancer sample (the first run builds its Python "
+            "environment: scikit-learn and pandas from PyPI)"
+        )
+        with ProgressView(platform.store, run.run_id, errors):
+            runs.drive_run(platform, run.run_id)
+        summary = summarize(platform, run.run_id)
+    except KeyboardInterrupt:
+        errors.print("[yellow]Demo canceled.[/]")
+        raise typer.Exit(code=130) from None
+    except DagyardError as e:
+        raise _fail(e) from e
+    finally:
+        platform.close()
+    _print_demo(summary)
+    raise typer.Exit(code=0 if summary.run.state == RunState.SUCCEEDED else 1)
+
+
+def _print_demo(summary: DemoSummary) -> None:
+    run = summary.run
+    took = ""
+    if run.created_at and run.finished_at:
+        took = f" in {(run.finished_at - run.created_at).total_seconds():.1f} s"
+    colour = "green" if run.state == RunState.SUCCEEDED else "red"
     console.print(
-        f"  {result.tasks} tasks, {result.components} components, "
-        f"{result.executors} executors, {result.ir_bytes:,} bytes; valid IR."
+        f"\nRun {run.run_id} [{colour}]{run.state}[/]{took}: {len(summary.tasks)} tasks, "
+        f"{summary.cached} from the cache."
     )
+    if run.error:
+        errors.print(run.error, highlight=False, markup=False)
+    if summary.metrics:
+        console.print(
+            "Metrics: " + ", ".join(f"{k} [bold]{v}[/]" for k, v in summary.metrics.items())
+        )
+    names, rows = summary.confusion_matrix
+    if names:
+        width = max(len(n) for n in names) + 2
+        console.print("Confusion matrix (rows: actual, columns: predicted):")
+        console.print(" " * width + "".join(n.rjust(width) for n in names), highlight=False)
+        for name, row in zip(names, rows, strict=True):
+            cells = "".join(str(v).rjust(width) for v in row)
+            console.print(name.ljust(width) + cells, highlight=False)
+    console.print("Where everything is:")
+    places = {
+        "pipeline IR": str(summary.ir_path),
+        "database": summary.database_url,
+        "artifacts": summary.run_root,
+        "report": summary.artifacts["report"].uri if "report" in summary.artifacts else "",
+        "environments": str(summary.environments),
+    }
+    for label, where in places.items():
+        if where:
+            console.print(f"  {label:<13} {where}", highlight=False)
+    if summary.logs:
+        console.print("  logs")
+        width = max(len(task) for task in summary.logs) + 2
+        for task, log in summary.logs.items():
+            console.print(f"    {task:<{width}}{log}", highlight=False)
     console.print(
-        f"Ran task [bold]{result.task_name}[/]{result.task_inputs} in a child process "
-        f"through its compiled command: Output = [bold green]{result.task_output}[/]"
+        "Run it again and unchanged tasks come from the cache; to see why a task was or "
+        f"was not cached: `dagyard runs why {run.run_id} train-model`.",
+        highlight=False,
     )
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dagyard import ir
@@ -70,8 +71,14 @@ def test_compile_reports_definition_errors_without_traceback(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
 
 
-def test_demo_compiles_the_sample_and_runs_a_task(tmp_path: Path) -> None:
+@pytest.mark.slow  # builds the sample's scikit-learn environment: about 20 s
+def test_demo_runs_the_sample_and_says_where_its_results_are(tmp_path: Path) -> None:
     done = dagyard("demo", home=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "Output = 49" in done.stdout
-    ir.load(tmp_path / "demo" / "hello-dagyard.yaml")
+    assert "SUCCEEDED" in done.stdout
+    assert "accuracy 0.9" in done.stdout
+    assert "train-model" in done.stderr  # the live view
+    ir.load(tmp_path / "demo" / "breast-cancer.yaml")
+    assert f"sqlite:///{tmp_path / 'dagyard.db'}" in done.stdout
+    report = next(line.split()[1] for line in done.stdout.splitlines() if "  report " in line)
+    assert Path(report).read_text().startswith("# Breast-cancer classifier")
