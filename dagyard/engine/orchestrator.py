@@ -377,7 +377,7 @@ class RunDriver:
         events: list[Event] | None = None,
         **fields: Any,
     ) -> None:
-        """Record a container task's end with its artifacts and lineage, in one write."""
+        """Record a task's end with its new artifacts and its lineage, in one write."""
         assert target.task is not None
         target.task = self.store.finish_task(
             target.task.task_id,
@@ -671,16 +671,15 @@ class RunDriver:
         child = node.child
         state = child.state()
         outputs = dag_outputs(child)
-        self._conclude(
-            node,
-            Result(
-                state,
-                outputs.parameters,
-                outputs.artifacts,
-                None if state == TaskState.SUCCEEDED else "a task inside failed",
-            ),
-            TaskKind.DAG,
+        result = Result(
+            state,
+            outputs.parameters,
+            outputs.artifacts,
+            None if state == TaskState.SUCCEEDED else "a task inside failed",
         )
+        # Output artifacts are linked to the DAG's own task, so that a driver restarted
+        # later restores them with it (`_restore`) instead of handing downstream nothing.
+        self._finish(node, result, events=self._output_events(node, outputs.artifacts))
 
     # -- loops ---------------------------------------------------------------------------
     def _start_loop(self, node: Node) -> None:
@@ -798,16 +797,14 @@ class RunDriver:
                 arts.setdefault(key, []).extend(items)
         state = TaskState.FAILED if TaskState.FAILED in states else TaskState.SUCCEEDED
         node.loop = None
-        self._conclude(
-            node,
-            Result(
-                state,
-                dict(params),
-                arts,
-                None if state == TaskState.SUCCEEDED else "an iteration failed",
-            ),
-            TaskKind.LOOP,
+        result = Result(
+            state,
+            dict(params),
+            arts,
+            None if state == TaskState.SUCCEEDED else "an iteration failed",
         )
+        # Like a sub-DAG's: the collected artifacts must survive a restart of the driver.
+        self._finish(node, result, events=self._output_events(node, arts))
 
 
 def _seconds(duration: str) -> float:
