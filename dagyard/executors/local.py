@@ -16,6 +16,9 @@ anything about pipelines, placeholders or outputs (the engine's), or a concurren
   returns as soon as a child exits, without polling.
 - Lightweight Python components run without installing anything per task: on `python`
   when it has their packages, else in a virtual environment built once per package set.
+  Ours, on `python` itself, are forked from a warm zygote (`forkserver.py`) rather than
+  exec'd, unless `fork_server=False`: same outcome, ~40 ms less per task. The attempt's
+  thread then waits for the zygote's report instead of in `waitpid`.
   Every other command (container components, shell commands) runs as it is on the host:
   there is no container runtime here. Where Docker or Podman exists, a container runner
   would take those commands instead, keyed by `Launch.image`.
@@ -33,13 +36,19 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Collection
+import weakref
+from collections.abc import Callable, Collection
 from typing import BinaryIO
 
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.executors.commands import python_command
 from dagyard.executors.environments import EnvironmentCache, Interpreter
+from dagyard.executors.forkserver import ForkServer
+
+# What an attempt's thread waits on once it runs: the exit code as `Popen.returncode` has
+# it (-N: killed by signal N), or why it ended without one.
+_Waiter = Callable[[], int | str]
 
 
 @dataclasses.dataclass(eq=False)
@@ -48,7 +57,10 @@ class _Attempt:
     thread: threading.Thread | None = None
     # Guards the fields below between the attempt's thread and `cancel`.
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-    process: subprocess.Popen[bytes] | None = None
+    # Handed to Popen or the zygote: from then on its thread reports the end, not `cancel`.
+    launched: bool = False
+    # Once known: the child's pid, which is also its process group's id.
+    pid: int | None = None
     cancelled: bool = False
     exited: bool = False
     killer: threading.Timer | None = None
@@ -61,6 +73,7 @@ class LocalExecutor(Executor):
     of CPUs) for the engine to limit how many attempts it keeps running. `environments`
     caches virtual environments (default: `<DAGYARD_HOME>/envs`, created on first need);
     `python` is the interpreter lightweight components run on when it has their packages.
+    `fork_server` starts those that need nothing else by forking a warm zygote process.
     """
 
     def __init__(
@@ -70,6 +83,7 @@ class LocalExecutor(Executor):
         environments: EnvironmentCache | None = None,
         python: str = sys.executable,
         kill_grace: float = 5.0,
+        fork_server: bool = True,
     ) -> None:
         resolved = shutil.which(python) if os.sep not in python else python
         if not resolved:
@@ -84,6 +98,9 @@ class LocalExecutor(Executor):
         self._done: dict[str, Outcome] = {}
         self._changed = threading.Condition()
         self._closed = False
+        self._fork_server = ForkServer(resolved, _base_env) if fork_server else None
+        if self._fork_server is not None:  # also for executors dropped without close()
+            weakref.finalize(self, self._fork_server.close)
 
     @property
     def capacity(self) -> int:
@@ -94,6 +111,11 @@ class LocalExecutor(Executor):
     def interpreter(self) -> Interpreter:
         """The Python lightweight components run on when it has their packages."""
         return self._interpreter
+
+    @property
+    def zygote_pid(self) -> int | None:
+        """The pid of the fork server's zygote while one runs (the parent of forked tasks)."""
+        return self._fork_server.pid if self._fork_server is not None else None
 
     def environments(self) -> EnvironmentCache:
         """The virtual-environment cache (the default one is made on first use)."""
@@ -142,16 +164,11 @@ class LocalExecutor(Executor):
             if attempt.cancelled or attempt.exited:
                 return
             attempt.cancelled = True
-            process = attempt.process
-            if process is not None:
-                _signal_group(process.pid, signal.SIGTERM)
-                attempt.killer = threading.Timer(
-                    self._kill_grace, _signal_group, (process.pid, signal.SIGKILL)
-                )
-                attempt.killer.daemon = True
-                attempt.killer.start()
-        if process is None:  # still preparing: it will not start
-            self._finish(handle, Outcome(None, "cancelled before it started", self._node))
+            if attempt.pid is not None:
+                self._terminate(attempt)
+            launched = attempt.launched
+        if not launched:  # still preparing: it will not start
+            self._cancelled_before_start(handle)
 
     def close(self) -> None:
         with self._changed:
@@ -161,8 +178,10 @@ class LocalExecutor(Executor):
             self.cancel(handle)
         for _, attempt in attempts:
             # Threads still building an environment finish it (it is shared) on their own.
-            if attempt.process is not None and attempt.thread is not None:
+            if attempt.launched and attempt.thread is not None:
                 attempt.thread.join(self._kill_grace + 5)
+        if self._fork_server is not None:
+            self._fork_server.close()
 
     # The attempt's thread
 
@@ -175,43 +194,53 @@ class LocalExecutor(Executor):
             self._finish(handle, self._outcome(None, f"Cannot open the log file: {e}"))
             return
         with log:
-            process = self._start(handle, attempt, log)
-        if process is None:
+            wait = self._start(handle, attempt, log)
+        if wait is None:
             return
-        code = process.wait()
-        # Like a container's end: nothing the attempt started outlives it.
-        _signal_group(process.pid, signal.SIGKILL)
+        ended = wait()
         with attempt.lock:
             attempt.exited = True
             if attempt.killer is not None:
                 attempt.killer.cancel()
             cancelled = attempt.cancelled
-        detail = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        if isinstance(ended, str):
+            detail = ended
+        else:
+            detail = f"killed by signal {-ended}" if ended < 0 else f"exited with code {ended}"
         if cancelled:
             outcome = self._outcome(None, f"cancelled ({detail})")
-        elif code < 0:
+        elif isinstance(ended, str) or ended < 0:
             outcome = self._outcome(None, detail)
         else:
-            outcome = self._outcome(code)
+            outcome = self._outcome(ended)
         self._finish(handle, outcome)
 
-    def _start(
-        self, handle: str, attempt: _Attempt, log: BinaryIO
-    ) -> subprocess.Popen[bytes] | None:
-        launch = attempt.launch
+    def _start(self, handle: str, attempt: _Attempt, log: BinaryIO) -> _Waiter | None:
+        """Start the attempt and return what waits for its end; None if it never started
+        (then it has been reported)."""
         try:
-            argv, env = self._prepare(launch, log)
+            argv, env, forkable = self._prepare(attempt.launch, log)
+            if not argv:
+                raise ExecutorError("The command line is empty.")
         except ExecutorError as e:
-            log.write(f"dagyard: {e}\n".encode())
-            self._finish(handle, self._outcome(None, str(e)))
+            self._not_started(handle, log, str(e))
             return None
+        if forkable and self._fork_server is not None:
+            forked = self._fork(handle, attempt, self._fork_server, argv, env, log)
+            if not isinstance(forked, _Declined):
+                return forked
+        return self._spawn(handle, attempt, argv, env, log)
+
+    def _spawn(
+        self, handle: str, attempt: _Attempt, argv: list[str], env: dict[str, str], log: BinaryIO
+    ) -> _Waiter | None:
+        launch = attempt.launch
         with attempt.lock:
             if attempt.cancelled:
-                return None  # `cancel` has reported it
+                self._cancelled_before_start(handle)
+                return None
             try:
-                if not argv:
-                    raise ExecutorError("The command line is empty.")
-                attempt.process = subprocess.Popen(
+                process = subprocess.Popen(
                     argv,
                     cwd=launch.workdir,
                     env=env,
@@ -220,19 +249,63 @@ class LocalExecutor(Executor):
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-            except (OSError, ExecutorError) as e:
-                message = f"Cannot start {argv[0]!r}: {e}" if argv else str(e)
-                log.write(f"dagyard: {message}\n".encode())
-                self._finish(handle, self._outcome(None, message))
+            except OSError as e:
+                self._not_started(handle, log, f"Cannot start {argv[0]!r}: {e}")
                 return None
-            return attempt.process
+            attempt.launched = True
+            attempt.pid = process.pid
 
-    def _prepare(self, launch: Launch, log: BinaryIO) -> tuple[list[str], dict[str, str]]:
-        """The command line and environment to run; builds a virtual environment if needed."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **launch.env}
+        def wait() -> int:
+            code = process.wait()
+            # Like a container's end: nothing the attempt started outlives it.
+            _signal_group(process.pid, signal.SIGKILL)
+            return code
+
+        return wait
+
+    def _fork(
+        self,
+        handle: str,
+        attempt: _Attempt,
+        server: ForkServer,
+        argv: list[str],
+        env: dict[str, str],
+        log: BinaryIO,
+    ) -> _Waiter | _Declined | None:
+        launch = attempt.launch
+        with attempt.lock:
+            if attempt.cancelled:
+                self._cancelled_before_start(handle)
+                return None
+            ticket = server.submit(argv=argv, env=env, cwd=launch.workdir, log_path=launch.log_path)
+            if ticket is None:
+                return _DECLINED
+            attempt.launched = True
+        ticket.started.wait()
+        if ticket.declined:
+            return _DECLINED  # `_spawn` reports a cancel that came meanwhile
+        if ticket.pid is None:
+            self._not_started(handle, log, ticket.error or "The fork server did not start it.")
+            return None
+        with attempt.lock:
+            attempt.pid = ticket.pid
+            if attempt.cancelled:
+                self._terminate(attempt)
+
+        def wait() -> int | str:
+            ticket.done.wait()
+            # The zygote has killed the task's group already, before reaping the task.
+            return ticket.code if ticket.code is not None else str(ticket.error)
+
+        return wait
+
+    def _prepare(self, launch: Launch, log: BinaryIO) -> tuple[list[str], dict[str, str], bool]:
+        """The command line and environment to run, and whether the fork server may start
+        it; builds a virtual environment if needed."""
+        env = {**_base_env(), **launch.env}
         command = python_command(launch.argv)
         if command is None:
-            return list(launch.argv), env
+            return list(launch.argv), env, False
         python = self._interpreter.executable
         if command.requirements and self._interpreter.missing(command.requirements):
             built = self.environments().interpreter(
@@ -242,7 +315,25 @@ class LocalExecutor(Executor):
         if command.kind == "kfp":
             bin_dir = self.environments().bin_dir_for(python)
             env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", os.defpath)])
-        return command.argv_for(python), env
+        forkable = command.kind == "dagyard" and python == self._interpreter.executable
+        return command.argv_for(python), env, forkable
+
+    def _terminate(self, attempt: _Attempt) -> None:
+        """SIGTERM the attempt's group, SIGKILL after the grace period; `attempt.lock` held."""
+        assert attempt.pid is not None
+        _signal_group(attempt.pid, signal.SIGTERM)
+        attempt.killer = threading.Timer(
+            self._kill_grace, _signal_group, (attempt.pid, signal.SIGKILL)
+        )
+        attempt.killer.daemon = True
+        attempt.killer.start()
+
+    def _not_started(self, handle: str, log: BinaryIO, message: str) -> None:
+        log.write(f"dagyard: {message}\n".encode())
+        self._finish(handle, self._outcome(None, message))
+
+    def _cancelled_before_start(self, handle: str) -> None:
+        self._finish(handle, self._outcome(None, "cancelled before it started"))
 
     def _outcome(self, exit_code: int | None, error: str | None = None) -> Outcome:
         return Outcome(exit_code=exit_code, error=error, node=self._node)
@@ -252,6 +343,18 @@ class LocalExecutor(Executor):
             if handle in self._attempts and handle not in self._done:
                 self._done[handle] = outcome
                 self._changed.notify_all()
+
+
+class _Declined:
+    """The fork server declined the attempt: exec it instead."""
+
+
+_DECLINED = _Declined()
+
+
+def _base_env() -> dict[str, str]:
+    """What every task's environment starts from (its own variables go on top)."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def _signal_group(pid: int, signum: int) -> None:

@@ -7,6 +7,8 @@ processes; where a test needs an order of events it waits on files, never on tim
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sys
 import time
@@ -17,6 +19,7 @@ import pytest
 
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.executors.local import LocalExecutor
+from dagyard.runtime.embed import EXECUTOR_INPUT_PLACEHOLDER, lightweight_container
 
 PY = sys.executable
 # Deadline for anything that should happen at once; generous for loaded CI machines.
@@ -32,6 +35,42 @@ WAIT_FOR = (
 )
 
 IGNORE_SIGTERM = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+
+
+def as_component(code: str, workdir: Path) -> list[str]:
+    """A lightweight component's command line (executor input included) that runs `code`
+    as `python -c code` would: same output, same exit code."""
+    source = (
+        "from dagyard.dsl import *\nfrom typing import *\n\n"
+        "def snippet() -> None:\n"
+        f"    exec(compile({code!r}, '<snippet>', 'exec'), {{'__name__': '__main__'}})\n"
+    )
+    command, args = lightweight_container(function_source=source, function_name="snippet")
+    executor_input = {"outputs": {"outputFile": str(workdir / "executor_output.json")}}
+    text = json.dumps(executor_input)
+    return [a.replace(EXECUTOR_INPUT_PLACEHOLDER, text) for a in command + args]
+
+
+def launcher(tmp_path: Path) -> Callable[..., Launch]:
+    """Makes launches of `argv`, each with its own workdir and log under `tmp_path`."""
+    counter = iter(range(1_000_000))
+
+    def make(argv: Sequence[str], *, env: dict[str, str] | None = None) -> Launch:
+        n = next(counter)
+        workdir = tmp_path / f"work-{n}"
+        workdir.mkdir()
+        return Launch(
+            task_id=f"task-{n}",
+            run_id="run-1",
+            attempt=1,
+            argv=list(argv),
+            image="python:3.11",
+            env=env or {},
+            workdir=workdir,
+            log_path=tmp_path / "logs" / f"task-{n}" / "attempt-1.log",
+        )
+
+    return make
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -66,24 +105,7 @@ class ExecutorContract:
 
     @pytest.fixture
     def launch(self, tmp_path: Path) -> Callable[..., Launch]:
-        counter = iter(range(1_000_000))
-
-        def make(argv: Sequence[str], *, env: dict[str, str] | None = None) -> Launch:
-            n = next(counter)
-            workdir = tmp_path / f"work-{n}"
-            workdir.mkdir()
-            return Launch(
-                task_id=f"task-{n}",
-                run_id="run-1",
-                attempt=1,
-                argv=list(argv),
-                image="python:3.11",
-                env=env or {},
-                workdir=workdir,
-                log_path=tmp_path / "logs" / f"task-{n}" / "attempt-1.log",
-            )
-
-        return make
+        return launcher(tmp_path)
 
     def run(self, executor: Executor, launch: Launch) -> Outcome:
         handle = executor.submit(launch)
@@ -208,11 +230,37 @@ def _alive(pid: int) -> bool:
 
 
 class TestLocalExecutor(ExecutorContract):
+    """Every test runs four ways: with the fork server on and off, and with its Python
+    snippets as `python -c` commands or as lightweight components (what the fork server
+    starts; other commands it leaves to exec)."""
+
+    @pytest.fixture(params=[True, False], ids=["fork-server", "no-fork-server"])
+    def fork_server(self, request: pytest.FixtureRequest) -> bool:
+        return bool(request.param)
+
+    @pytest.fixture(params=["python-c", "component"])
+    def snippets(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
     @pytest.fixture
-    def executor(self) -> Iterator[Executor]:
-        executor = LocalExecutor(kill_grace=2.0)
+    def executor(self, fork_server: bool) -> Iterator[Executor]:
+        executor = LocalExecutor(kill_grace=2.0, fork_server=fork_server)
         yield executor
         executor.close()
+
+    @pytest.fixture
+    def launch(self, tmp_path: Path, snippets: str) -> Callable[..., Launch]:
+        make = launcher(tmp_path)
+        if snippets == "python-c":
+            return make
+
+        def make_component(argv: Sequence[str], *, env: dict[str, str] | None = None) -> Launch:
+            task = make(argv, env=env)
+            if list(argv[:2]) != [PY, "-c"]:
+                return task
+            return dataclasses.replace(task, argv=as_component(argv[2], task.workdir))
+
+        return make_component
 
     def test_killed_by_a_signal_has_no_exit_code(
         self, executor: Executor, launch: Callable[..., Launch]
@@ -221,11 +269,11 @@ class TestLocalExecutor(ExecutorContract):
         assert outcome == Outcome(None, "killed by signal 9", os.uname().nodename)
 
     def test_a_task_ignoring_sigterm_is_killed_after_the_grace_period(
-        self, launch: Callable[..., Launch], tmp_path: Path
+        self, launch: Callable[..., Launch], tmp_path: Path, fork_server: bool
     ) -> None:
         ready = tmp_path / "ready"
         code = f"{IGNORE_SIGTERM}open({str(ready)!r}, 'w').close()\ntime.sleep(60)"
-        executor = LocalExecutor(kill_grace=0.2)
+        executor = LocalExecutor(kill_grace=0.2, fork_server=fork_server)
         try:
             handle = executor.submit(launch([PY, "-c", code]))
             wait_until(ready.exists, "the task ignores SIGTERM")
@@ -240,10 +288,10 @@ class TestLocalExecutor(ExecutorContract):
         assert LocalExecutor(max_workers=3).capacity == 3
 
     def test_close_stops_running_tasks_and_refuses_new_ones(
-        self, launch: Callable[..., Launch], tmp_path: Path
+        self, launch: Callable[..., Launch], tmp_path: Path, fork_server: bool
     ) -> None:
         ready = tmp_path / "ready"
-        executor = LocalExecutor()
+        executor = LocalExecutor(fork_server=fork_server)
         handle = executor.submit(launch(["sh", "-c", f"touch {ready}; exec sleep 60"]))
         wait_until(ready.exists, "the task runs")
         executor.close()

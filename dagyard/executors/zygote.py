@@ -1,0 +1,354 @@
+"""The fork server's zygote: a warm Python that starts each lightweight task by forking.
+
+Belongs here: the program that `forkserver.py` runs as `python -c <the text of this file>`,
+and nothing else. It is never imported as part of the `dagyard` package, so it imports
+only the standard library and runs on any Python the runtime supports (3.9 or later).
+
+Why `-c` rather than `-m dagyard.executors.zygote`: a task exec'd as `python3 -c BOOTSTRAP`
+has `sys.path[0] == ""` and, of Dagyard, only the runtime modules its bootstrap embeds
+(`from dagyard.dsl import *` gets the annotation names, not the SDK). The zygote runs that
+same bootstrap minus its last line, which would call the runtime, so a forked task sees
+the same modules, paths and `__main__`-less namespace as an exec'd one.
+
+Protocol. Standard input carries messages, each a 4-byte big-endian length and that many
+bytes of JSON. The first is `{"bootstrap": TEXT}`; each later one is a task:
+`{"id": N, "argv": [...], "env": {...}, "cwd": PATH, "log": PATH}`, where argv is what the
+bootstrap would have found in `sys.argv[1:]`. Standard output carries one line per event:
+`ready` once everything is loaded (nothing is forked before it); `started ID PID`;
+`failed ID JSON-TEXT` when a task could not start; `exited ID CODE` with CODE as
+`Popen.returncode` has it (-N: killed by signal N). At the end of the input the zygote kills
+the tasks still running and exits.
+
+A child becomes what a fresh `python3 -c BOOTSTRAP` would be (own session, stdin from
+/dev/null, stdout and stderr appended to the log, the task's cwd and environment, fresh
+unbuffered stdio, the signal dispositions of a new interpreter), runs the runtime, then
+exits as the interpreter would: non-daemon threads joined, atexit functions run, streams
+flushed. What it cannot undo: the string hash seed is the zygote's (PYTHONHASHSEED is one
+per process), and modules loaded here are already in `sys.modules`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import gc
+import io
+import json
+import os
+import select
+import signal
+import sys
+import time
+from typing import Any, NoReturn
+
+# Loaded here once rather than in every task: what the runtime imports lazily (traceback,
+# linecache, tempfile, shutil) and what components commonly import. Standard library only,
+# and nothing that starts threads at import (fork is only safe without threads).
+# Third-party libraries (numpy and such) stay with the tasks, which load them under their
+# own environment (thread counts, library paths).
+_PRELOAD = (
+    "linecache",
+    "traceback",
+    "tempfile",
+    "shutil",
+    "collections",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "functools",
+    "glob",
+    "hashlib",
+    "inspect",
+    "itertools",
+    "logging",
+    "math",
+    "pathlib",
+    "pickle",
+    "random",
+    "re",
+    "string",
+    "subprocess",
+    "textwrap",
+    "uuid",
+)
+# The bootstrap's last line, which runs the task: the zygote runs everything before it.
+_RUN_PREFIX = "sys.exit("
+_RUN_SUFFIX = ".main(sys.argv[1:]))"
+_RUNTIME = "dagyard.runtime.executor"
+# SIGCHLD is the only disposition the zygote changes; a child restores it.
+_SIGCHLD_AT_START = signal.getsignal(signal.SIGCHLD)
+
+
+def _main() -> None:
+    pending = bytearray()  # input read but not yet handled
+    bootstrap = _first_message(pending)["bootstrap"]
+    _load(bootstrap)
+    _write("ready")
+    _serve(bootstrap, pending)
+
+
+def _load(bootstrap: str) -> None:
+    head, _, last = bootstrap.rstrip("\n").rpartition("\n")
+    if not (last.startswith(_RUN_PREFIX) and last.endswith(_RUN_SUFFIX)):
+        raise RuntimeError(f"The bootstrap does not end as expected: {last[:200]!r}")
+    # The bootstrap's expression that registers the runtime, without calling it.
+    register = last[len(_RUN_PREFIX) : -len(_RUN_SUFFIX)]
+    here = sys.path.pop(0)  # "": the zygote's cwd must not shadow what it loads
+    try:
+        code = compile(f"{head}\n{register}\n", "<string>", "exec")
+        exec(code, {"__name__": "__main__", "__builtins__": builtins})
+        if _RUNTIME not in sys.modules:
+            raise RuntimeError(f"The bootstrap did not register {_RUNTIME}.")
+        for name in _PRELOAD:
+            __import__(name)
+    finally:
+        sys.path.insert(0, here)
+    threads = _thread_count()
+    if threads != 1:
+        raise RuntimeError(f"The zygote has {threads} threads after loading; forking is unsafe.")
+    # Objects loaded so far are never collected: the children's collector leaves their
+    # pages alone, so they stay shared instead of being copied into every child.
+    gc.freeze()
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:  # no procfs: trust what Python knows
+        threading = sys.modules.get("threading")
+        return threading.active_count() if threading is not None else 1
+
+
+def _serve(bootstrap: str, pending: bytearray) -> None:
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    # A Python-level handler, so that each SIGCHLD writes to the wakeup pipe and poll()
+    # returns: no child's end waits for the next request.
+    signal.signal(signal.SIGCHLD, _ignore)
+    signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    poller = select.poll()
+    poller.register(0, select.POLLIN)
+    poller.register(wake_read, select.POLLIN)
+    children: dict[int, int] = {}  # pid -> request id
+    for request in _messages(pending):  # sent with the first message
+        _start(request, children, bootstrap)
+    while True:
+        for fd, _ in poller.poll():
+            if fd == wake_read:
+                while _read_some(wake_read):
+                    pass
+                _reap(children)
+                continue
+            data = os.read(0, 1 << 20)
+            if not data:
+                _kill_all(children)
+                return
+            pending += data
+            for request in _messages(pending):
+                _start(request, children, bootstrap)
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    pass
+
+
+def _read_some(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except BlockingIOError:
+        return b""
+
+
+def _messages(pending: bytearray) -> list[dict[str, Any]]:
+    """The complete messages at the start of `pending`, removed from it."""
+    found = []
+    while len(pending) >= 4:
+        size = int.from_bytes(pending[:4], "big")
+        if len(pending) < 4 + size:
+            break
+        found.append(json.loads(bytes(pending[4 : 4 + size])))
+        del pending[: 4 + size]
+    return found
+
+
+def _first_message(pending: bytearray) -> dict[str, Any]:
+    """Read until `pending` holds a whole message; remove and return the first."""
+    while len(pending) < 4 or len(pending) < 4 + int.from_bytes(pending[:4], "big"):
+        data = os.read(0, 1 << 20)
+        if not data:
+            raise SystemExit(0)  # closed before it said anything
+        pending += data
+    size = int.from_bytes(pending[:4], "big")
+    message: dict[str, Any] = json.loads(bytes(pending[4 : 4 + size]))
+    del pending[: 4 + size]
+    return message
+
+
+def _write(line: str) -> None:
+    os.write(1, f"{line}\n".encode())  # short lines: one atomic pipe write each
+
+
+def _start(request: dict[str, Any], children: dict[int, int], bootstrap: str) -> None:
+    request_id = request["id"]
+    opened: list[int] = []
+    try:
+        opened.append(os.open(request["cwd"], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        opened.append(os.open(request["log"], flags, 0o666))
+        pid = os.fork()
+    except OSError as e:
+        for fd in opened:
+            os.close(fd)
+        message = f"Cannot start the task: {e}"[:2000]  # one short line: one pipe write
+        _write(f"failed {request_id} {json.dumps(message)}")
+        return
+    if pid == 0:
+        try:
+            _child(request, opened[0], opened[1], bootstrap)
+        finally:
+            os._exit(1)  # a child must never return into the zygote's loop
+    for fd in opened:
+        os.close(fd)
+    children[pid] = request_id
+    _write(f"started {request_id} {pid}")
+
+
+def _reap(children: dict[int, int]) -> None:
+    while children:
+        if hasattr(os, "waitid"):
+            found = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if found is None:
+                return
+            pid = found.si_pid
+            # Like a container's end, nothing the task started outlives it. Killed before
+            # the task is reaped: while it is a zombie, its pid (the group's id) cannot be
+            # reused by another process.
+            _kill_group(pid)
+            _, status = os.waitpid(pid, 0)
+        else:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+            _kill_group(pid)
+        request_id = children.pop(pid, None)
+        if request_id is not None:
+            _write(f"exited {request_id} {os.waitstatus_to_exitcode(status)}")
+
+
+def _kill_all(children: dict[int, int]) -> None:
+    for pid in children:
+        _kill_group(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+# --- in the child -----------------------------------------------------------------------
+
+
+def _child(request: dict[str, Any], cwd: int, log: int, bootstrap: str) -> NoReturn:
+    code = 1
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.fchdir(cwd)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # also the zygote's wakeup pipe
+    except BaseException:
+        os._exit(code)  # nowhere to say why: stdout may still be the zygote's pipe
+    try:
+        _become_task(request, bootstrap)
+        code = _run(request["argv"])
+    except BaseException as e:
+        sys.excepthook(type(e), e, e.__traceback__)
+    finally:
+        os._exit(code & 0xFF)  # what the OS keeps of any int; cannot raise
+
+
+def _become_task(request: dict[str, Any], bootstrap: str) -> None:
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, _SIGCHLD_AT_START)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    time.tzset()  # TZ may differ from the zygote's
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        stream = _stdio(fd, getattr(sys, f"__{name}__"))
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    sys.argv = ["-c", *request["argv"]]
+    if hasattr(sys, "orig_argv"):
+        sys.orig_argv = [sys.orig_argv[0], "-c", bootstrap, *request["argv"]]
+    # `random` reseeds itself in a forked child (os.register_at_fork), as do tempfile's
+    # name sequences; nothing to do for them here.
+
+
+def _stdio(fd: int, template: io.TextIOWrapper) -> io.TextIOWrapper:
+    """A standard stream as an unbuffered interpreter (PYTHONUNBUFFERED=1) makes it."""
+    raw = io.FileIO(fd, "rb" if fd == 0 else "wb", closefd=False)
+    raw.name = f"<{('stdin', 'stdout', 'stderr')[fd]}>"
+    # Output goes straight to the raw file, as CPython's own unbuffered streams do; stdin
+    # stays buffered even then, since TextIOWrapper reads through read1().
+    buffer: Any = io.BufferedReader(raw) if fd == 0 else raw
+    stream = io.TextIOWrapper(
+        buffer,
+        encoding=template.encoding,
+        errors=template.errors,
+        newline="\n",
+        write_through=True,
+    )
+    setattr(stream, "mode", "r" if fd == 0 else "w")  # noqa: B010 - read-only to type checkers
+    return stream
+
+
+def _run(argv: list[str]) -> int:
+    """`sys.exit(main(argv))` and the interpreter's exit, as the bootstrap would run them."""
+    interrupted = False
+    try:
+        code = _exit_code(sys.modules[_RUNTIME].main(argv))
+    except SystemExit as e:
+        code = _exit_code(e.code)
+    except BaseException as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
+        sys.excepthook(type(e), e, e.__traceback__)
+        code = 1
+    _finalize()
+    if interrupted:  # the interpreter then dies of SIGINT, so its parent knows
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    return code
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _finalize() -> None:
+    """What the interpreter does at exit before it is gone (as multiprocessing's children)."""
+    threading = sys.modules.get("threading")
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()  # joins the non-daemon threads the task started
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+if __name__ == "__main__":
+    _main()
