@@ -35,7 +35,10 @@ def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bare-venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     python = root / "bin" / "python3"
-    probe = subprocess.run([str(python), "-c", "import dagyard"], capture_output=True, check=False)
+    # cwd matters: `python -c` puts the current folder on sys.path.
+    probe = subprocess.run(
+        [str(python), "-c", "import dagyard"], capture_output=True, check=False, cwd=root
+    )
     assert probe.returncode != 0, "dagyard must not be importable in the bare environment"
     return root
 
@@ -93,7 +96,7 @@ def test_compiled_component_command_runs_without_dagyard(bare_python: Path, tmp_
         for part in container["command"] + container["args"]
     ]
     env = {"PATH": f"{bare_python / 'bin'}{os.pathsep}/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
 
     result = json.loads((out / "executor_output.json").read_text())
