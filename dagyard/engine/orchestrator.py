@@ -208,8 +208,8 @@ class RunDriver:
         if kind == TaskKind.CONTAINER and len(self.running) >= self.settings.max_parallel:
             return False
         try:
-            # The record exists before inputs are resolved: `{{$.pipeline_task_uuid}}` is its id.
-            self._record(node, kind)
+            if existing is not None:
+                node.task_id = existing.task_id
             self._resolve_inputs(node)
             condition = node.spec.get("triggerPolicy", {}).get("condition")
             if condition and not cel.condition_holds(condition, node.inputs_params):
@@ -322,7 +322,7 @@ class RunDriver:
             job_name=self.run.display_name,
             job_id=self.run.run_id,
             task_name=node.name,
-            task_id=node.task.task_id if node.task else "",
+            task_id=node.task_id,
             pipeline_root=self.run.runtime_config.get("pipeline_root") or self.artifacts.root_uri,
             create_time=self.create_time,
             schedule_time=self.schedule_time,
@@ -330,11 +330,15 @@ class RunDriver:
 
     # -- starting ------------------------------------------------------------------------
     def _record(self, node: Node, kind: TaskKind, **fields: Any) -> Task:
+        """Write the node's task record with `fields`: created with them in one write when
+        it is new, updated when a record exists (this run, or an earlier driver's)."""
+        if node.task is None:
+            node.task = self.existing.get(node.path)
         if node.task is None:
             parent = node.scope.task
-            task, _ = self.store.get_or_create_task(
+            task, created = self.store.get_or_create_task(
                 Task(
-                    task_id=uuid.uuid4().hex,
+                    task_id=node.task_id,
                     run_id=self.run.run_id,
                     path=node.path,
                     name=node.name,
@@ -343,9 +347,12 @@ class RunDriver:
                     parent_task_id=parent.task_id if parent else None,
                     iteration_index=iteration_index(node.scope),
                     created_at=_now(),
+                    **fields,
                 )
             )
             node.task = task
+            if created:
+                return task
         if fields:
             node.task = self.store.update_task(node.task.task_id, **fields)
         return node.task
@@ -479,11 +486,11 @@ class RunDriver:
         if container is None:
             raise RunError(f"Task '{node.path}' has no container executor.")
         params = self._with_defaults(component, node.inputs_params)
-        task = self._record(node, TaskKind.CONTAINER)
         cache_fields = self._try_cache(node, component, container, params)
         if cache_fields is None:
             return
-        attempt = task.attempts + 1
+        prior = node.task or self.existing.get(node.path)
+        attempt = (prior.attempts if prior else 0) + 1
         workdir = self.settings.work_root / self.run.run_id / node.path / f"attempt-{attempt}"
         workdir.mkdir(parents=True, exist_ok=True)
         uris = {
@@ -507,18 +514,19 @@ class RunDriver:
         )
         env = {e["name"]: e["value"] for e in container.get("env", [])}
         # One write before the attempt starts: it is durable that it may be running.
-        self._update(
+        self._record(
             node,
+            TaskKind.CONTAINER,
             state=TaskState.RUNNING,
             attempts=attempt,
-            started_at=task.started_at or _now(),
+            started_at=(prior.started_at if prior else None) or _now(),
             log_uri=log_uri,
             error=None,
             inputs=self._inputs_record(node),
             **cache_fields,
         )
         launch = Launch(
-            task_id=task.task_id,
+            task_id=node.task_id,
             run_id=self.run.run_id,
             attempt=attempt,
             argv=argv,
@@ -588,6 +596,7 @@ class RunDriver:
         if hit is None:
             return {"fingerprint": fingerprint, "cache_reason": decision.reason}
         result = Result(TaskState.CACHED, dict(hit.outputs), decision.outputs)
+        self._record(node, TaskKind.CONTAINER)
         self._finish(
             node,
             result,
@@ -602,17 +611,15 @@ class RunDriver:
         return None
 
     def _output_events(self, node: Node, outputs: dict[str, list[Artifact]]) -> list[Event]:
-        assert node.task is not None
         return [
-            Event(node.task.task_id, a.artifact_id, EventKind.OUTPUT, key, i)
+            Event(node.task_id, a.artifact_id, EventKind.OUTPUT, key, i)
             for key, items in outputs.items()
             for i, a in enumerate(items)
         ]
 
     def _input_events(self, node: Node) -> list[Event]:
-        assert node.task is not None
         return [
-            Event(node.task.task_id, a.artifact_id, EventKind.INPUT, key, i)
+            Event(node.task_id, a.artifact_id, EventKind.INPUT, key, i)
             for key, items in node.inputs_artifacts.items()
             for i, a in enumerate(items)
         ]

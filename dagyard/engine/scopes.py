@@ -6,6 +6,7 @@ decisions are the driver's (`orchestrator.py`).
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 from dagyard.executors.base import Launch
@@ -31,6 +32,9 @@ class Node:
         self.spec = spec
         self.path = f"{scope.path}/{name}" if scope.path else name
         self.task: Task | None = None
+        # The id of this node's task record, known before the record is written (the
+        # `{{$.pipeline_task_uuid}}` placeholder needs it while inputs are resolved).
+        self.task_id = uuid.uuid4().hex
         self.result: Result | None = None
         self.child: Scope | None = None
         self.loop: Loop | None = None
