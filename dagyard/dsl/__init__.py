@@ -47,6 +47,7 @@ from dagyard.runtime.artifacts import (
     OutputPath,
     PipelineTaskFinalStatus,
     SlicedClassificationMetrics,
+    get_uri,
 )
 
 __all__ = [
@@ -94,6 +95,7 @@ __all__ = [
     "SlicedClassificationMetrics",
     "component",
     "container_component",
+    "get_uri",
     "importer",
     "pipeline",
 ]

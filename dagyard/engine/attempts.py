@@ -35,9 +35,11 @@ def executor_input(
     artifacts: dict[str, list[Artifact]],
     output_uris: dict[str, str],
     workdir: Path,
+    task_root: Path,
 ) -> dict[str, Any]:
-    """ExecutorInput for one attempt. Parameter outputs and the executor output file go
-    in `workdir`; output artifacts at `output_uris`."""
+    """ExecutorInput for one attempt. Parameter output files go in `workdir`; output
+    artifacts at `output_uris`; the executor output file in `task_root`, the task's folder
+    in the artifact store (so `dsl.get_uri` names a place there, as on KFP)."""
     outputs = component.get("outputDefinitions", {})
     out_params = {
         name: {"outputFile": str(workdir / "outputs" / name)}
@@ -57,6 +59,9 @@ def executor_input(
         for name, definition in outputs.get("artifacts", {}).items()
     }
     (workdir / "outputs").mkdir(parents=True, exist_ok=True)
+    task_root.mkdir(parents=True, exist_ok=True)
+    # A file left by an earlier attempt must not pass for this attempt's outputs.
+    (task_root / "executor_output.json").unlink(missing_ok=True)
     document: dict[str, Any] = {
         "inputs": {
             "parameterValues": parameters,
@@ -68,7 +73,7 @@ def executor_input(
         "outputs": {
             "parameters": out_params,
             "artifacts": out_artifacts,
-            "outputFile": str(workdir / "executor_output.json"),
+            "outputFile": str(task_root / "executor_output.json"),
         },
     }
     if not document["inputs"]["artifacts"]:

@@ -505,6 +505,9 @@ class RunDriver:
             artifacts=node.inputs_artifacts,
             output_uris=uris,
             workdir=workdir,
+            task_root=self.artifacts.local_path(
+                self.artifacts.uri_for(self.run.run_id, node.path, "executor-output")
+            ).parent,
         )
         log_uri = self.artifacts.log_uri(self.run.run_id, node.path, attempt)
         argv = resolve_argv(

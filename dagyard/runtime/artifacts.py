@@ -159,9 +159,14 @@ class SlicedClassificationMetrics(Artifact):
     schema_title = "system.SlicedClassificationMetrics"
 
     def _slice(self, slice_name: str) -> ClassificationMetrics:
-        slices = self.metadata.setdefault("evaluationSlices", {})
+        # KFP's layout: a list of {"slice": name, "sliceClassificationMetrics": {...}}.
+        slices = self.metadata.setdefault("evaluationSlices", [])
+        entry = next((e for e in slices if e.get("slice") == slice_name), None)
+        if entry is None:
+            entry = {"slice": slice_name, "sliceClassificationMetrics": {}}
+            slices.append(entry)
         metrics = ClassificationMetrics()
-        metrics.metadata = slices.setdefault(slice_name, {})
+        metrics.metadata = entry["sliceClassificationMetrics"]
         return metrics
 
     def log_roc_reading(self, slice: str, threshold: float, tpr: float, fpr: float) -> None:
@@ -257,3 +262,20 @@ class PipelineTaskFinalStatus:
     pipeline_task_name: str
     error_code: int | None
     error_message: str | None
+
+
+# The folder of the running task's own outputs, set by the executor when a task starts.
+_task_root: str | None = None
+
+
+def set_task_root(path: str | None) -> None:
+    global _task_root
+    _task_root = path
+
+
+def get_uri(suffix: str = "Output") -> str:
+    """A URI for an output under the running task's own folder (for artifacts a
+    component returns). Only valid while a task runs."""
+    if _task_root is None:
+        raise RuntimeError("dsl.get_uri can only be called while a task runs.")
+    return _task_root.rstrip("/") + "/" + suffix

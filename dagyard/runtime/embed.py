@@ -57,6 +57,7 @@ DSL_NAMES = (
     "OutputPath",
     "PipelineTaskFinalStatus",
     "SlicedClassificationMetrics",
+    "get_uri",
 )
 
 # The bootstrap registers the embedded modules under their real names, so that

@@ -36,6 +36,7 @@ from dagyard.runtime.artifacts import (
     OutputPath,
     PipelineTaskFinalStatus,
     artifact_class,
+    set_task_root,
     uri_to_path,
 )
 from dagyard.runtime.packages import ensure_packages
@@ -82,6 +83,7 @@ def main(argv: Sequence[str]) -> int:
         if not isinstance(executor_input, dict):
             raise BadInput("--executor_input must be a JSON object")
         output_file = _key(executor_input, "outputs", "outputFile")
+        set_task_root(os.path.dirname(str(output_file)))
         packages = _json_list(options, "--packages_to_install")
         index_urls = _json_list(options, "--pip_index_urls")
     except BadInput as e:

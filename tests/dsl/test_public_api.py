@@ -58,6 +58,7 @@ DSL_EXPORTS = [
     "WORKSPACE_PATH_PLACEHOLDER",
     "component",
     "container_component",
+    "get_uri",
     "importer",
     "pipeline",
 ]
