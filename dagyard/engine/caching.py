@@ -102,7 +102,14 @@ def look_up(
     outputs = output_artifacts(hit)
     for items in outputs.values():
         for artifact in items:
-            if artifacts.is_within(artifact.uri) and not artifacts.exists(artifact.uri):
+            # An artifact that never had bytes (Metrics: metadata only) has no digest and
+            # nothing to lose; one that had bytes must still have them.
+            had_bytes = artifact.digest is not None
+            if (
+                had_bytes
+                and artifacts.is_within(artifact.uri)
+                and not artifacts.exists(artifact.uri)
+            ):
                 return Decision(f"miss: the cached artifact {artifact.uri} no longer exists")
     finished = hit.finished_at.isoformat() if hit.finished_at else "?"
     return Decision(

@@ -400,3 +400,31 @@ def test_a_task_can_bound_its_own_cache_staleness(platform: Platform) -> None:
     assert second["add"].state == TaskState.CACHED
     assert second["add-2"].state == TaskState.SUCCEEDED
     assert "maximum staleness of 0 s" in (second["add-2"].cache_reason or "")
+
+
+@dsl.component
+def score_only(metrics: Output[Metrics]) -> None:
+    metrics.log_metric("accuracy", 0.9)
+
+
+def test_metadata_only_artifacts_do_not_spoil_the_cache(platform: Platform) -> None:
+    @dsl.pipeline
+    def scored() -> None:
+        score_only()
+
+    run_pipeline(platform, scored)
+    again = run_pipeline(platform, scored)
+    assert again["score-only"].state == TaskState.CACHED, again["score-only"].cache_reason
+
+
+def test_a_deleted_cached_artifact_is_a_miss(platform: Platform) -> None:
+    @dsl.pipeline
+    def rows() -> None:
+        write_rows(rows=2)
+
+    first = run_pipeline(platform, rows)
+    data = [a for a in platform.store.list_artifacts(first.run.run_id) if a.output_key == "data"]
+    Path(data[0].uri).unlink()
+    again = run_pipeline(platform, rows)
+    assert again["write-rows"].state == TaskState.SUCCEEDED
+    assert "no longer exists" in (again["write-rows"].cache_reason or "")
