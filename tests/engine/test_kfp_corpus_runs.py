@@ -560,13 +560,8 @@ TWIN_DIFFERS: dict[str, Expected] = {
 }
 # Where it wrongly does: a known gap, reported, not hidden. (None at the moment.)
 TWIN_XFAIL: dict[str, str] = {}
-UNREACHABLE_INDEX = "https://download.pytorch.org/whl/cpu"
 # Components that install packages: built into a virtual environment from an index.
 NEEDS_PACKAGES = {"params", "training_e2e"}
-
-
-class UnreachableIndex(Exception):
-    """A package index that the pipeline names cannot be reached from this machine."""
 
 
 # -- Running ----------------------------------------------------------------------------
@@ -626,15 +621,6 @@ def _cases() -> Iterator[Any]:
             marks: list[Any] = []
             if name in NEEDS_PACKAGES:
                 marks.append(pytest.mark.slow)
-            if name == "params":
-                marks.append(
-                    pytest.mark.xfail(
-                        raises=UnreachableIndex,
-                        strict=True,
-                        reason=f"scale_features installs from pip_index_urls including "
-                        f"{UNREACHABLE_INDEX}, which this machine cannot reach",
-                    )
-                )
             if flavor == "dy" and name in TWIN_XFAIL:
                 marks.append(
                     pytest.mark.xfail(raises=AssertionError, strict=True, reason=TWIN_XFAIL[name])
@@ -651,23 +637,7 @@ def test_corpus_pipeline_runs_to_its_expected_results(
     submitted = runs.submit_run(platform, spec, parameters=arguments)
     ran = Ran(platform, runs.drive_run(platform, submitted.run_id))
     expected = TWIN_DIFFERS.get(name, EXPECTED[name]) if flavor == "dy" else EXPECTED[name]
-    _check_index_reached(ran, expected)
     _assert_as_expected(ran, expected)
-
-
-def _check_index_reached(ran: Ran, expected: Expected) -> None:
-    """Raise UnreachableIndex if a task failed only because its index is unreachable
-    (after checking every task that does not depend on it)."""
-    for path, task in ran.tasks.items():
-        if task.state != F or not task.log_uri:
-            continue
-        log = ran.platform.artifacts.read_text(task.log_uri)
-        if f"Failed to fetch: {UNREACHABLE_INDEX}" in log:
-            independent = {
-                p: e for p, e in expected.tasks.items() if ran[p].state != K and p != path
-            }
-            _assert_as_expected(ran, dataclasses.replace(expected, tasks=independent), partial=True)
-            raise UnreachableIndex(f"{path}: {UNREACHABLE_INDEX} is unreachable:\n{log}")
 
 
 def _assert_as_expected(ran: Ran, expected: Expected, *, partial: bool = False) -> None:

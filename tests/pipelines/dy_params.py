@@ -14,7 +14,7 @@ from dagyard import dsl
 @dsl.component(
     base_image="python:3.11-slim",
     packages_to_install=["numpy==1.26.4"],
-    pip_index_urls=["https://pypi.org/simple", "https://download.pytorch.org/whl/cpu"],
+    pip_index_urls=["https://pypi.org/simple"],
 )
 def scale_features(values: List[int], factor: float = 0.5) -> list:
     import numpy as np
