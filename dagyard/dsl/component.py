@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import inspect
 import textwrap
+import types
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any, overload
@@ -222,12 +223,23 @@ def function_source(func: Callable[..., Any], component: str) -> str:
     return _SOURCE_PREFIX + body
 
 
+def _local_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_varnames) | set(code.co_cellvars)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _local_names(const)
+    return names
+
+
 def _check_self_contained(func: Callable[..., Any], component: str, body: str) -> None:
     closure = inspect.getclosurevars(func)
+    # `import x` inside the body names `x` in the code's names too; it is local, not a
+    # use of the module's own `x`.
+    local = _local_names(func.__code__)
     outside = sorted(
         name
         for name in [*closure.globals, *closure.nonlocals]
-        if name not in _PROVIDED and name != func.__name__
+        if name not in _PROVIDED and name != func.__name__ and name not in local
     )
     if outside:
         raise DslError(

@@ -226,3 +226,16 @@ def test_ignore_upstream_failure_needs_defaults() -> None:
         @dsl.pipeline
         def bad() -> None:
             double(x=make_number().output).ignore_upstream_failure()
+
+
+def test_an_import_inside_the_body_is_self_contained_even_if_the_module_imports_it() -> None:
+    import json  # the module (here: this test) has its own `json`
+
+    @dsl.component
+    def dumps_inside(x: int) -> str:
+        import json
+
+        return json.dumps(x)
+
+    assert dumps_inside.name == "dumps-inside"
+    assert json.dumps(1) == "1"
