@@ -21,6 +21,8 @@ class Settings:
     max_parallel    DAGYARD_MAX_PARALLEL, default: the number of CPUs
     cache_enabled   DAGYARD_CACHE (0/false turns caching off everywhere), default on
     max_cache_staleness_seconds  DAGYARD_MAX_CACHE_STALENESS (seconds), default: none
+    container_runtime  DAGYARD_CONTAINER_RUNTIME: docker, podman, auto; default off (container
+                    components then run their command on this machine)
     """
 
     home: Path
@@ -29,6 +31,7 @@ class Settings:
     max_parallel: int = 0
     cache_enabled: bool = True
     max_cache_staleness_seconds: float | None = None
+    container_runtime: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -60,6 +63,7 @@ class Settings:
             cache_enabled=env.get("DAGYARD_CACHE", "1").strip().lower()
             not in ("0", "false", "no", "off"),
             max_cache_staleness_seconds=_float(env, "DAGYARD_MAX_CACHE_STALENESS"),
+            container_runtime=env.get("DAGYARD_CONTAINER_RUNTIME", ""),
         )
 
 

@@ -538,11 +538,22 @@ class RunDriver:
             workdir=workdir,
             log_path=self.artifacts.local_path(log_uri),
             resources=dict(container.get("resources", {})),
+            mounts=self._mounts(),
         )
         node.document = document
         node.launch = launch
         node.handle = self.executor.submit(launch)
         self.running[node.handle] = node
+
+    def _mounts(self) -> tuple[Path, ...]:
+        """Host folders a task's paths point into, for executors that use containers."""
+        folders = [self.settings.work_root]
+        if (
+            self.artifacts.is_within(self.artifacts.root_uri)
+            and "://" not in self.artifacts.root_uri
+        ):
+            folders.append(Path(self.artifacts.root_uri))
+        return tuple(folders)
 
     def _with_defaults(self, component: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         params = dict(given)

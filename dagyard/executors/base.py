@@ -34,6 +34,9 @@ class Launch:
     # The task's resource settings from the IR (`container.resources`), for executors
     # that schedule by them.
     resources: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Host folders the command's paths point into (artifact store, scratch): an executor
+    # that runs the command in a container mounts them at the same paths.
+    mounts: tuple[Path, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

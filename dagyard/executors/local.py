@@ -43,6 +43,7 @@ from typing import BinaryIO
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.executors.commands import python_command
+from dagyard.executors.containers import container_argv
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
 
@@ -84,6 +85,7 @@ class LocalExecutor(Executor):
         python: str = sys.executable,
         kill_grace: float = 5.0,
         fork_server: bool = True,
+        container_runtime: str | None = None,
     ) -> None:
         resolved = shutil.which(python) if os.sep not in python else python
         if not resolved:
@@ -98,6 +100,8 @@ class LocalExecutor(Executor):
         self._done: dict[str, Outcome] = {}
         self._changed = threading.Condition()
         self._closed = False
+        # Docker or Podman binary for container commands; None: they run on the host.
+        self._container_runtime = container_runtime
         self._fork_server = ForkServer(resolved, _base_env) if fork_server else None
         if self._fork_server is not None:  # also for executors dropped without close()
             weakref.finalize(self, self._fork_server.close)
@@ -305,6 +309,8 @@ class LocalExecutor(Executor):
         env = {**_base_env(), **launch.env}
         command = python_command(launch.argv)
         if command is None:
+            if self._container_runtime is not None:
+                return container_argv(self._container_runtime, launch), env, False
             return list(launch.argv), env, False
         python = self._interpreter.executable
         if command.requirements and self._interpreter.missing(command.requirements):

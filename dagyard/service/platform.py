@@ -19,6 +19,7 @@ class Platform:
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
+        from dagyard.executors.containers import find_runtime
         from dagyard.executors.environments import EnvironmentCache
         from dagyard.executors.local import LocalExecutor
         from dagyard.store.sql import SqlMetadataStore
@@ -28,7 +29,10 @@ class Platform:
             settings=settings,
             store=SqlMetadataStore(settings.database_url),
             artifacts=ArtifactStore(settings.artifact_root),
-            executor=LocalExecutor(environments=EnvironmentCache(settings.environments_root)),
+            executor=LocalExecutor(
+                environments=EnvironmentCache(settings.environments_root),
+                container_runtime=find_runtime(settings.container_runtime),
+            ),
         )
 
     def close(self) -> None:
