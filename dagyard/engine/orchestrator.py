@@ -96,16 +96,23 @@ class RunDriver:
             artifacts={},
             task=None,
         )
+        next_check = self.clock() + self.settings.poll_seconds
         try:
             while True:
                 self._advance(root)
                 if root.done:
                     break
+                if self.clock() >= next_check:
+                    # Someone else (the API's terminate) may have asked this run to stop.
+                    next_check = self.clock() + self.settings.poll_seconds
+                    if self.store.get_run(self.run.run_id).state == RunState.CANCELING:
+                        self.cancel()
+                        return self.run
                 if not self.running:
                     delay = self._next_retry_delay(root)
                     if delay is None:
                         raise RunError("The run cannot progress: no task is ready or running.")
-                    self._sleep(delay)
+                    self._sleep(min(delay, self.settings.poll_seconds))
                     continue
                 outcomes = self.executor.wait(list(self.running), self._wait_timeout(root))
                 for handle, outcome in outcomes.items():
@@ -123,6 +130,13 @@ class RunDriver:
             self.executor.cancel(handle)
             if node.task is not None:
                 self._update(node, state=TaskState.CANCELED, finished_at=_now())
+        # Collect the cancelled attempts, so the executor (shared by a server's runs)
+        # forgets them; bounded, in case a process ignores its signals for long.
+        pending = list(self.running)
+        deadline = self.clock() + 30
+        while pending and self.clock() < deadline:
+            done = self.executor.wait(pending, 1.0)
+            pending = [h for h in pending if h not in done]
         self.running.clear()
         self.run = self.store.update_run(self.run.run_id, state=RunState.CANCELED)
 

@@ -1,0 +1,109 @@
+"""The background run worker of a server process: real runs, real processes, SQLite."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dagyard import dsl
+from dagyard.compiler import compile_to_dict
+from dagyard.service import runs
+from dagyard.service.platform import Platform
+from dagyard.service.worker import RunWorker
+from dagyard.settings import Settings
+from dagyard.store.records import Run, RunState, TaskState
+
+
+@dsl.component
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@dsl.component
+def wait_for(path: str) -> None:
+    import os
+    import time
+
+    while not os.path.exists(path):
+        time.sleep(0.02)
+
+
+@dsl.pipeline
+def adding(a: int = 1) -> int:
+    return add(a=a, b=1).output
+
+
+@dsl.pipeline
+def blocking(path: str) -> None:
+    wait_for(path=path)
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    opened = Platform.open(Settings(home=tmp_path / "home", max_parallel=2))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def eventually(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.02)
+
+
+def state(platform: Platform, run: Run) -> RunState:
+    return platform.store.get_run(run.run_id).state
+
+
+def test_submitted_runs_are_executed_in_the_background(platform: Platform) -> None:
+    spec = compile_to_dict(adding)
+    submitted = [runs.submit_run(platform, spec, parameters={"a": a}) for a in (1, 2, 3)]
+    worker = RunWorker(platform, poll_seconds=0.05).start()
+    try:
+        for run in submitted:
+            eventually(lambda run=run: state(platform, run) == RunState.SUCCEEDED, "done")
+        assert [platform.store.get_run(r.run_id).outputs for r in submitted] == [
+            {"Output": 2},
+            {"Output": 3},
+            {"Output": 4},
+        ]
+    finally:
+        worker.stop()
+
+
+def test_a_run_asked_to_stop_is_canceled_with_its_task(platform: Platform, tmp_path: Path) -> None:
+    run = runs.submit_run(
+        platform, compile_to_dict(blocking), parameters={"path": str(tmp_path / "never")}
+    )
+    worker = RunWorker(platform, poll_seconds=0.05).start()
+    try:
+        eventually(
+            lambda: any(
+                t.state == TaskState.RUNNING for t in platform.store.list_tasks(run.run_id)
+            ),
+            "the task runs",
+        )
+        platform.store.update_run(run.run_id, state=RunState.CANCELING)
+        eventually(lambda: state(platform, run) == RunState.CANCELED, "the run is canceled")
+        (task,) = platform.store.list_tasks(run.run_id)
+        assert task.state == TaskState.CANCELED
+    finally:
+        worker.stop()
+
+
+def test_runs_left_running_by_a_dead_process_are_resumed(platform: Platform) -> None:
+    run = runs.submit_run(platform, compile_to_dict(adding), parameters={"a": 5})
+    platform.store.update_run(run.run_id, state=RunState.RUNNING)  # as a killed server left it
+    worker = RunWorker(platform, poll_seconds=0.05).start()
+    try:
+        eventually(lambda: state(platform, run) == RunState.SUCCEEDED, "the run is finished")
+        assert platform.store.get_run(run.run_id).outputs == {"Output": 6}
+    finally:
+        worker.stop()
