@@ -83,7 +83,8 @@ class MetadataStore(abc.ABC):
     # -- runs -----------------------------------------------------------------------
     @abc.abstractmethod
     def create_run(self, run: Run) -> Run:
-        """Stores a new run (state PENDING unless set); fills `created_at`."""
+        """Stores a new run (state PENDING unless set); fills `created_at`. Raises
+        AlreadyExists if its recurring run has a run at its `scheduled_at` already."""
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> Run: ...

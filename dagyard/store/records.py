@@ -219,3 +219,6 @@ class RecurringRun:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     error: str | None = None
+    # The scheduler's watermark: every due time up to here has its run, or was skipped
+    # (no_catchup, or while disabled). None: start from `start_time`, else `created_at`.
+    scheduled_until: datetime | None = None

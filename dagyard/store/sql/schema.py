@@ -95,6 +95,8 @@ class RunRow(Base):
     __table_args__ = (
         sa.Index(None, "experiment_id"),
         sa.Index(None, "state"),
+        # Exactly one run per due time of a recurring run, however many schedulers race.
+        sa.Index(None, "recurring_run_id", "scheduled_at", unique=True),
         _MYSQL_TABLE,
     )
 
@@ -211,3 +213,4 @@ class RecurringRunRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(LongText)
+    scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

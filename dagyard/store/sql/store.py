@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from dagyard.errors import AlreadyExists
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import (
     Artifact,
@@ -151,6 +152,7 @@ class SqlMetadataStore(Transactions, MetadataStore):
 
     # -- runs -----------------------------------------------------------------------
     def create_run(self, run: Run) -> Run:
+        """AlreadyExists also when the run's (recurring_run_id, scheduled_at) is taken."""
         run = stamped(run, "created_at")
         if not run.state_history:
             entry = _history_entry(run.created_at or now(), run.state, run.error)
@@ -164,8 +166,21 @@ class SqlMetadataStore(Transactions, MetadataStore):
                     _touch_experiment(session, run.experiment_id, row.created_at)
                 created = rows.to_record(row, Run)
         except Conflict:
+            due = run.recurring_run_id, run.scheduled_at
+            if due[0] is not None and due[1] is not None and self._scheduled_run_exists(*due):
+                raise AlreadyExists(
+                    f"Recurring run {due[0]!r} has a run scheduled at {due[1].isoformat()} "
+                    "already; each due time runs once."
+                ) from None
             raise self._id_taken(RunRow, run.run_id) from None
         return created
+
+    def _scheduled_run_exists(self, recurring_run_id: str, scheduled_at: datetime) -> bool:
+        query = sa.select(RunRow.run_id).where(
+            RunRow.recurring_run_id == recurring_run_id, RunRow.scheduled_at == scheduled_at
+        )
+        with self._session() as session:
+            return session.scalar(query) is not None
 
     def get_run(self, run_id: str) -> Run:
         return self._fetch(RunRow, run_id, Run)
