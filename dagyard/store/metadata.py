@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from dagyard.store.listing import ListQuery, Page
 from dagyard.store.records import (
     Artifact,
     Event,
@@ -169,6 +170,26 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def delete_recurring_run(self, recurring_run_id: str) -> None: ...
+
+    # -- paged listings (KFP's list calls) ---------------------------------------------
+    # Filters are evaluated by the database; UsageError names a bad key, value, sort_by,
+    # page size or page token.
+    @abc.abstractmethod
+    def page_runs(self, query: ListQuery, *, experiment_id: str | None = None) -> Page[Run]: ...
+
+    @abc.abstractmethod
+    def page_experiments(
+        self, query: ListQuery, *, namespace: str | None = None
+    ) -> Page[Experiment]: ...
+
+    @abc.abstractmethod
+    def page_pipelines(
+        self, query: ListQuery, *, namespace: str | None = None
+    ) -> Page[Pipeline]: ...
+
+    @abc.abstractmethod
+    def page_pipeline_versions(self, pipeline_id: str, query: ListQuery) -> Page[PipelineVersion]:
+        """Raises NotFound if there is no such pipeline."""
 
     @abc.abstractmethod
     def close(self) -> None: ...

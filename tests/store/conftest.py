@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 # The contract's assertions live outside test_*.py modules; show their values too.
-pytest.register_assert_rewrite("metadata_contract")
+pytest.register_assert_rewrite("metadata_contract", "listing_contract")
 
 from store_backends import Backend, server_or_skip  # noqa: E402
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from dagyard.errors import AlreadyExists
+from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import (
     Artifact,
@@ -32,7 +33,7 @@ from dagyard.store.records import (
     Task,
     TaskState,
 )
-from dagyard.store.sql import rows
+from dagyard.store.sql import listing, rows
 from dagyard.store.sql.schema import (
     ArtifactRow,
     EventRow,
@@ -353,6 +354,30 @@ class SqlMetadataStore(Transactions, MetadataStore):
             query = query.where(EventRow.artifact_id == artifact_id)
         return self._list(Event, query)
 
+    # -- paged listings -------------------------------------------------------------
+    def page_runs(self, query: ListQuery, *, experiment_id: str | None = None) -> Page[Run]:
+        scope = () if experiment_id is None else (_equals("experiment_id", experiment_id),)
+        with self._session() as session:
+            return listing.fetch(session, listing.RUNS, Run, query, scope)
+
+    def page_experiments(
+        self, query: ListQuery, *, namespace: str | None = None
+    ) -> Page[Experiment]:
+        scope = () if namespace is None else (_equals("namespace", namespace),)
+        with self._session() as session:
+            return listing.fetch(session, listing.EXPERIMENTS, Experiment, query, scope)
+
+    def page_pipelines(self, query: ListQuery, *, namespace: str | None = None) -> Page[Pipeline]:
+        scope = () if namespace is None else (_equals("namespace", namespace),)
+        with self._session() as session:
+            return listing.fetch(session, listing.PIPELINES, Pipeline, query, scope)
+
+    def page_pipeline_versions(self, pipeline_id: str, query: ListQuery) -> Page[PipelineVersion]:
+        with self._session() as session:
+            self._require(session, PipelineRow, pipeline_id)
+            scope = (_equals("pipeline_id", pipeline_id),)
+            return listing.fetch(session, listing.PIPELINE_VERSIONS, PipelineVersion, query, scope)
+
     # -- recurring runs -------------------------------------------------------------
     def create_recurring_run(self, recurring_run: RecurringRun) -> RecurringRun:
         recurring_run = stamped(recurring_run, "created_at")
@@ -386,6 +411,10 @@ def _history_entry(when: datetime, state: RunState, error: str | None) -> dict[s
         "state": rows.enum_value(state),
         "error": error,
     }
+
+
+def _equals(key: str, value: str) -> Predicate:
+    return Predicate(key, Operation.EQUALS, value)
 
 
 def _touch_experiment(session: Session, experiment_id: str, created_at: datetime) -> None:

@@ -1,0 +1,256 @@
+"""Listings evaluated in SQL: KFP-style predicates, sorting and offset pages over one
+table. What may be filtered and sorted per record type is declared here (`RUNS`, ...);
+the plain query and page types are in `dagyard.store.listing`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from dagyard.errors import StoreError, UsageError
+from dagyard.store.listing import ListQuery, Operation, Page, Predicate, decode_token, encode_token
+from dagyard.store.sql import rows
+from dagyard.store.sql.columns import UTCDateTime
+from dagyard.store.sql.schema import (
+    Base,
+    ExperimentRow,
+    PipelineRow,
+    PipelineVersionRow,
+    RunRow,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Listable:
+    """A table that can be listed: its filter/sort keys (API key -> column name)."""
+
+    model: type[Base]
+    noun: str
+    id_column: str
+    keys: dict[str, str]
+
+
+def _keys(*names: str, **aliases: str) -> dict[str, str]:
+    return {**{name: name for name in names}, **aliases}
+
+
+RUNS = Listable(
+    RunRow,
+    "runs",
+    "run_id",
+    _keys(
+        "run_id",
+        "display_name",
+        "description",
+        "state",
+        "storage_state",
+        "experiment_id",
+        "pipeline_id",
+        "pipeline_version_id",
+        "recurring_run_id",
+        "service_account",
+        "created_at",
+        "scheduled_at",
+        "finished_at",
+        id="run_id",
+        name="display_name",
+    ),
+)
+EXPERIMENTS = Listable(
+    ExperimentRow,
+    "experiments",
+    "experiment_id",
+    _keys(
+        "experiment_id",
+        "display_name",
+        "description",
+        "namespace",
+        "storage_state",
+        "created_at",
+        "last_run_created_at",
+        id="experiment_id",
+        name="display_name",
+    ),
+)
+PIPELINES = Listable(
+    PipelineRow,
+    "pipelines",
+    "pipeline_id",
+    _keys(
+        "pipeline_id",
+        "name",
+        "display_name",
+        "description",
+        "namespace",
+        "created_at",
+        id="pipeline_id",
+    ),
+)
+PIPELINE_VERSIONS = Listable(
+    PipelineVersionRow,
+    "pipeline versions",
+    "pipeline_version_id",
+    _keys(
+        "pipeline_version_id",
+        "pipeline_id",
+        "name",
+        "display_name",
+        "description",
+        "created_at",
+        id="pipeline_version_id",
+    ),
+)
+
+
+def fetch(
+    session: Session,
+    listable: Listable,
+    record_type: type[Any],
+    query: ListQuery,
+    scope: tuple[Predicate, ...] = (),
+) -> Page[Any]:
+    """The page of `listable` that `query` asks for, among the rows matching `scope` too."""
+    size = query.size()
+    conditions = [_condition(listable, p) for p in (*scope, *query.predicates)]
+    order = _order(listable, query.sort_by)
+    fingerprint = _fingerprint(listable, query, scope)
+    offset = decode_token(query.page_token, fingerprint) if query.page_token else 0
+    table = listable.model.__table__
+    total = session.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions))
+    found = list(
+        session.scalars(
+            sa.select(listable.model)
+            .where(*conditions)
+            .order_by(*order)
+            .offset(offset)
+            .limit(size + 1)
+        )
+    )
+    more = len(found) > size
+    return Page(
+        records=[rows.to_record(row, record_type) for row in found[:size]],
+        total_size=int(total or 0),
+        next_page_token=encode_token(offset + size, fingerprint) if more else "",
+    )
+
+
+def _column(listable: Listable, key: str, what: str) -> sa.Column[Any]:
+    name = listable.keys.get(key)
+    if name is None:
+        known = ", ".join(sorted(listable.keys))
+        raise UsageError(f"Cannot {what} {listable.noun} by {key!r}; use one of: {known}.")
+    return _table_column(listable, name)
+
+
+def _table_column(listable: Listable, name: str) -> sa.Column[Any]:
+    table = listable.model.__table__
+    if not isinstance(table, sa.Table):  # pragma: no cover - every model maps one table
+        raise TypeError(f"{listable.model.__name__} is not mapped to a table")
+    column: sa.Column[Any] = table.c[name]
+    return column
+
+
+def _condition(listable: Listable, predicate: Predicate) -> sa.ColumnElement[bool]:
+    column = _column(listable, predicate.key, "filter")
+    op = predicate.operation
+    if op == Operation.IN:
+        values = predicate.value
+        if not isinstance(values, list | tuple):
+            raise UsageError(
+                f"Filter {predicate.key!r} IN needs a list of values (string_values, "
+                f"int_values or long_values), not {values!r}."
+            )
+        return column.in_([_value(listable, column, predicate, v) for v in values])
+    value = _value(listable, column, predicate, predicate.value)
+    if op == Operation.IS_SUBSTRING:
+        if not isinstance(value, str):
+            raise UsageError(
+                f"Filter {predicate.key!r} IS_SUBSTRING needs a string value, not {value!r}."
+            )
+        return column.contains(value, autoescape=True)
+    comparisons = {
+        Operation.EQUALS: column.__eq__,
+        Operation.NOT_EQUALS: column.__ne__,
+        Operation.GREATER_THAN: column.__gt__,
+        Operation.GREATER_THAN_EQUALS: column.__ge__,
+        Operation.LESS_THAN: column.__lt__,
+        Operation.LESS_THAN_EQUALS: column.__le__,
+    }
+    condition: sa.ColumnElement[bool] = comparisons[op](value)
+    return condition
+
+
+def _value(listable: Listable, column: sa.Column[Any], predicate: Predicate, value: Any) -> Any:
+    where = f"Filter on {predicate.key!r}"
+    if isinstance(column.type, UTCDateTime):
+        return _time(where, value)
+    if value is None or isinstance(value, bool | dict | list | tuple):
+        raise UsageError(f"{where} cannot compare with {value!r}; give a string or a number.")
+    if isinstance(column.type, sa.String | sa.Text | sa.Enum):
+        value = str(value)
+    try:
+        return rows.check_value(listable.model, column.name, value)
+    except StoreError as e:
+        raise UsageError(f"{where}: {e}") from None
+
+
+def _time(where: str, value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return _time(where, int(text))
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise UsageError(
+        f"{where} needs a time: RFC 3339 text such as '2024-01-31T12:00:00Z' or Unix "
+        f"seconds, not {value!r}."
+    )
+
+
+def _order(listable: Listable, sort_by: str) -> list[sa.ColumnElement[Any]]:
+    words = sort_by.split()
+    if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+        raise UsageError(
+            f"sort_by {sort_by!r} is not understood; give a field, optionally followed by "
+            "'desc' or 'asc', e.g. 'created_at desc'."
+        )
+    column = _column(listable, words[0] if words else "created_at", "sort")
+    descending = len(words) == 2 and words[1].lower() == "desc"
+    identity = _table_column(listable, listable.id_column)
+    order: list[sa.ColumnElement[Any]] = []
+    if column.nullable:  # NULLs last either way, the same on every backend
+        order.append(sa.case((column.is_(None), 1), else_=0))
+    if descending:
+        order += [column.desc(), identity.desc()]
+    else:
+        order += [column.asc(), identity.asc()]
+    return order
+
+
+def _fingerprint(listable: Listable, query: ListQuery, scope: tuple[Predicate, ...]) -> str:
+    described = [
+        listable.model.__tablename__,
+        [[p.key, str(p.operation), repr(p.value)] for p in (*scope, *query.predicates)],
+        query.sort_by.strip().lower(),
+        query.size(),
+    ]
+    digest = hashlib.sha256(json.dumps(described).encode()).hexdigest()
+    return digest[:16]

@@ -1,0 +1,131 @@
+"""The contract of the metadata store's paged listings (`page_runs`, ...), run against
+every backend by test_listing_contract.py: KFP's filter operations evaluated by the
+database, sort_by, and page tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from store_backends import Backend
+
+from dagyard.errors import NotFound, UsageError
+from dagyard.store.listing import ListQuery, Operation, Predicate
+from dagyard.store.records import Experiment, Pipeline, PipelineVersion, Run, RunState
+from dagyard.store.sql import SqlMetadataStore
+
+T0 = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+def ids(page: Any) -> list[str]:
+    return [r.run_id for r in page.records]
+
+
+def where(key: str, op: Operation, value: Any) -> ListQuery:
+    return ListQuery(predicates=(Predicate(key, op, value),))
+
+
+class ListingContract:
+    @pytest.fixture
+    def backend(self) -> Backend:
+        raise NotImplementedError("a backend's test class provides this fixture")
+
+    @pytest.fixture
+    def store(self, backend: Backend) -> SqlMetadataStore:
+        store = backend.shared_store()
+        states = [RunState.SUCCEEDED, RunState.FAILED, RunState.RUNNING, RunState.SUCCEEDED]
+        for i, state in enumerate(states):
+            store.create_run(
+                Run(
+                    run_id=f"r{i}",
+                    display_name=f"train_{i}%" if i % 2 else f"eval-{i}",
+                    pipeline_spec={},
+                    state=state,
+                    experiment_id="e1" if i < 3 else "e2",
+                    created_at=T0 + timedelta(minutes=i),
+                )
+            )
+        return store
+
+    def test_every_operation_is_evaluated(self, store: SqlMetadataStore) -> None:
+        assert ids(store.page_runs(where("state", Operation.EQUALS, "SUCCEEDED"))) == ["r0", "r3"]
+        assert ids(store.page_runs(where("state", Operation.NOT_EQUALS, "SUCCEEDED"))) == [
+            "r1",
+            "r2",
+        ]
+        at = T0 + timedelta(minutes=1)
+        assert ids(store.page_runs(where("created_at", Operation.GREATER_THAN, at))) == [
+            "r2",
+            "r3",
+        ]
+        text = at.isoformat().replace("+00:00", "Z")
+        assert ids(store.page_runs(where("created_at", Operation.GREATER_THAN_EQUALS, text))) == [
+            "r1",
+            "r2",
+            "r3",
+        ]
+        seconds = int(at.timestamp())
+        assert ids(store.page_runs(where("created_at", Operation.LESS_THAN, seconds))) == ["r0"]
+        assert ids(store.page_runs(where("created_at", Operation.LESS_THAN_EQUALS, at))) == [
+            "r0",
+            "r1",
+        ]
+        assert ids(store.page_runs(where("run_id", Operation.IN, ("r1", "r3", "zz")))) == [
+            "r1",
+            "r3",
+        ]
+        # A LIKE wildcard in the value is matched literally.
+        assert ids(store.page_runs(where("display_name", Operation.IS_SUBSTRING, "_1%"))) == ["r1"]
+        assert ids(store.page_runs(where("name", Operation.IS_SUBSTRING, "eval"))) == ["r0", "r2"]
+
+    def test_scope_sort_and_pages(self, store: SqlMetadataStore) -> None:
+        assert ids(store.page_runs(ListQuery(), experiment_id="e1")) == ["r0", "r1", "r2"]
+        query = ListQuery(sort_by="created_at desc", page_size=3)
+        first = store.page_runs(query)
+        assert ids(first) == ["r3", "r2", "r1"] and first.total_size == 4
+        second = store.page_runs(
+            ListQuery(sort_by="created_at desc", page_size=3, page_token=first.next_page_token)
+        )
+        assert ids(second) == ["r0"] and second.next_page_token == ""
+        by_name = store.page_runs(ListQuery(sort_by="display_name"))
+        assert ids(by_name) == ["r0", "r2", "r1", "r3"]
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            (where("color", Operation.EQUALS, "x"), "Cannot filter runs by 'color'"),
+            (where("state", Operation.EQUALS, "DONE"), "cannot be 'DONE'"),
+            (where("created_at", Operation.LESS_THAN, "yesterday"), "needs a time"),
+            (where("run_id", Operation.IN, "r1"), "needs a list"),
+            (ListQuery(sort_by="color"), "Cannot sort runs by 'color'"),
+            (ListQuery(sort_by="created_at sideways"), "not understood"),
+            (ListQuery(page_size=-1), "page_size -1 is out of range"),
+            (ListQuery(page_token="garbage"), "was not issued for this listing"),
+        ],
+    )
+    def test_bad_queries_are_usage_errors(
+        self, store: SqlMetadataStore, query: ListQuery, message: str
+    ) -> None:
+        with pytest.raises(UsageError, match=message):
+            store.page_runs(query)
+
+    def test_a_token_of_another_query_is_refused(self, store: SqlMetadataStore) -> None:
+        token = store.page_runs(ListQuery(page_size=1)).next_page_token
+        with pytest.raises(UsageError, match="was not issued"):
+            store.page_runs(ListQuery(page_size=1, sort_by="display_name", page_token=token))
+
+    def test_experiments_pipelines_and_versions_are_listed(self, store: SqlMetadataStore) -> None:
+        store.create_experiment(Experiment("e1", "First", namespace="ns"))
+        store.create_experiment(Experiment("e2", "Second"))
+        page = store.page_experiments(where("display_name", Operation.EQUALS, "Second"))
+        assert [e.experiment_id for e in page.records] == ["e2"]
+        assert store.page_experiments(ListQuery(), namespace="ns").total_size == 1
+        store.create_pipeline(Pipeline("p1", "flow"))
+        store.create_pipeline_version(PipelineVersion("v1", "p1", "one", {}))
+        store.create_pipeline_version(PipelineVersion("v2", "p1", "two", {}))
+        assert store.page_pipelines(where("name", Operation.EQUALS, "flow")).total_size == 1
+        versions = store.page_pipeline_versions("p1", ListQuery(sort_by="name desc"))
+        assert [v.pipeline_version_id for v in versions.records] == ["v2", "v1"]
+        with pytest.raises(NotFound):
+            store.page_pipeline_versions("nope", ListQuery())
