@@ -1,0 +1,130 @@
+"""Recurring runs: create, get, list, enable, disable and delete them.
+
+The trigger, time zone, pipeline and parameters are checked when a recurring run is
+created, so a bad one is refused with a message (UsageError, RunError) instead of
+failing later in the scheduler. Turning due times into runs is `dagyard.scheduler`'s.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from dagyard.errors import UsageError
+from dagyard.scheduler.triggers import Trigger
+from dagyard.service.platform import Platform
+from dagyard.service.runs import DEFAULT_EXPERIMENT, experiment_for, prepare_parameters
+from dagyard.store.records import RecurringRun
+
+# KFP's API server refuses max_concurrency outside 1..10.
+MAX_CONCURRENCY = 10
+
+
+def create_recurring_run(
+    platform: Platform,
+    *,
+    display_name: str,
+    trigger: Mapping[str, Any],
+    pipeline_spec: dict[str, Any] | None = None,
+    pipeline_version_id: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    pipeline_root: str = "",
+    experiment_id: str | None = None,
+    description: str = "",
+    service_account: str = "",
+    max_concurrency: int = 1,
+    no_catchup: bool = False,
+    enabled: bool = True,
+    timezone: str = "UTC",
+    namespace: str = "",
+) -> RecurringRun:
+    """Store a recurring run of `pipeline_spec`, or of a stored pipeline version.
+
+    `trigger` is KFP's: {"cron_schedule": {"cron", "start_time", "end_time"}} or
+    {"periodic_schedule": {"interval_second", "start_time", "end_time"}}. The experiment
+    defaults to "Default". Raises UsageError/RunError, naming the bad value, and stores
+    nothing then.
+    """
+    if not display_name.strip():
+        raise UsageError("A recurring run needs a display_name; give it one.")
+    Trigger.parse(trigger, timezone)
+    if (pipeline_spec is None) == (pipeline_version_id is None):
+        raise UsageError(
+            "Give a recurring run exactly one of pipeline_spec or pipeline_version_id "
+            "(KFP's pipeline_version_reference)."
+        )
+    pipeline_id = None
+    if pipeline_version_id is not None:
+        version = platform.store.get_pipeline_version(pipeline_version_id)
+        pipeline_spec, pipeline_id = version.pipeline_spec, version.pipeline_id
+    assert pipeline_spec is not None
+    if isinstance(max_concurrency, bool) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
+        raise UsageError(
+            f"max_concurrency is {max_concurrency!r}; give a whole number from 1 to "
+            f"{MAX_CONCURRENCY}."
+        )
+    values = prepare_parameters(pipeline_spec, parameters or {})
+    if experiment_id is None:
+        experiment_id = experiment_for(platform, DEFAULT_EXPERIMENT).experiment_id
+    else:
+        platform.store.get_experiment(experiment_id)
+    now = datetime.now(UTC)
+    return platform.store.create_recurring_run(
+        RecurringRun(
+            recurring_run_id=uuid.uuid4().hex,
+            display_name=display_name,
+            # A version's spec is read when each run is created, so it is not copied here.
+            pipeline_spec=pipeline_spec if pipeline_version_id is None else None,
+            pipeline_id=pipeline_id,
+            pipeline_version_id=pipeline_version_id,
+            description=description,
+            runtime_config={"parameters": values, "pipeline_root": pipeline_root},
+            service_account=service_account,
+            max_concurrency=max_concurrency,
+            trigger=dict(trigger),
+            timezone=timezone,
+            enabled=enabled,
+            no_catchup=no_catchup,
+            experiment_id=experiment_id,
+            namespace=namespace,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def get_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:
+    """Raises NotFound."""
+    return platform.store.get_recurring_run(recurring_run_id)
+
+
+def list_recurring_runs(platform: Platform) -> list[RecurringRun]:
+    return platform.store.list_recurring_runs()
+
+
+def enable_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:
+    """Start scheduling again. Due times that passed while it was disabled are not
+    caught up: scheduling resumes from now."""
+    recurring = platform.store.get_recurring_run(recurring_run_id)
+    if recurring.enabled:
+        return recurring
+    now = datetime.now(UTC)
+    until = max(recurring.scheduled_until or now, now)
+    return platform.store.update_recurring_run(
+        recurring_run_id, enabled=True, scheduled_until=until
+    )
+
+
+def disable_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:
+    """Stop scheduling; runs already created go on."""
+    recurring = platform.store.get_recurring_run(recurring_run_id)
+    if not recurring.enabled:
+        return recurring
+    return platform.store.update_recurring_run(recurring_run_id, enabled=False)
+
+
+def delete_recurring_run(platform: Platform, recurring_run_id: str) -> None:
+    """Delete the recurring run; its runs are kept. Raises NotFound."""
+    platform.store.delete_recurring_run(recurring_run_id)
