@@ -15,11 +15,21 @@ from dagyard import ir
 from dagyard.engine.orchestrator import RunDriver
 from dagyard.engine.orchestrator import Settings as DriverSettings
 from dagyard.engine.values import coerce, from_ir, parse_cli
-from dagyard.errors import RunError, UsageError
+from dagyard.errors import NotFound, RunError, StoreError, UsageError
 from dagyard.service.platform import Platform
-from dagyard.store.records import Experiment, Run, RunState, Task, TaskState
+from dagyard.store.listing import ListQuery, Page
+from dagyard.store.records import (
+    EventKind,
+    Experiment,
+    Run,
+    RunState,
+    StorageState,
+    Task,
+    TaskState,
+)
 
 DEFAULT_EXPERIMENT = "Default"
+MAX_ARTIFACT_READ_BYTES = 32 * 1024 * 1024
 
 
 def load_pipeline_spec(path: Path, function: str | None = None) -> dict[str, Any]:
@@ -108,6 +118,125 @@ def submit_run(
     return run
 
 
+def create_run(
+    platform: Platform,
+    document: ir.PipelineDocument,
+    *,
+    parameters: Mapping[str, Any],
+    experiment_id: str = "",
+    display_name: str = "",
+    description: str = "",
+    pipeline_root: str = "",
+    service_account: str = "",
+    pipeline_id: str | None = None,
+    pipeline_version_id: str | None = None,
+) -> Run:
+    """Store a new PENDING run of validated IR in an experiment (by id; the default
+    experiment if none), with its parameters checked. Nothing is stored if a check fails."""
+    spec = document.raw
+    values = prepare_parameters(spec, parameters)
+    if experiment_id:
+        experiment = platform.store.get_experiment(experiment_id)
+    else:
+        experiment = experiment_for(platform, DEFAULT_EXPERIMENT)
+    now = datetime.now(UTC)
+    name = display_name or f"{document.name or 'pipeline'}-{now:%Y%m%d-%H%M%S}"
+    return platform.store.create_run(
+        Run(
+            run_id=uuid.uuid4().hex,
+            display_name=name,
+            description=description,
+            pipeline_spec=spec,
+            experiment_id=experiment.experiment_id,
+            pipeline_id=pipeline_id,
+            pipeline_version_id=pipeline_version_id,
+            runtime_config={
+                "parameters": values,
+                "pipeline_root": pipeline_root or spec.get("defaultPipelineRoot", ""),
+            },
+            service_account=service_account,
+            created_at=now,
+        )
+    )
+
+
+def get_run(platform: Platform, run_id: str) -> tuple[Run, list[Task]]:
+    """A run and its tasks (in creation order)."""
+    run = platform.store.get_run(run_id)
+    return run, platform.store.list_tasks(run_id)
+
+
+def list_runs(
+    platform: Platform, query: ListQuery, *, experiment_id: str | None = None
+) -> Page[Run]:
+    return platform.store.page_runs(query, experiment_id=experiment_id)
+
+
+def terminate_run(platform: Platform, run_id: str) -> Run:
+    """Ask for a run to stop: a PENDING run is CANCELED at once, a running one becomes
+    CANCELING and its worker stops its tasks. Repeating it is harmless."""
+    run = platform.store.get_run(run_id)
+    if run.state in (RunState.CANCELING, RunState.CANCELED):
+        return run
+    if run.state.terminal:
+        raise RunError(f"Run {run_id} is {run.state} already; only an unfinished run can stop.")
+    if run.state is RunState.PENDING:
+        return platform.store.update_run(run_id, state=RunState.CANCELED)
+    return platform.store.update_run(run_id, state=RunState.CANCELING)
+
+
+def archive_run(platform: Platform, run_id: str) -> Run:
+    """Hide a run from default listings; its records and files are kept."""
+    return platform.store.update_run(run_id, storage_state=StorageState.ARCHIVED)
+
+
+def unarchive_run(platform: Platform, run_id: str) -> Run:
+    return platform.store.update_run(run_id, storage_state=StorageState.AVAILABLE)
+
+
+def delete_run(platform: Platform, run_id: str) -> None:
+    """Delete a finished run: its records, and its artifacts and logs in the artifact store."""
+    run = platform.store.get_run(run_id)
+    if not run.state.terminal:
+        raise RunError(
+            f"Run {run_id} is {run.state}; terminate it and wait until it is CANCELED "
+            "before deleting it."
+        )
+    platform.artifacts.delete_run(run_id)
+    platform.store.delete_run(run_id)
+
+
+def read_artifact(platform: Platform, run_id: str, task_id: str, name: str) -> bytes:
+    """The bytes of output artifact `name` of task `task_id` (its id or path) of a run.
+    Only files inside the artifact store can be read."""
+    tasks = [t for t in platform.store.list_tasks(run_id) if task_id in (t.task_id, t.path)]
+    if not tasks:
+        raise NotFound(f"Run {run_id!r} has no task (node) {task_id!r}.")
+    task = tasks[0]
+    outputs = [
+        e
+        for e in platform.store.list_events(task_id=task.task_id)
+        if e.kind is EventKind.OUTPUT and e.key == name
+    ]
+    if not outputs:
+        raise NotFound(f"Task {task.path!r} of run {run_id!r} has no output artifact {name!r}.")
+    artifact = platform.store.get_artifact(outputs[0].artifact_id)
+    if not platform.artifacts.is_within(artifact.uri):
+        raise UsageError(
+            f"Artifact {name!r} is at {artifact.uri!r}, outside the artifact store; "
+            "read it from there."
+        )
+    try:
+        if platform.artifacts.size(artifact.uri) > MAX_ARTIFACT_READ_BYTES:
+            raise UsageError(
+                f"Artifact {name!r} is larger than {MAX_ARTIFACT_READ_BYTES} bytes; read "
+                f"it from {artifact.uri!r} instead."
+            )
+        return platform.artifacts.read_bytes(artifact.uri)
+    except StoreError as e:
+        raise NotFound(f"Artifact {name!r} of task {task.path!r} cannot be read: {e}") from e
+
+
 def drive_run(platform: Platform, run_id: str) -> Run:
     """Run (or continue) a stored run in this process until it ends."""
     settings = platform.settings
@@ -145,6 +274,18 @@ def retry_run(platform: Platform, run_id: str) -> Run:
         raise RunError(
             f"Run {run_id} is {run.state}; only a FAILED or CANCELED run can be retried."
         )
+    reset_for_retry(platform, run_id)
+    return drive_run(platform, run_id)
+
+
+def reset_for_retry(platform: Platform, run_id: str) -> Run:
+    """Make a failed or canceled run PENDING again, its failed and canceled tasks with it,
+    so that a worker (or `drive_run`) continues it from the point of failure."""
+    run = platform.store.get_run(run_id)
+    if run.state not in (RunState.FAILED, RunState.CANCELED):
+        raise RunError(
+            f"Run {run_id} is {run.state}; only a FAILED or CANCELED run can be retried."
+        )
     tasks = platform.store.list_tasks(run_id)
     by_id = {t.task_id: t for t in tasks}
     reset: set[str] = set()
@@ -159,8 +300,7 @@ def retry_run(platform: Platform, run_id: str) -> Run:
                 parent = by_id[parent].parent_task_id
     for task_id in reset:
         platform.store.update_task(task_id, state=TaskState.PENDING, error=None, finished_at=None)
-    platform.store.update_run(run_id, state=RunState.PENDING, error=None, finished_at=None)
-    return drive_run(platform, run_id)
+    return platform.store.update_run(run_id, state=RunState.PENDING, error=None, finished_at=None)
 
 
 def why_cached(platform: Platform, run_id: str, task: str) -> Task:

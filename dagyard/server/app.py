@@ -1,0 +1,132 @@
+"""The FastAPI app factory: routers, KFP-style JSON errors and the API token.
+
+Errors are KFP's JSON, `{"error", "code", "message"}` with a gRPC code: a DagyardError
+from the service layer becomes a 4xx naming the problem; nothing a client sends becomes
+a 500 (anything unexpected still answers in the same shape, without a traceback).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from dagyard.errors import AlreadyExists, DagyardError, NotFound, RunError
+from dagyard.server import experiments, health, pipelines, runs
+from dagyard.server.routing import PREFIX
+from dagyard.service.pipelines import MAX_PACKAGE_BYTES
+from dagyard.service.platform import Platform
+
+log = logging.getLogger(__name__)
+
+# gRPC codes, as KFP puts them in `code`.
+INVALID_ARGUMENT = 3
+NOT_FOUND = 5
+ALREADY_EXISTS = 6
+FAILED_PRECONDITION = 9
+UNAUTHENTICATED = 16
+INTERNAL = 13
+_HTTP_CODES = {401: UNAUTHENTICATED, 404: NOT_FOUND, 409: ALREADY_EXISTS, 413: INVALID_ARGUMENT}
+
+
+def create_app(platform: Platform, *, token: str | None = None) -> FastAPI:
+    """The REST API over `platform`. With a `token`, every call but healthz needs
+    `Authorization: Bearer <token>`."""
+    app = FastAPI(
+        title="Dagyard",
+        description="Kubeflow Pipelines v2beta1 REST API",
+        version="2beta1",
+    )
+    app.state.platform = platform
+    for module in (health, pipelines, experiments, runs):
+        app.include_router(module.router, prefix=PREFIX)
+    _add_errors(app)
+    _add_upload_limit(app)
+    if token:
+        _add_token_check(app, token)
+    return app
+
+
+def error_response(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": message, "code": code, "message": message}
+    )
+
+
+def _add_errors(app: FastAPI) -> None:
+    async def dagyard_error(_request: Request, error: Exception) -> Response:
+        message = str(error)
+        if isinstance(error, NotFound):
+            return error_response(404, NOT_FOUND, message)
+        if isinstance(error, AlreadyExists):
+            return error_response(409, ALREADY_EXISTS, message)
+        if isinstance(error, RunError):
+            return error_response(400, FAILED_PRECONDITION, message)
+        return error_response(400, INVALID_ARGUMENT, message)
+
+    async def invalid_request(_request: Request, error: Exception) -> Response:
+        problems = []
+        for problem in getattr(error, "errors", list)():
+            where = ".".join(str(part) for part in problem.get("loc", ()))
+            problems.append(f"{where}: {problem.get('msg', 'invalid')}")
+        message = "Invalid request: " + ("; ".join(problems) or str(error))
+        return error_response(400, INVALID_ARGUMENT, message)
+
+    async def http_error(_request: Request, error: Exception) -> Response:
+        status = getattr(error, "status_code", 400)
+        detail = getattr(error, "detail", "") or "error"
+        return error_response(status, _HTTP_CODES.get(status, INVALID_ARGUMENT), str(detail))
+
+    async def unexpected(_request: Request, error: Exception) -> Response:
+        log.exception("Unexpected error in the API", exc_info=error)
+        return error_response(500, INTERNAL, f"Internal error: {type(error).__name__}")
+
+    app.add_exception_handler(DagyardError, dagyard_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def _add_upload_limit(app: FastAPI) -> None:
+    # Refuse an oversize upload by its length, before the multipart parser spools it.
+    limit = MAX_PACKAGE_BYTES + 64 * 1024
+
+    @app.middleware("http")
+    async def check_length(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length", "")
+        if request.method == "POST" and length.isdigit() and int(length) > limit:
+            return error_response(
+                413,
+                INVALID_ARGUMENT,
+                f"The request is {int(length)} bytes, more than the {MAX_PACKAGE_BYTES} "
+                "a pipeline package may have; upload the compiled pipeline YAML alone.",
+            )
+        return await call_next(request)
+
+
+def _add_token_check(app: FastAPI, token: str) -> None:
+    expected = f"Bearer {token}".encode()
+    open_paths = {f"{PREFIX}/healthz"}
+
+    @app.middleware("http")
+    async def check_token(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        if path.startswith("/apis/") and path not in open_paths:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return error_response(
+                    401,
+                    UNAUTHENTICATED,
+                    "Missing or wrong API token; send 'Authorization: Bearer <token>' "
+                    "(the token is DAGYARD_AUTH_TOKEN of the server).",
+                )
+        return await call_next(request)

@@ -1,0 +1,279 @@
+"""The JSON of KFP's v2beta1 REST API as pydantic models, and records turned into them.
+
+Field names are KFP's snake_case proto names; enums are their names; times RFC 3339.
+Like KFP (protojson with EmitUnpopulated=false), empty fields are left out: routes
+serialize with `response_model_exclude_none`, and `_set` keeps empty values as None.
+No behaviour beyond conversion belongs here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from dagyard.store import records
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Status(ApiModel):
+    code: int | None = None
+    message: str | None = None
+
+
+class Url(ApiModel):
+    pipeline_url: str | None = None
+
+
+class Pipeline(ApiModel):
+    pipeline_id: str | None = None
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+    namespace: str | None = None
+    error: Status | None = None
+    tags: dict[str, str] | None = None
+
+
+class PipelineVersion(ApiModel):
+    pipeline_id: str | None = None
+    pipeline_version_id: str | None = None
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+    package_url: Url | None = None
+    code_source_url: str | None = None
+    pipeline_spec: dict[str, Any] | None = None
+    error: Status | None = None
+
+
+class CreatePipelineAndVersionRequest(ApiModel):
+    pipeline: Pipeline
+    pipeline_version: PipelineVersion
+
+
+class Experiment(ApiModel):
+    experiment_id: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+    namespace: str | None = None
+    storage_state: str | None = None
+    last_run_created_at: datetime | None = None
+
+
+class RuntimeConfig(ApiModel):
+    parameters: dict[str, Any] | None = None
+    pipeline_root: str | None = None
+
+
+class PipelineVersionReference(ApiModel):
+    pipeline_id: str | None = None
+    pipeline_version_id: str | None = None
+
+
+class RuntimeStatus(ApiModel):
+    update_time: datetime | None = None
+    state: str | None = None
+    error: Status | None = None
+
+
+class ChildTask(ApiModel):
+    task_id: str | None = None
+
+
+class PipelineTaskDetail(ApiModel):
+    run_id: str | None = None
+    task_id: str | None = None
+    display_name: str | None = None
+    create_time: datetime | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    state: str | None = None
+    error: Status | None = None
+    parent_task_id: str | None = None
+    child_tasks: list[ChildTask] | None = None
+
+
+class RunDetails(ApiModel):
+    task_details: list[PipelineTaskDetail] | None = None
+
+
+class Run(ApiModel):
+    experiment_id: str | None = None
+    run_id: str | None = None
+    display_name: str | None = None
+    storage_state: str | None = None
+    description: str | None = None
+    pipeline_version_id: str | None = None
+    pipeline_spec: dict[str, Any] | None = None
+    pipeline_version_reference: PipelineVersionReference | None = None
+    runtime_config: RuntimeConfig | None = None
+    service_account: str | None = None
+    created_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    finished_at: datetime | None = None
+    state: str | None = None
+    error: Status | None = None
+    run_details: RunDetails | None = None
+    recurring_run_id: str | None = None
+    state_history: list[RuntimeStatus] | None = None
+
+
+class ListPipelinesResponse(ApiModel):
+    pipelines: list[Pipeline] | None = None
+    total_size: int | None = None
+    next_page_token: str | None = None
+
+
+class ListPipelineVersionsResponse(ApiModel):
+    pipeline_versions: list[PipelineVersion] | None = None
+    total_size: int | None = None
+    next_page_token: str | None = None
+
+
+class ListExperimentsResponse(ApiModel):
+    experiments: list[Experiment] | None = None
+    total_size: int | None = None
+    next_page_token: str | None = None
+
+
+class ListRunsResponse(ApiModel):
+    runs: list[Run] | None = None
+    total_size: int | None = None
+    next_page_token: str | None = None
+
+
+class ReadArtifactResponse(ApiModel):
+    data: str | None = None
+
+
+class Healthz(ApiModel):
+    multi_user: bool = False
+    pipeline_store: str | None = None
+
+
+class ErrorBody(ApiModel):
+    error: str
+    code: int
+    message: str
+
+
+# -- records to API objects ---------------------------------------------------------
+# KFP's task states are its run states; a task reused from the cache succeeded.
+_TASK_STATES = {records.TaskState.CACHED: "SUCCEEDED"}
+_UNKNOWN = 2  # gRPC UNKNOWN, KFP's code for a failed run's error
+
+
+def _set(value: Any) -> Any:
+    """None for an empty value, which is then left out of the JSON (as KFP does)."""
+    return value if value not in ("", None, {}, []) else None
+
+
+def _error(message: str | None) -> Status | None:
+    return Status(code=_UNKNOWN, message=message) if message else None
+
+
+def pipeline(record: records.Pipeline) -> Pipeline:
+    return Pipeline(
+        pipeline_id=record.pipeline_id,
+        name=_set(record.name),
+        display_name=_set(record.display_name),
+        description=_set(record.description),
+        created_at=record.created_at,
+        namespace=_set(record.namespace),
+        tags=_set(record.tags),
+    )
+
+
+def pipeline_version(record: records.PipelineVersion) -> PipelineVersion:
+    return PipelineVersion(
+        pipeline_id=record.pipeline_id,
+        pipeline_version_id=record.pipeline_version_id,
+        name=_set(record.name),
+        display_name=_set(record.display_name),
+        description=_set(record.description),
+        created_at=record.created_at,
+        package_url=Url(pipeline_url=record.package_url) if record.package_url else None,
+        code_source_url=_set(record.code_source_url),
+        pipeline_spec=record.pipeline_spec,
+    )
+
+
+def experiment(record: records.Experiment) -> Experiment:
+    return Experiment(
+        experiment_id=record.experiment_id,
+        display_name=_set(record.display_name),
+        description=_set(record.description),
+        created_at=record.created_at,
+        namespace=_set(record.namespace),
+        storage_state=str(record.storage_state),
+        last_run_created_at=record.last_run_created_at,
+    )
+
+
+def run(record: records.Run, tasks: list[records.Task] | None = None) -> Run:
+    reference = None
+    if record.pipeline_id or record.pipeline_version_id:
+        reference = PipelineVersionReference(
+            pipeline_id=record.pipeline_id, pipeline_version_id=record.pipeline_version_id
+        )
+    config = record.runtime_config
+    return Run(
+        experiment_id=record.experiment_id,
+        run_id=record.run_id,
+        display_name=_set(record.display_name),
+        storage_state=str(record.storage_state),
+        description=_set(record.description),
+        pipeline_spec=record.pipeline_spec if reference is None else None,
+        pipeline_version_reference=reference,
+        runtime_config=RuntimeConfig(
+            parameters=_set(config.get("parameters")),
+            pipeline_root=_set(config.get("pipeline_root")),
+        ),
+        service_account=_set(record.service_account),
+        created_at=record.created_at,
+        scheduled_at=record.scheduled_at,
+        finished_at=record.finished_at,
+        state=str(record.state),
+        error=_error(record.error),
+        run_details=None if tasks is None else RunDetails(task_details=_tasks(tasks)),
+        recurring_run_id=record.recurring_run_id,
+        state_history=[
+            RuntimeStatus(
+                update_time=entry.get("update_time"),
+                state=entry.get("state"),
+                error=_error(entry.get("error")),
+            )
+            for entry in record.state_history
+        ]
+        or None,
+    )
+
+
+def _tasks(tasks: list[records.Task]) -> list[PipelineTaskDetail]:
+    children: dict[str, list[ChildTask]] = {}
+    for task in tasks:
+        if task.parent_task_id is not None:
+            children.setdefault(task.parent_task_id, []).append(ChildTask(task_id=task.task_id))
+    return [
+        PipelineTaskDetail(
+            run_id=task.run_id,
+            task_id=task.task_id,
+            display_name=task.display_name or task.name,
+            create_time=task.created_at,
+            start_time=task.started_at,
+            end_time=task.finished_at,
+            state=_TASK_STATES.get(task.state, str(task.state)),
+            error=_error(task.error),
+            parent_task_id=task.parent_task_id,
+            child_tasks=children.get(task.task_id),
+        )
+        for task in tasks
+    ]

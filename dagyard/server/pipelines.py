@@ -1,0 +1,218 @@
+"""/pipelines and their versions: create, upload (multipart field `uploadfile`), list,
+get, get by name, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+
+from dagyard import ir
+from dagyard.errors import UsageError
+from dagyard.server import models
+from dagyard.server.routing import PlatformDep, QueryDep
+from dagyard.service import pipelines
+
+router = APIRouter(tags=["pipelines"])
+
+UploadDep = Annotated[UploadFile, File(description="The compiled pipeline: .yaml, .zip, .tar.gz")]
+
+
+@router.post("/pipelines", response_model=models.Pipeline, response_model_exclude_none=True)
+def create_pipeline(body: models.Pipeline, platform: PlatformDep) -> models.Pipeline:
+    created = pipelines.create_pipeline(
+        platform,
+        name=body.name or body.display_name or "",
+        display_name=body.display_name or "",
+        description=body.description or "",
+        namespace=body.namespace or "",
+        tags=body.tags,
+    )
+    return models.pipeline(created)
+
+
+@router.post("/pipelines/create", response_model=models.Pipeline, response_model_exclude_none=True)
+def create_pipeline_and_version(
+    body: models.CreatePipelineAndVersionRequest, platform: PlatformDep
+) -> models.Pipeline:
+    document = _version_document(body.pipeline_version)
+    name = body.pipeline.name or body.pipeline.display_name or document.name
+    created, _version = pipelines.create_pipeline_with_version(
+        platform,
+        document,
+        name=name,
+        display_name=body.pipeline.display_name or "",
+        description=body.pipeline.description or "",
+        namespace=body.pipeline.namespace or "",
+        version_name=body.pipeline_version.name or body.pipeline_version.display_name or "",
+        code_source_url=body.pipeline_version.code_source_url or "",
+    )
+    return models.pipeline(created)
+
+
+@router.post("/pipelines/upload", response_model=models.Pipeline, response_model_exclude_none=True)
+async def upload_pipeline(
+    request: Request,
+    uploadfile: UploadDep,
+    platform: PlatformDep,
+    name: str = "",
+    display_name: str = "",
+    description: str = "",
+    namespace: str = "",
+) -> models.Pipeline:
+    filename, document = await _read_upload(request, uploadfile)
+    name = name or display_name or _stem(filename)
+    created, _version = pipelines.create_pipeline_with_version(
+        platform,
+        document,
+        name=name,
+        display_name=display_name,
+        description=description,
+        namespace=namespace,
+    )
+    return models.pipeline(created)
+
+
+@router.post(
+    "/pipelines/upload_version",
+    response_model=models.PipelineVersion,
+    response_model_exclude_none=True,
+)
+async def upload_pipeline_version(
+    request: Request,
+    uploadfile: UploadDep,
+    platform: PlatformDep,
+    pipelineid: str = "",
+    name: str = "",
+    display_name: str = "",
+    description: str = "",
+) -> models.PipelineVersion:
+    if not pipelineid:
+        raise UsageError("Query parameter 'pipelineid' is missing; name the pipeline to add to.")
+    _filename, document = await _read_upload(request, uploadfile)
+    version = pipelines.create_version(
+        platform,
+        pipelineid,
+        document,
+        name=name or display_name,
+        display_name=display_name,
+        description=description,
+    )
+    return models.pipeline_version(version)
+
+
+@router.get(
+    "/pipelines", response_model=models.ListPipelinesResponse, response_model_exclude_none=True
+)
+def list_pipelines(
+    platform: PlatformDep, query: QueryDep, namespace: str | None = None
+) -> models.ListPipelinesResponse:
+    page = pipelines.list_pipelines(platform, query, namespace=namespace or None)
+    return models.ListPipelinesResponse(
+        pipelines=[models.pipeline(p) for p in page.records] or None,
+        total_size=page.total_size or None,
+        next_page_token=page.next_page_token or None,
+    )
+
+
+@router.get(
+    "/pipelines/names/{name}", response_model=models.Pipeline, response_model_exclude_none=True
+)
+def get_pipeline_by_name(name: str, platform: PlatformDep, namespace: str = "") -> models.Pipeline:
+    return models.pipeline(pipelines.get_pipeline_by_name(platform, name, namespace))
+
+
+@router.get(
+    "/pipelines/{pipeline_id}", response_model=models.Pipeline, response_model_exclude_none=True
+)
+def get_pipeline(pipeline_id: str, platform: PlatformDep) -> models.Pipeline:
+    return models.pipeline(pipelines.get_pipeline(platform, pipeline_id))
+
+
+@router.delete("/pipelines/{pipeline_id}")
+def delete_pipeline(pipeline_id: str, platform: PlatformDep) -> dict[str, str]:
+    pipelines.delete_pipeline(platform, pipeline_id)
+    return {}
+
+
+@router.post(
+    "/pipelines/{pipeline_id}/versions",
+    response_model=models.PipelineVersion,
+    response_model_exclude_none=True,
+)
+def create_pipeline_version(
+    pipeline_id: str, body: models.PipelineVersion, platform: PlatformDep
+) -> models.PipelineVersion:
+    document = _version_document(body)
+    version = pipelines.create_version(
+        platform,
+        pipeline_id,
+        document,
+        name=body.name or body.display_name or "",
+        display_name=body.display_name or "",
+        description=body.description or "",
+        code_source_url=body.code_source_url or "",
+    )
+    return models.pipeline_version(version)
+
+
+@router.get(
+    "/pipelines/{pipeline_id}/versions",
+    response_model=models.ListPipelineVersionsResponse,
+    response_model_exclude_none=True,
+)
+def list_pipeline_versions(
+    pipeline_id: str, platform: PlatformDep, query: QueryDep
+) -> models.ListPipelineVersionsResponse:
+    page = pipelines.list_versions(platform, pipeline_id, query)
+    return models.ListPipelineVersionsResponse(
+        pipeline_versions=[models.pipeline_version(v) for v in page.records] or None,
+        total_size=page.total_size or None,
+        next_page_token=page.next_page_token or None,
+    )
+
+
+@router.get(
+    "/pipelines/{pipeline_id}/versions/{pipeline_version_id}",
+    response_model=models.PipelineVersion,
+    response_model_exclude_none=True,
+)
+def get_pipeline_version(
+    pipeline_id: str, pipeline_version_id: str, platform: PlatformDep
+) -> models.PipelineVersion:
+    return models.pipeline_version(
+        pipelines.get_version(platform, pipeline_id, pipeline_version_id)
+    )
+
+
+@router.delete("/pipelines/{pipeline_id}/versions/{pipeline_version_id}")
+def delete_pipeline_version(
+    pipeline_id: str, pipeline_version_id: str, platform: PlatformDep
+) -> dict[str, str]:
+    pipelines.delete_version(platform, pipeline_id, pipeline_version_id)
+    return {}
+
+
+def _version_document(version: models.PipelineVersion) -> ir.PipelineDocument:
+    if version.pipeline_spec is None:
+        if version.package_url is not None and version.package_url.pipeline_url:
+            raise UsageError(
+                "Creating a version from package_url is not supported; upload the file "
+                "(POST /pipelines/upload_version) or send pipeline_spec."
+            )
+        raise UsageError("The pipeline version has no pipeline_spec; send the compiled IR.")
+    return pipelines.spec_document(version.pipeline_spec)
+
+
+async def _read_upload(request: Request, upload: UploadFile) -> tuple[str, ir.PipelineDocument]:
+    filename = upload.filename or "pipeline.yaml"
+    data = await upload.read(pipelines.MAX_PACKAGE_BYTES + 1)
+    return filename, pipelines.read_package(filename, data)
+
+
+def _stem(filename: str) -> str:
+    name = filename.rsplit("/", 1)[-1]
+    for suffix in pipelines.PACKAGE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name

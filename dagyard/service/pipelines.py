@@ -1,0 +1,240 @@
+"""Pipelines and their versions: create (from IR or an uploaded package), read, list,
+delete. Plain functions over a `Platform`; the REST routes are shells over these.
+
+Every IR is validated before anything is stored, and a pipeline created together with
+its first version is removed again if the version cannot be stored: a bad request leaves
+no half-written record.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from typing import Any
+
+from dagyard import ir
+from dagyard.errors import DagyardError, IRError, NotFound, UsageError
+from dagyard.service.platform import Platform
+from dagyard.store.listing import ListQuery, Page
+from dagyard.store.records import Pipeline, PipelineVersion
+
+MAX_PACKAGE_BYTES = 32 * 1024 * 1024
+PACKAGE_SUFFIXES = (".yaml", ".yml", ".json", ".zip", ".tar.gz", ".tgz")
+
+
+def read_package(filename: str, data: bytes) -> ir.PipelineDocument:
+    """The validated IR in an uploaded package: a .yaml/.yml/.json file, or a .zip or
+    .tar.gz holding exactly one such file."""
+    if len(data) > MAX_PACKAGE_BYTES:
+        raise UsageError(
+            f"The package {filename!r} is {len(data)} bytes, more than the "
+            f"{MAX_PACKAGE_BYTES} allowed; upload the compiled pipeline YAML alone."
+        )
+    lower = filename.lower()
+    if lower.endswith((".zip", ".tar.gz", ".tgz")):
+        filename, data = _unpack(filename, data)
+    elif not lower.endswith((".yaml", ".yml", ".json")):
+        raise UsageError(
+            f"Cannot read {filename!r}: upload a compiled pipeline with one of the "
+            f"suffixes {', '.join(PACKAGE_SUFFIXES)}."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IRError(f"{filename!r} is not UTF-8 text; upload a compiled pipeline YAML.") from None
+    return _load(lambda: ir.loads(text), filename)
+
+
+def spec_document(spec: Any, platform_spec: Any = None) -> ir.PipelineDocument:
+    """The validated IR of a JSON body: a PipelineSpec, or kfp.Client's
+    `{pipeline_spec, platform_spec}` pair."""
+    if isinstance(spec, dict) and "pipeline_spec" in spec and "root" not in spec:
+        spec, platform_spec = spec["pipeline_spec"], spec.get("platform_spec")
+    if not isinstance(spec, dict):
+        raise IRError(f"pipeline_spec must be a PipelineSpec object, not {type(spec).__name__}.")
+    if platform_spec is not None and not isinstance(platform_spec, dict):
+        raise IRError("platform_spec must be an object with 'platforms'.")
+    return _load(lambda: ir.from_dict(spec, platform_spec), "pipeline_spec")
+
+
+def create_pipeline(
+    platform: Platform,
+    *,
+    name: str,
+    display_name: str = "",
+    description: str = "",
+    namespace: str = "",
+    tags: dict[str, str] | None = None,
+) -> Pipeline:
+    """A new pipeline without versions; AlreadyExists if the name is taken."""
+    if not name.strip():
+        raise UsageError("A pipeline needs a name; give one (e.g. the file name).")
+    return platform.store.create_pipeline(
+        Pipeline(
+            pipeline_id=uuid.uuid4().hex,
+            name=name,
+            display_name=display_name or name,
+            description=description,
+            namespace=namespace,
+            tags=dict(tags or {}),
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+def create_pipeline_with_version(
+    platform: Platform,
+    document: ir.PipelineDocument,
+    *,
+    name: str,
+    display_name: str = "",
+    description: str = "",
+    namespace: str = "",
+    version_name: str = "",
+    code_source_url: str = "",
+) -> tuple[Pipeline, PipelineVersion]:
+    """A new pipeline and its first version, both or neither."""
+    pipeline = create_pipeline(
+        platform,
+        name=name,
+        display_name=display_name,
+        description=description,
+        namespace=namespace,
+    )
+    try:
+        version = create_version(
+            platform,
+            pipeline.pipeline_id,
+            document,
+            name=version_name or name,
+            description=description,
+            code_source_url=code_source_url,
+        )
+    except BaseException:
+        platform.store.delete_pipeline(pipeline.pipeline_id)
+        raise
+    return pipeline, version
+
+
+def create_version(
+    platform: Platform,
+    pipeline_id: str,
+    document: ir.PipelineDocument,
+    *,
+    name: str = "",
+    display_name: str = "",
+    description: str = "",
+    code_source_url: str = "",
+) -> PipelineVersion:
+    """A new version of a pipeline from validated IR; NotFound if there is no pipeline."""
+    platform.store.get_pipeline(pipeline_id)
+    now = datetime.now(UTC)
+    name = name or f"{document.name or 'version'}-{now:%Y%m%d-%H%M%S-%f}"
+    return platform.store.create_pipeline_version(
+        PipelineVersion(
+            pipeline_version_id=uuid.uuid4().hex,
+            pipeline_id=pipeline_id,
+            name=name,
+            pipeline_spec=document.raw,
+            display_name=display_name or name,
+            description=description,
+            code_source_url=code_source_url,
+            platform_spec=document.platform_spec,
+            created_at=now,
+        )
+    )
+
+
+def get_pipeline(platform: Platform, pipeline_id: str) -> Pipeline:
+    return platform.store.get_pipeline(pipeline_id)
+
+
+def get_pipeline_by_name(platform: Platform, name: str, namespace: str = "") -> Pipeline:
+    found = platform.store.find_pipeline(name, namespace)
+    if found is None:
+        raise NotFound(f"No pipeline named {name!r} in namespace {namespace!r}.")
+    return found
+
+
+def list_pipelines(
+    platform: Platform, query: ListQuery, *, namespace: str | None = None
+) -> Page[Pipeline]:
+    return platform.store.page_pipelines(query, namespace=namespace)
+
+
+def delete_pipeline(platform: Platform, pipeline_id: str) -> None:
+    """Delete a pipeline with its versions (runs made from them stay)."""
+    platform.store.delete_pipeline(pipeline_id)
+
+
+def get_version(platform: Platform, pipeline_id: str, version_id: str) -> PipelineVersion:
+    """The version `version_id` of pipeline `pipeline_id`; NotFound if it is another's."""
+    version = platform.store.get_pipeline_version(version_id)
+    if version.pipeline_id != pipeline_id:
+        raise NotFound(f"Pipeline {pipeline_id!r} has no version with id {version_id!r}.")
+    return version
+
+
+def latest_version(platform: Platform, pipeline_id: str) -> PipelineVersion:
+    versions = platform.store.list_pipeline_versions(pipeline_id)
+    if not versions:
+        raise NotFound(f"Pipeline {pipeline_id!r} has no versions; upload one first.")
+    return versions[-1]
+
+
+def list_versions(platform: Platform, pipeline_id: str, query: ListQuery) -> Page[PipelineVersion]:
+    return platform.store.page_pipeline_versions(pipeline_id, query)
+
+
+def delete_version(platform: Platform, pipeline_id: str, version_id: str) -> None:
+    get_version(platform, pipeline_id, version_id)
+    platform.store.delete_pipeline_version(version_id)
+
+
+def _load(load: Any, what: str) -> ir.PipelineDocument:
+    try:
+        document: ir.PipelineDocument = load()
+    except DagyardError:
+        raise
+    except (ValueError, TypeError, KeyError, RecursionError) as e:
+        # Malformed input that slipped past the IR checks still gets a message, not a 500.
+        raise IRError(f"{what} is not a valid PipelineSpec: {e}") from e
+    return document
+
+
+def _unpack(filename: str, data: bytes) -> tuple[str, bytes]:
+    """The one pipeline file inside a .zip or .tar.gz package."""
+    found: list[tuple[str, bytes]] = []
+    try:
+        if filename.lower().endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    if not info.is_dir() and _is_pipeline_file(info.filename):
+                        if info.file_size > MAX_PACKAGE_BYTES:
+                            raise UsageError(f"{info.filename!r} in {filename!r} is too large.")
+                        found.append((info.filename, archive.read(info)))
+        else:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+                for member in archive.getmembers():
+                    if member.isfile() and _is_pipeline_file(member.name):
+                        if member.size > MAX_PACKAGE_BYTES:
+                            raise UsageError(f"{member.name!r} in {filename!r} is too large.")
+                        extracted = archive.extractfile(member)
+                        if extracted is not None:
+                            found.append((member.name, extracted.read()))
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as e:
+        raise UsageError(f"Cannot open the archive {filename!r}: {e}") from None
+    if len(found) != 1:
+        names = ", ".join(name for name, _ in found) or "none"
+        raise UsageError(
+            f"The archive {filename!r} must hold exactly one pipeline file "
+            f"(.yaml, .yml or .json); it holds: {names}."
+        )
+    return found[0]
+
+
+def _is_pipeline_file(name: str) -> bool:
+    return name.lower().endswith((".yaml", ".yml", ".json"))
