@@ -133,9 +133,11 @@ def _print_demo(summary: DemoSummary) -> None:
 
 def _register_runs() -> None:
     from dagyard.cli.runs import run_command, runs_app
+    from dagyard.cli.up import up_command
 
     app.command("run")(run_command)
     app.add_typer(runs_app, name="runs")
+    app.command("up")(up_command)
 
 
 _register_runs()

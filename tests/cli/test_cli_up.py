@@ -1,0 +1,121 @@
+"""`dagyard up` as a user starts it: a real server process on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from dagyard import dsl
+from dagyard.compiler import compile_to_dict
+
+
+@dsl.component
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@dsl.pipeline(name="adder")
+def adder(a: int = 1) -> int:
+    return add(a=a, b=2).output
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def call(base: str, method: str, path: str, body: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def start(home: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DAGYARD_HOME": str(home)}
+    with open(home / "server.log", "ab") as log:  # the child keeps its own copy of the fd
+        return subprocess.Popen(
+            [sys.executable, "-m", "dagyard.cli", "up", "--port", str(port), *extra],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 20) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        assert process.poll() is None, "the server exited early; see server.log"
+        try:
+            call(base, "GET", "/apis/v2beta1/healthz")
+            return time.monotonic() - started
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the server never answered healthz")
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=20)
+
+
+def test_up_serves_the_api_runs_submitted_runs_and_keeps_them_across_restarts(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    tmp_path.mkdir(exist_ok=True)
+    server = start(tmp_path, port)
+    try:
+        wait_ready(base, server)
+        created = call(
+            base,
+            "POST",
+            "/apis/v2beta1/runs",
+            {
+                "display_name": "from-api",
+                "pipeline_spec": compile_to_dict(adder),
+                "runtime_config": {"parameters": {"a": 5}},
+            },
+        )
+        run_id = created["run_id"]
+        deadline = time.monotonic() + 30
+        while (run := call(base, "GET", f"/apis/v2beta1/runs/{run_id}"))["state"] != "SUCCEEDED":
+            assert run["state"] in ("PENDING", "RUNNING"), run
+            assert time.monotonic() < deadline, run
+            time.sleep(0.05)
+    finally:
+        assert stop(server) == 0
+    again = start(tmp_path, port)
+    try:
+        wait_ready(base, again)
+        listed = call(base, "GET", "/apis/v2beta1/runs")
+        assert [r["run_id"] for r in listed["runs"]] == [run_id]
+        assert listed["runs"][0]["state"] == "SUCCEEDED"
+    finally:
+        stop(again)
+
+
+def test_up_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
+    env = {**os.environ, "DAGYARD_HOME": str(tmp_path)}
+    env.pop("DAGYARD_AUTH_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "dagyard.cli", "up", "--host", "0.0.0.0", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Refusing to listen on 0.0.0.0 without an API token" in done.stderr
