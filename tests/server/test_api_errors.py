@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from api_pipelines import compiled, sum_and_write
-from conftest import Server
+from api_server import Server
 
 from dagyard.service.platform import Platform
 from dagyard.store.records import RunState

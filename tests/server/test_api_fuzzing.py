@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Server
+from api_server import Server
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import kfp
 import pytest
 from api_kfp_pipeline import kfp_pipeline
 from api_pipelines import compiled, slow, sum_and_write
-from conftest import Server
+from api_server import Server
 
 from dagyard.service.worker import RunWorker
 
