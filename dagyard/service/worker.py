@@ -83,7 +83,10 @@ class RunWorker:
     def _drive(self, run_id: str) -> None:
         store = self._platform.store
         try:
-            if store.get_run(run_id).state == RunState.CANCELING:
+            current = store.get_run(run_id).state
+            if current.terminal:
+                return  # e.g. terminated through the API between listing and now
+            if current == RunState.CANCELING:
                 store.update_run(run_id, state=RunState.CANCELED)
                 return
             runs.drive_run(self._platform, run_id)
