@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from dagyard.errors import AlreadyExists, DagyardError, NotFound, RunError
-from dagyard.server import experiments, health, pipelines, runs
+from dagyard.server import experiments, health, pipelines, recurring, runs
 from dagyard.server.routing import PREFIX
 from dagyard.service.pipelines import MAX_PACKAGE_BYTES
 from dagyard.service.platform import Platform
@@ -43,7 +43,7 @@ def create_app(platform: Platform, *, token: str | None = None) -> FastAPI:
         version="2beta1",
     )
     app.state.platform = platform
-    for module in (health, pipelines, experiments, runs):
+    for module in (health, pipelines, experiments, runs, recurring):
         app.include_router(module.router, prefix=PREFIX)
     _add_errors(app)
     _add_upload_limit(app)

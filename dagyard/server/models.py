@@ -9,9 +9,9 @@ No behaviour beyond conversion belongs here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from dagyard.store import records
 
@@ -150,6 +150,59 @@ class ListRunsResponse(ApiModel):
     next_page_token: str | None = None
 
 
+class CronSchedule(ApiModel):
+    start_time: str | None = None
+    end_time: str | None = None
+    cron: str | None = None
+
+
+# timedelta (and so the scheduler's arithmetic) cannot go much beyond this.
+MAX_INTERVAL_SECONDS = 100 * 366 * 24 * 3600
+
+
+class PeriodicSchedule(ApiModel):
+    start_time: str | None = None
+    end_time: str | None = None
+    interval_second: int | None = Field(default=None, le=MAX_INTERVAL_SECONDS)
+
+
+class Trigger(ApiModel):
+    cron_schedule: CronSchedule | None = None
+    periodic_schedule: PeriodicSchedule | None = None
+
+
+class RecurringRun(ApiModel):
+    recurring_run_id: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    pipeline_spec: dict[str, Any] | None = None
+    pipeline_version_reference: PipelineVersionReference | None = None
+    runtime_config: RuntimeConfig | None = None
+    service_account: str | None = None
+    max_concurrency: int | None = None
+    trigger: Trigger | None = None
+    mode: Literal["MODE_UNSPECIFIED", "ENABLE", "DISABLE"] | None = None
+    status: Literal["STATUS_UNSPECIFIED", "ENABLED", "DISABLED"] | None = None
+    no_catchup: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    namespace: str | None = None
+    experiment_id: str | None = None
+    error: Status | None = None
+    # Beyond KFP: the IANA time zone of a cron trigger's wall-clock fields.
+    timezone: str | None = None
+
+
+class ListRecurringRunsResponse(ApiModel):
+    # KFP's proto names this field `recurringRuns` (not snake_case), and kfp.Client
+    # reads it under that name.
+    recurring_runs: list[RecurringRun] | None = Field(
+        default=None, serialization_alias="recurringRuns"
+    )
+    total_size: int | None = None
+    next_page_token: str | None = None
+
+
 class ReadArtifactResponse(ApiModel):
     data: str | None = None
 
@@ -254,6 +307,37 @@ def run(record: records.Run, tasks: list[records.Task] | None = None) -> Run:
             for entry in record.state_history
         ]
         or None,
+    )
+
+
+def recurring_run(record: records.RecurringRun) -> RecurringRun:
+    reference = None
+    if record.pipeline_version_id:
+        reference = PipelineVersionReference(
+            pipeline_id=record.pipeline_id, pipeline_version_id=record.pipeline_version_id
+        )
+    config = record.runtime_config
+    return RecurringRun(
+        recurring_run_id=record.recurring_run_id,
+        display_name=_set(record.display_name),
+        description=_set(record.description),
+        pipeline_spec=record.pipeline_spec if reference is None else None,
+        pipeline_version_reference=reference,
+        runtime_config=RuntimeConfig(
+            parameters=_set(config.get("parameters")),
+            pipeline_root=_set(config.get("pipeline_root")),
+        ),
+        service_account=_set(record.service_account),
+        max_concurrency=record.max_concurrency,
+        trigger=Trigger.model_validate(record.trigger),
+        status="ENABLED" if record.enabled else "DISABLED",
+        no_catchup=record.no_catchup or None,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        namespace=_set(record.namespace),
+        experiment_id=record.experiment_id,
+        error=_error(record.error),
+        timezone=record.timezone,
     )
 
 

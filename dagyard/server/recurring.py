@@ -1,0 +1,130 @@
+"""/recurringruns: create, list, get, enable, disable, delete.
+
+Checking triggers, time zones and pipelines is `dagyard.service.recurring`'s; creating
+runs when they fall due is `dagyard.scheduler`'s. Only parsing and formatting belong here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from dagyard.errors import UsageError
+from dagyard.server import models
+from dagyard.server.routing import PlatformDep
+from dagyard.service import pipelines, recurring
+from dagyard.service.platform import Platform
+
+router = APIRouter(tags=["recurring runs"])
+
+
+@router.post("/recurringruns", response_model=models.RecurringRun, response_model_exclude_none=True)
+def create_recurring_run(body: models.RecurringRun, platform: PlatformDep) -> models.RecurringRun:
+    spec, version_id = _pipeline(platform, body)
+    config = body.runtime_config or models.RuntimeConfig()
+    trigger = body.trigger.model_dump(exclude_none=True) if body.trigger else {}
+    try:
+        created = recurring.create_recurring_run(
+            platform,
+            display_name=body.display_name or "",
+            trigger=trigger,
+            pipeline_spec=spec,
+            pipeline_version_id=version_id,
+            parameters=config.parameters or {},
+            pipeline_root=config.pipeline_root or "",
+            experiment_id=body.experiment_id or None,
+            description=body.description or "",
+            service_account=body.service_account or "",
+            max_concurrency=1 if body.max_concurrency is None else body.max_concurrency,
+            no_catchup=bool(body.no_catchup),
+            enabled=body.mode != "DISABLE",
+            timezone=body.timezone or "UTC",
+            namespace=body.namespace or "",
+        )
+    except OverflowError as error:  # a start or end time at the edge of the calendar
+        raise UsageError(
+            f"A trigger time is out of range ({error}); use a time between years 1 and 9999."
+        ) from error
+    return models.recurring_run(created)
+
+
+@router.get(
+    "/recurringruns",
+    response_model=models.ListRecurringRunsResponse,
+    response_model_exclude_none=True,
+)
+def list_recurring_runs(
+    platform: PlatformDep, experiment_id: str | None = None, namespace: str | None = None
+) -> models.ListRecurringRunsResponse:
+    # The store lists recurring runs whole (no paging, filter or sort yet): one page.
+    found = [
+        r
+        for r in recurring.list_recurring_runs(platform)
+        if (not experiment_id or r.experiment_id == experiment_id)
+        and (not namespace or r.namespace == namespace)
+    ]
+    return models.ListRecurringRunsResponse(
+        recurring_runs=[models.recurring_run(r) for r in found] or None,
+        total_size=len(found) or None,
+    )
+
+
+@router.get(
+    "/recurringruns/{recurring_run_id}",
+    response_model=models.RecurringRun,
+    response_model_exclude_none=True,
+)
+def get_recurring_run(recurring_run_id: str, platform: PlatformDep) -> models.RecurringRun:
+    return models.recurring_run(recurring.get_recurring_run(platform, recurring_run_id))
+
+
+@router.post("/recurringruns/{recurring_run_id}:enable")
+def enable_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[str, str]:
+    recurring.enable_recurring_run(platform, recurring_run_id)
+    return {}
+
+
+@router.post("/recurringruns/{recurring_run_id}:disable")
+def disable_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[str, str]:
+    recurring.disable_recurring_run(platform, recurring_run_id)
+    return {}
+
+
+@router.delete("/recurringruns/{recurring_run_id}")
+def delete_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[str, str]:
+    recurring.delete_recurring_run(platform, recurring_run_id)
+    return {}
+
+
+def _pipeline(
+    platform: Platform, body: models.RecurringRun
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(pipeline_spec, None) or (None, pipeline_version_id) of the body."""
+    reference = body.pipeline_version_reference
+    if body.pipeline_spec is not None:
+        if reference is not None:
+            raise UsageError("Give either pipeline_spec or pipeline_version_reference, not both.")
+        spec = body.pipeline_spec
+        pipelines.spec_document(spec)  # refuse a malformed spec now, not at each due time
+        if "pipeline_spec" in spec and "root" not in spec:  # kfp.Client's pair
+            if spec.get("platform_spec"):
+                raise UsageError(
+                    "A recurring run of a pipeline_spec with a platform_spec is not "
+                    "supported yet; upload the pipeline and give pipeline_version_reference."
+                )
+            spec = spec["pipeline_spec"]
+        return spec, None
+    if reference is None or not (reference.pipeline_id or reference.pipeline_version_id):
+        raise UsageError(
+            "The recurring run has neither pipeline_spec nor pipeline_version_reference; give one."
+        )
+    if reference.pipeline_id and reference.pipeline_version_id:
+        version = pipelines.get_version(
+            platform, reference.pipeline_id, reference.pipeline_version_id
+        )
+    elif reference.pipeline_version_id:
+        return None, reference.pipeline_version_id
+    else:
+        version = pipelines.latest_version(platform, reference.pipeline_id or "")
+    return None, version.pipeline_version_id
