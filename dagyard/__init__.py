@@ -1,8 +1,8 @@
 """Dagyard: a Kubeflow-Pipelines-compatible ML pipeline platform that runs anywhere.
 
 The public surface is small: the authoring SDK lives in `dagyard.dsl`, the IR writer in
-`dagyard.compiler`, component loading in `dagyard.components`. Everything else is
-internal.
+`dagyard.compiler`, component loading in `dagyard.components`, and `dagyard.Client`
+talks to a Dagyard server. Everything else is internal.
 
 The subpackages load on first use, not here: task processes import `dagyard.runtime`,
 which must stay cheap, and would otherwise pay for the SDK and the compiler.
@@ -17,15 +17,18 @@ from dagyard.errors import DagyardError
 
 if TYPE_CHECKING:
     from dagyard import compiler, components, dsl
+    from dagyard.client import Client
 
 __version__ = "0.1.0"
 
-__all__ = ["DagyardError", "__version__", "compiler", "components", "dsl"]
+__all__ = ["Client", "DagyardError", "__version__", "compiler", "components", "dsl"]
 
 _LAZY = ("compiler", "components", "dsl")
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Client":
+        return importlib.import_module("dagyard.client").Client
     if name in _LAZY:
         return importlib.import_module(f"dagyard.{name}")
     raise AttributeError(f"module 'dagyard' has no attribute {name!r}")

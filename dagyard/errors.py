@@ -10,7 +10,8 @@
     ├── StoreError          the metadata or artifact store failed or was asked wrongly
     │   ├── NotFound        no record with that id
     │   └── AlreadyExists   a record with that unique name exists
-    └── RunError            a run cannot be started, resumed or retried as asked
+    ├── RunError            a run cannot be started, resumed or retried as asked
+    └── ApiError            a Dagyard server answered a client's request with an error
 
 Messages name the offending value and say how to fix it. Nothing else belongs here.
 """
@@ -62,3 +63,14 @@ class AlreadyExists(StoreError):
 
 class RunError(DagyardError):
     """A run cannot be started, resumed or retried as asked (e.g. a bad parameter)."""
+
+
+class ApiError(DagyardError):
+    """The server refused a request of `dagyard.Client`. `status` is the HTTP status,
+    `code` the gRPC code of KFP's error JSON, and the message the server's own."""
+
+    def __init__(self, message: str, *, status: int, code: int = 0) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        super().__init__(f"{message} (HTTP {status})")

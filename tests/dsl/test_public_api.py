@@ -8,7 +8,14 @@ from dagyard import dsl
 
 
 def test_top_level_exports_are_pinned() -> None:
-    assert dagyard.__all__ == ["DagyardError", "__version__", "compiler", "components", "dsl"]
+    assert dagyard.__all__ == [
+        "Client",
+        "DagyardError",
+        "__version__",
+        "compiler",
+        "components",
+        "dsl",
+    ]
     for name in dagyard.__all__:
         assert hasattr(dagyard, name)
 
