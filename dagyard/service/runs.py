@@ -15,7 +15,7 @@ from dagyard import ir
 from dagyard.engine.orchestrator import RunDriver
 from dagyard.engine.orchestrator import Settings as DriverSettings
 from dagyard.engine.values import coerce, from_ir, parse_cli
-from dagyard.errors import NotFound, RunError, StoreError, UsageError
+from dagyard.errors import AlreadyExists, NotFound, RunError, StoreError, UsageError
 from dagyard.service.platform import Platform
 from dagyard.store.listing import ListQuery, Page
 from dagyard.store.records import (
@@ -74,12 +74,22 @@ def prepare_parameters(
 
 
 def experiment_for(platform: Platform, name: str) -> Experiment:
+    """The experiment called `name`, created if missing (also when several requests race
+    to create it: the loser reads the winner's)."""
     found = platform.store.find_experiment(name)
     if found is not None:
         return found
-    return platform.store.create_experiment(
-        Experiment(experiment_id=uuid.uuid4().hex, display_name=name, created_at=datetime.now(UTC))
-    )
+    try:
+        return platform.store.create_experiment(
+            Experiment(
+                experiment_id=uuid.uuid4().hex, display_name=name, created_at=datetime.now(UTC)
+            )
+        )
+    except AlreadyExists:
+        found = platform.store.find_experiment(name)
+        if found is None:
+            raise
+        return found
 
 
 def submit_run(

@@ -124,15 +124,19 @@ def fetch(
     offset = decode_token(query.page_token, fingerprint) if query.page_token else 0
     table = listable.model.__table__
     total = session.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions))
-    found = list(
+    # Keys first, rows second: the sort and the offset then walk an index and carry only
+    # keys, not whole rows (a run's row holds its pipeline spec).
+    key = getattr(listable.model, listable.id_column)
+    keys = list(
         session.scalars(
-            sa.select(listable.model)
-            .where(*conditions)
-            .order_by(*order)
-            .offset(offset)
-            .limit(size + 1)
+            sa.select(key).where(*conditions).order_by(*order).offset(offset).limit(size + 1)
         )
     )
+    by_key = {
+        getattr(row, listable.id_column): row
+        for row in session.scalars(sa.select(listable.model).where(key.in_(keys)))
+    }
+    found = [by_key[k] for k in keys if k in by_key]
     more = len(found) > size
     return Page(
         records=[rows.to_record(row, record_type) for row in found[:size]],

@@ -95,6 +95,9 @@ class RunRow(Base):
     __table_args__ = (
         sa.Index(None, "experiment_id"),
         sa.Index(None, "state"),
+        # Listing pages newest first, overall and per experiment (the API's usual query).
+        sa.Index(None, "created_at"),
+        sa.Index(None, "experiment_id", "created_at"),
         # Exactly one run per due time of a recurring run, however many schedulers race.
         sa.Index(None, "recurring_run_id", "scheduled_at", unique=True),
         _MYSQL_TABLE,
