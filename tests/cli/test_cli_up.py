@@ -119,3 +119,23 @@ def test_up_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "Refusing to listen on 0.0.0.0 without an API token" in done.stderr
+
+
+def test_the_kfp_command_line_works_against_dagyard_up(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(tmp_path, port)
+    kfp = [str(Path(sys.executable).with_name("kfp")), "--endpoint", base]
+    try:
+        wait_ready(base, server)
+        made = subprocess.run(
+            [*kfp, "experiment", "create", "from-kfp-cli"], capture_output=True, text=True
+        )
+        assert made.returncode == 0, made.stderr
+        listed = subprocess.run([*kfp, "experiment", "list"], capture_output=True, text=True)
+        assert listed.returncode == 0, listed.stderr
+        assert "from-kfp-cli" in listed.stdout
+        runs = subprocess.run([*kfp, "run", "list"], capture_output=True, text=True)
+        assert runs.returncode == 0, runs.stderr
+    finally:
+        stop(server)
