@@ -132,12 +132,14 @@ def _print_demo(summary: DemoSummary) -> None:
 
 
 def _register_runs() -> None:
+    from dagyard.cli import remote
     from dagyard.cli.runs import run_command, runs_app
     from dagyard.cli.up import up_command
 
     app.command("run")(run_command)
     app.add_typer(runs_app, name="runs")
     app.command("up")(up_command)
+    remote.register(app, runs_app)
 
 
 _register_runs()
