@@ -115,6 +115,32 @@ def _more(token: str) -> None:
         errors.print(f"more: --page-token {token}", highlight=False)
 
 
+def _action(noun: str, method: str, verb: str, summary: str) -> Any:
+    """A command that calls one client method on one id, e.g. `runs delete RUN_ID`."""
+    key = f"{noun}_id"
+
+    def command(
+        resource_id: str,
+        endpoint: str = DEFAULT_ENDPOINT,
+        token: str | None = None,
+        output: Output = Output.table,
+    ) -> None:
+        with _client(endpoint, token) as client:
+            getattr(client, method)(resource_id)
+        _done(output, f"{verb} {noun} {resource_id}.", **{key: resource_id})
+
+    command.__doc__ = summary
+    # Real objects, not strings: typer reads them and this module defers annotations.
+    command.__annotations__ = {
+        "resource_id": Annotated[str, typer.Argument(metavar=key.upper())],
+        "endpoint": Endpoint,
+        "token": Token,
+        "output": OutputOption,
+        "return": None,
+    }
+    return command
+
+
 # -- pipelines --------------------------------------------------------------------
 
 
@@ -168,19 +194,6 @@ def pipelines_get(
     with _client(endpoint, token) as client:
         pipeline = client.get_pipeline(pipeline_id)
     _show(output, pipeline, _PIPELINE_COLUMNS, _pipeline_rows([pipeline]))
-
-
-@pipelines_app.command("delete")
-def pipelines_delete(
-    pipeline_id: str,
-    endpoint: Endpoint = DEFAULT_ENDPOINT,
-    token: Token = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """Delete a pipeline."""
-    with _client(endpoint, token) as client:
-        client.delete_pipeline(pipeline_id)
-    _done(output, f"Deleted pipeline {pipeline_id}.", pipeline_id=pipeline_id)
 
 
 # -- experiments ------------------------------------------------------------------
@@ -239,32 +252,6 @@ def experiments_get(
     _show(output, experiment, _EXPERIMENT_COLUMNS, _experiment_rows([experiment]))
 
 
-@experiments_app.command("archive")
-def experiments_archive(
-    experiment_id: str,
-    endpoint: Endpoint = DEFAULT_ENDPOINT,
-    token: Token = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """Archive an experiment and its runs."""
-    with _client(endpoint, token) as client:
-        client.archive_experiment(experiment_id)
-    _done(output, f"Archived experiment {experiment_id}.", experiment_id=experiment_id)
-
-
-@experiments_app.command("delete")
-def experiments_delete(
-    experiment_id: str,
-    endpoint: Endpoint = DEFAULT_ENDPOINT,
-    token: Token = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """Delete an experiment."""
-    with _client(endpoint, token) as client:
-        client.delete_experiment(experiment_id)
-    _done(output, f"Deleted experiment {experiment_id}.", experiment_id=experiment_id)
-
-
 # -- runs on the server -----------------------------------------------------------
 
 
@@ -321,42 +308,6 @@ def runs_get(
             console.print(_tasks_table(run))
         if run.error:
             errors.print(run.error, highlight=False, markup=False)
-
-
-def runs_terminate(
-    run_id: str,
-    endpoint: Endpoint = DEFAULT_ENDPOINT,
-    token: Token = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """Stop a run on the server."""
-    with _client(endpoint, token) as client:
-        client.terminate_run(run_id)
-    _done(output, f"Terminating run {run_id}.", run_id=run_id)
-
-
-def runs_archive(
-    run_id: str,
-    endpoint: Endpoint = DEFAULT_ENDPOINT,
-    token: Token = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """Archive a run (its artifacts and logs stay)."""
-    with _client(endpoint, token) as client:
-        client.archive_run(run_id)
-    _done(output, f"Archived run {run_id}.", run_id=run_id)
-
-
-def runs_delete(
-    run_id: str,
-    endpoint: Endpoint = DEFAULT_ENDPOINT,
-    token: Token = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """Delete a run with its artifacts and logs."""
-    with _client(endpoint, token) as client:
-        client.delete_run(run_id)
-    _done(output, f"Deleted run {run_id}.", run_id=run_id)
 
 
 def _arguments(pairs: list[str]) -> dict[str, Any]:
@@ -430,6 +381,22 @@ def _follow(client: Client, run_id: str, interval: float, *, live: bool) -> Run:
             run = client.get_run(run_id)
             view.update(_tasks_table(run))
     return run
+
+
+pipelines_app.command("delete")(
+    _action("pipeline", "delete_pipeline", "Deleted", "Delete a pipeline.")
+)
+experiments_app.command("archive")(
+    _action("experiment", "archive_experiment", "Archived", "Archive an experiment.")
+)
+experiments_app.command("delete")(
+    _action("experiment", "delete_experiment", "Deleted", "Delete an experiment.")
+)
+runs_terminate = _action("run", "terminate_run", "Terminating", "Stop a run on the server.")
+runs_archive = _action(
+    "run", "archive_run", "Archived", "Archive a run (its artifacts and logs stay)."
+)
+runs_delete = _action("run", "delete_run", "Deleted", "Delete a run with its artifacts and logs.")
 
 
 def register(app: typer.Typer, runs_app: typer.Typer) -> None:
