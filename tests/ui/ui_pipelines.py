@@ -1,0 +1,94 @@
+"""Pipelines the browser tests upload: a greeting with typed parameters whose second task
+logs a metric, so that runs of it have logs, artifacts and something to compare."""
+
+from __future__ import annotations
+
+from dagyard import dsl
+from dagyard.dsl import HTML, Dataset, Input, Markdown, Metrics, Output
+
+
+@dsl.component
+def greet(name: str, times: int, gate: str) -> str:
+    import os
+    import time
+
+    for i in range(times):
+        print(f"hello {name} #{i + 1}", flush=True)
+    # A test holds the task running until it creates the gate file.
+    while gate and not os.path.exists(gate):
+        time.sleep(0.02)
+    return f"greeted {name} {times} times"
+
+
+@dsl.component
+def score(message: str, times: int, metrics: Output[Metrics]) -> None:
+    print(message)
+    metrics.log_metric("score", times * 1.5)
+
+
+@dsl.pipeline(name="ui-greeting", description="Greets and scores; used by the UI tests.")
+def ui_greeting(name: str = "world", times: int = 2, gate: str = "") -> None:
+    greeted = greet(name=name, times=times, gate=gate)
+    score(message=greeted.output, times=times)
+
+
+# More pipelines for tests/ui/test_ui_pages.py.
+
+
+@dsl.component
+def flaky(marker: str) -> str:
+    import os
+
+    # A test makes the task fail until it creates the marker file (never, for a run
+    # that is to stay FAILED).
+    if not os.path.exists(marker):
+        raise RuntimeError(f"no marker file at {marker}")
+    return "recovered"
+
+
+@dsl.pipeline(name="ui-flaky", description="Fails until its marker file exists.")
+def ui_flaky(marker: str) -> str:
+    return flaky(marker=marker).output
+
+
+@dsl.component
+def square(x: int) -> int:
+    return x * x
+
+
+@dsl.component
+def never(message: str) -> None:
+    print(message)
+
+
+@dsl.pipeline(name="ui-loop", description="A loop of 30 iterations and a branch that is skipped.")
+def ui_loop(threshold: int = 100) -> None:
+    with dsl.ParallelFor(list(range(30))) as item:
+        square(x=item)
+    with dsl.If(threshold < 0):
+        never(message="negative threshold")
+
+
+@dsl.component
+def write_views(report: Output[Markdown], page: Output[HTML], table: Output[Dataset]) -> None:
+    with open(report.path, "w") as f:
+        f.write("# Quarterly report\n\nAll *good*.\n\n<script>window.__pwned = 1</script>\n")
+    with open(page.path, "w") as f:
+        f.write(
+            "<html><body><p>framed page</p>"
+            "<script>parent.document.title = 'pwned'</script></body></html>"
+        )
+    with open(table.path, "w") as f:
+        f.write("id,fruit\n1,apple\n2,banana\n3,cherry\n")
+
+
+@dsl.component
+def count_rows(table: Input[Dataset]) -> int:
+    with open(table.path) as f:
+        return len(f.read().splitlines()) - 1
+
+
+@dsl.pipeline(name="ui-views", description="Writes Markdown, HTML and a CSV, then reads it.")
+def ui_views() -> None:
+    written = write_views()
+    count_rows(table=written.outputs["table"])

@@ -1,0 +1,214 @@
+// Server state for the pages, through TanStack Query: one hook per resource, polling
+// while a run is live, and the mutations that invalidate what they change.
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+
+import { apiGet, apiSend } from "./client";
+import type {
+  Artifact,
+  Experiment,
+  ListResponse,
+  Pipeline,
+  PipelineVersion,
+  RecurringRun,
+  Run,
+  RunMetrics,
+  Task,
+} from "./types";
+
+export interface ListParams {
+  page_size?: number;
+  page_token?: string;
+  sort_by?: string;
+  filter?: string;
+  [key: string]: string | number | boolean | string[] | undefined;
+}
+
+export const TERMINAL_RUN_STATES = new Set(["SUCCEEDED", "FAILED", "SKIPPED", "CANCELED"]);
+
+export function isLive(run: Run | undefined): boolean {
+  return run !== undefined && !TERMINAL_RUN_STATES.has(run.state ?? "");
+}
+
+/** A KFP filter JSON on the given field/operation/value triples (empty ones skipped). */
+export function kfpFilter(
+  predicates: { key: string; operation: string; string_value?: string; string_values?: string[] }[],
+): string | undefined {
+  const kept = predicates.filter((p) => p.string_value || (p.string_values && p.string_values.length));
+  if (!kept.length) return undefined;
+  return JSON.stringify({
+    predicates: kept.map((p) =>
+      p.string_values
+        ? { key: p.key, operation: p.operation, string_values: { values: p.string_values } }
+        : p,
+    ),
+  });
+}
+
+export function useRuns(params: ListParams, options: { live?: boolean } = {}) {
+  return useQuery({
+    queryKey: ["runs", params],
+    queryFn: () => apiGet<ListResponse & { runs?: Run[] }>("/runs", params),
+    refetchInterval: options.live ? 2000 : false,
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useRun(runId: string | undefined) {
+  return useQuery({
+    queryKey: ["run", runId],
+    queryFn: () => apiGet<Run>(`/runs/${runId}`),
+    enabled: Boolean(runId),
+    refetchInterval: (query) => (isLive(query.state.data) ? 1000 : false),
+  });
+}
+
+/** When a run stops being live, read its tasks and artifacts once more: their last
+ * changes may have landed after the final poll. */
+export function useFinalRefresh(runId: string | undefined, live: boolean): void {
+  const client = useQueryClient();
+  const wasLive = useRef(live);
+  useEffect(() => {
+    if (wasLive.current && !live) {
+      void client.invalidateQueries({ queryKey: ["run-tasks", runId] });
+      void client.invalidateQueries({ queryKey: ["run-artifacts", runId] });
+    }
+    wasLive.current = live;
+  }, [client, runId, live]);
+}
+
+export function useRunTasks(runId: string | undefined, live: boolean) {
+  return useQuery({
+    queryKey: ["run-tasks", runId],
+    queryFn: () => apiGet<{ tasks?: Task[] }>(`/runs/${runId}/tasks`),
+    enabled: Boolean(runId),
+    refetchInterval: live ? 1000 : false,
+    select: (data) => data.tasks ?? [],
+  });
+}
+
+export function useRunArtifacts(runId: string | undefined, live: boolean) {
+  return useQuery({
+    queryKey: ["run-artifacts", runId],
+    queryFn: () => apiGet<{ artifacts?: Artifact[] }>(`/runs/${runId}/artifacts`),
+    enabled: Boolean(runId),
+    refetchInterval: live ? 2000 : false,
+    select: (data) => data.artifacts ?? [],
+  });
+}
+
+export function useRunMetrics(runIds: string[]) {
+  return useQuery({
+    queryKey: ["run-metrics", runIds],
+    queryFn: () => apiGet<RunMetrics>("/runs:metrics", { run_ids: runIds }),
+    enabled: runIds.length > 0,
+    select: (data) => data.metrics ?? {},
+  });
+}
+
+export function useArtifacts(params: ListParams) {
+  return useQuery({
+    queryKey: ["artifacts", params],
+    queryFn: () => apiGet<ListResponse & { artifacts?: Artifact[] }>("/artifacts", params),
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useArtifact(artifactId: string | undefined) {
+  return useQuery({
+    queryKey: ["artifact", artifactId],
+    queryFn: () => apiGet<Artifact>(`/artifacts/${artifactId}`),
+    enabled: Boolean(artifactId),
+  });
+}
+
+export function usePipelines(params: ListParams) {
+  return useQuery({
+    queryKey: ["pipelines", params],
+    queryFn: () => apiGet<ListResponse & { pipelines?: Pipeline[] }>("/pipelines", params),
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function usePipeline(pipelineId: string | undefined) {
+  return useQuery({
+    queryKey: ["pipeline", pipelineId],
+    queryFn: () => apiGet<Pipeline>(`/pipelines/${pipelineId}`),
+    enabled: Boolean(pipelineId),
+  });
+}
+
+export function useVersions(pipelineId: string | undefined) {
+  return useQuery({
+    queryKey: ["versions", pipelineId],
+    queryFn: () =>
+      apiGet<ListResponse & { pipeline_versions?: PipelineVersion[] }>(
+        `/pipelines/${pipelineId}/versions`,
+        { page_size: 200, sort_by: "created_at desc" },
+      ),
+    enabled: Boolean(pipelineId),
+    select: (data) => data.pipeline_versions ?? [],
+  });
+}
+
+export function useVersion(pipelineId: string | undefined, versionId: string | undefined) {
+  return useQuery({
+    queryKey: ["version", pipelineId, versionId],
+    queryFn: () => apiGet<PipelineVersion>(`/pipelines/${pipelineId}/versions/${versionId}`),
+    enabled: Boolean(pipelineId && versionId),
+  });
+}
+
+export function useExperiments(params: ListParams) {
+  return useQuery({
+    queryKey: ["experiments", params],
+    queryFn: () => apiGet<ListResponse & { experiments?: Experiment[] }>("/experiments", params),
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useExperiment(experimentId: string | undefined) {
+  return useQuery({
+    queryKey: ["experiment", experimentId],
+    queryFn: () => apiGet<Experiment>(`/experiments/${experimentId}`),
+    enabled: Boolean(experimentId),
+    staleTime: 60_000,
+  });
+}
+
+export function useRecurringRuns(params: ListParams) {
+  return useQuery({
+    queryKey: ["recurring", params],
+    queryFn: () =>
+      apiGet<ListResponse & { recurringRuns?: RecurringRun[] }>("/recurringruns", params),
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** A mutation that calls the API, then refreshes the queries whose key starts with one of
+ * `invalidates`. */
+export function useApiAction<Args>(
+  action: (args: Args) => Promise<unknown>,
+  invalidates: string[],
+) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: action,
+    onSuccess: () =>
+      Promise.all(invalidates.map((key) => client.invalidateQueries({ queryKey: [key] }))),
+  });
+}
+
+export const actions = {
+  archiveRun: (id: string) => apiSend("POST", `/runs/${id}:archive`),
+  unarchiveRun: (id: string) => apiSend("POST", `/runs/${id}:unarchive`),
+  deleteRun: (id: string) => apiSend("DELETE", `/runs/${id}`),
+  terminateRun: (id: string) => apiSend("POST", `/runs/${id}:terminate`),
+  retryRun: (id: string) => apiSend("POST", `/runs/${id}:retry`),
+  archiveExperiment: (id: string) => apiSend("POST", `/experiments/${id}:archive`),
+  unarchiveExperiment: (id: string) => apiSend("POST", `/experiments/${id}:unarchive`),
+  enableRecurring: (id: string) => apiSend("POST", `/recurringruns/${id}:enable`),
+  disableRecurring: (id: string) => apiSend("POST", `/recurringruns/${id}:disable`),
+  deleteRecurring: (id: string) => apiSend("DELETE", `/recurringruns/${id}`),
+};

@@ -1,0 +1,81 @@
+// The frame of every page: the navigation and, when the server wants an API token, a
+// prompt for it (kept for this browser session only).
+
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState, type FormEvent } from "react";
+import { NavLink, Outlet } from "react-router-dom";
+
+import { getToken, setToken } from "../api/client";
+
+const LINKS: [string, string][] = [
+  ["/pipelines", "Pipelines"],
+  ["/experiments", "Experiments"],
+  ["/runs", "Runs"],
+  ["/recurring", "Recurring runs"],
+  ["/artifacts", "Artifacts"],
+  ["/archive", "Archive"],
+];
+
+export function Layout() {
+  return (
+    <div className="dy-app">
+      <nav className="dy-nav">
+        <div className="dy-brand">Dagyard</div>
+        {LINKS.map(([to, label]) => (
+          <NavLink key={to} to={to} className={({ isActive }) => (isActive ? "active" : "")}>
+            {label}
+          </NavLink>
+        ))}
+      </nav>
+      <main className="dy-main">
+        <Outlet />
+      </main>
+      <TokenPrompt />
+    </div>
+  );
+}
+
+function TokenPrompt() {
+  const [asked, setAsked] = useState(false);
+  const [value, setValue] = useState("");
+  const client = useQueryClient();
+
+  useEffect(() => {
+    const ask = () => setAsked(true);
+    window.addEventListener("dagyard-unauthorized", ask);
+    return () => window.removeEventListener("dagyard-unauthorized", ask);
+  }, []);
+
+  if (!asked) return null;
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setToken(value.trim());
+    setAsked(false);
+    void client.invalidateQueries();
+  };
+  return (
+    <div className="dy-modal-backdrop">
+      <form className="dy-modal" onSubmit={submit} aria-label="API token">
+        <h2>API token</h2>
+        <p>
+          This server needs its API token (<code>DAGYARD_AUTH_TOKEN</code>). It is kept for this
+          browser session only.
+          {getToken() ? " The token given before was refused." : ""}
+        </p>
+        <input
+          type="password"
+          name="token"
+          autoFocus
+          value={value}
+          onChange={(event) => setValue(event.target.value)}
+          placeholder="token"
+        />
+        <div className="dy-actions">
+          <button type="submit" className="primary" disabled={!value.trim()}>
+            Use token
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+// The side panel of a task in a run's graph: its inputs and outputs (parameters and
+// artifacts, rendered), its log, and how it ran (attempts, cache hit or miss and why,
+// timings, error).
+
+import { useState } from "react";
+import { Link } from "react-router-dom";
+
+import { artifactBytes } from "../api/client";
+import type { Artifact, Task } from "../api/types";
+import { ArtifactView } from "../viewers";
+import { KeyValues, StateBadge } from "./common";
+import { formatDuration, formatTime, formatValue } from "./format";
+import { LogView } from "./LogView";
+
+type Tab = "io" | "logs" | "details";
+
+export function TaskPanel({
+  task,
+  artifacts,
+  onClose,
+}: {
+  task: Task;
+  artifacts: Artifact[];
+  onClose: () => void;
+}) {
+  const [tab, setTab] = useState<Tab>(task.state === "FAILED" ? "logs" : "io");
+  const outputs = artifacts.filter((a) => a.producer?.task_id === task.task_id);
+  const inputIds = new Set(Object.values(task.inputs?.artifacts ?? {}).flat());
+  const inputs = artifacts.filter((a) => inputIds.has(a.artifact_id));
+  const runnable = task.kind === "container" || task.kind === "importer";
+
+  return (
+    <aside className="dy-panel" data-testid="task-panel">
+      <header>
+        <div>
+          <h2>{task.display_name || task.name}</h2>
+          <div className="dy-muted">{task.path}</div>
+        </div>
+        <StateBadge state={task.state} />
+        <button type="button" aria-label="Close" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className="dy-tabs" role="tablist">
+        <TabButton tab="io" current={tab} onClick={setTab}>
+          Inputs / outputs
+        </TabButton>
+        {runnable && (
+          <TabButton tab="logs" current={tab} onClick={setTab}>
+            Logs
+          </TabButton>
+        )}
+        <TabButton tab="details" current={tab} onClick={setTab}>
+          Details
+        </TabButton>
+      </div>
+      {tab === "io" && (
+        <div className="dy-panel-body">
+          <h3>Output parameters</h3>
+          <Parameters values={task.outputs} />
+          {outputs.length > 0 && <h3>Output artifacts</h3>}
+          {outputs.map((a) => (
+            <ArtifactBlock key={a.artifact_id} artifact={a} />
+          ))}
+          <h3>Input parameters</h3>
+          <Parameters values={task.inputs?.parameters} />
+          {inputs.length > 0 && <h3>Input artifacts</h3>}
+          {inputs.map((a) => (
+            <details key={a.artifact_id} className="dy-input-artifact">
+              <summary>
+                {a.name} <span className="dy-muted">{a.schema_title}</span>
+              </summary>
+              <ArtifactBlock artifact={a} />
+            </details>
+          ))}
+        </div>
+      )}
+      {tab === "logs" && runnable && (
+        <LogView runId={task.run_id} taskId={task.task_id} attempts={task.attempts} />
+      )}
+      {tab === "details" && (
+        <div className="dy-panel-body">
+          <KeyValues
+            values={[
+              ["Task id", <code key="id">{task.task_id}</code>],
+              ["Kind", task.kind],
+              ["Attempts", String(task.attempts)],
+              ["System retries", String(task.system_retries ?? 0)],
+              [
+                "Cache",
+                task.cache_hit ? "hit" : task.state === "PENDING" || task.state === "RUNNING" ? "" : "miss",
+              ],
+              ["Why", task.cache_reason ?? ""],
+              ["Created", formatTime(task.created_at)],
+              ["Started", formatTime(task.started_at)],
+              ["Finished", formatTime(task.finished_at)],
+              ["Duration", formatDuration(task.started_at, task.finished_at)],
+              ["Node", task.node ?? ""],
+            ]}
+          />
+          {task.error && (
+            <>
+              <h3>Error</h3>
+              <pre className="dy-error-text">{task.error}</pre>
+            </>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}
+
+function TabButton({
+  tab,
+  current,
+  onClick,
+  children,
+}: {
+  tab: Tab;
+  current: Tab;
+  onClick: (tab: Tab) => void;
+  children: string;
+}) {
+  return (
+    <button
+      type="button"
+      role="tab"
+      aria-selected={tab === current}
+      className={tab === current ? "active" : ""}
+      onClick={() => onClick(tab)}
+    >
+      {children}
+    </button>
+  );
+}
+
+function Parameters({ values }: { values: Record<string, unknown> | undefined }) {
+  const entries = Object.entries(values ?? {});
+  if (!entries.length) return <p className="dy-muted">none</p>;
+  return <KeyValues values={entries.map(([k, v]) => [k, <code key={k}>{formatValue(v)}</code>])} />;
+}
+
+function ArtifactBlock({ artifact }: { artifact: Artifact }) {
+  return (
+    <div className="dy-artifact" data-testid={`artifact-${artifact.name}`}>
+      <div className="dy-artifact-title">
+        <Link to={`/artifacts/${artifact.artifact_id}`}>{artifact.name}</Link>{" "}
+        <span className="dy-muted">{artifact.schema_title}</span>
+      </div>
+      <ArtifactView artifact={artifact} load={(a, range) => artifactBytes(a.artifact_id, range)} />
+    </div>
+  );
+}

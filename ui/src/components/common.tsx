@@ -1,0 +1,74 @@
+// Small pieces every page uses: state badges, loading and error boxes, a token pager.
+
+import type { ReactNode } from "react";
+
+export function StateBadge({ state }: { state: string | undefined }) {
+  const name = (state ?? "UNKNOWN").replace("RUNTIME_STATE_UNSPECIFIED", "UNKNOWN");
+  return (
+    <span className={`dy-badge dy-state-${name.toLowerCase()}`} data-state={name}>
+      {name.toLowerCase()}
+    </span>
+  );
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    <div className="dy-error" role="alert">
+      {message}
+    </div>
+  );
+}
+
+export function Loading({ what = "Loading" }: { what?: string }) {
+  return <div className="dy-loading">{what}…</div>;
+}
+
+export function PageHeader({ title, children }: { title: ReactNode; children?: ReactNode }) {
+  return (
+    <header className="dy-page-header">
+      <h1>{title}</h1>
+      <div className="dy-actions">{children}</div>
+    </header>
+  );
+}
+
+/** Pages through a token-paged list: `tokens` is the stack of tokens of the pages before. */
+export function Pager({
+  tokens,
+  next,
+  total,
+  onChange,
+}: {
+  tokens: string[];
+  next: string | undefined;
+  total: number | undefined;
+  onChange: (tokens: string[]) => void;
+}) {
+  return (
+    <div className="dy-pager">
+      <span>{total ?? 0} in all</span>
+      <button type="button" disabled={!tokens.length} onClick={() => onChange(tokens.slice(0, -1))}>
+        ‹ Previous
+      </button>
+      <span>page {tokens.length + 1}</span>
+      <button type="button" disabled={!next} onClick={() => next && onChange([...tokens, next])}>
+        Next ›
+      </button>
+    </div>
+  );
+}
+
+export function KeyValues({ values }: { values: [string, ReactNode][] }) {
+  return (
+    <dl className="dy-kv">
+      {values.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

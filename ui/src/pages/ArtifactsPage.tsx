@@ -1,0 +1,179 @@
+// Artifacts: all of them with type, producer and URI; an artifact's page with its view
+// and its lineage (the task that produced it and the tasks that consumed it) as a graph.
+
+import { Background, ReactFlow, type Edge, type Node } from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { useState } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+
+import { artifactBytes } from "../api/client";
+import { kfpFilter, useArtifact, useArtifacts } from "../api/hooks";
+import type { Artifact } from "../api/types";
+import { ErrorBox, KeyValues, Loading, PageHeader, Pager } from "../components/common";
+import { formatTime } from "../components/format";
+import { ArtifactView } from "../viewers";
+
+const TYPES = [
+  "",
+  "system.Artifact",
+  "system.Dataset",
+  "system.Model",
+  "system.Metrics",
+  "system.ClassificationMetrics",
+  "system.SlicedClassificationMetrics",
+  "system.HTML",
+  "system.Markdown",
+];
+
+export function ArtifactsPage() {
+  const [tokens, setTokens] = useState<string[]>([]);
+  const [type, setType] = useState("");
+  const [name, setName] = useState("");
+  const artifacts = useArtifacts({
+    page_size: 25,
+    page_token: tokens[tokens.length - 1],
+    sort_by: "created_at desc",
+    filter: kfpFilter([
+      { key: "schema_title", operation: "EQUALS", string_value: type },
+      { key: "name", operation: "IS_SUBSTRING", string_value: name },
+    ]),
+  });
+  return (
+    <>
+      <PageHeader title="Artifacts" />
+      <div className="dy-toolbar">
+        <input
+          type="search"
+          aria-label="Filter by name"
+          placeholder="Filter by name"
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value);
+            setTokens([]);
+          }}
+        />
+        <select
+          aria-label="Type"
+          value={type}
+          onChange={(e) => {
+            setType(e.target.value);
+            setTokens([]);
+          }}
+        >
+          {TYPES.map((t) => (
+            <option key={t} value={t}>
+              {t || "any type"}
+            </option>
+          ))}
+        </select>
+      </div>
+      <ErrorBox error={artifacts.error} />
+      <table className="dy-table" data-testid="artifacts-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Type</th>
+            <th>Produced by</th>
+            <th>URI</th>
+            <th>Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(artifacts.data?.artifacts ?? []).map((a) => (
+            <tr key={a.artifact_id}>
+              <td>
+                <Link to={`/artifacts/${a.artifact_id}`}>{a.name}</Link>
+              </td>
+              <td>{a.schema_title}</td>
+              <td>
+                {a.producer && <Link to={`/runs/${a.producer.run_id}`}>{a.producer.path}</Link>}
+              </td>
+              <td className="dy-uri">{a.uri}</td>
+              <td>{formatTime(a.created_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager
+        tokens={tokens}
+        next={artifacts.data?.next_page_token}
+        total={artifacts.data?.total_size}
+        onChange={setTokens}
+      />
+    </>
+  );
+}
+
+export function ArtifactPage() {
+  const { artifactId } = useParams();
+  const artifact = useArtifact(artifactId);
+  if (artifact.isLoading) return <Loading />;
+  if (!artifact.data) return <ErrorBox error={artifact.error ?? "No such artifact."} />;
+  const a = artifact.data;
+  return (
+    <>
+      <PageHeader title={a.name} />
+      <KeyValues
+        values={[
+          ["Type", a.schema_title],
+          ["URI", <code key="uri">{a.uri}</code>],
+          ["Run", <Link key="run" to={`/runs/${a.run_id}`}>{a.run_id}</Link>],
+          ["Digest", a.digest ?? ""],
+          ["Created", formatTime(a.created_at)],
+        ]}
+      />
+      <h2>Lineage</h2>
+      <Lineage artifact={a} />
+      <h2>Content</h2>
+      <ArtifactView artifact={a} load={(x, range) => artifactBytes(x.artifact_id, range)} />
+    </>
+  );
+}
+
+function Lineage({ artifact }: { artifact: Artifact }) {
+  const navigate = useNavigate();
+  const consumers = artifact.consumers ?? [];
+  const nodes: Node[] = [
+    {
+      id: "artifact",
+      position: { x: 300, y: 40 + Math.max(0, consumers.length - 1) * 35 },
+      data: { label: artifact.name },
+      className: "dy-lineage-artifact",
+    },
+  ];
+  const edges: Edge[] = [];
+  if (artifact.producer) {
+    nodes.push({
+      id: "producer",
+      position: { x: 0, y: 40 + Math.max(0, consumers.length - 1) * 35 },
+      data: { label: `${artifact.producer.path} (${artifact.producer.key})`, runId: artifact.producer.run_id },
+    });
+    edges.push({ id: "p", source: "producer", target: "artifact", animated: false });
+  }
+  consumers.forEach((c, i) => {
+    nodes.push({
+      id: `c${i}`,
+      position: { x: 600, y: 40 + i * 70 },
+      data: { label: `${c.path} (${c.key})`, runId: c.run_id },
+    });
+    edges.push({ id: `e${i}`, source: "artifact", target: `c${i}` });
+  });
+  return (
+    <div className="dy-lineage" data-testid="lineage">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        fitView
+        nodesDraggable={false}
+        nodesConnectable={false}
+        onNodeClick={(_, node) => {
+          const runId = (node.data as { runId?: string }).runId;
+          if (runId) navigate(`/runs/${runId}`);
+        }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+      </ReactFlow>
+    </div>
+  );
+}

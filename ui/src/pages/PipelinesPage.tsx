@@ -1,0 +1,138 @@
+// Pipelines: search, upload a compiled pipeline, open one.
+
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router-dom";
+
+import { apiUpload } from "../api/client";
+import { kfpFilter, useApiAction, usePipelines } from "../api/hooks";
+import type { Pipeline } from "../api/types";
+import { ErrorBox, PageHeader, Pager } from "../components/common";
+import { formatTime } from "../components/format";
+
+export function PipelinesPage() {
+  const [tokens, setTokens] = useState<string[]>([]);
+  const [search, setSearch] = useState("");
+  const [uploading, setUploading] = useState(false);
+  const pipelines = usePipelines({
+    page_size: 25,
+    page_token: tokens[tokens.length - 1],
+    sort_by: "created_at desc",
+    filter: kfpFilter([{ key: "display_name", operation: "IS_SUBSTRING", string_value: search }]),
+  });
+  return (
+    <>
+      <PageHeader title="Pipelines">
+        <button type="button" className="primary" onClick={() => setUploading(true)}>
+          Upload pipeline
+        </button>
+      </PageHeader>
+      {uploading && <UploadForm onDone={() => setUploading(false)} />}
+      <div className="dy-toolbar">
+        <input
+          type="search"
+          placeholder="Search pipelines"
+          aria-label="Search pipelines"
+          value={search}
+          onChange={(e) => {
+            setSearch(e.target.value);
+            setTokens([]);
+          }}
+        />
+      </div>
+      <ErrorBox error={pipelines.error} />
+      <table className="dy-table" data-testid="pipelines-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Description</th>
+            <th>Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(pipelines.data?.pipelines ?? []).map((p) => (
+            <tr key={p.pipeline_id}>
+              <td>
+                <Link to={`/pipelines/${p.pipeline_id}`}>{p.display_name || p.name}</Link>
+              </td>
+              <td className="dy-muted">{p.description}</td>
+              <td>{formatTime(p.created_at)}</td>
+            </tr>
+          ))}
+          {pipelines.data && !pipelines.data.pipelines?.length && (
+            <tr>
+              <td colSpan={3} className="dy-empty">
+                No pipelines{search ? " match" : " yet: upload a compiled pipeline (.yaml)"}.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      <Pager
+        tokens={tokens}
+        next={pipelines.data?.next_page_token}
+        total={pipelines.data?.total_size}
+        onChange={setTokens}
+      />
+    </>
+  );
+}
+
+/** Upload a compiled pipeline as a new pipeline, or as a new version of `pipelineId`. */
+export function UploadForm({ pipelineId, onDone }: { pipelineId?: string; onDone: () => void }) {
+  const navigate = useNavigate();
+  const [file, setFile] = useState<File | null>(null);
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const upload = useApiAction(
+    ({ file, name, description }: { file: File; name: string; description: string }) =>
+      pipelineId
+        ? apiUpload("/pipelines/upload_version", file, { pipelineid: pipelineId, name, description })
+        : apiUpload<Pipeline>("/pipelines/upload", file, { name, description }),
+    ["pipelines", "versions"],
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!file) return;
+    upload.mutate(
+      { file, name: name.trim(), description },
+      {
+        onSuccess: (created) => {
+          onDone();
+          const id = (created as Pipeline).pipeline_id;
+          if (!pipelineId && id) navigate(`/pipelines/${id}`);
+        },
+      },
+    );
+  };
+  return (
+    <form className="dy-form dy-card" onSubmit={submit} aria-label="Upload pipeline">
+      <h2>{pipelineId ? "Upload a new version" : "Upload a pipeline"}</h2>
+      <label>
+        Compiled pipeline (.yaml, .yml, .json, .zip, .tar.gz)
+        <input
+          type="file"
+          name="uploadfile"
+          accept=".yaml,.yml,.json,.zip,.tar.gz,.tgz"
+          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+        />
+      </label>
+      <label>
+        {pipelineId ? "Version name" : "Name"} (default: the file name)
+        <input name="name" value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        Description
+        <input name="description" value={description} onChange={(e) => setDescription(e.target.value)} />
+      </label>
+      <ErrorBox error={upload.error} />
+      <div className="dy-actions">
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={!file || upload.isPending}>
+          Upload
+        </button>
+      </div>
+    </form>
+  );
+}

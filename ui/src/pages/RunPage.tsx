@@ -1,0 +1,196 @@
+// A run: its graph, live (polled every second while it runs), the panel of the selected
+// task, the run's parameters, outputs and history, its pipeline spec, and the run-level
+// actions (terminate, retry, clone, archive).
+
+import { useMemo, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { stringify } from "yaml";
+
+import {
+  actions,
+  isLive,
+  useApiAction,
+  useExperiment,
+  useFinalRefresh,
+  useRun,
+  useRunArtifacts,
+  useRunTasks,
+  useVersion,
+} from "../api/hooks";
+import type { Run, Task } from "../api/types";
+import { ErrorBox, KeyValues, Loading, PageHeader, StateBadge } from "../components/common";
+import { formatDuration, formatTime, formatValue } from "../components/format";
+import { pipelineName } from "../components/RunsTable";
+import { TaskPanel } from "../components/TaskPanel";
+import { RunGraph } from "../graph";
+
+type Tab = "graph" | "details" | "spec";
+
+export function RunPage() {
+  const { runId } = useParams();
+  const run = useRun(runId);
+  const live = isLive(run.data);
+  const tasks = useRunTasks(runId, live);
+  const artifacts = useRunArtifacts(runId, live);
+  useFinalRefresh(runId, live);
+  const [tab, setTab] = useState<Tab>("graph");
+  const [selected, setSelected] = useState<string | undefined>();
+  // A run made from a pipeline version carries a reference instead of its spec.
+  const reference = run.data?.pipeline_spec ? undefined : run.data?.pipeline_version_reference;
+  const version = useVersion(reference?.pipeline_id, reference?.pipeline_version_id);
+
+  if (run.isLoading) return <Loading what="Loading the run" />;
+  if (!run.data) return <ErrorBox error={run.error ?? "No such run."} />;
+  const data = run.data;
+  const spec = data.pipeline_spec?.pipeline_spec ?? data.pipeline_spec ?? version.data?.pipeline_spec;
+  const selectedTask = tasks.data?.find((t) => t.task_id === selected);
+
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            {data.display_name || data.run_id} <StateBadge state={data.state} />
+          </>
+        }
+      >
+        <RunActions run={data} />
+      </PageHeader>
+      <ErrorBox error={data.error?.message ?? version.error} />
+      <div className="dy-tabs" role="tablist">
+        {(["graph", "details", "spec"] as Tab[]).map((t) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            aria-selected={tab === t}
+            className={tab === t ? "active" : ""}
+            onClick={() => setTab(t)}
+          >
+            {{ graph: "Graph", details: "Run details", spec: "Pipeline spec" }[t]}
+          </button>
+        ))}
+      </div>
+      {tab === "graph" && spec && (
+        <div className="dy-graph-area">
+          <div className="dy-graph">
+            <RunGraph
+              spec={spec}
+              tasks={tasks.data ?? []}
+              selectedPath={selectedTask?.path}
+              onSelect={(_path: string, taskId?: string) => setSelected(taskId)}
+            />
+          </div>
+          {selectedTask && (
+            <TaskPanel
+              task={selectedTask}
+              artifacts={artifacts.data ?? []}
+              onClose={() => setSelected(undefined)}
+            />
+          )}
+        </div>
+      )}
+      {tab === "details" && <RunDetails run={data} tasks={tasks.data ?? []} />}
+      {tab === "spec" && <pre className="dy-code">{stringify(spec ?? {})}</pre>}
+    </>
+  );
+}
+
+function RunActions({ run }: { run: Run }) {
+  const navigate = useNavigate();
+  const terminate = useApiAction(actions.terminateRun, ["run", "runs"]);
+  const retry = useApiAction(actions.retryRun, ["run", "run-tasks", "runs"]);
+  const archive = useApiAction(
+    run.storage_state === "ARCHIVED" ? actions.unarchiveRun : actions.archiveRun,
+    ["run", "runs"],
+  );
+  const state = run.state ?? "";
+  return (
+    <>
+      <ErrorBox error={terminate.error ?? retry.error ?? archive.error} />
+      {isLive(run) && (
+        <button type="button" className="danger" onClick={() => terminate.mutate(run.run_id)}>
+          Terminate
+        </button>
+      )}
+      {(state === "FAILED" || state === "CANCELED") && (
+        <button type="button" onClick={() => retry.mutate(run.run_id)}>
+          Retry
+        </button>
+      )}
+      <button type="button" onClick={() => navigate(`/runs/new?clone=${run.run_id}`)}>
+        Clone
+      </button>
+      <button type="button" onClick={() => archive.mutate(run.run_id)}>
+        {run.storage_state === "ARCHIVED" ? "Restore" : "Archive"}
+      </button>
+    </>
+  );
+}
+
+function RunDetails({ run, tasks }: { run: Run; tasks: Task[] }) {
+  const experiment = useExperiment(run.experiment_id);
+  const parameters = Object.entries(run.runtime_config?.parameters ?? {});
+  const started = run.state_history?.find((s) => s.state === "RUNNING")?.update_time ?? run.created_at;
+  const counts = useMemo(() => {
+    const byState = new Map<string, number>();
+    tasks
+      .filter((t) => t.kind === "container" || t.kind === "importer")
+      .forEach((t) => byState.set(t.state, (byState.get(t.state) ?? 0) + 1));
+    return [...byState.entries()].map(([s, n]) => `${n} ${s.toLowerCase()}`).join(", ");
+  }, [tasks]);
+  return (
+    <div className="dy-details">
+      <KeyValues
+        values={[
+          ["Run id", <code key="id">{run.run_id}</code>],
+          ["Pipeline", pipelineName(run)],
+          [
+            "Experiment",
+            run.experiment_id ? (
+              <Link key="e" to={`/experiments/${run.experiment_id}`}>
+                {experiment.data?.display_name ?? run.experiment_id}
+              </Link>
+            ) : (
+              ""
+            ),
+          ],
+          ["Created", formatTime(run.created_at)],
+          ["Finished", formatTime(run.finished_at)],
+          ["Duration", formatDuration(started, run.finished_at)],
+          ["Tasks", counts],
+          ["Recurring run", run.recurring_run_id ?? ""],
+          ["Caching", run.cache_enabled === false ? "off for this run" : "on"],
+        ]}
+      />
+      <h3>Parameters</h3>
+      {parameters.length ? (
+        <KeyValues values={parameters.map(([k, v]) => [k, <code key={k}>{formatValue(v)}</code>])} />
+      ) : (
+        <p className="dy-muted">none</p>
+      )}
+      <h3>Outputs</h3>
+      {Object.keys(run.outputs ?? {}).length ? (
+        <KeyValues
+          values={Object.entries(run.outputs ?? {}).map(([k, v]) => [k, <code key={k}>{formatValue(v)}</code>])}
+        />
+      ) : (
+        <p className="dy-muted">none{isLive(run) ? " yet" : ""}</p>
+      )}
+      <h3>State history</h3>
+      <table className="dy-table">
+        <tbody>
+          {(run.state_history ?? []).map((s, i) => (
+            <tr key={i}>
+              <td>{formatTime(s.update_time)}</td>
+              <td>
+                <StateBadge state={s.state} />
+              </td>
+              <td>{s.error?.message ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
