@@ -42,11 +42,20 @@ class Launch:
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     """How an attempt ended. `exit_code` is None when it could not start or was killed
-    by a signal; `error` then says what happened."""
+    by a signal; `error` then says what happened.
+
+    `lost` means the attempt's result is unknown because the machine under it went away
+    (a cluster node died, or the worker process that ran it crashed), not because the
+    command failed: the engine runs it again as a system retry, which does not count
+    against the task's retry policy. Only executors that run attempts on other machines
+    report it; the local executor never does (a task process killed on this machine is
+    a failed attempt, like any other exit).
+    """
 
     exit_code: int | None
     error: str | None = None
     node: str | None = None
+    lost: bool = False
 
     @property
     def ok(self) -> bool:

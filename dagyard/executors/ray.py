@@ -1,0 +1,395 @@
+"""The Ray executor: each attempt is a Ray task on a Ray cluster (`ray.init(address=...)`).
+
+Belongs here: connecting to the cluster, turning a launch's resource settings into a Ray
+task's resource request, refusing at once what no node can ever fit, submitting,
+waiting, cancelling. Not here: what the Ray task does on its node (`ray_attempt.py`:
+the same child-process contract as the local executor — argv, env, workdir, log file,
+cached virtual environments for `packages_to_install`, built on that node), and anything
+about pipelines. `ray` is imported only when a `RayExecutor` is made.
+
+Resources, from the task's settings (`Launch.resources`, KFP's `container.resources`):
+
+- CPU request (else limit) -> `num_cpus`. A task with neither asks for no CPU (so that,
+  as with the local executor, the engine's `max_parallel` alone limits concurrency) and
+  is spread over the nodes.
+- memory request (else limit) -> `memory` (bytes).
+- accelerator count with no type, or a GPU type (`nvidia.com/gpu`, `gpu`) -> `num_gpus`;
+  any other accelerator type is a custom resource of that name, count 1 unless given:
+  `set_accelerator_type("worker_node").set_accelerator_limit(1)` runs only on a node
+  started with `--resources '{"worker_node": 1}'`.
+
+A task that no alive node could ever fit fails at once, with a message naming the
+resource; one that fits some node but finds it busy waits in Ray's queue.
+
+An attempt whose node dies under it, or whose Ray worker process crashes, is reported
+as lost (`Outcome.lost`), never retried by Ray itself (`max_retries=0`): the engine
+decides, and records it as a system retry. Ray notices a dead node by missed health
+checks (`RAY_health_check_*` settings of the head).
+
+The node that ran an attempt is reported as its Ray node id (as `ray list nodes` shows
+it). Logs are written by the Ray task straight to `Launch.log_path` while it runs: right
+when every node sees the same folder (one machine, or a shared file system). Nodes on
+other machines need a shared or object-store artifact root.
+
+Every node must run the same Python with dagyard installed: the Ray task imports
+`dagyard.executors.ray_attempt` there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dagyard.errors import ExecutorError
+from dagyard.executors.base import Executor, Launch, Outcome
+from dagyard.executors.ray_attempt import AttemptResult, run_attempt
+
+# Accelerator types that mean "a GPU" rather than a resource of that name.
+_GPU_TYPES = {"gpu", "nvidia.com/gpu", "amd.com/gpu"}
+# How long the cluster's node list is trusted before asking again.
+_NODES_TTL = 10.0
+_MEMORY_UNITS = {
+    "": 1,
+    "k": 10**3,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
+_QUANTITY = re.compile(r"^([0-9]*\.?[0-9]+)([A-Za-z]*)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class RayRequest:
+    """What one Ray task asks of its node, in Ray's resource names."""
+
+    num_cpus: float = 0.0
+    memory: int | None = None
+    num_gpus: float = 0.0
+    custom: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def amounts(self) -> dict[str, float]:
+        """Every resource asked for, as Ray names them in a node's resources."""
+        needed: dict[str, float] = {}
+        if self.num_cpus:
+            needed["CPU"] = self.num_cpus
+        if self.memory:
+            needed["memory"] = float(self.memory)
+        if self.num_gpus:
+            needed["GPU"] = self.num_gpus
+        needed.update(self.custom)
+        return needed
+
+
+def ray_request(resources: Mapping[str, Any]) -> RayRequest:
+    """The Ray request for a task's `container.resources` (see the module docstring)."""
+    cpu = _first(resources, ("cpuRequest", "cpuLimit"), ("resourceCpuRequest", "resourceCpuLimit"))
+    memory = _first(
+        resources,
+        ("memoryRequest", "memoryLimit"),
+        ("resourceMemoryRequest", "resourceMemoryLimit"),
+    )
+    num_cpus = _cpu(cpu) if cpu is not None else 0.0
+    # The IR's numeric memory is in GB (KFP's layout); the string form is a quantity.
+    memory_bytes: int | None = None
+    if isinstance(memory, int | float):
+        memory_bytes = round(memory * 1e9)
+    elif memory is not None:
+        memory_bytes = _memory_bytes(str(memory))
+    accelerator = resources.get("accelerator") or {}
+    kind = accelerator.get("resourceType") or accelerator.get("type")
+    count_text = accelerator.get("resourceCount") or accelerator.get("count")
+    count = float(count_text) if count_text not in (None, "") else (1.0 if kind else 0.0)
+    if not kind or str(kind).lower() in _GPU_TYPES:
+        return RayRequest(num_cpus, memory_bytes, count)
+    return RayRequest(num_cpus, memory_bytes, 0.0, {str(kind): count})
+
+
+def _first(resources: Mapping[str, Any], numbers: tuple[str, ...], texts: tuple[str, ...]) -> Any:
+    for number, text in zip(numbers, texts, strict=True):
+        if resources.get(text) not in (None, ""):
+            return str(resources[text])
+        if resources.get(number) not in (None, ""):
+            return resources[number]
+    return None
+
+
+def _cpu(value: Any) -> float:
+    text = str(value)
+    try:
+        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    except ValueError as e:
+        raise ExecutorError(f"CPU quantity {text!r} is not valid; use e.g. '500m' or '2'.") from e
+
+
+def _memory_bytes(text: str) -> int:
+    match = _QUANTITY.match(text)
+    if not match or match.group(2) not in _MEMORY_UNITS:
+        raise ExecutorError(f"Memory quantity {text!r} is not valid; use e.g. '512Mi' or '2G'.")
+    return round(float(match.group(1)) * _MEMORY_UNITS[match.group(2)])
+
+
+def unfit_reason(needed: Mapping[str, float], nodes: Sequence[Mapping[str, float]]) -> str | None:
+    """Why no node of `nodes` (their total resources) can ever run a task that needs
+    `needed`, or None if one can."""
+    if any(all(node.get(k, 0.0) >= v for k, v in needed.items()) for node in nodes):
+        return None
+    short = []
+    for key, amount in sorted(needed.items()):
+        largest = max((node.get(key, 0.0) for node in nodes), default=0.0)
+        if largest < amount:
+            short.append(
+                f"resource '{key}': needs {amount:g}, "
+                + (f"the largest node has {largest:g}" if largest else "no node has any")
+            )
+    if short:
+        return "No node of the Ray cluster can run this task: " + "; ".join(short) + "."
+    asked = ", ".join(f"'{k}' {v:g}" for k, v in sorted(needed.items()))
+    return f"No single node of the Ray cluster has all of {asked} at once."
+
+
+@dataclasses.dataclass(eq=False)
+class _Attempt:
+    launch: Launch
+    # None: never submitted (refused at once); its outcome is waiting in `_done`.
+    ref: Any = None
+    cancelled: bool = False
+
+
+class RayExecutor(Executor):
+    """Runs attempts as Ray tasks on the cluster at `address` (`host:port` of the head,
+    or `auto`).
+
+    `environments_root` is where nodes cache virtual environments for
+    `packages_to_install` (default `~/.dagyard/envs` of the user running the node);
+    `kill_grace` is how long a cancelled task has between SIGTERM and SIGKILL.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        environments_root: Path | None = None,
+        kill_grace: float = 5.0,
+    ) -> None:
+        # Another user of Ray in this process (a test, a second executor) keeps its
+        # connection: only a connection made here is shut down by `close`.
+        self._ray, self._owns_connection = _connect(address)
+        self.address = address
+        self._environments_root = str(environments_root) if environments_root else None
+        self._kill_grace = kill_grace
+        # No retries by Ray: a failed attempt is the engine's to retry (its retry policy).
+        self._task = self._ray.remote(max_retries=0, retry_exceptions=False)(run_attempt)
+        self._handles = itertools.count(1)
+        self._attempts: dict[str, _Attempt] = {}
+        self._done: dict[str, Outcome] = {}
+        self._lock = threading.Lock()
+        self._nodes: list[dict[str, float]] = []
+        self._nodes_read = -_NODES_TTL
+        self._closed = False
+
+    def submit(self, launch: Launch) -> str:
+        with self._lock:
+            if self._closed:
+                raise ExecutorError("This RayExecutor is closed; open a new one to run tasks.")
+            handle = f"ray-{next(self._handles)}"
+            attempt = _Attempt(launch)
+            self._attempts[handle] = attempt
+        try:
+            request = ray_request(launch.resources)
+            reason = self._unfit(request)
+        except ExecutorError as e:
+            reason = str(e)
+        if reason is not None:
+            _write_log(launch, f"dagyard: {reason}\n")
+            with self._lock:
+                self._done[handle] = Outcome(exit_code=None, error=reason)
+            return handle
+        options: dict[str, Any] = {"num_cpus": request.num_cpus, "num_gpus": request.num_gpus}
+        if request.memory:
+            options["memory"] = request.memory
+        if request.custom:
+            options["resources"] = dict(request.custom)
+        if not request.num_cpus:
+            options["scheduling_strategy"] = "SPREAD"
+        ref = self._task.options(**options).remote(
+            list(launch.argv),
+            dict(launch.env),
+            str(launch.workdir),
+            str(launch.log_path),
+            self._environments_root,
+            self._kill_grace,
+        )
+        with self._lock:
+            attempt.ref = ref
+        return handle
+
+    def wait(self, handles: Collection[str], timeout: float | None) -> dict[str, Outcome]:
+        wanted = list(dict.fromkeys(handles))
+        if not wanted:
+            return {}
+        with self._lock:
+            unknown = [h for h in wanted if h not in self._attempts]
+            if unknown:
+                raise KeyError(
+                    f"Handles {unknown} are not running on this executor: never submitted, "
+                    "or already reported by wait()."
+                )
+            finished = {h: self._done.pop(h) for h in wanted if h in self._done}
+            refs = {
+                self._attempts[h].ref: h
+                for h in wanted
+                if h not in finished and self._attempts[h].ref is not None
+            }
+        if not finished and refs:
+            ready, _ = self._ray.wait(list(refs), num_returns=1, timeout=timeout)
+            if ready:  # collect whatever else has finished too
+                ready, _ = self._ray.wait(list(refs), num_returns=len(refs), timeout=0)
+            for ref in ready:
+                finished[refs[ref]] = self._outcome(self._attempts[refs[ref]], ref)
+        with self._lock:
+            for handle in finished:
+                del self._attempts[handle]
+        return finished
+
+    def cancel(self, handle: str) -> None:
+        with self._lock:
+            attempt = self._attempts.get(handle)
+            if attempt is None or attempt.ref is None or attempt.cancelled:
+                return
+            attempt.cancelled = True
+        # Not force: the Ray task gets KeyboardInterrupt and kills its child's process
+        # group (force would kill the Ray worker and leave the group running).
+        self._ray.cancel(attempt.ref, force=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            handles = list(self._attempts)
+        for handle in handles:
+            self.cancel(handle)
+        refs = [a.ref for a in self._attempts.values() if a.ref is not None]
+        if refs:  # let the cancelled tasks kill their children
+            self._ray.wait(refs, num_returns=len(refs), timeout=self._kill_grace + 5)
+        if self._owns_connection:
+            self._ray.shutdown()
+            self._owns_connection = False
+
+    def _unfit(self, request: RayRequest) -> str | None:
+        needed = request.amounts()
+        if not needed:
+            return None
+        reason = unfit_reason(needed, self._alive_nodes(fresh=False))
+        if reason is not None:  # a node may have joined since the list was read
+            reason = unfit_reason(needed, self._alive_nodes(fresh=True))
+        return reason
+
+    def _alive_nodes(self, *, fresh: bool) -> list[dict[str, float]]:
+        if fresh or time.monotonic() - self._nodes_read > _NODES_TTL:
+            self._nodes = [
+                {str(k): float(v) for k, v in node.get("Resources", {}).items()}
+                for node in self._ray.nodes()
+                if node.get("Alive")
+            ]
+            self._nodes_read = time.monotonic()
+        return self._nodes
+
+    def _outcome(self, attempt: _Attempt, ref: Any) -> Outcome:
+        exceptions = self._ray.exceptions
+        try:
+            result: AttemptResult = self._ray.get(ref)
+        except exceptions.TaskCancelledError:
+            return Outcome(exit_code=None, error="cancelled")
+        except exceptions.RayError as e:
+            if attempt.cancelled:
+                return Outcome(exit_code=None, error=f"cancelled ({type(e).__name__})")
+            if isinstance(e, _lost_errors(exceptions)):
+                self._nodes_read = -_NODES_TTL  # the dead node must not count as alive
+                message = f"The Ray node or worker running this attempt was lost: {e}"
+                _write_log(attempt.launch, f"\ndagyard: {message}\n")
+                return Outcome(exit_code=None, error=message, lost=True)
+            return Outcome(exit_code=None, error=f"The Ray task failed: {e}")
+        if attempt.cancelled:
+            detail = result["error"] or f"exited with code {result['exit_code']}"
+            return Outcome(exit_code=None, error=f"cancelled ({detail})", node=result["node"])
+        return Outcome(exit_code=result["exit_code"], error=result["error"], node=result["node"])
+
+
+def _lost_errors(exceptions: Any) -> tuple[type[BaseException], ...]:
+    """Ray's errors for a task whose node or worker process died under it (Ray 2.60
+    raises NodeDiedError when the node is killed mid-task), as opposed to the attempt's
+    own failure. Its small result never lives in the object store, but an object lost
+    with its node means the same."""
+    return (
+        exceptions.NodeDiedError,
+        exceptions.WorkerCrashedError,
+        exceptions.LocalRayletDiedError,
+        exceptions.ObjectLostError,
+    )
+
+
+def _write_log(launch: Launch, text: str) -> None:
+    try:
+        launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(launch.log_path, "a") as log:
+            log.write(text)
+    except OSError:
+        pass  # the outcome carries the message anyway
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a head that does not answer: `ray.init` waits minutes for one."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", or a form Ray itself will judge
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as e:
+        raise ExecutorError(
+            f"Cannot reach the Ray cluster at {address!r}: {e}. Is its head running? "
+            "Start one with `ray start --head --port PORT`, or fix --ray-address "
+            "(DAGYARD_RAY_ADDRESS)."
+        ) from e
+
+
+def _connect(address: str) -> tuple[Any, bool]:
+    """The `ray` module, connected to the cluster at `address`, and whether this call
+    made the connection (Ray has one per process)."""
+    try:
+        import ray
+    except ImportError as e:
+        raise ExecutorError(
+            "The Ray executor needs the 'ray' package: pip install 'dagyard[ray]'."
+        ) from e
+    _check_reachable(address)
+    if ray.is_initialized():
+        return ray, False
+    try:
+        ray.init(
+            address=address,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            configure_logging=False,
+        )
+    except Exception as e:  # ConnectionError, or ValueError for a malformed address
+        raise ExecutorError(
+            f"Cannot connect to the Ray cluster at {address!r}: {e}. Start one with "
+            "`ray start --head --port PORT` and pass its address as --ray-address HOST:PORT."
+        ) from e
+    return ray, True

@@ -1,0 +1,142 @@
+"""What one attempt does inside its Ray task, on the worker node that runs it.
+
+Belongs here: the worker side of `ray.py` — choosing the Python a lightweight component
+runs on (building a cached virtual environment on this node if needed), starting the
+attempt's command as a child process in its own session with its log file, waiting for
+it, and killing its whole process group when Ray cancels the task. Not here: anything
+about submitting or scheduling (`ray.py`). `ray` itself is imported only to read the id
+of the node, inside the Ray task.
+
+The result is a plain dict (exit code, error, node) so that nothing but built-in types
+crosses the cluster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import BinaryIO, TypedDict
+
+from dagyard.errors import ExecutorError
+from dagyard.executors.commands import python_command
+from dagyard.executors.environments import EnvironmentCache, Interpreter
+
+# How often the waiting loop runs Python code: a cancel (KeyboardInterrupt raised by Ray
+# in this thread) is only seen between two waits.
+_POLL = 0.05
+
+
+class AttemptResult(TypedDict):
+    exit_code: int | None
+    error: str | None
+    node: str | None
+
+
+def run_attempt(
+    argv: list[str],
+    env: dict[str, str],
+    workdir: str,
+    log_path: str,
+    environments_root: str | None,
+    kill_grace: float,
+) -> AttemptResult:
+    """Run one attempt to its end on this node; the body of the executor's Ray task.
+
+    A cancel arrives as KeyboardInterrupt: the child's process group gets SIGTERM, then
+    SIGKILL after `kill_grace` seconds, and the interrupt goes on to Ray.
+    """
+    node = _node_id()
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab", buffering=0) as log:
+        try:
+            command, full_env = _prepare(argv, env, environments_root, log)
+            if not command:
+                raise ExecutorError("The command line is empty.")
+        except ExecutorError as e:
+            return _not_started(log, str(e), node)
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=workdir,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as e:
+            return _not_started(log, f"Cannot start {command[0]!r}: {e}", node)
+    try:
+        code = _wait(process)
+    except BaseException:  # KeyboardInterrupt from ray.cancel, or the worker shutting down
+        _kill_group(process, kill_grace)
+        raise
+    # Like a container's end: nothing the attempt started outlives it.
+    _signal_group(process.pid, signal.SIGKILL)
+    if code < 0:
+        return {"exit_code": None, "error": f"killed by signal {-code}", "node": node}
+    return {"exit_code": code, "error": None, "node": node}
+
+
+def _prepare(
+    argv: list[str], env: dict[str, str], environments_root: str | None, log: BinaryIO
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment to run (as the local executor chooses them, but
+    without the fork server); builds a virtual environment on this node if needed."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    command = python_command(argv)
+    if command is None:
+        return list(argv), full_env
+    interpreter = Interpreter(sys.executable)
+    python = interpreter.executable
+    cache = EnvironmentCache(Path(environments_root or Path.home() / ".dagyard" / "envs"))
+    if command.requirements and interpreter.missing(command.requirements):
+        built = cache.interpreter(
+            command.requirements, command.index_urls, python=interpreter, log=log
+        )
+        python = str(built)
+    if command.kind == "kfp":
+        bin_dir = cache.bin_dir_for(python)
+        full_env["PATH"] = os.pathsep.join([str(bin_dir), full_env.get("PATH", os.defpath)])
+    return command.argv_for(python), full_env
+
+
+def _wait(process: subprocess.Popen[bytes]) -> int:
+    # Not one blocking `wait()`: Ray's cancel interrupts Python code, not a system call.
+    while True:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return process.wait(_POLL)
+
+
+def _kill_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    _signal_group(process.pid, signal.SIGTERM)
+    end = time.monotonic() + grace
+    while process.poll() is None and time.monotonic() < end:
+        time.sleep(_POLL)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    # The child leads its own session, so its group id is its pid; it may be gone already.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
+
+
+def _not_started(log: BinaryIO, message: str, node: str | None) -> AttemptResult:
+    log.write(f"dagyard: {message}\n".encode())
+    return {"exit_code": None, "error": message, "node": node}
+
+
+def _node_id() -> str | None:
+    try:
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id())
+    except Exception:  # not inside a Ray worker (a direct call in a test)
+        return None
