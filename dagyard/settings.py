@@ -10,6 +10,9 @@ from pathlib import Path
 
 from dagyard.errors import UsageError
 
+# The executors a setting can name (dagyard.service.platform builds them).
+EXECUTORS = ("local", "ray")
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -23,6 +26,12 @@ class Settings:
     max_cache_staleness_seconds  DAGYARD_MAX_CACHE_STALENESS (seconds), default: none
     container_runtime  DAGYARD_CONTAINER_RUNTIME: docker, podman, auto; default off (container
                     components then run their command on this machine)
+    lease_seconds   DAGYARD_LEASE_SECONDS, default 15: how long a process's claim on a run
+                    lasts unless renewed (renewed every third of it); a dead process's runs
+                    are taken over by another within about this time
+    executor        DAGYARD_EXECUTOR: local (child processes here, the default) or ray
+    ray_address     DAGYARD_RAY_ADDRESS: the Ray cluster's head, HOST:PORT (or "auto"),
+                    for the ray executor
     """
 
     home: Path
@@ -32,6 +41,9 @@ class Settings:
     cache_enabled: bool = True
     max_cache_staleness_seconds: float | None = None
     container_runtime: str = ""
+    lease_seconds: float = 15.0
+    executor: str = "local"
+    ray_address: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -40,6 +52,17 @@ class Settings:
             object.__setattr__(self, "artifact_root", str(self.home / "artifacts"))
         if self.max_parallel <= 0:
             object.__setattr__(self, "max_parallel", os.cpu_count() or 1)
+        if self.lease_seconds <= 0:
+            raise UsageError(f"The lease length must be positive, not {self.lease_seconds} s.")
+        if self.executor not in EXECUTORS:
+            raise UsageError(
+                f"Executor {self.executor!r} is not known; choose one of {', '.join(EXECUTORS)}."
+            )
+        if self.executor == "ray" and not self.ray_address:
+            raise UsageError(
+                "The ray executor needs the cluster's address: set DAGYARD_RAY_ADDRESS or "
+                "pass --ray-address HOST:PORT."
+            )
 
     @property
     def work_root(self) -> Path:
@@ -64,6 +87,9 @@ class Settings:
             not in ("0", "false", "no", "off"),
             max_cache_staleness_seconds=_float(env, "DAGYARD_MAX_CACHE_STALENESS"),
             container_runtime=env.get("DAGYARD_CONTAINER_RUNTIME", ""),
+            lease_seconds=_float(env, "DAGYARD_LEASE_SECONDS") or Settings.lease_seconds,
+            executor=env.get("DAGYARD_EXECUTOR", "").strip().lower() or "local",
+            ray_address=env.get("DAGYARD_RAY_ADDRESS", "").strip(),
         )
 
 

@@ -135,10 +135,12 @@ def _register_runs() -> None:
     from dagyard.cli import remote
     from dagyard.cli.runs import run_command, runs_app
     from dagyard.cli.up import up_command
+    from dagyard.cli.worker import worker_command
 
     app.command("run")(run_command)
     app.add_typer(runs_app, name="runs")
     app.command("up")(up_command)
+    app.command("worker")(worker_command)
     remote.register(app, runs_app)
 
 

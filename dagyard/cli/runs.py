@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from dagyard.cli.up import ExecutorOption, RayAddressOption, settings_for
 from dagyard.errors import DagyardError, UsageError
+from dagyard.settings import Settings
 from dagyard.store.records import Run, RunState
+
+if TYPE_CHECKING:
+    from dagyard.service.platform import Platform
 
 runs_app = typer.Typer(help="Resume, retry and inspect runs.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -56,12 +62,18 @@ def run_record(run: Run, tasks: list[Any]) -> dict[str, Any]:
     }
 
 
-def _drive(run_id: str, action: Any, *, as_json: bool) -> None:
+def _drive(run_id: str, action: Any, *, as_json: bool, platform: Platform | None = None) -> None:
+    """Drive the run on `platform` (default: one opened from the environment), then
+    close it."""
     from dagyard.cli.progress import ProgressView
     from dagyard.service.platform import Platform
-    from dagyard.settings import Settings
 
-    platform = Platform.open(Settings.from_env())
+    if platform is None:
+        try:
+            platform = Platform.open(Settings.from_env())
+        except DagyardError as e:
+            errors.print(f"[bold red]error:[/] {e}", highlight=False)
+            raise typer.Exit(code=2) from e
     try:
         if as_json:
             run = action(platform, run_id)
@@ -103,15 +115,21 @@ def run_command(
         float | None, typer.Option(help="Reuse cached results at most this many seconds old.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final run record.")] = False,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
 ) -> None:
-    """Run a pipeline on this machine and wait for it; exit 0 only if it succeeded."""
-    from dagyard.service import runs
+    """Run a pipeline from this machine and wait for it; exit 0 only if it succeeded."""
+    from dagyard.service import leases, runs
     from dagyard.service.platform import Platform
-    from dagyard.settings import Settings
 
+    # The run is stored already claimed by this process, so that a server's run worker
+    # on the same database never starts it before the driver below does.
+    owner = leases.new_owner()
     try:
+        settings = settings_for(None, None, executor=executor, ray_address=ray_address)
         spec = runs.load_pipeline_spec(pipeline, function)
-        platform = Platform.open(Settings.from_env())
+        # Opened before submitting: an unreachable Ray cluster stores no run.
+        platform = Platform.open(settings)
         try:
             run = runs.submit_run(
                 platform,
@@ -121,18 +139,25 @@ def run_command(
                 cache_enabled=not no_cache,
                 max_cache_staleness_seconds=max_cache_staleness,
                 from_text=True,
+                lease_owner=owner,
             )
-        finally:
+        except BaseException:
             platform.close()
+            raise
     except DagyardError as e:
         errors.print(f"[bold red]error:[/] {e}", highlight=False)
         raise typer.Exit(code=2) from e
-    _drive(run.run_id, runs.drive_run, as_json=as_json)
+    _drive(
+        run.run_id,
+        functools.partial(runs.drive_run, owner=owner),
+        as_json=as_json,
+        platform=platform,
+    )
 
 
 @runs_app.command("resume")
 def resume_command(run_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Continue a run whose process died."""
+    """Continue a run whose process died (not one that another process drives)."""
     from dagyard.service import runs
 
     _drive(run_id, runs.resume_run, as_json=as_json)

@@ -3,6 +3,7 @@ run worker and the recurring-run scheduler — on 127.0.0.1 by default."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import signal
@@ -14,6 +15,7 @@ import typer
 from rich.console import Console
 
 from dagyard.errors import DagyardError, UsageError
+from dagyard.settings import Settings
 
 errors = Console(stderr=True)
 
@@ -39,6 +41,41 @@ def _token(home: Path) -> str | None:
     return path.read_text().strip() or None if path.exists() else None
 
 
+def settings_for(
+    home: Path | None,
+    database_url: str | None,
+    *,
+    executor: str | None = None,
+    ray_address: str | None = None,
+) -> Settings:
+    """The environment's settings, with the home, database and executor given on the
+    command line (a new home also moves the database and artifacts, unless given)."""
+    settings = Settings.from_env()
+    if home is not None:
+        settings = dataclasses.replace(
+            settings, home=home.expanduser(), database_url=database_url or "", artifact_root=""
+        )
+    elif database_url:
+        settings = dataclasses.replace(settings, database_url=database_url)
+    if executor or ray_address:
+        settings = dataclasses.replace(
+            settings,
+            executor=(executor or settings.executor).strip().lower(),
+            ray_address=ray_address or settings.ray_address,
+        )
+    return settings
+
+
+ExecutorOption = Annotated[
+    str | None,
+    typer.Option(help="Where tasks run: local (default; DAGYARD_EXECUTOR) or ray."),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(help="The Ray cluster's head, HOST:PORT (DAGYARD_RAY_ADDRESS)."),
+]
+
+
 def up_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8888,
@@ -50,30 +87,18 @@ def up_command(
     insecure: Annotated[
         bool, typer.Option(help="Allow a non-loopback address without an API token.")
     ] = False,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Start the platform: API, run worker and scheduler, until Ctrl-C or SIGTERM."""
-    import dataclasses
-
     import uvicorn
 
     from dagyard.scheduler import Scheduler
     from dagyard.service.platform import Platform
     from dagyard.service.worker import RunWorker
-    from dagyard.settings import Settings
 
     try:
-        settings = Settings.from_env()
-        if home is not None:
-            settings = Settings(
-                home=home.expanduser(),
-                database_url=database_url or "",
-                max_parallel=settings.max_parallel,
-                cache_enabled=settings.cache_enabled,
-                max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
-                container_runtime=settings.container_runtime,
-            )
-        elif database_url:
-            settings = dataclasses.replace(settings, database_url=database_url)
+        settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
         token = _token(settings.home)
         if not _loopback(host) and token is None and not insecure:
             raise UsageError(

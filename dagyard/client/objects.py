@@ -8,7 +8,7 @@ timezone-aware datetimes, and a field the server left out becomes None or empty.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # Run states after which nothing changes any more. KFP's client leaves out CANCELED.
@@ -85,6 +85,41 @@ class Run:
 
 
 @dataclass(frozen=True)
+class RecurringRun:
+    """A recurring run (KFP's "job"): a pipeline the server runs on a cron or interval
+    trigger. Exactly one of `cron` and `interval_second` is set; the trigger's
+    `start_time` and `end_time` are flattened in beside them."""
+
+    recurring_run_id: str
+    display_name: str
+    # "ENABLED" or "DISABLED"; see `enabled`.
+    status: str
+    description: str = ""
+    cron: str | None = None
+    interval_second: int | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    # Beyond KFP: the IANA time zone a cron trigger's fields are read in.
+    timezone: str = "UTC"
+    max_concurrency: int = 1
+    no_catchup: bool = False
+    experiment_id: str = ""
+    namespace: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    # Set when it runs an uploaded pipeline version; None when it carries its own spec.
+    pipeline_id: str | None = None
+    pipeline_version_id: str | None = None
+    service_account: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    error: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.status == "ENABLED"
+
+
+@dataclass(frozen=True)
 class ExperimentList:
     experiments: tuple[Experiment, ...]
     total_size: int = 0
@@ -105,8 +140,22 @@ class RunList:
     next_page_token: str = ""
 
 
+@dataclass(frozen=True)
+class RecurringRunList:
+    recurring_runs: tuple[RecurringRun, ...]
+    total_size: int = 0
+    next_page_token: str = ""
+
+
 def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _trigger_time(value: Any) -> datetime | None:
+    # A trigger's times come back as the caller wrote them (RFC 3339); the server reads
+    # one without an offset as UTC, and so does this.
+    moment = _time(value)
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _error(value: Any) -> str | None:
@@ -178,4 +227,34 @@ def run(data: dict[str, Any]) -> Run:
         finished_at=_time(data.get("finished_at")),
         error=_error(data.get("error")),
         tasks=tuple(task(t) for t in details.get("task_details") or ()),
+    )
+
+
+def recurring_run(data: dict[str, Any]) -> RecurringRun:
+    trigger = data.get("trigger") or {}
+    schedule = trigger.get("cron_schedule") or trigger.get("periodic_schedule") or {}
+    interval = schedule.get("interval_second")
+    reference = data.get("pipeline_version_reference") or {}
+    return RecurringRun(
+        recurring_run_id=data["recurring_run_id"],
+        display_name=data.get("display_name", ""),
+        status=data.get("status", ""),
+        description=data.get("description", ""),
+        cron=schedule.get("cron"),
+        # int64 may arrive as text in KFP's JSON.
+        interval_second=None if interval is None else int(interval),
+        start_time=_trigger_time(schedule.get("start_time")),
+        end_time=_trigger_time(schedule.get("end_time")),
+        timezone=data.get("timezone") or "UTC",
+        max_concurrency=data.get("max_concurrency") or 1,
+        no_catchup=bool(data.get("no_catchup")),
+        experiment_id=data.get("experiment_id", ""),
+        namespace=data.get("namespace", ""),
+        parameters=dict((data.get("runtime_config") or {}).get("parameters") or {}),
+        pipeline_id=reference.get("pipeline_id"),
+        pipeline_version_id=reference.get("pipeline_version_id"),
+        service_account=data.get("service_account", ""),
+        created_at=_time(data.get("created_at")),
+        updated_at=_time(data.get("updated_at")),
+        error=_error(data.get("error")),
     )

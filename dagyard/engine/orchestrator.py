@@ -41,6 +41,9 @@ from dagyard.store.records import (
 
 Clock = Callable[[], float]
 ALL_COMPLETED = "ALL_UPSTREAM_TASKS_COMPLETED"
+# How often a task's attempt may be lost with its node (`Outcome.lost`) and run again
+# before the task fails: system retries, apart from the pipeline's retryPolicy.
+MAX_SYSTEM_RETRIES = 3
 UPSTREAM_FAILED = "not run: an upstream task failed"
 
 
@@ -67,8 +70,12 @@ class RunDriver:
         executor: Executor,
         settings: Settings,
         clock: Clock = time.monotonic,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self.run = run
+        # Asked between steps: True means this process may no longer drive the run (its
+        # lease was lost), so the driver abandons it without recording anything more.
+        self.stop = stop or (lambda: False)
         self.store = store
         self.artifacts = artifacts
         self.executor = executor
@@ -99,6 +106,8 @@ class RunDriver:
         next_check = self.clock() + self.settings.poll_seconds
         try:
             while True:
+                if self.stop():
+                    return self._abandon()
                 self._advance(root)
                 if root.done:
                     break
@@ -115,6 +124,8 @@ class RunDriver:
                     self._sleep(min(delay, self.settings.poll_seconds))
                     continue
                 outcomes = self.executor.wait(list(self.running), self._wait_timeout(root))
+                if self.stop():
+                    return self._abandon()
                 for handle, outcome in outcomes.items():
                     self._finish_attempt(self.running.pop(handle), outcome)
         except KeyboardInterrupt:
@@ -139,6 +150,21 @@ class RunDriver:
             pending = [h for h in pending if h not in done]
         self.running.clear()
         self.run = self.store.update_run(self.run.run_id, state=RunState.CANCELED)
+
+    def _abandon(self) -> Run:
+        """Stop driving without writing to the store: kill the running attempts and
+        return the run as last seen. Their tasks stay RUNNING in the store; whoever
+        drives the run next restores them as unfinished and runs them again (as after
+        a crash), and never re-runs a task recorded as finished."""
+        for handle in self.running:
+            self.executor.cancel(handle)
+        pending = list(self.running)
+        deadline = self.clock() + 30
+        while pending and self.clock() < deadline:
+            done = self.executor.wait(pending, 1.0)
+            pending = [h for h in pending if h not in done]
+        self.running.clear()
+        return self.run
 
     def _finish_run(self, root: Scope) -> Run:
         outputs = dag_outputs(root)
@@ -679,6 +705,12 @@ class RunDriver:
             )
             return
         message = outcome.error or f"exited with code {outcome.exit_code}"
+        if outcome.node and outcome.node != node.task.node:
+            # Where the failed (or lost) attempt ran: the place to look when it fails.
+            self._update(node, node=outcome.node)
+        if outcome.lost:
+            self._attempt_lost(node, message)
+            return
         self._attempt_failed(node, message + self._log_tail(node))
 
     def _log_tail(self, node: Node) -> str:
@@ -687,15 +719,37 @@ class RunDriver:
         lines = node.launch.log_path.read_text(errors="replace").strip().splitlines()[-5:]
         return ("\n" + "\n".join(lines)) if lines else ""
 
+    def _attempt_lost(self, node: Node, message: str) -> None:
+        """The attempt's node or worker died under it: run it again at once (the
+        executor places it on a node still alive), up to MAX_SYSTEM_RETRIES times, without
+        touching the task's retry budget."""
+        assert node.task is not None
+        lost = node.task.system_retries + 1
+        if lost > MAX_SYSTEM_RETRIES:
+            self._conclude(
+                node,
+                Result(
+                    TaskState.FAILED,
+                    error=f"The node running this task was lost {lost} times (at most "
+                    f"{MAX_SYSTEM_RETRIES} system retries); last: {message}",
+                ),
+                TaskKind.CONTAINER,
+            )
+            return
+        node.not_before = 0.0
+        self._update(node, state=TaskState.PENDING, system_retries=lost, error=message)
+
     def _attempt_failed(self, node: Node, message: str) -> None:
         assert node.task is not None
         policy = node.spec.get("retryPolicy", {})
-        retries_left = int(policy.get("maxRetryCount", 0)) - (node.task.attempts - 1)
+        # Attempts lost with their node were system retries, not the policy's.
+        failures = node.task.attempts - node.task.system_retries
+        retries_left = int(policy.get("maxRetryCount", 0)) - (failures - 1)
         if retries_left > 0:
             base = _seconds(policy.get("backoffDuration", "0s"))
             factor = float(policy.get("backoffFactor", 2.0))
             ceiling = _seconds(policy.get("backoffMaxDuration", "3600s"))
-            delay = min(base * factor ** (node.task.attempts - 1), ceiling)
+            delay = min(base * factor ** (failures - 1), ceiling)
             node.not_before = self.clock() + delay
             self._update(node, state=TaskState.PENDING, error=message)
             return

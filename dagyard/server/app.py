@@ -1,4 +1,4 @@
-"""The FastAPI app factory: routers, KFP-style JSON errors and the API token.
+"""The FastAPI app factory: routers, KFP-style JSON errors, the API token and the UI.
 
 Errors are KFP's JSON, `{"error", "code", "message"}` with a gRPC code: a DagyardError
 from the service layer becomes a 4xx naming the problem; nothing a client sends becomes
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from dagyard.errors import AlreadyExists, DagyardError, NotFound, RunError
-from dagyard.server import experiments, health, pipelines, recurring, runs
+from dagyard.server import artifacts, experiments, health, pipelines, recurring, runs, ui
 from dagyard.server.routing import PREFIX
 from dagyard.service.pipelines import MAX_PACKAGE_BYTES
 from dagyard.service.platform import Platform
@@ -34,21 +35,24 @@ INTERNAL = 13
 _HTTP_CODES = {401: UNAUTHENTICATED, 404: NOT_FOUND, 409: ALREADY_EXISTS, 413: INVALID_ARGUMENT}
 
 
-def create_app(platform: Platform, *, token: str | None = None) -> FastAPI:
-    """The REST API over `platform`. With a `token`, every call but healthz needs
-    `Authorization: Bearer <token>`."""
+def create_app(
+    platform: Platform, *, token: str | None = None, ui_folder: Path = ui.UI_DIST
+) -> FastAPI:
+    """The REST API over `platform`, and the web UI built in `ui_folder`. With a
+    `token`, every API call but healthz needs `Authorization: Bearer <token>`."""
     app = FastAPI(
         title="Dagyard",
         description="Kubeflow Pipelines v2beta1 REST API",
         version="2beta1",
     )
     app.state.platform = platform
-    for module in (health, pipelines, experiments, runs, recurring):
+    for module in (health, pipelines, experiments, runs, recurring, artifacts):
         app.include_router(module.router, prefix=PREFIX)
     _add_errors(app)
     _add_upload_limit(app)
     if token:
         _add_token_check(app, token)
+    ui.add_ui(app, ui_folder)
     return app
 
 
@@ -77,8 +81,10 @@ def _add_errors(app: FastAPI) -> None:
         message = "Invalid request: " + ("; ".join(problems) or str(error))
         return error_response(400, INVALID_ARGUMENT, message)
 
-    async def http_error(_request: Request, error: Exception) -> Response:
+    async def http_error(request: Request, error: Exception) -> Response:
         status = getattr(error, "status_code", 400)
+        if status == 404 and (page := ui.page_for(request)) is not None:
+            return page
         detail = getattr(error, "detail", "") or "error"
         return error_response(status, _HTTP_CODES.get(status, INVALID_ARGUMENT), str(detail))
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dagyard.service.artifacts import Lineage, TaskUse
 from dagyard.store import records
 
 
@@ -124,6 +125,13 @@ class Run(ApiModel):
     run_details: RunDetails | None = None
     recurring_run_id: str | None = None
     state_history: list[RuntimeStatus] | None = None
+    # Beyond KFP: false runs every task afresh (KFP's client rewrites the spec instead).
+    cache_enabled: bool | None = None
+    # Beyond KFP: the pipeline's output parameters, once the run has them.
+    outputs: dict[str, Any] | None = None
+    # Beyond KFP: the pipeline's (display) name from its spec, kept when a list leaves the
+    # spec out.
+    pipeline_name: str | None = None
 
 
 class ListPipelinesResponse(ApiModel):
@@ -191,6 +199,20 @@ class RecurringRun(ApiModel):
     error: Status | None = None
     # Beyond KFP: the IANA time zone of a cron trigger's wall-clock fields.
     timezone: str | None = None
+    # Beyond KFP, output only: when it fires next (left out when disabled or past its end).
+    next_fire_time: datetime | None = None
+
+
+class PreviewFireTimesRequest(ApiModel):
+    """Dagyard's own: the due times a trigger would have, before creating a recurring run."""
+
+    trigger: Trigger | None = None
+    timezone: str | None = None
+    count: int | None = None
+
+
+class PreviewFireTimesResponse(ApiModel):
+    fire_times: list[datetime]
 
 
 class ListRecurringRunsResponse(ApiModel):
@@ -205,6 +227,94 @@ class ListRecurringRunsResponse(ApiModel):
 
 class ReadArtifactResponse(ApiModel):
     data: str | None = None
+
+
+class TaskLog(ApiModel):
+    """A piece of a task attempt's log (Dagyard's own; KFP's API has no log endpoint).
+    Read on from `next_offset` until `complete`."""
+
+    run_id: str
+    node_id: str
+    task_path: str
+    attempt: int
+    attempts: int
+    offset: int
+    next_offset: int
+    size: int
+    text: str
+    complete: bool
+    cached_from_node_id: str | None = None
+
+
+class Task(ApiModel):
+    """One node of a run's execution tree, as the store keeps it (Dagyard's own)."""
+
+    task_id: str
+    run_id: str
+    path: str
+    name: str
+    display_name: str | None = None
+    kind: str
+    parent_task_id: str | None = None
+    iteration_index: int | None = None
+    state: str
+    attempts: int
+    system_retries: int | None = None
+    cache_hit: bool | None = None
+    cached_from_task_id: str | None = None
+    cache_reason: str | None = None
+    error: str | None = None
+    node: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+
+
+class ListTasksResponse(ApiModel):
+    tasks: list[Task]
+
+
+class TaskRef(ApiModel):
+    """A task that produced or consumed an artifact; `key` is the output or input name."""
+
+    task_id: str
+    run_id: str
+    path: str
+    key: str
+
+
+class Artifact(ApiModel):
+    """An artifact with its lineage (Dagyard's own; KFP keeps these in ML Metadata)."""
+
+    artifact_id: str
+    run_id: str
+    name: str
+    uri: str
+    schema_title: str
+    schema_version: str | None = None
+    metadata: dict[str, Any] | None = None
+    digest: str | None = None
+    created_at: datetime | None = None
+    producer: TaskRef | None = None
+    consumers: list[TaskRef] | None = None
+
+
+class RunArtifactsResponse(ApiModel):
+    artifacts: list[Artifact]
+
+
+class ListArtifactsResponse(ApiModel):
+    artifacts: list[Artifact] | None = None
+    total_size: int | None = None
+    next_page_token: str | None = None
+
+
+class RunMetrics(ApiModel):
+    """Of each run: "<task path>/<metric name>" -> number."""
+
+    metrics: dict[str, dict[str, float]]
 
 
 class Healthz(ApiModel):
@@ -271,7 +381,9 @@ def experiment(record: records.Experiment) -> Experiment:
     )
 
 
-def run(record: records.Run, tasks: list[records.Task] | None = None) -> Run:
+def run(
+    record: records.Run, tasks: list[records.Task] | None = None, *, with_spec: bool = True
+) -> Run:
     reference = None
     if record.pipeline_id or record.pipeline_version_id:
         reference = PipelineVersionReference(
@@ -284,8 +396,9 @@ def run(record: records.Run, tasks: list[records.Task] | None = None) -> Run:
         display_name=_set(record.display_name),
         storage_state=str(record.storage_state),
         description=_set(record.description),
-        pipeline_spec=record.pipeline_spec if reference is None else None,
+        pipeline_spec=record.pipeline_spec if reference is None and with_spec else None,
         pipeline_version_reference=reference,
+        pipeline_name=_pipeline_name(record.pipeline_spec),
         runtime_config=RuntimeConfig(
             parameters=_set(config.get("parameters")),
             pipeline_root=_set(config.get("pipeline_root")),
@@ -298,6 +411,8 @@ def run(record: records.Run, tasks: list[records.Task] | None = None) -> Run:
         error=_error(record.error),
         run_details=None if tasks is None else RunDetails(task_details=_tasks(tasks)),
         recurring_run_id=record.recurring_run_id,
+        cache_enabled=record.cache_enabled,
+        outputs=record.outputs or None,
         state_history=[
             RuntimeStatus(
                 update_time=entry.get("update_time"),
@@ -310,7 +425,9 @@ def run(record: records.Run, tasks: list[records.Task] | None = None) -> Run:
     )
 
 
-def recurring_run(record: records.RecurringRun) -> RecurringRun:
+def recurring_run(
+    record: records.RecurringRun, *, next_fire_time: datetime | None = None
+) -> RecurringRun:
     reference = None
     if record.pipeline_version_id:
         reference = PipelineVersionReference(
@@ -338,6 +455,56 @@ def recurring_run(record: records.RecurringRun) -> RecurringRun:
         experiment_id=record.experiment_id,
         error=_error(record.error),
         timezone=record.timezone,
+        next_fire_time=next_fire_time,
+    )
+
+
+def task(record: records.Task) -> Task:
+    return Task(
+        task_id=record.task_id,
+        run_id=record.run_id,
+        path=record.path,
+        name=record.name,
+        display_name=_set(record.display_name),
+        kind=str(record.kind),
+        parent_task_id=record.parent_task_id,
+        iteration_index=record.iteration_index,
+        state=str(record.state),
+        attempts=record.attempts,
+        system_retries=record.system_retries or None,
+        cache_hit=record.cache_hit or None,
+        cached_from_task_id=record.cached_from_task_id,
+        cache_reason=_set(record.cache_reason),
+        error=_set(record.error),
+        node=_set(record.node),
+        created_at=record.created_at,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        inputs=_set(record.inputs),
+        outputs=_set(record.outputs),
+    )
+
+
+def artifact(lineage: Lineage) -> Artifact:
+    record = lineage.artifact
+    return Artifact(
+        artifact_id=record.artifact_id,
+        run_id=record.run_id,
+        name=record.name,
+        uri=record.uri,
+        schema_title=record.schema_title,
+        schema_version=_set(record.schema_version),
+        metadata=_set(record.metadata),
+        digest=record.digest,
+        created_at=record.created_at,
+        producer=None if lineage.producer is None else _task_ref(lineage.producer),
+        consumers=[_task_ref(use) for use in lineage.consumers] or None,
+    )
+
+
+def _task_ref(use: TaskUse) -> TaskRef:
+    return TaskRef(
+        task_id=use.task.task_id, run_id=use.task.run_id, path=use.task.path, key=use.key
     )
 
 
@@ -361,3 +528,18 @@ def _tasks(tasks: list[records.Task]) -> list[PipelineTaskDetail]:
         )
         for task in tasks
     ]
+
+
+def _pipeline_name(spec: dict[str, Any] | None) -> str | None:
+    """The display name (else the name) in a spec's `pipelineInfo`, also inside kfp's
+    {pipeline_spec, platform_spec}."""
+    if not isinstance(spec, dict):
+        return None
+    inner = spec.get("pipeline_spec", spec)
+    info = inner.get("pipelineInfo") if isinstance(inner, dict) else None
+    if not isinstance(info, dict):
+        return None
+    for key in ("displayName", "name"):
+        if isinstance(info.get(key), str) and info[key]:
+            return str(info[key])
+    return None

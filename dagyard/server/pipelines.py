@@ -129,6 +129,18 @@ def get_pipeline(pipeline_id: str, platform: PlatformDep) -> models.Pipeline:
     return models.pipeline(pipelines.get_pipeline(platform, pipeline_id))
 
 
+@router.patch(
+    "/pipelines/{pipeline_id}", response_model=models.Pipeline, response_model_exclude_none=True
+)
+def update_pipeline(
+    pipeline_id: str, body: models.Pipeline, platform: PlatformDep
+) -> models.Pipeline:
+    """Change a pipeline's name, display_name, description or tags (the fields given)."""
+    changes = body.model_dump(exclude_unset=True, exclude={"error"})
+    updated = pipelines.update_pipeline(platform, pipeline_id, changes)
+    return models.pipeline(updated)
+
+
 @router.delete("/pipelines/{pipeline_id}")
 def delete_pipeline(pipeline_id: str, platform: PlatformDep) -> dict[str, str]:
     pipelines.delete_pipeline(platform, pipeline_id)
@@ -185,6 +197,22 @@ def get_pipeline_version(
     )
 
 
+@router.patch(
+    "/pipelines/{pipeline_id}/versions/{pipeline_version_id}",
+    response_model=models.PipelineVersion,
+    response_model_exclude_none=True,
+)
+def update_pipeline_version(
+    pipeline_id: str, pipeline_version_id: str, body: models.PipelineVersion, platform: PlatformDep
+) -> models.PipelineVersion:
+    """Change a version's name, display_name, description or code_source_url."""
+    changes = body.model_dump(exclude_unset=True, exclude={"error", "package_url"})
+    if "pipeline_spec" in changes:
+        raise UsageError("A version's pipeline_spec cannot change; create a new version.")
+    updated = pipelines.update_version(platform, pipeline_id, pipeline_version_id, changes)
+    return models.pipeline_version(updated)
+
+
 @router.delete("/pipelines/{pipeline_id}/versions/{pipeline_version_id}")
 def delete_pipeline_version(
     pipeline_id: str, pipeline_version_id: str, platform: PlatformDep
@@ -194,13 +222,16 @@ def delete_pipeline_version(
 
 
 def _version_document(version: models.PipelineVersion) -> ir.PipelineDocument:
+    url = version.package_url.pipeline_url if version.package_url is not None else None
+    if version.pipeline_spec is not None and url:
+        raise UsageError("Give a pipeline version either pipeline_spec or package_url, not both.")
+    if url:
+        return pipelines.fetch_package(url)
     if version.pipeline_spec is None:
-        if version.package_url is not None and version.package_url.pipeline_url:
-            raise UsageError(
-                "Creating a version from package_url is not supported; upload the file "
-                "(POST /pipelines/upload_version) or send pipeline_spec."
-            )
-        raise UsageError("The pipeline version has no pipeline_spec; send the compiled IR.")
+        raise UsageError(
+            "The pipeline version has neither pipeline_spec nor package_url; send the "
+            "compiled IR or a URL to fetch it from."
+        )
     return pipelines.spec_document(version.pipeline_spec)
 
 

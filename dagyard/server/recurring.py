@@ -1,4 +1,5 @@
-"""/recurringruns: create, list, get, enable, disable, delete.
+"""/recurringruns: create, list, get, enable, disable, delete; and (Dagyard's own) preview
+the due times of a trigger.
 
 Checking triggers, time zones and pipelines is `dagyard.service.recurring`'s; creating
 runs when they fall due is `dagyard.scheduler`'s. Only parsing and formatting belong here.
@@ -12,9 +13,10 @@ from fastapi import APIRouter
 
 from dagyard.errors import UsageError
 from dagyard.server import models
-from dagyard.server.routing import PlatformDep
+from dagyard.server.routing import PlatformDep, QueryDep
 from dagyard.service import pipelines, recurring
 from dagyard.service.platform import Platform
+from dagyard.store.records import RecurringRun
 
 router = APIRouter(tags=["recurring runs"])
 
@@ -46,7 +48,23 @@ def create_recurring_run(body: models.RecurringRun, platform: PlatformDep) -> mo
         raise UsageError(
             f"A trigger time is out of range ({error}); use a time between years 1 and 9999."
         ) from error
-    return models.recurring_run(created)
+    return _recurring_run(created)
+
+
+@router.post(
+    "/recurringruns:preview",
+    response_model=models.PreviewFireTimesResponse,
+    response_model_exclude_none=True,
+)
+def preview_fire_times(
+    body: models.PreviewFireTimesRequest,
+) -> models.PreviewFireTimesResponse:
+    """The next `count` due times (default 5, at most 50) of a trigger from now."""
+    trigger = body.trigger.model_dump(exclude_none=True) if body.trigger else {}
+    times = recurring.preview_fire_times(
+        trigger, body.timezone or "UTC", count=5 if body.count is None else body.count
+    )
+    return models.PreviewFireTimesResponse(fire_times=times)
 
 
 @router.get(
@@ -55,18 +73,18 @@ def create_recurring_run(body: models.RecurringRun, platform: PlatformDep) -> mo
     response_model_exclude_none=True,
 )
 def list_recurring_runs(
-    platform: PlatformDep, experiment_id: str | None = None, namespace: str | None = None
+    platform: PlatformDep,
+    query: QueryDep,
+    experiment_id: str | None = None,
+    namespace: str | None = None,
 ) -> models.ListRecurringRunsResponse:
-    # The store lists recurring runs whole (no paging, filter or sort yet): one page.
-    found = [
-        r
-        for r in recurring.list_recurring_runs(platform)
-        if (not experiment_id or r.experiment_id == experiment_id)
-        and (not namespace or r.namespace == namespace)
-    ]
+    page = recurring.page_recurring_runs(
+        platform, query, experiment_id=experiment_id or None, namespace=namespace or None
+    )
     return models.ListRecurringRunsResponse(
-        recurring_runs=[models.recurring_run(r) for r in found] or None,
-        total_size=len(found) or None,
+        recurring_runs=[_recurring_run(r) for r in page.records] or None,
+        total_size=page.total_size or None,
+        next_page_token=page.next_page_token or None,
     )
 
 
@@ -76,7 +94,7 @@ def list_recurring_runs(
     response_model_exclude_none=True,
 )
 def get_recurring_run(recurring_run_id: str, platform: PlatformDep) -> models.RecurringRun:
-    return models.recurring_run(recurring.get_recurring_run(platform, recurring_run_id))
+    return _recurring_run(recurring.get_recurring_run(platform, recurring_run_id))
 
 
 @router.post("/recurringruns/{recurring_run_id}:enable")
@@ -95,6 +113,10 @@ def disable_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[
 def delete_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[str, str]:
     recurring.delete_recurring_run(platform, recurring_run_id)
     return {}
+
+
+def _recurring_run(record: RecurringRun) -> models.RecurringRun:
+    return models.recurring_run(record, next_fire_time=recurring.next_fire_time(record))
 
 
 def _pipeline(

@@ -1,17 +1,18 @@
 """/runs: create (from pipeline_spec or pipeline_version_reference), list, get (with
-task details), terminate, retry, archive, unarchive, delete, read an artifact."""
+task details), list tasks, terminate, retry, archive, unarchive, delete, read an artifact."""
 
 from __future__ import annotations
 
 import base64
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from dagyard import ir
 from dagyard.errors import UsageError
 from dagyard.server import models
 from dagyard.server.routing import PlatformDep, QueryDep
-from dagyard.service import pipelines, runs
+from dagyard.service import logs, pipelines, runs
 from dagyard.service.platform import Platform
 
 router = APIRouter(tags=["runs"])
@@ -32,6 +33,7 @@ def create_run(body: models.Run, platform: PlatformDep) -> models.Run:
         service_account=body.service_account or "",
         pipeline_id=pipeline_id,
         pipeline_version_id=version_id,
+        cache_enabled=body.cache_enabled is not False,
     )
     return models.run(created)
 
@@ -42,10 +44,17 @@ def list_runs(
     query: QueryDep,
     experiment_id: str | None = None,
     namespace: str | None = None,
+    view: Annotated[
+        Literal["FULL", "SUMMARY"],
+        Query(description="Dagyard: SUMMARY leaves each run's pipeline_spec out"),
+    ] = "FULL",
 ) -> models.ListRunsResponse:
-    page = runs.list_runs(platform, query, experiment_id=experiment_id or None)
+    page = runs.list_runs(
+        platform, query, experiment_id=experiment_id or None, namespace=namespace or None
+    )
+    with_spec = view == "FULL"
     return models.ListRunsResponse(
-        runs=[models.run(r) for r in page.records] or None,
+        runs=[models.run(r, with_spec=with_spec) for r in page.records] or None,
         total_size=page.total_size or None,
         next_page_token=page.next_page_token or None,
     )
@@ -55,6 +64,18 @@ def list_runs(
 def get_run(run_id: str, platform: PlatformDep) -> models.Run:
     run, tasks = runs.get_run(platform, run_id)
     return models.run(run, tasks)
+
+
+@router.get(
+    "/runs/{run_id}/tasks",
+    response_model=models.ListTasksResponse,
+    response_model_exclude_none=True,
+)
+def list_tasks(run_id: str, platform: PlatformDep) -> models.ListTasksResponse:
+    """Every node of a run's execution tree (Dagyard's own), in creation order."""
+    return models.ListTasksResponse(
+        tasks=[models.task(t) for t in runs.list_tasks(platform, run_id)]
+    )
 
 
 @router.delete("/runs/{run_id}")
@@ -88,7 +109,7 @@ def unarchive_run(run_id: str, platform: PlatformDep) -> dict[str, str]:
 
 
 @router.get(
-    "/runs/{run_id}/nodes/{node_id}/artifacts/{artifact_name}:read",
+    "/runs/{run_id}/nodes/{node_id:path}/artifacts/{artifact_name}:read",
     response_model=models.ReadArtifactResponse,
     response_model_exclude_none=True,
 )
@@ -97,6 +118,37 @@ def read_artifact(
 ) -> models.ReadArtifactResponse:
     data = runs.read_artifact(platform, run_id, node_id, artifact_name)
     return models.ReadArtifactResponse(data=base64.b64encode(data).decode("ascii"))
+
+
+@router.get(
+    "/runs/{run_id}/nodes/{node_id:path}/logs",
+    response_model=models.TaskLog,
+    response_model_exclude_none=True,
+)
+def read_log(
+    run_id: str,
+    node_id: str,
+    platform: PlatformDep,
+    attempt: Annotated[int | None, Query(description="1 is the first; default the latest")] = None,
+    offset: Annotated[int, Query(description="the byte to read from")] = 0,
+    limit: Annotated[int, Query(description="the most bytes to return")] = logs.MAX_LOG_CHUNK_BYTES,
+) -> models.TaskLog:
+    """A piece of the log of a task (by id, path or name), to be read on from `next_offset`."""
+    chunk = logs.read_log(platform, run_id, node_id, attempt=attempt, offset=offset, limit=limit)
+    source = chunk.source
+    return models.TaskLog(
+        run_id=run_id,
+        node_id=chunk.task.task_id,
+        task_path=chunk.task.path,
+        attempt=chunk.attempt,
+        attempts=source.attempts,
+        offset=chunk.offset,
+        next_offset=chunk.next_offset,
+        size=chunk.size,
+        text=chunk.text,
+        complete=chunk.complete,
+        cached_from_node_id=source.task_id if source is not chunk.task else None,
+    )
 
 
 def _document(

@@ -165,6 +165,78 @@ def list_pipelines(
     return platform.store.page_pipelines(query, namespace=namespace)
 
 
+PIPELINE_EDITABLE = ("name", "display_name", "description", "tags")
+VERSION_EDITABLE = ("name", "display_name", "description", "code_source_url")
+
+
+def update_pipeline(platform: Platform, pipeline_id: str, changes: dict[str, Any]) -> Pipeline:
+    """Change the editable fields of a pipeline; other fields given must equal the stored
+    ones (a client may send back the whole object)."""
+    current = platform.store.get_pipeline(pipeline_id)
+    wanted = _editable_changes(current, changes, PIPELINE_EDITABLE, f"pipeline {pipeline_id!r}")
+    return platform.store.update_pipeline(pipeline_id, **wanted) if wanted else current
+
+
+def update_version(
+    platform: Platform, pipeline_id: str, version_id: str, changes: dict[str, Any]
+) -> PipelineVersion:
+    """Change the editable fields of a version (its spec never changes: add a version)."""
+    current = get_version(platform, pipeline_id, version_id)
+    what = f"pipeline version {version_id!r}"
+    wanted = _editable_changes(current, changes, VERSION_EDITABLE, what)
+    return platform.store.update_pipeline_version(version_id, **wanted) if wanted else current
+
+
+def _editable_changes(
+    current: Pipeline | PipelineVersion,
+    changes: dict[str, Any],
+    editable: tuple[str, ...],
+    what: str,
+) -> dict[str, Any]:
+    changes = {k: v for k, v in changes.items() if v is not None}
+    fixed = sorted(
+        key
+        for key, value in changes.items()
+        if key not in editable and value != getattr(current, key, None)
+    )
+    if fixed:
+        raise UsageError(
+            f"Cannot change {', '.join(fixed)} of {what}; only {', '.join(editable)} can change."
+        )
+    wanted = {k: v for k, v in changes.items() if k in editable and v != getattr(current, k)}
+    if "name" in wanted and not str(wanted["name"]).strip():
+        raise UsageError(f"The name of {what} cannot be empty.")
+    return wanted
+
+
+def fetch_package(url: str) -> ir.PipelineDocument:
+    """The validated IR of the package at an http(s) URL (KFP's `package_url`)."""
+    import httpx
+
+    if not url.lower().startswith(("http://", "https://")):
+        raise UsageError(
+            f"package_url {url!r} is not an http(s) URL; upload the file instead "
+            "(POST /pipelines/upload_version)."
+        )
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=30) as response:
+            if response.status_code != 200:
+                raise UsageError(
+                    f"Fetching package_url {url!r} answered HTTP {response.status_code}."
+                )
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_PACKAGE_BYTES:
+                    raise UsageError(
+                        f"The package at {url!r} is larger than {MAX_PACKAGE_BYTES} bytes."
+                    )
+    except httpx.HTTPError as e:
+        raise UsageError(f"Cannot fetch package_url {url!r}: {e}") from None
+    filename = httpx.URL(url).path.rsplit("/", 1)[-1] or "pipeline.yaml"
+    return read_package(filename, bytes(data))
+
+
 def delete_pipeline(platform: Platform, pipeline_id: str) -> None:
     """Delete a pipeline with its versions (runs made from them stay)."""
     platform.store.delete_pipeline(pipeline_id)

@@ -25,14 +25,29 @@ class Platform:
         from dagyard.store.sql import SqlMetadataStore
 
         settings.home.mkdir(parents=True, exist_ok=True)
-        return cls(
-            settings=settings,
-            store=SqlMetadataStore(settings.database_url),
-            artifacts=ArtifactStore(settings.artifact_root),
-            executor=LocalExecutor(
+        executor: Executor
+        if settings.executor == "ray":
+            # Imported here: `ray` is an optional extra, needed only when chosen.
+            from dagyard.executors.ray import RayExecutor
+
+            executor = RayExecutor(
+                settings.ray_address, environments_root=settings.environments_root
+            )
+        else:
+            executor = LocalExecutor(
                 environments=EnvironmentCache(settings.environments_root),
                 container_runtime=find_runtime(settings.container_runtime),
-            ),
+            )
+        try:
+            store = SqlMetadataStore(settings.database_url)
+        except BaseException:
+            executor.close()
+            raise
+        return cls(
+            settings=settings,
+            store=store,
+            artifacts=ArtifactStore(settings.artifact_root),
+            executor=executor,
         )
 
     def close(self) -> None:

@@ -16,10 +16,12 @@ from dagyard.errors import UsageError
 from dagyard.scheduler.triggers import Trigger
 from dagyard.service.platform import Platform
 from dagyard.service.runs import DEFAULT_EXPERIMENT, experiment_for, prepare_parameters
+from dagyard.store.listing import ListQuery, Page
 from dagyard.store.records import RecurringRun
 
 # KFP's API server refuses max_concurrency outside 1..10.
 MAX_CONCURRENCY = 10
+MAX_PREVIEW_TIMES = 50
 
 
 def create_recurring_run(
@@ -67,9 +69,17 @@ def create_recurring_run(
         )
     values = prepare_parameters(pipeline_spec, parameters or {})
     if experiment_id is None:
-        experiment_id = experiment_for(platform, DEFAULT_EXPERIMENT).experiment_id
+        experiment = experiment_for(platform, DEFAULT_EXPERIMENT, namespace)
     else:
-        platform.store.get_experiment(experiment_id)
+        experiment = platform.store.get_experiment(experiment_id)
+    if namespace and namespace != experiment.namespace:
+        raise UsageError(
+            f"Experiment {experiment.display_name!r} is in namespace "
+            f"{experiment.namespace!r}, not {namespace!r}; a recurring run lives in the "
+            "namespace of its experiment."
+        )
+    namespace = experiment.namespace
+    experiment_id = experiment.experiment_id
     now = datetime.now(UTC)
     return platform.store.create_recurring_run(
         RecurringRun(
@@ -95,6 +105,52 @@ def create_recurring_run(
     )
 
 
+def preview_fire_times(
+    trigger: Mapping[str, Any],
+    timezone: str = "UTC",
+    *,
+    count: int = 5,
+    now: datetime | None = None,
+) -> list[datetime]:
+    """The next `count` due times after `now` of a trigger, as a recurring run created
+    now would have them. UsageError, as creating one gives, for a bad trigger or zone."""
+    if isinstance(count, bool) or not 1 <= count <= MAX_PREVIEW_TIMES:
+        raise UsageError(f"count is {count!r}; preview 1 to {MAX_PREVIEW_TIMES} due times.")
+    parsed = Trigger.parse(trigger, timezone)
+    now = now or datetime.now(UTC)
+    return _fire_times(parsed, after=now, anchor=now, count=count)
+
+
+def next_fire_time(recurring: RecurringRun, *, now: datetime | None = None) -> datetime | None:
+    """When the scheduler next creates a run of `recurring`, at the earliest: its first
+    due time after now (and after the due times it has run). None when it is disabled,
+    has no due time left, or its stored trigger cannot be read."""
+    if not recurring.enabled:
+        return None
+    now = now or datetime.now(UTC)
+    try:
+        trigger = Trigger.parse(recurring.trigger, recurring.timezone)
+    except UsageError:
+        return None
+    after = max(now, recurring.scheduled_until or now)
+    times = _fire_times(trigger, after=after, anchor=recurring.created_at or now, count=1)
+    return times[0] if times else None
+
+
+def _fire_times(
+    trigger: Trigger, *, after: datetime, anchor: datetime, count: int
+) -> list[datetime]:
+    found: list[datetime] = []
+    try:
+        for due in trigger.times_after(after, anchor=anchor):
+            found.append(due)
+            if len(found) == count:
+                break
+    except (OverflowError, ValueError):  # the calendar ends (year 9999) before `count`
+        pass
+    return found
+
+
 def get_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:
     """Raises NotFound."""
     return platform.store.get_recurring_run(recurring_run_id)
@@ -102,6 +158,18 @@ def get_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun
 
 def list_recurring_runs(platform: Platform) -> list[RecurringRun]:
     return platform.store.list_recurring_runs()
+
+
+def page_recurring_runs(
+    platform: Platform,
+    query: ListQuery,
+    *,
+    experiment_id: str | None = None,
+    namespace: str | None = None,
+) -> Page[RecurringRun]:
+    return platform.store.page_recurring_runs(
+        query, experiment_id=experiment_id, namespace=namespace
+    )
 
 
 def enable_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:

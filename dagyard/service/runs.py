@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ from dagyard.engine.orchestrator import RunDriver
 from dagyard.engine.orchestrator import Settings as DriverSettings
 from dagyard.engine.values import coerce, from_ir, parse_cli
 from dagyard.errors import AlreadyExists, NotFound, RunError, StoreError, UsageError
+from dagyard.service import leases
+from dagyard.service.leases import Lease
 from dagyard.service.platform import Platform
 from dagyard.store.listing import ListQuery, Page
 from dagyard.store.records import (
@@ -25,6 +27,7 @@ from dagyard.store.records import (
     RunState,
     StorageState,
     Task,
+    TaskKind,
     TaskState,
 )
 
@@ -73,20 +76,23 @@ def prepare_parameters(
     return values
 
 
-def experiment_for(platform: Platform, name: str) -> Experiment:
-    """The experiment called `name`, created if missing (also when several requests race
-    to create it: the loser reads the winner's)."""
-    found = platform.store.find_experiment(name)
+def experiment_for(platform: Platform, name: str, namespace: str = "") -> Experiment:
+    """The experiment called `name` in `namespace`, created if missing (also when several
+    requests race to create it: the loser reads the winner's)."""
+    found = platform.store.find_experiment(name, namespace)
     if found is not None:
         return found
     try:
         return platform.store.create_experiment(
             Experiment(
-                experiment_id=uuid.uuid4().hex, display_name=name, created_at=datetime.now(UTC)
+                experiment_id=uuid.uuid4().hex,
+                display_name=name,
+                namespace=namespace,
+                created_at=datetime.now(UTC),
             )
         )
     except AlreadyExists:
-        found = platform.store.find_experiment(name)
+        found = platform.store.find_experiment(name, namespace)
         if found is None:
             raise
         return found
@@ -102,8 +108,11 @@ def submit_run(
     cache_enabled: bool = True,
     max_cache_staleness_seconds: float | None = None,
     from_text: bool = False,
+    lease_owner: str | None = None,
 ) -> Run:
-    """Store a new PENDING run; nothing runs yet."""
+    """Store a new PENDING run; nothing runs yet. With `lease_owner`, the run is stored
+    with its lease held by that owner, so that no run worker takes it before the caller
+    drives it (`drive_run(..., owner=lease_owner)`)."""
     values = prepare_parameters(spec, parameters, from_text=from_text)
     now = datetime.now(UTC)
     name = (
@@ -123,6 +132,12 @@ def submit_run(
             cache_enabled=cache_enabled,
             max_cache_staleness_seconds=max_cache_staleness_seconds,
             created_at=now,
+            lease_owner=lease_owner,
+            lease_expires_at=(
+                None
+                if lease_owner is None
+                else now + timedelta(seconds=platform.settings.lease_seconds)
+            ),
         )
     )
     return run
@@ -140,9 +155,11 @@ def create_run(
     service_account: str = "",
     pipeline_id: str | None = None,
     pipeline_version_id: str | None = None,
+    cache_enabled: bool = True,
 ) -> Run:
     """Store a new PENDING run of validated IR in an experiment (by id; the default
-    experiment if none), with its parameters checked. Nothing is stored if a check fails."""
+    experiment if none), with its parameters checked. Nothing is stored if a check fails.
+    With `cache_enabled` False no task of the run reuses earlier results."""
     spec = document.raw
     values = prepare_parameters(spec, parameters)
     if experiment_id:
@@ -165,6 +182,7 @@ def create_run(
                 "pipeline_root": pipeline_root or spec.get("defaultPipelineRoot", ""),
             },
             service_account=service_account,
+            cache_enabled=cache_enabled,
             created_at=now,
         )
     )
@@ -176,10 +194,22 @@ def get_run(platform: Platform, run_id: str) -> tuple[Run, list[Task]]:
     return run, platform.store.list_tasks(run_id)
 
 
+def list_tasks(platform: Platform, run_id: str) -> list[Task]:
+    """Every task record of a run (leaves, sub-DAGs, loops, iterations) in creation order.
+    Raises NotFound for an unknown run."""
+    platform.store.get_run(run_id)
+    return platform.store.list_tasks(run_id)
+
+
 def list_runs(
-    platform: Platform, query: ListQuery, *, experiment_id: str | None = None
+    platform: Platform,
+    query: ListQuery,
+    *,
+    experiment_id: str | None = None,
+    namespace: str | None = None,
 ) -> Page[Run]:
-    return platform.store.page_runs(query, experiment_id=experiment_id)
+    """Runs of one experiment, or of the experiments of one namespace, or all."""
+    return platform.store.page_runs(query, experiment_id=experiment_id, namespace=namespace)
 
 
 def terminate_run(platform: Platform, run_id: str) -> Run:
@@ -219,10 +249,7 @@ def delete_run(platform: Platform, run_id: str) -> None:
 def read_artifact(platform: Platform, run_id: str, task_id: str, name: str) -> bytes:
     """The bytes of output artifact `name` of task `task_id` (its id or path) of a run.
     Only files inside the artifact store can be read."""
-    tasks = [t for t in platform.store.list_tasks(run_id) if task_id in (t.task_id, t.path)]
-    if not tasks:
-        raise NotFound(f"Run {run_id!r} has no task (node) {task_id!r}.")
-    task = tasks[0]
+    task = find_task(platform, run_id, task_id)
     outputs = [
         e
         for e in platform.store.list_events(task_id=task.task_id)
@@ -247,8 +274,43 @@ def read_artifact(platform: Platform, run_id: str, task_id: str, name: str) -> b
         raise NotFound(f"Artifact {name!r} of task {task.path!r} cannot be read: {e}") from e
 
 
-def drive_run(platform: Platform, run_id: str) -> Run:
-    """Run (or continue) a stored run in this process until it ends."""
+def find_task(platform: Platform, run_id: str, task_ref: str) -> Task:
+    """The task of a run with id, path or (if unambiguous) name `task_ref`."""
+    tasks = platform.store.list_tasks(run_id)
+    exact = [t for t in tasks if task_ref in (t.task_id, t.path)]
+    if exact:
+        return exact[0]
+    named = [t for t in tasks if t.name == task_ref and t.kind is TaskKind.CONTAINER]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        paths = ", ".join(t.path for t in named[:5])
+        raise UsageError(
+            f"Run {run_id!r} has {len(named)} tasks named {task_ref!r} ({paths}...); "
+            "give the task's path."
+        )
+    raise NotFound(f"Run {run_id!r} has no task (node) {task_ref!r}.")
+
+
+def drive_run(
+    platform: Platform, run_id: str, *, lease: Lease | None = None, owner: str | None = None
+) -> Run:
+    """Run (or continue) a stored run in this process until it ends.
+
+    Only the holder of the run's lease drives it. With `lease` (a run worker's), the
+    caller holds it already, and driving stops early, without recording anything more,
+    once the lease is lost. Without, the run's lease is claimed for the call (as `owner`,
+    if given: e.g. the owner the run was submitted with), renewed while driving and
+    released at the end; RunError, naming the holder, if another process holds it.
+    """
+    if lease is None:
+        seconds = platform.settings.lease_seconds
+        with leases.exclusive(platform.store, run_id, seconds=seconds, owner=owner) as held:
+            return _drive(platform, run_id, held)
+    return _drive(platform, run_id, lease)
+
+
+def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
     settings = platform.settings
     driver = RunDriver(
         run=platform.store.get_run(run_id),
@@ -261,6 +323,7 @@ def drive_run(platform: Platform, run_id: str) -> Run:
             cache_enabled=settings.cache_enabled,
             max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
         ),
+        stop=lease.lost,
     )
     return driver.drive()
 

@@ -103,10 +103,23 @@ class ArtifactStore:
         fs, path = self._resolve(uri)
         return bool(self._call(uri, fs.exists, path))
 
+    def is_folder(self, uri: str) -> bool:
+        """Whether `uri` is a folder (a file, or nothing, is not)."""
+        fs, path = self._resolve(uri)
+        return bool(self._call(uri, fs.isdir, path))
+
     def read_bytes(self, uri: str) -> bytes:
         """The content of the file at `uri`, as far as it is written (logs grow while read)."""
         fs, path = self._resolve(uri)
         data: bytes = self._call(uri, fs.cat_file, path)
+        return data
+
+    def read_range(self, uri: str, start: int, end: int) -> bytes:
+        """Bytes `start` to `end` (exclusive) of the file at `uri`, fewer if it is shorter."""
+        if end <= start:
+            return b""
+        fs, path = self._resolve(uri)
+        data: bytes = self._call(uri, fs.cat_file, path, start=start, end=end)
         return data
 
     def read_text(self, uri: str) -> str:

@@ -12,6 +12,7 @@ import binascii
 import dataclasses
 import enum
 import json
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from dagyard.errors import UsageError
@@ -87,14 +88,31 @@ class Page(Generic[R]):
     next_page_token: str = ""
 
 
-def encode_token(offset: int, fingerprint: str) -> str:
-    """An opaque token for the page at `offset` of the query with `fingerprint`."""
-    text = json.dumps({"o": offset, "q": fingerprint}, separators=(",", ":"))
+@dataclasses.dataclass(frozen=True)
+class Position:
+    """Where the next page starts: just after the row with sort value `value` and id
+    `key` (keyset paging: every page costs the same however deep), and its offset (the
+    count of rows before it, for backends or callers that page by offset)."""
+
+    value: Any
+    key: str
+    offset: int
+
+
+def encode_token(position: Position, fingerprint: str) -> str:
+    """An opaque token for the page after `position` of the query with `fingerprint`."""
+    value = position.value
+    if isinstance(value, datetime):
+        value = {"t": value.isoformat()}
+    text = json.dumps(
+        {"v": value, "k": position.key, "o": position.offset, "q": fingerprint},
+        separators=(",", ":"),
+    )
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_token(token: str, fingerprint: str) -> int:
-    """The offset a token stands for; UsageError unless this query issued it."""
+def decode_token(token: str, fingerprint: str) -> Position:
+    """The position a token stands for; UsageError unless this query issued it."""
     wrong = UsageError(
         f"Page token {token[:80]!r} was not issued for this listing; pass the "
         "next_page_token of the previous page with the same filter and sort_by, or none "
@@ -107,7 +125,16 @@ def decode_token(token: str, fingerprint: str) -> int:
         raise wrong from None
     if not isinstance(data, dict) or data.get("q") != fingerprint:
         raise wrong
-    offset = data.get("o")
+    offset, key, value = data.get("o"), data.get("k"), data.get("v")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise wrong
-    return offset
+    if not isinstance(key, str):
+        raise wrong
+    if isinstance(value, dict):
+        try:
+            value = datetime.fromisoformat(value["t"])
+        except (KeyError, TypeError, ValueError):
+            raise wrong from None
+    elif value is not None and not isinstance(value, str | int | float):
+        raise wrong
+    return Position(value, key, offset)

@@ -70,6 +70,10 @@ class MetadataStore(abc.ABC):
         """Deletes its versions too."""
 
     @abc.abstractmethod
+    def update_pipeline(self, pipeline_id: str, **changes: Any) -> Pipeline:
+        """AlreadyExists if a changed name is taken in the namespace."""
+
+    @abc.abstractmethod
     def create_pipeline_version(self, version: PipelineVersion) -> PipelineVersion: ...
 
     @abc.abstractmethod
@@ -77,6 +81,10 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def list_pipeline_versions(self, pipeline_id: str) -> list[PipelineVersion]: ...
+
+    @abc.abstractmethod
+    def update_pipeline_version(self, pipeline_version_id: str, **changes: Any) -> PipelineVersion:
+        """AlreadyExists if a changed name is taken in the pipeline."""
 
     @abc.abstractmethod
     def delete_pipeline_version(self, pipeline_version_id: str) -> None: ...
@@ -104,6 +112,36 @@ class MetadataStore(abc.ABC):
     def delete_run(self, run_id: str) -> None:
         """Deletes the run with its tasks, artifacts and events."""
 
+    # -- run leases -------------------------------------------------------------------
+    # One orchestrator process at a time drives a run: it claims the run's lease, renews
+    # it while driving, and releases it at the end. Each method is one compare-and-set
+    # UPDATE, so racing processes are decided by the database. Times come from the
+    # caller's clock (the processes' clocks must agree to well within a lease's length).
+    @abc.abstractmethod
+    def claim_run(
+        self,
+        run_id: str,
+        owner: str,
+        *,
+        now: datetime,
+        until: datetime,
+        replacing: str | None = None,
+    ) -> bool:
+        """Make `owner` the run's lease holder until `until`. True iff the run is not
+        terminal and its lease is free, held by `owner` already, expired (its
+        `lease_expires_at` before `now`), or held by `replacing` (an owner the caller
+        knows to be dead). False also for an unknown run."""
+
+    @abc.abstractmethod
+    def renew_lease(self, run_id: str, owner: str, *, until: datetime) -> bool:
+        """Extend `owner`'s lease to `until`. True iff `owner` holds it. A lease that
+        expired but that nobody claimed since is still `owner`'s, and renewing it is
+        fine: no other process can have driven the run in between."""
+
+    @abc.abstractmethod
+    def release_run(self, run_id: str, owner: str) -> None:
+        """Free the run's lease if `owner` holds it; otherwise change nothing."""
+
     # -- tasks ----------------------------------------------------------------------
     @abc.abstractmethod
     def get_or_create_task(self, task: Task) -> tuple[Task, bool]:
@@ -115,6 +153,10 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def list_tasks(self, run_id: str) -> list[Task]: ...
+
+    @abc.abstractmethod
+    def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
+        """The tasks with these ids, in the order given; unknown ids are left out."""
 
     @abc.abstractmethod
     def update_task(self, task_id: str, **changes: Any) -> Task: ...
@@ -148,12 +190,23 @@ class MetadataStore(abc.ABC):
     def list_artifacts(self, run_id: str | None = None) -> list[Artifact]: ...
 
     @abc.abstractmethod
+    def get_artifacts(self, artifact_ids: Sequence[str]) -> list[Artifact]:
+        """The artifacts with these ids, in the order given; unknown ids are left out."""
+
+    @abc.abstractmethod
     def add_events(self, events: Sequence[Event]) -> None: ...
 
     @abc.abstractmethod
     def list_events(
-        self, *, task_id: str | None = None, artifact_id: str | None = None
-    ) -> list[Event]: ...
+        self,
+        *,
+        task_id: str | None = None,
+        artifact_id: str | None = None,
+        artifact_ids: Sequence[str] | None = None,
+        run_ids: Sequence[str] | None = None,
+    ) -> list[Event]:
+        """Lineage events, oldest first, matching every filter given: of one task, of one
+        artifact or of any of `artifact_ids`, of the tasks of any of `run_ids`."""
 
     # -- recurring runs -------------------------------------------------------------
     @abc.abstractmethod
@@ -166,6 +219,11 @@ class MetadataStore(abc.ABC):
     def list_recurring_runs(self) -> list[RecurringRun]: ...
 
     @abc.abstractmethod
+    def page_recurring_runs(
+        self, query: ListQuery, *, experiment_id: str | None = None, namespace: str | None = None
+    ) -> Page[RecurringRun]: ...
+
+    @abc.abstractmethod
     def update_recurring_run(self, recurring_run_id: str, **changes: Any) -> RecurringRun: ...
 
     @abc.abstractmethod
@@ -175,7 +233,10 @@ class MetadataStore(abc.ABC):
     # Filters are evaluated by the database; UsageError names a bad key, value, sort_by,
     # page size or page token.
     @abc.abstractmethod
-    def page_runs(self, query: ListQuery, *, experiment_id: str | None = None) -> Page[Run]: ...
+    def page_runs(
+        self, query: ListQuery, *, experiment_id: str | None = None, namespace: str | None = None
+    ) -> Page[Run]:
+        """Runs of one experiment, or of the experiments of one namespace, or all."""
 
     @abc.abstractmethod
     def page_experiments(
@@ -190,6 +251,12 @@ class MetadataStore(abc.ABC):
     @abc.abstractmethod
     def page_pipeline_versions(self, pipeline_id: str, query: ListQuery) -> Page[PipelineVersion]:
         """Raises NotFound if there is no such pipeline."""
+
+    @abc.abstractmethod
+    def page_artifacts(
+        self, query: ListQuery, *, run_id: str | None = None, schema_title: str | None = None
+    ) -> Page[Artifact]:
+        """Artifacts of one run, or of one type (`system.Metrics`), or all."""
 
     @abc.abstractmethod
     def close(self) -> None: ...

@@ -132,6 +132,10 @@ class Run:
     max_cache_staleness_seconds: float | None = None
     # [{"update_time": iso, "state": ..., "error": ...}], appended on every state change.
     state_history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # The orchestrator process that drives the run, and when its lease lapses unless
+    # renewed (`MetadataStore.claim_run`); None when no process holds it.
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
 
 
 @dataclasses.dataclass

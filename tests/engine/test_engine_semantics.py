@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from engine_support import run_pipeline
@@ -160,6 +161,8 @@ def test_retry_policy_retries_then_fails_with_attempts_counted(platform: Platfor
     ran = run_pipeline(platform, flaky)
     assert ran["fail"].state == TaskState.FAILED
     assert ran["fail"].attempts == 3
+    # Where it failed is recorded too, not only where a task succeeded.
+    assert ran["fail"].node == socket.gethostname()
 
 
 def test_cache_hit_reuses_outputs_and_says_why(platform: Platform) -> None:

@@ -16,14 +16,18 @@ from dagyard.settings import Settings
 
 
 class Server:
-    def __init__(self, platform: Platform, *, token: str | None = None) -> None:
+    def __init__(
+        self, platform: Platform, *, token: str | None = None, ui_folder: Path | None = None
+    ) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.platform = platform
         config = uvicorn.Config(
-            create_app(platform, token=token),
+            create_app(platform, token=token)
+            if ui_folder is None
+            else create_app(platform, token=token, ui_folder=ui_folder),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

@@ -180,6 +180,10 @@ def test_artifact_reads_stay_inside_the_artifact_root(api: httpx.Client, package
     for node, name in [("..", "x"), ("%2E%2E", "etc"), ("n", "..%2F..%2Fetc%2Fpasswd")]:
         response = api.get(f"/runs/{run_id}/nodes/{node}/artifacts/{name}:read")
         assert 400 <= response.status_code < 500, response.text
+    for node in ["../../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd"]:
+        response = api.get(f"/runs/{run_id}/nodes/{node}/logs")
+        assert 400 <= response.status_code < 500, response.text
+        assert "root:" not in response.text
 
 
 def test_experiments_archive_and_lists_page(api: httpx.Client, package: bytes) -> None:

@@ -107,3 +107,23 @@ def test_runs_left_running_by_a_dead_process_are_resumed(platform: Platform) -> 
         assert platform.store.get_run(run.run_id).outputs == {"Output": 6}
     finally:
         worker.stop()
+
+
+def test_resuming_a_run_that_another_live_process_drives_names_it(platform: Platform) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dagyard.errors import RunError
+
+    run = runs.submit_run(platform, compile_to_dict(adding), parameters={"a": 1})
+    now = datetime.now(UTC)
+    assert platform.store.claim_run(
+        run.run_id, "elsewhere:1:abcd", now=now, until=now + timedelta(seconds=60)
+    )
+    with pytest.raises(RunError, match=r"driven by elsewhere:1:abcd, whose lease expires at"):
+        runs.resume_run(platform, run.run_id)
+    worker = RunWorker(platform, poll_seconds=0.05).start()
+    try:  # once the holder lets go, a worker takes it
+        platform.store.release_run(run.run_id, "elsewhere:1:abcd")
+        eventually(lambda: state(platform, run) == RunState.SUCCEEDED, "the run is finished")
+    finally:
+        worker.stop()

@@ -12,7 +12,14 @@ from store_backends import Backend
 
 from dagyard.errors import NotFound, UsageError
 from dagyard.store.listing import ListQuery, Operation, Predicate
-from dagyard.store.records import Experiment, Pipeline, PipelineVersion, Run, RunState
+from dagyard.store.records import (
+    Artifact,
+    Experiment,
+    Pipeline,
+    PipelineVersion,
+    Run,
+    RunState,
+)
 from dagyard.store.sql import SqlMetadataStore
 
 T0 = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -92,6 +99,55 @@ class ListingContract:
         assert ids(by_name) == ["r0", "r2", "r1", "r3"]
 
     @pytest.mark.parametrize(
+        "sort_by",
+        ["created_at", "created_at desc", "finished_at", "finished_at desc", "state", "id desc"],
+    )
+    def test_walking_the_pages_yields_every_row_once_in_order(
+        self, store: SqlMetadataStore, sort_by: str
+    ) -> None:
+        # Ties in the sort value (the same created_at) and NULLs (unfinished runs) cross
+        # page boundaries: the id breaks ties, NULLs come last either way.
+        for i in range(4, 11):
+            store.create_run(
+                Run(
+                    run_id=f"r{i:02d}",
+                    display_name="tie",
+                    pipeline_spec={},
+                    state=RunState.SUCCEEDED if i % 3 else RunState.RUNNING,
+                    created_at=T0 + timedelta(minutes=5),
+                    finished_at=T0 + timedelta(hours=i % 2) if i % 3 else None,
+                )
+            )
+        everything = ids(store.page_runs(ListQuery(sort_by=sort_by, page_size=100)))
+        walked, token, offsets = [], "", []
+        while True:
+            page = store.page_runs(ListQuery(sort_by=sort_by, page_size=2, page_token=token))
+            walked += ids(page)
+            offsets.append(page.total_size)
+            token = page.next_page_token
+            if not token:
+                break
+        assert walked == everything and len(everything) == 11
+        assert set(offsets) == {11}
+
+    def test_rows_added_between_pages_are_not_repeated(self, store: SqlMetadataStore) -> None:
+        newest = ListQuery(sort_by="created_at desc", page_size=2)
+        first = store.page_runs(newest)
+        assert ids(first) == ["r3", "r2"]
+        store.create_run(
+            Run(
+                run_id="r9",
+                display_name="late",
+                pipeline_spec={},
+                created_at=T0 + timedelta(hours=1),
+            )
+        )
+        second = store.page_runs(
+            ListQuery(sort_by="created_at desc", page_size=2, page_token=first.next_page_token)
+        )
+        assert ids(second) == ["r1", "r0"]
+
+    @pytest.mark.parametrize(
         ("query", "message"),
         [
             (where("color", Operation.EQUALS, "x"), "Cannot filter runs by 'color'"),
@@ -129,3 +185,45 @@ class ListingContract:
         assert [v.pipeline_version_id for v in versions.records] == ["v2", "v1"]
         with pytest.raises(NotFound):
             store.page_pipeline_versions("nope", ListQuery())
+
+    def test_artifacts_page_by_run_type_filter_and_sort(self, store: SqlMetadataStore) -> None:
+        titles = ["system.Metrics", "system.Dataset", "system.Metrics", "system.Model"]
+        for i, title in enumerate(titles):
+            store.create_artifact(
+                Artifact(
+                    artifact_id=f"a{i}",
+                    run_id="r0" if i < 3 else "r1",
+                    name=f"out_{i}",
+                    uri=f"file:///artifacts/a{i}",
+                    schema_title=title,
+                    created_at=T0 + timedelta(minutes=i),
+                )
+            )
+
+        def artifact_ids(page: Any) -> list[str]:
+            return [a.artifact_id for a in page.records]
+
+        everything = store.page_artifacts(ListQuery())
+        assert artifact_ids(everything) == ["a0", "a1", "a2", "a3"]
+        assert everything.total_size == 4
+        assert artifact_ids(store.page_artifacts(ListQuery(), run_id="r1")) == ["a3"]
+        metrics = store.page_artifacts(ListQuery(), schema_title="system.Metrics")
+        assert artifact_ids(metrics) == ["a0", "a2"]
+        assert store.page_artifacts(ListQuery(), run_id="r1", schema_title="x").total_size == 0
+        named = store.page_artifacts(where("name", Operation.IS_SUBSTRING, "_1"))
+        assert artifact_ids(named) == ["a1"]
+        newest = ListQuery(sort_by="created_at desc", page_size=3)
+        first = store.page_artifacts(newest, run_id="r0")
+        assert artifact_ids(first) == ["a2", "a1", "a0"] and first.next_page_token == ""
+        walked, token = [], ""
+        while True:
+            page = store.page_artifacts(
+                ListQuery(sort_by="schema_title desc", page_size=1, page_token=token)
+            )
+            walked += artifact_ids(page)
+            token = page.next_page_token
+            if not token:
+                break
+        assert walked == ["a3", "a2", "a0", "a1"]
+        with pytest.raises(UsageError, match="Cannot filter artifacts by 'uri'"):
+            store.page_artifacts(where("uri", Operation.EQUALS, "x"))

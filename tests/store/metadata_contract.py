@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from store_backends import Backend
 
 from dagyard.errors import AlreadyExists, NotFound, StoreError
+from dagyard.store.listing import ListQuery
 from dagyard.store.records import (
     Artifact,
     Event,
@@ -191,6 +192,21 @@ class MetadataStoreContract:
         assert ids(store.list_runs(experiment_id="e1", states=[RunState.RUNNING])) == ["b"]
         assert store.list_runs(states=[]) == []
 
+    def test_runs_page_by_the_namespace_of_their_experiment(self, store: SqlMetadataStore) -> None:
+        store.create_experiment(Experiment("e1", "Train", namespace="team-a"))
+        store.create_experiment(Experiment("e2", "Train", namespace="team-b"))
+        store.create_run(run("a", experiment_id="e1"))
+        store.create_run(run("b", experiment_id="e2"))
+        store.create_run(run("c", experiment_id="e1"))
+
+        def ids(**scope: str) -> list[str]:
+            return [r.run_id for r in store.page_runs(ListQuery(), **scope).records]
+
+        assert ids(namespace="team-a") == ["a", "c"]
+        assert ids(namespace="team-b", experiment_id="e2") == ["b"]
+        assert ids(namespace="team-b", experiment_id="e1") == []
+        assert ids(namespace="nobody") == []
+
     def test_state_changes_append_history_and_finish_the_run(self, store: SqlMetadataStore) -> None:
         store.create_run(run())
         running = store.update_run("r1", state=RunState.RUNNING)
@@ -262,6 +278,71 @@ class MetadataStoreContract:
         assert [a.artifact_id for a in store.list_artifacts()] == ["r2-a"]
         with pytest.raises(NotFound):
             store.delete_run("r1")
+
+    # -- run leases -----------------------------------------------------------------
+    def test_one_of_two_owners_racing_claims_a_run(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1"))
+        owners = ["worker-a", "worker-b"]
+        until = T0 + timedelta(seconds=15)
+        won = race(2, lambda i: store.claim_run("r1", owners[i], now=T0, until=until))
+        assert sorted(won) == [False, True]
+        held = store.get_run("r1")
+        assert held.lease_owner == owners[won.index(True)]
+        assert held.lease_expires_at == until
+
+    def test_an_owner_claims_again_and_renews_its_own_lease(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1", state=RunState.RUNNING))
+        assert store.claim_run("r1", "a", now=T0, until=T0 + timedelta(seconds=15))
+        assert store.claim_run("r1", "a", now=T0, until=T0 + timedelta(seconds=20))
+        assert store.renew_lease("r1", "a", until=T0 + timedelta(seconds=30))
+        assert store.get_run("r1").lease_expires_at == T0 + timedelta(seconds=30)
+
+    def test_a_live_lease_cannot_be_claimed_but_an_expired_one_can(
+        self, store: SqlMetadataStore
+    ) -> None:
+        store.create_run(run("r1", state=RunState.RUNNING))
+        assert store.claim_run("r1", "a", now=T0, until=T0 + timedelta(seconds=15))
+        later = T0 + timedelta(seconds=14)
+        assert not store.claim_run("r1", "b", now=later, until=later + timedelta(seconds=15))
+        expired = T0 + timedelta(seconds=16)
+        assert store.claim_run("r1", "b", now=expired, until=expired + timedelta(seconds=15))
+        assert store.get_run("r1").lease_owner == "b"
+        # The old owner's renewal fails once another took the run over.
+        assert not store.renew_lease("r1", "a", until=expired + timedelta(seconds=15))
+
+    def test_only_the_owner_renews_or_releases_a_lease(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1"))
+        assert not store.renew_lease("r1", "a", until=T0)  # nobody holds it
+        assert store.claim_run("r1", "a", now=T0, until=T0 + timedelta(seconds=15))
+        assert not store.renew_lease("r1", "b", until=T0 + timedelta(seconds=60))
+        store.release_run("r1", "b")
+        assert store.get_run("r1").lease_owner == "a"
+        # Expired but not taken: still a's, and renewing it is fine.
+        assert store.renew_lease("r1", "a", until=T0 + timedelta(seconds=60))
+        store.release_run("r1", "a")
+        released = store.get_run("r1")
+        assert (released.lease_owner, released.lease_expires_at) == (None, None)
+        assert store.claim_run("r1", "b", now=T0, until=T0 + timedelta(seconds=15))
+
+    def test_a_live_lease_of_a_dead_owner_can_be_replaced(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1", state=RunState.RUNNING))
+        assert store.claim_run("r1", "dead", now=T0, until=T0 + timedelta(seconds=15))
+        until = T0 + timedelta(seconds=15)
+        assert not store.claim_run("r1", "b", now=T0, until=until, replacing="other")
+        assert store.claim_run("r1", "b", now=T0, until=until, replacing="dead")
+        assert store.get_run("r1").lease_owner == "b"
+
+    def test_finished_and_unknown_runs_cannot_be_claimed(self, store: SqlMetadataStore) -> None:
+        for i, state in enumerate(s for s in RunState if s.terminal):
+            store.create_run(run(f"r{i}", state=state))
+            assert not store.claim_run(f"r{i}", "a", now=T0, until=T0 + timedelta(seconds=15))
+            assert store.get_run(f"r{i}").lease_owner is None
+        assert not store.claim_run("nope", "a", now=T0, until=T0 + timedelta(seconds=15))
+
+    def test_lease_times_must_be_aware(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1"))
+        with pytest.raises(StoreError, match="naive"):
+            store.claim_run("r1", "a", now=datetime(2024, 1, 1), until=T0)
 
     # -- tasks ----------------------------------------------------------------------
     def test_get_or_create_task_is_idempotent(self, store: SqlMetadataStore) -> None:
@@ -393,6 +474,42 @@ class MetadataStoreContract:
         assert len(store.list_events()) == 4
         store.add_events([])
 
+    def test_events_are_found_by_many_artifacts_and_by_runs(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1"))
+        store.create_run(run("r2"))
+        store.get_or_create_task(task("t1", "producer"))
+        store.get_or_create_task(task("t2", "consumer", run_id="r2"))
+        store.create_artifact(artifact("a1"))
+        store.create_artifact(artifact("a2"))
+        made = Event("t1", "a1", EventKind.OUTPUT, "model", created_at=T0)
+        made_too = Event("t1", "a2", EventKind.OUTPUT, "data", created_at=T0)
+        # A task of another run reads r1's artifact (as a cached task's consumer does).
+        used = Event("t2", "a1", EventKind.INPUT, "model", created_at=T0 + timedelta(seconds=1))
+        store.add_events([used, made, made_too])
+        assert store.list_events(artifact_ids=["a1"]) == [made, used]
+        assert store.list_events(artifact_ids=["a2", "a1", "a2", "nope"]) == [
+            made_too,
+            made,
+            used,
+        ]
+        assert store.list_events(artifact_ids=[]) == []
+        assert store.list_events(run_ids=["r1"]) == [made_too, made]
+        assert store.list_events(run_ids=["r2", "nope"]) == [used]
+        assert store.list_events(run_ids=["r2"], artifact_ids=["a2"]) == []
+        # Long id lists are queried in pieces, with the same answer.
+        many = [f"x{i}" for i in range(1200)] + ["a1"]
+        assert store.list_events(artifact_ids=many) == [made, used]
+
+    def test_tasks_and_artifacts_are_fetched_by_ids(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        first, _ = store.get_or_create_task(task("t1", "one"))
+        second, _ = store.get_or_create_task(task("t2", "two"))
+        a1 = store.create_artifact(artifact("a1"))
+        a2 = store.create_artifact(artifact("a2"))
+        assert store.get_tasks(["t2", "nope", "t1", "t2"]) == [second, first]
+        assert store.get_artifacts(["a2", "a1", "nope"]) == [a2, a1]
+        assert store.get_tasks([]) == [] and store.get_artifacts([]) == []
+
     # -- recurring runs -------------------------------------------------------------
     def test_recurring_runs_round_trip(self, store: SqlMetadataStore) -> None:
         trigger = {"cron_schedule": {"cron": "0 0 9 ? * 2-6", "start_time": "2024-01-01T00:00Z"}}
@@ -408,6 +525,25 @@ class MetadataStoreContract:
         assert store.list_recurring_runs() == []
         with pytest.raises(NotFound):
             store.get_recurring_run("rr1")
+
+    def test_recurring_runs_page_by_experiment_and_namespace(self, store: SqlMetadataStore) -> None:
+        for rid, name, experiment_id, namespace in [
+            ("rr1", "nightly", "e1", "team-a"),
+            ("rr2", "hourly", "e2", "team-b"),
+            ("rr3", "weekly", "e1", "team-a"),
+        ]:
+            store.create_recurring_run(
+                RecurringRun(rid, name, experiment_id=experiment_id, namespace=namespace)
+            )
+
+        def ids(query: ListQuery = ListQuery(), **scope: str) -> list[str]:
+            return [r.recurring_run_id for r in store.page_recurring_runs(query, **scope).records]
+
+        assert ids(namespace="team-a") == ["rr1", "rr3"]
+        assert ids(experiment_id="e2") == ["rr2"]
+        assert ids(ListQuery(sort_by="display_name")) == ["rr2", "rr1", "rr3"]
+        page = store.page_recurring_runs(ListQuery(page_size=2))
+        assert (len(page.records), page.total_size, bool(page.next_page_token)) == (2, 3, True)
 
     # -- values ---------------------------------------------------------------------
     def test_json_values_keep_their_types_order_and_text(self, store: SqlMetadataStore) -> None:

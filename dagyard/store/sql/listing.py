@@ -15,14 +15,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from dagyard.errors import StoreError, UsageError
-from dagyard.store.listing import ListQuery, Operation, Page, Predicate, decode_token, encode_token
+from dagyard.store.listing import (
+    ListQuery,
+    Operation,
+    Page,
+    Position,
+    Predicate,
+    decode_token,
+    encode_token,
+)
 from dagyard.store.sql import rows
 from dagyard.store.sql.columns import UTCDateTime
 from dagyard.store.sql.schema import (
+    ArtifactRow,
     Base,
     ExperimentRow,
     PipelineRow,
     PipelineVersionRow,
+    RecurringRunRow,
     RunRow,
 )
 
@@ -107,6 +117,42 @@ PIPELINE_VERSIONS = Listable(
         id="pipeline_version_id",
     ),
 )
+RECURRING_RUNS = Listable(
+    RecurringRunRow,
+    "recurring runs",
+    "recurring_run_id",
+    _keys(
+        "recurring_run_id",
+        "display_name",
+        "description",
+        "experiment_id",
+        "namespace",
+        "pipeline_id",
+        "pipeline_version_id",
+        "max_concurrency",
+        "created_at",
+        "updated_at",
+        id="recurring_run_id",
+        name="display_name",
+    ),
+)
+ARTIFACTS = Listable(
+    ArtifactRow,
+    "artifacts",
+    "artifact_id",
+    _keys(
+        "artifact_id",
+        "run_id",
+        "name",
+        "schema_title",
+        "schema_version",
+        "digest",
+        "producer_task_id",
+        "output_key",
+        "created_at",
+        id="artifact_id",
+    ),
+)
 
 
 def fetch(
@@ -116,32 +162,42 @@ def fetch(
     query: ListQuery,
     scope: tuple[Predicate, ...] = (),
 ) -> Page[Any]:
-    """The page of `listable` that `query` asks for, among the rows matching `scope` too."""
+    """The page of `listable` that `query` asks for, among the rows matching `scope` too.
+
+    Page tokens are keyset positions (the last row's sort value and id), so the 1,000th
+    page costs what the first does."""
     size = query.size()
     conditions = [_condition(listable, p) for p in (*scope, *query.predicates)]
-    order = _order(listable, query.sort_by)
+    column, descending = _sort(listable, query.sort_by)
+    identity = _table_column(listable, listable.id_column)
     fingerprint = _fingerprint(listable, query, scope)
-    offset = decode_token(query.page_token, fingerprint) if query.page_token else 0
+    position = decode_token(query.page_token, fingerprint) if query.page_token else None
     table = listable.model.__table__
     total = session.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions))
-    # Keys first, rows second: the sort and the offset then walk an index and carry only
-    # keys, not whole rows (a run's row holds its pipeline spec).
-    key = getattr(listable.model, listable.id_column)
-    keys = list(
-        session.scalars(
-            sa.select(key).where(*conditions).order_by(*order).offset(offset).limit(size + 1)
-        )
-    )
+    after = [] if position is None else [_after(column, identity, descending, position)]
+    # Keys first, rows second: the sort walks an index and carries only keys, not whole
+    # rows (a run's row holds its pipeline spec).
+    keys = session.execute(
+        sa.select(identity, column)
+        .where(*conditions, *after)
+        .order_by(*_order(column, identity, descending))
+        .limit(size + 1)
+    ).all()
+    wanted = [k for k, _ in keys[:size]]
     by_key = {
         getattr(row, listable.id_column): row
-        for row in session.scalars(sa.select(listable.model).where(key.in_(keys)))
+        for row in session.scalars(sa.select(listable.model).where(identity.in_(wanted)))
     }
-    found = [by_key[k] for k in keys if k in by_key]
-    more = len(found) > size
+    found = [by_key[k] for k in wanted if k in by_key]
+    next_token = ""
+    if len(keys) > size:
+        last_key, last_value = keys[size - 1]
+        offset = (position.offset if position else 0) + size
+        next_token = encode_token(Position(last_value, last_key, offset), fingerprint)
     return Page(
-        records=[rows.to_record(row, record_type) for row in found[:size]],
+        records=[rows.to_record(row, record_type) for row in found],
         total_size=int(total or 0),
-        next_page_token=encode_token(offset + size, fingerprint) if more else "",
+        next_page_token=next_token,
     )
 
 
@@ -229,7 +285,8 @@ def _time(where: str, value: Any) -> datetime:
     )
 
 
-def _order(listable: Listable, sort_by: str) -> list[sa.ColumnElement[Any]]:
+def _sort(listable: Listable, sort_by: str) -> tuple[sa.Column[Any], bool]:
+    """The column to sort by, and whether descending."""
     words = sort_by.split()
     if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
         raise UsageError(
@@ -237,16 +294,39 @@ def _order(listable: Listable, sort_by: str) -> list[sa.ColumnElement[Any]]:
             "'desc' or 'asc', e.g. 'created_at desc'."
         )
     column = _column(listable, words[0] if words else "created_at", "sort")
-    descending = len(words) == 2 and words[1].lower() == "desc"
-    identity = _table_column(listable, listable.id_column)
+    return column, len(words) == 2 and words[1].lower() == "desc"
+
+
+def _order(
+    column: sa.Column[Any], identity: sa.Column[Any], descending: bool
+) -> list[sa.ColumnElement[Any]]:
+    """By the column, NULLs last either way (the same on every backend), then by id."""
     order: list[sa.ColumnElement[Any]] = []
-    if column.nullable:  # NULLs last either way, the same on every backend
+    if column.nullable:
         order.append(sa.case((column.is_(None), 1), else_=0))
     if descending:
-        order += [column.desc(), identity.desc()]
-    else:
-        order += [column.asc(), identity.asc()]
-    return order
+        return [*order, column.desc(), identity.desc()]
+    return [*order, column.asc(), identity.asc()]
+
+
+def _after(
+    column: sa.Column[Any], identity: sa.Column[Any], descending: bool, position: Position
+) -> sa.ColumnElement[bool]:
+    """The rows that come after `position` in the order of `_order`."""
+
+    def beyond(col: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
+        compared: sa.ColumnElement[bool] = col < value if descending else col > value
+        return compared
+
+    if column is identity:
+        return beyond(identity, position.key)
+    if position.value is None:  # among the NULLs, which come last
+        return sa.and_(column.is_(None), beyond(identity, position.key))
+    later = sa.or_(
+        beyond(column, position.value),
+        sa.and_(column == position.value, beyond(identity, position.key)),
+    )
+    return sa.or_(later, column.is_(None)) if column.nullable else later
 
 
 def _fingerprint(listable: Listable, query: ListQuery, scope: tuple[Predicate, ...]) -> str:

@@ -98,6 +98,9 @@ class RunRow(Base):
         # Listing pages newest first, overall and per experiment (the API's usual query).
         sa.Index(None, "created_at"),
         sa.Index(None, "experiment_id", "created_at"),
+        # The same for the runs not archived (the UI's query), counted from the index.
+        sa.Index(None, "storage_state", "created_at"),
+        sa.Index(None, "experiment_id", "storage_state", "created_at"),
         # Exactly one run per due time of a recurring run, however many schedulers race.
         sa.Index(None, "recurring_run_id", "scheduled_at", unique=True),
         _MYSQL_TABLE,
@@ -123,6 +126,9 @@ class RunRow(Base):
     cache_enabled: Mapped[bool] = mapped_column(sa.Boolean)
     max_cache_staleness_seconds: Mapped[float | None] = mapped_column(sa.Double)
     state_history: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    # The orchestrator process driving the run, and when its claim lapses (migration 0006).
+    lease_owner: Mapped[str | None] = mapped_column(NAME)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TaskRow(Base):
@@ -163,7 +169,12 @@ class TaskRow(Base):
 
 class ArtifactRow(Base):
     __tablename__ = "artifacts"
-    __table_args__ = (sa.Index(None, "run_id"), _MYSQL_TABLE)
+    __table_args__ = (
+        sa.Index(None, "run_id"),
+        # Listing pages of every run's artifacts, newest first.
+        sa.Index(None, "created_at"),
+        _MYSQL_TABLE,
+    )
 
     artifact_id: Mapped[str] = mapped_column(ID, primary_key=True)
     run_id: Mapped[str] = mapped_column(ID, _fk("runs.run_id"))

@@ -11,9 +11,9 @@ by the methods (sessions, error translation, generic create/get/update/delete) i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -106,6 +106,9 @@ class SqlMetadataStore(Transactions, MetadataStore):
     def get_pipeline(self, pipeline_id: str) -> Pipeline:
         return self._fetch(PipelineRow, pipeline_id, Pipeline)
 
+    def update_pipeline(self, pipeline_id: str, **changes: Any) -> Pipeline:
+        return self._update(PipelineRow, pipeline_id, Pipeline, changes)
+
     def find_pipeline(self, name: str, namespace: str = "") -> Pipeline | None:
         found = self._list(
             Pipeline,
@@ -147,6 +150,9 @@ class SqlMetadataStore(Transactions, MetadataStore):
             )
             versions = [rows.to_record(row, PipelineVersion) for row in found]
         return versions
+
+    def update_pipeline_version(self, pipeline_version_id: str, **changes: Any) -> PipelineVersion:
+        return self._update(PipelineVersionRow, pipeline_version_id, PipelineVersion, changes)
 
     def delete_pipeline_version(self, pipeline_version_id: str) -> None:
         self._delete(PipelineVersionRow, pipeline_version_id)
@@ -222,6 +228,59 @@ class SqlMetadataStore(Transactions, MetadataStore):
     def delete_run(self, run_id: str) -> None:
         self._delete(RunRow, run_id)
 
+    # -- run leases -------------------------------------------------------------------
+    # Each is one conditional UPDATE, decided by the database however many processes
+    # race: the row lock makes a second UPDATE re-check its WHERE against the first's
+    # result (PostgreSQL, InnoDB), and SQLite has one writer at a time. The MySQL
+    # dialects count matched rows (CLIENT_FOUND_ROWS), not changed ones.
+    def claim_run(
+        self,
+        run_id: str,
+        owner: str,
+        *,
+        now: datetime,
+        until: datetime,
+        replacing: str | None = None,
+    ) -> bool:
+        rows.check_time("now", now)
+        rows.check_time("until", until)
+        unfinished = [rows.check_value(RunRow, "state", s) for s in RunState if not s.terminal]
+        claim = (
+            sa.update(RunRow)
+            .where(RunRow.run_id == run_id, RunRow.state.in_(unfinished))
+            .where(
+                sa.or_(
+                    RunRow.lease_owner.is_(None),
+                    RunRow.lease_owner.in_([owner] if replacing is None else [owner, replacing]),
+                    RunRow.lease_expires_at < now,
+                )
+            )
+            .values(lease_owner=owner, lease_expires_at=until)
+        )
+        return self._changed(claim)
+
+    def renew_lease(self, run_id: str, owner: str, *, until: datetime) -> bool:
+        rows.check_time("until", until)
+        renew = (
+            sa.update(RunRow)
+            .where(RunRow.run_id == run_id, RunRow.lease_owner == owner)
+            .values(lease_expires_at=until)
+        )
+        return self._changed(renew)
+
+    def release_run(self, run_id: str, owner: str) -> None:
+        self._changed(
+            sa.update(RunRow)
+            .where(RunRow.run_id == run_id, RunRow.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+
+    def _changed(self, statement: sa.Update) -> bool:
+        """Run one UPDATE; whether it matched a row."""
+        with self._session(write=True) as session:
+            result = session.execute(statement.execution_options(synchronize_session=False))
+            return cast(sa.CursorResult[Any], result).rowcount == 1
+
     # -- tasks ----------------------------------------------------------------------
     def get_or_create_task(self, task: Task) -> tuple[Task, bool]:
         task = stamped(task, "created_at")
@@ -259,6 +318,13 @@ class SqlMetadataStore(Transactions, MetadataStore):
             .where(TaskRow.run_id == run_id)
             .order_by(TaskRow.created_at, TaskRow.path),
         )
+
+    def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
+        found: dict[str, Task] = {}
+        for chunk in _chunks(task_ids):
+            query = sa.select(TaskRow).where(TaskRow.task_id.in_(chunk))
+            found.update((t.task_id, t) for t in self._list(Task, query))
+        return [found[i] for i in dict.fromkeys(task_ids) if i in found]
 
     def update_task(self, task_id: str, **changes: Any) -> Task:
         return self._update(TaskRow, task_id, Task, changes)
@@ -325,6 +391,13 @@ class SqlMetadataStore(Transactions, MetadataStore):
             query = query.where(ArtifactRow.run_id == run_id)
         return self._list(Artifact, query)
 
+    def get_artifacts(self, artifact_ids: Sequence[str]) -> list[Artifact]:
+        found: dict[str, Artifact] = {}
+        for chunk in _chunks(artifact_ids):
+            query = sa.select(ArtifactRow).where(ArtifactRow.artifact_id.in_(chunk))
+            found.update((a.artifact_id, a) for a in self._list(Artifact, query))
+        return [found[i] for i in dict.fromkeys(artifact_ids) if i in found]
+
     def add_events(self, events: Sequence[Event]) -> None:
         new: dict[tuple[Any, ...], EventRow] = {}
         for event in events:
@@ -343,21 +416,47 @@ class SqlMetadataStore(Transactions, MetadataStore):
             raise
 
     def list_events(
-        self, *, task_id: str | None = None, artifact_id: str | None = None
+        self,
+        *,
+        task_id: str | None = None,
+        artifact_id: str | None = None,
+        artifact_ids: Sequence[str] | None = None,
+        run_ids: Sequence[str] | None = None,
     ) -> list[Event]:
-        query = sa.select(EventRow).order_by(
-            EventRow.created_at, EventRow.task_id, EventRow.kind, EventRow.key, EventRow.index
-        )
+        query = sa.select(EventRow)
         if task_id is not None:
             query = query.where(EventRow.task_id == task_id)
         if artifact_id is not None:
             query = query.where(EventRow.artifact_id == artifact_id)
-        return self._list(Event, query)
+        if run_ids is not None:
+            query = query.join(TaskRow, TaskRow.task_id == EventRow.task_id)
+        # Long id lists go in pieces: databases limit the parameters of one statement.
+        found: list[Event] = []
+        for artifacts in [None] if artifact_ids is None else _chunks(artifact_ids):
+            for runs in [None] if run_ids is None else _chunks(run_ids):
+                part = query
+                if artifacts is not None:
+                    part = part.where(EventRow.artifact_id.in_(artifacts))
+                if runs is not None:
+                    part = part.where(TaskRow.run_id.in_(runs))
+                found += self._list(Event, part)
+        return sorted(found, key=_event_order)
 
     # -- paged listings -------------------------------------------------------------
-    def page_runs(self, query: ListQuery, *, experiment_id: str | None = None) -> Page[Run]:
-        scope = () if experiment_id is None else (_equals("experiment_id", experiment_id),)
+    def page_runs(
+        self, query: ListQuery, *, experiment_id: str | None = None, namespace: str | None = None
+    ) -> Page[Run]:
+        scope: tuple[Predicate, ...] = ()
+        if experiment_id is not None:
+            scope += (_equals("experiment_id", experiment_id),)
         with self._session() as session:
+            if namespace is not None:  # runs belong to a namespace through their experiment
+                in_namespace = session.scalars(
+                    sa.select(ExperimentRow.experiment_id).where(
+                        ExperimentRow.namespace == namespace
+                    )
+                )
+                scope += (Predicate("experiment_id", Operation.IN, sorted(in_namespace)),)
             return listing.fetch(session, listing.RUNS, Run, query, scope)
 
     def page_experiments(
@@ -378,7 +477,29 @@ class SqlMetadataStore(Transactions, MetadataStore):
             scope = (_equals("pipeline_id", pipeline_id),)
             return listing.fetch(session, listing.PIPELINE_VERSIONS, PipelineVersion, query, scope)
 
+    def page_artifacts(
+        self, query: ListQuery, *, run_id: str | None = None, schema_title: str | None = None
+    ) -> Page[Artifact]:
+        scope: tuple[Predicate, ...] = ()
+        if run_id is not None:
+            scope += (_equals("run_id", run_id),)
+        if schema_title is not None:
+            scope += (_equals("schema_title", schema_title),)
+        with self._session() as session:
+            return listing.fetch(session, listing.ARTIFACTS, Artifact, query, scope)
+
     # -- recurring runs -------------------------------------------------------------
+    def page_recurring_runs(
+        self, query: ListQuery, *, experiment_id: str | None = None, namespace: str | None = None
+    ) -> Page[RecurringRun]:
+        scope: tuple[Predicate, ...] = ()
+        if experiment_id is not None:
+            scope += (_equals("experiment_id", experiment_id),)
+        if namespace is not None:
+            scope += (_equals("namespace", namespace),)
+        with self._session() as session:
+            return listing.fetch(session, listing.RECURRING_RUNS, RecurringRun, query, scope)
+
     def create_recurring_run(self, recurring_run: RecurringRun) -> RecurringRun:
         recurring_run = stamped(recurring_run, "created_at")
         if recurring_run.updated_at is None:
@@ -411,6 +532,16 @@ def _history_entry(when: datetime, state: RunState, error: str | None) -> dict[s
         "state": rows.enum_value(state),
         "error": error,
     }
+
+
+def _event_order(event: Event) -> tuple[Any, ...]:
+    return (event.created_at, event.task_id, str(event.kind), event.key, event.index)
+
+
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
 
 
 def _equals(key: str, value: str) -> Predicate:

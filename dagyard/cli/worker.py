@@ -1,0 +1,63 @@
+"""`dagyard worker`: an orchestrator without the API — the run worker and the
+recurring-run scheduler — for extra machines that share a server's database."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dagyard.cli.up import ExecutorOption, RayAddressOption, settings_for
+from dagyard.errors import DagyardError
+
+errors = Console(stderr=True)
+
+
+def worker_command(
+    home: Annotated[Path | None, typer.Option(help="Dagyard home (default ~/.dagyard).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Metadata database URL (default SQLite in the home).")
+    ] = None,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
+) -> None:
+    """Execute the database's runs and recurring runs here, until Ctrl-C or SIGTERM."""
+    from dagyard.scheduler import Scheduler
+    from dagyard.service.platform import Platform
+    from dagyard.service.worker import RunWorker
+
+    try:
+        settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
+        platform = Platform.open(settings)
+    except DagyardError as e:
+        errors.print(f"[bold red]error:[/] {e}", highlight=False)
+        raise typer.Exit(code=2) from e
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stopping = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    worker = RunWorker(platform).start()
+    scheduler = Scheduler(platform)
+    scheduler.start()
+    errors.print(
+        f"Dagyard worker {worker.owner} (home {settings.home}, database "
+        f"{settings.database_url.split('@')[-1]}, leases of {settings.lease_seconds:g} s)",
+        highlight=False,
+    )
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        scheduler.stop()
+        worker.stop()
+        platform.close()
