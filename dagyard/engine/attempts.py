@@ -7,13 +7,16 @@ into stored records with their digests. No scheduling here.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 from dagyard.engine.values import from_ir
-from dagyard.errors import RunError
+from dagyard.errors import RunError, StoreError
+from dagyard.executors.staging import Staging
 from dagyard.store.artifacts import ArtifactStore
 from dagyard.store.records import Artifact
 
@@ -26,6 +29,119 @@ def artifact_json(artifact: Artifact) -> dict[str, Any]:
         "uri": artifact.uri,
         "metadata": artifact.metadata,
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedFiles:
+    """An attempt's files when the artifact store is remote: the task works on local
+    copies under its scratch folder, which `staging` copies from and to the store on the
+    node that runs it.
+
+    inputs/output_uris: what ExecutorInput names (local paths in place of store URIs);
+    task_root: where the executor output file goes; results: (local path, store URI) of
+    the files the engine reads back after the attempt (executor output, parameter
+    files); names: (local prefix, store prefix) pairs that `to_store` turns back into
+    store URIs.
+    """
+
+    inputs: dict[str, list[Artifact]]
+    output_uris: dict[str, str]
+    task_root: Path
+    staging: Staging
+    results: tuple[tuple[str, str], ...]
+    names: tuple[tuple[str, str], ...]
+
+    def to_store(self, value: Any) -> Any:
+        """`value` with every local copy's path it mentions replaced by the store URI it
+        stands for: the task saw local paths as its artifacts' URIs (as on KFP, where a
+        task sees `/s3/...` paths), and what it reports (an artifact's URI, metadata, an
+        output parameter naming an artifact) must name the stored artifact."""
+        if isinstance(value, str):
+            for local, stored in self.names:
+                if local in value:
+                    value = value.replace(local, stored)
+            return value
+        if isinstance(value, list):
+            return [self.to_store(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.to_store(v) for k, v in value.items()}
+        return value
+
+
+def staged_files(
+    store: ArtifactStore,
+    *,
+    run_id: str,
+    task_path: str,
+    attempt: int,
+    workdir: Path,
+    inputs: dict[str, list[Artifact]],
+    output_uris: dict[str, str],
+    output_parameters: list[str],
+    log_uri: str,
+) -> StagedFiles:
+    """The local copies and the copying for one attempt on a remote store."""
+    base = workdir / "files"
+    imported: dict[str, str] = {}
+
+    def local(uri: str) -> str:
+        relative = store.relative(uri)
+        if relative:
+            return str(base / "store" / relative)
+        # Imported from elsewhere: a folder per URI, keeping the file's own name.
+        name = uri.rstrip("/").rsplit("/", 1)[-1] or "artifact"
+        path = str(base / "imports" / hashlib.sha256(uri.encode()).hexdigest()[:16] / name)
+        imported[path] = uri
+        return path
+
+    local_inputs = {
+        key: [dataclasses.replace(a, uri=local(a.uri)) for a in items]
+        for key, items in inputs.items()
+    }
+    downloads = {a.uri: local(a.uri) for items in inputs.values() for a in items}
+    local_outputs = {name: local(uri) for name, uri in output_uris.items()}
+    task_uri = store.task_uri(run_id, task_path)
+    task_root = Path(local(task_uri))
+    # Per attempt, so that a retry never reads what an earlier attempt left.
+    attempt_uri = f"{task_uri}/.dagyard/attempt-{attempt}"
+    results = [(str(task_root / "executor_output.json"), f"{attempt_uri}/executor_output.json")]
+    results += [
+        (str(workdir / "outputs" / name), f"{attempt_uri}/outputs/{name}")
+        for name in output_parameters
+    ]
+    uploads = [(local_outputs[name], uri) for name, uri in output_uris.items()] + results
+    return StagedFiles(
+        inputs=local_inputs,
+        output_uris=local_outputs,
+        task_root=task_root,
+        staging=Staging(
+            downloads=tuple(downloads.items()), uploads=tuple(uploads), log_uri=log_uri
+        ),
+        results=tuple(results),
+        # Longest first, so that no pair rewrites part of a longer one's path.
+        names=tuple(
+            sorted(
+                [(str(base / "store") + "/", store.root_uri.rstrip("/") + "/"), *imported.items()],
+                key=lambda pair: -len(pair[0]),
+            )
+        ),
+    )
+
+
+def fetch_results(store: ArtifactStore, files: StagedFiles) -> None:
+    """Bring an attempt's result files to this machine, where the engine reads them
+    (nothing to do when the attempt ran here)."""
+    for local, uri in files.results:
+        path = Path(local)
+        if path.exists():
+            continue
+        try:
+            if not store.exists(uri):
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(store.read_bytes(uri))
+        except (StoreError, OSError) as e:
+            raise RunError(f"Cannot read the task's results back from {uri!r}: {e}") from e
 
 
 def executor_input(
@@ -88,9 +204,12 @@ def collect_outputs(
     store: ArtifactStore,
     run_id: str,
     task_id: str,
+    staged: StagedFiles | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[Artifact]]]:
     """Parameter values and new artifact records of a finished attempt. Raises RunError
-    when a declared output is missing."""
+    when a declared output is missing. `staged`: the attempt's local copies of a remote
+    store, whose paths are recorded as the store URIs they stand for."""
+    to_store = staged.to_store if staged is not None else (lambda value: value)
     outputs = component.get("outputDefinitions", {})
     written: dict[str, Any] = {}
     output_file = Path(document["outputs"]["outputFile"])
@@ -110,7 +229,7 @@ def collect_outputs(
             if definition.get("isOptional"):
                 continue
             raise RunError(f"The task finished without writing its output parameter '{name}'.")
-        parameters[name] = from_ir(values[name], definition.get("parameterType"))
+        parameters[name] = to_store(from_ir(values[name], definition.get("parameterType")))
     reported = written.get("artifacts", {})
     artifacts: dict[str, list[Artifact]] = {}
     for name, definition in outputs.get("artifacts", {}).items():
@@ -118,7 +237,7 @@ def collect_outputs(
         items = reported.get(name, {}).get("artifacts") or [declared]
         records = []
         for item in items:
-            uri = item.get("uri") or declared["uri"]
+            uri = to_store(item.get("uri") or declared["uri"])
             type_ = definition.get("artifactType", {})
             records.append(
                 Artifact(
@@ -128,7 +247,7 @@ def collect_outputs(
                     uri=uri,
                     schema_title=type_.get("schemaTitle", "system.Artifact"),
                     schema_version=type_.get("schemaVersion", "0.0.1"),
-                    metadata=item.get("metadata") or {},
+                    metadata=to_store(item.get("metadata") or {}),
                     digest=store.digest(uri),
                     producer_task_id=task_id,
                     output_key=name,

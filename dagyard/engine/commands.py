@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from dagyard.errors import RunError
@@ -27,6 +28,9 @@ class RuntimeContext:
     pipeline_root: str
     create_time: str
     schedule_time: str
+    # The stored artifact a local copy stands for (see attempts.StagedFiles.to_store):
+    # `.uri` placeholders name the stored artifact, `.path` ones the copy.
+    stored_uri: Callable[[str], str] | None = None
 
 
 _PLACEHOLDER = re.compile(r"\{\{\$(?P<body>[^{}]*)\}\}")
@@ -132,20 +136,23 @@ def _substitute(text: str, executor_input: dict[str, Any], context: RuntimeConte
         if m := _OUTPUT_PARAM.match(body):
             return str(executor_input["outputs"]["parameters"][m.group("name")]["outputFile"])
         if m := _ARTIFACT.match(body):
-            return _artifact_field(executor_input, m)
+            return _artifact_field(executor_input, m, context)
         raise RunError(f"Unknown placeholder {match.group(0)!r} in a command.")
 
     return _PLACEHOLDER.sub(replace, text)
 
 
-def _artifact_field(executor_input: dict[str, Any], m: re.Match[str]) -> str:
+def _artifact_field(
+    executor_input: dict[str, Any], m: re.Match[str], context: RuntimeContext
+) -> str:
     side, name, field = m.group("side"), m.group("name"), m.group("field")
     entry = executor_input[side].get("artifacts", {}).get(name)
     if not entry or not entry.get("artifacts"):
         raise RunError(f"The command uses {side[:-1]} artifact '{name}', which has no value.")
     artifact = entry["artifacts"][0]
     if field == "uri":
-        return str(artifact["uri"])
+        uri = str(artifact["uri"])
+        return context.stored_uri(uri) if context.stored_uri is not None else uri
     if field == "path":
         return uri_to_path(str(artifact["uri"]))
     metadata = artifact.get("metadata", {})

@@ -24,7 +24,7 @@ from dagyard.engine import attempts, caching, cel
 from dagyard.engine.commands import RuntimeContext, resolve_argv, resolve_constant
 from dagyard.engine.scopes import Loop, Node, Result, Scope, all_nodes, dag_outputs, iteration_index
 from dagyard.engine.values import from_ir
-from dagyard.errors import RunError
+from dagyard.errors import RunError, StoreError
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.store.artifacts import ArtifactStore
 from dagyard.store.metadata import MetadataStore
@@ -537,23 +537,47 @@ class RunDriver:
             name: self.artifacts.uri_for(self.run.run_id, node.path, name)
             for name in component.get("outputDefinitions", {}).get("artifacts", {})
         }
-        for uri in uris.values():
-            self.artifacts.prepare_output(uri)
+        log_uri = self.artifacts.log_uri(self.run.run_id, node.path, attempt)
+        if self.artifacts.is_local:
+            for uri in uris.values():
+                self.artifacts.prepare_output(uri)
+            staged = None
+            inputs, output_uris = node.inputs_artifacts, uris
+            task_root = self.artifacts.local_path(
+                self.artifacts.task_uri(self.run.run_id, node.path)
+            )
+            log_path = self.artifacts.local_path(log_uri)
+        else:  # the task works on local copies, made on the node that runs it
+            staged = attempts.staged_files(
+                self.artifacts,
+                run_id=self.run.run_id,
+                task_path=node.path,
+                attempt=attempt,
+                workdir=workdir,
+                inputs=node.inputs_artifacts,
+                output_uris=uris,
+                output_parameters=list(
+                    component.get("outputDefinitions", {}).get("parameters", {})
+                ),
+                log_uri=log_uri,
+            )
+            inputs, output_uris, task_root = staged.inputs, staged.output_uris, staged.task_root
+            log_path = workdir / "attempt.log"
         document = attempts.executor_input(
             component=component,
             parameters=params,
-            artifacts=node.inputs_artifacts,
-            output_uris=uris,
+            artifacts=inputs,
+            output_uris=output_uris,
             workdir=workdir,
-            task_root=self.artifacts.local_path(
-                self.artifacts.uri_for(self.run.run_id, node.path, "executor-output")
-            ).parent,
+            task_root=task_root,
         )
-        log_uri = self.artifacts.log_uri(self.run.run_id, node.path, attempt)
+        context = self._context(node)
+        if staged is not None:
+            context = dataclasses.replace(context, stored_uri=staged.to_store)
         argv = resolve_argv(
             list(container.get("command", [])) + list(container.get("args", [])),
             document,
-            self._context(node),
+            context,
         )
         env = {e["name"]: e["value"] for e in container.get("env", [])}
         # One write before the attempt starts: it is durable that it may be running.
@@ -576,12 +600,14 @@ class RunDriver:
             image=container.get("image", ""),
             env=env,
             workdir=workdir,
-            log_path=self.artifacts.local_path(log_uri),
+            log_path=log_path,
             resources=dict(container.get("resources", {})),
             mounts=self._mounts(),
+            staging=staged.staging if staged is not None else None,
         )
         node.document = document
         node.launch = launch
+        node.staged = staged
         node.handle = self.executor.submit(launch)
         self.running[node.handle] = node
 
@@ -686,12 +712,15 @@ class RunDriver:
             return
         if outcome.ok:
             try:
+                if node.staged is not None:
+                    attempts.fetch_results(self.artifacts, node.staged)
                 params, arts = attempts.collect_outputs(
                     component=self._component(node),
                     document=node.document,
                     store=self.artifacts,
                     run_id=self.run.run_id,
                     task_id=node.task.task_id,
+                    staged=node.staged,
                 )
             except RunError as e:
                 self._attempt_failed(node, str(e))
@@ -714,9 +743,17 @@ class RunDriver:
         self._attempt_failed(node, message + self._log_tail(node))
 
     def _log_tail(self, node: Node) -> str:
-        if node.launch is None or not node.launch.log_path.exists():
+        if node.launch is None:
             return ""
-        lines = node.launch.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+        if node.launch.log_path.exists():
+            text = node.launch.log_path.read_text(errors="replace")
+        else:  # the attempt ran on another node: its log is in the store
+            try:
+                log_uri = node.task.log_uri if node.task is not None else None
+                text = self.artifacts.read_text(log_uri) if log_uri else ""
+            except StoreError:
+                return ""
+        lines = text.strip().splitlines()[-5:]
         return ("\n" + "\n".join(lines)) if lines else ""
 
     def _attempt_lost(self, node: Node, message: str) -> None:

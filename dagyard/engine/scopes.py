@@ -9,6 +9,7 @@ import dataclasses
 import uuid
 from typing import Any
 
+from dagyard.engine.attempts import StagedFiles
 from dagyard.executors.base import Launch
 from dagyard.store.records import Artifact, Task, TaskState
 
@@ -41,6 +42,8 @@ class Node:
         self.handle: str | None = None
         self.launch: Launch | None = None
         self.document: dict[str, Any] | None = None
+        # The local copies of a remote store's files, for the attempt in flight.
+        self.staged: StagedFiles | None = None
         self.not_before = 0.0
         self.inputs_params: dict[str, Any] = {}
         self.inputs_artifacts: dict[str, list[Artifact]] = {}

@@ -14,6 +14,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from dagyard.executors.staging import Staging
+
 
 @dataclasses.dataclass(frozen=True)
 class Launch:
@@ -37,6 +39,9 @@ class Launch:
     # Host folders the command's paths point into (artifact store, scratch): an executor
     # that runs the command in a container mounts them at the same paths.
     mounts: tuple[Path, ...] = ()
+    # Copies to make on the attempt's node around the command, when artifacts live in an
+    # object store: the command itself only sees local paths. None: nothing to copy.
+    staging: Staging | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,6 +46,7 @@ from dagyard.executors.commands import python_command
 from dagyard.executors.containers import container_argv
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
+from dagyard.executors.staging import LogShipper, Staging, stage_in, stage_out
 
 # What an attempt's thread waits on once it runs: the exit code as `Popen.returncode` has
 # it (-N: killed by signal N), or why it ended without one.
@@ -197,10 +198,40 @@ class LocalExecutor(Executor):
         except OSError as e:
             self._finish(handle, self._outcome(None, f"Cannot open the log file: {e}"))
             return
-        with log:
-            wait = self._start(handle, attempt, log)
+        staging = launch.staging
+        shipper = None
+        if staging is not None and staging.log_uri is not None:
+            try:
+                shipper = LogShipper(launch.log_path, staging.log_uri, staging.log_interval)
+            except ExecutorError as e:
+                with log:
+                    self._not_started(handle, log, str(e))
+                return
+        outcome: Outcome | None = None
+        try:
+            with log:
+                outcome = self._execute(handle, attempt, log)
+                if outcome is not None and outcome.ok and staging is not None:
+                    outcome = self._stage_out(staging, log, outcome)
+        finally:
+            # Before the outcome is reported: whoever reads the log then sees all of it.
+            if shipper is not None:
+                shipper.close()
+        if outcome is not None:
+            self._finish(handle, outcome)
+
+    def _execute(self, handle: str, attempt: _Attempt, log: BinaryIO) -> Outcome | None:
+        """Stage the inputs, run the attempt to its end and say how it ended; None if it
+        never started (then it has been reported)."""
+        if attempt.launch.staging is not None:
+            try:
+                stage_in(attempt.launch.staging)
+            except ExecutorError as e:
+                self._not_started(handle, log, str(e))
+                return None
+        wait = self._start(handle, attempt, log)
         if wait is None:
-            return
+            return None
         ended = wait()
         with attempt.lock:
             attempt.exited = True
@@ -212,12 +243,18 @@ class LocalExecutor(Executor):
         else:
             detail = f"killed by signal {-ended}" if ended < 0 else f"exited with code {ended}"
         if cancelled:
-            outcome = self._outcome(None, f"cancelled ({detail})")
-        elif isinstance(ended, str) or ended < 0:
-            outcome = self._outcome(None, detail)
-        else:
-            outcome = self._outcome(ended)
-        self._finish(handle, outcome)
+            return self._outcome(None, f"cancelled ({detail})")
+        if isinstance(ended, str) or ended < 0:
+            return self._outcome(None, detail)
+        return self._outcome(ended)
+
+    def _stage_out(self, staging: Staging, log: BinaryIO, outcome: Outcome) -> Outcome:
+        try:
+            stage_out(staging)
+        except ExecutorError as e:
+            log.write(f"dagyard: {e}\n".encode())
+            return self._outcome(None, str(e))
+        return outcome
 
     def _start(self, handle: str, attempt: _Attempt, log: BinaryIO) -> _Waiter | None:
         """Start the attempt and return what waits for its end; None if it never started

@@ -27,9 +27,9 @@ decides, and records it as a system retry. Ray notices a dead node by missed hea
 checks (`RAY_health_check_*` settings of the head).
 
 The node that ran an attempt is reported as its Ray node id (as `ray list nodes` shows
-it). Logs are written by the Ray task straight to `Launch.log_path` while it runs: right
-when every node sees the same folder (one machine, or a shared file system). Nodes on
-other machines need a shared or object-store artifact root.
+it). Logs are written by the Ray task to `Launch.log_path` on its node while it runs;
+with an object-store artifact root, the launch's `staging` also ships them there, and
+fetches inputs and uploads outputs on that node, so nodes need no shared file system.
 
 Every node must run the same Python with dagyard installed: the Ray task imports
 `dagyard.executors.ray_attempt` there.
@@ -37,6 +37,7 @@ Every node must run the same Python with dagyard installed: the Ray task imports
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import logging
@@ -51,6 +52,7 @@ from typing import Any
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.executors.ray_attempt import AttemptResult, run_attempt
+from dagyard.executors.staging import append_log
 
 # Accelerator types that mean "a GPU" rather than a resource of that name.
 _GPU_TYPES = {"gpu", "nvidia.com/gpu", "amd.com/gpu"}
@@ -235,6 +237,7 @@ class RayExecutor(Executor):
             str(launch.log_path),
             self._environments_root,
             self._kill_grace,
+            launch.staging,
         )
         with self._lock:
             attempt.ref = ref
@@ -345,12 +348,17 @@ def _lost_errors(exceptions: Any) -> tuple[type[BaseException], ...]:
 
 
 def _write_log(launch: Launch, text: str) -> None:
+    """Add a line of ours to the attempt's log (the outcome carries it anyway)."""
+    if launch.staging is not None and launch.staging.log_uri is not None:
+        with contextlib.suppress(ExecutorError):
+            append_log(launch.staging.log_uri, text)
+        return
     try:
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(launch.log_path, "a") as log:
             log.write(text)
     except OSError:
-        pass  # the outcome carries the message anyway
+        pass
 
 
 def _check_reachable(address: str) -> None:

@@ -3,7 +3,8 @@
 Belongs here: the worker side of `ray.py` — choosing the Python a lightweight component
 runs on (building a cached virtual environment on this node if needed), starting the
 attempt's command as a child process in its own session with its log file, waiting for
-it, and killing its whole process group when Ray cancels the task. Not here: anything
+it, and killing its whole process group when Ray cancels the task; around it, the copies
+of `staging.py` when artifacts live in an object store. Not here: anything
 about submitting or scheduling (`ray.py`). `ray` itself is imported only to read the id
 of the node, inside the Ray task.
 
@@ -25,6 +26,7 @@ from typing import BinaryIO, TypedDict
 from dagyard.errors import ExecutorError
 from dagyard.executors.commands import python_command
 from dagyard.executors.environments import EnvironmentCache, Interpreter
+from dagyard.executors.staging import LogShipper, Staging, stage_in, stage_out
 
 # How often the waiting loop runs Python code: a cancel (KeyboardInterrupt raised by Ray
 # in this thread) is only seen between two waits.
@@ -44,6 +46,7 @@ def run_attempt(
     log_path: str,
     environments_root: str | None,
     kill_grace: float,
+    staging: Staging | None = None,
 ) -> AttemptResult:
     """Run one attempt to its end on this node; the body of the executor's Ray task.
 
@@ -51,9 +54,37 @@ def run_attempt(
     SIGKILL after `kill_grace` seconds, and the interrupt goes on to Ray.
     """
     node = _node_id()
+    Path(workdir).mkdir(parents=True, exist_ok=True)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    shipper = None
+    try:
+        if staging is not None and staging.log_uri is not None:
+            shipper = LogShipper(log_path, staging.log_uri, staging.log_interval)
+        result = _run(argv, env, workdir, log_path, environments_root, kill_grace, staging, node)
+    except ExecutorError as e:  # the log cannot be shipped
+        with open(log_path, "ab", buffering=0) as log:
+            return _not_started(log, str(e), node)
+    finally:
+        # Before the result goes back: whoever reads the log then sees all of it.
+        if shipper is not None:
+            shipper.close()
+    return result
+
+
+def _run(
+    argv: list[str],
+    env: dict[str, str],
+    workdir: str,
+    log_path: str,
+    environments_root: str | None,
+    kill_grace: float,
+    staging: Staging | None,
+    node: str | None,
+) -> AttemptResult:
     with open(log_path, "ab", buffering=0) as log:
         try:
+            if staging is not None:
+                stage_in(staging)
             command, full_env = _prepare(argv, env, environments_root, log)
             if not command:
                 raise ExecutorError("The command line is empty.")
@@ -80,6 +111,13 @@ def run_attempt(
     _signal_group(process.pid, signal.SIGKILL)
     if code < 0:
         return {"exit_code": None, "error": f"killed by signal {-code}", "node": node}
+    if code == 0 and staging is not None:
+        try:
+            stage_out(staging)
+        except ExecutorError as e:
+            with open(log_path, "ab", buffering=0) as log:
+                log.write(f"dagyard: {e}\n".encode())
+            return {"exit_code": None, "error": str(e), "node": node}
     return {"exit_code": code, "error": None, "node": node}
 
 

@@ -39,7 +39,7 @@ class ArtifactStore:
         if not root:
             raise StoreError("The artifact store root is empty; give a folder path or a URL.")
         try:
-            fs, path = fsspec.core.url_to_fs(root)
+            fs, path = fsspec.core.url_to_fs(root, **_options(root))
         except (ImportError, ValueError) as e:
             raise StoreError(f"Cannot open the artifact store at {root!r}: {e}") from e
         self._fs: Any = fs
@@ -59,10 +59,24 @@ class ArtifactStore:
 
     # Layout
 
+    @property
+    def is_local(self) -> bool:
+        """Whether the store is a folder of this machine (else an object store or other
+        remote file system, which tasks reach through staged copies)."""
+        return bool(self._local)
+
+    def task_uri(self, run_id: str, task_path: str) -> str:
+        """The folder of the task at `task_path` in run `run_id`: its outputs live in it."""
+        parts = [_segment(run_id, "run id"), *_task_segments(task_path)]
+        return "/".join([self._root_uri, *parts])
+
     def uri_for(self, run_id: str, task_path: str, name: str) -> str:
         """The URI of output `name` of the task at `task_path` in run `run_id`."""
-        parts = [_segment(run_id, "run id"), *_task_segments(task_path), _segment(name, "name")]
-        return "/".join([self._root_uri, *parts])
+        return self.task_uri(run_id, task_path) + "/" + _segment(name, "name")
+
+    def relative(self, uri: str) -> str | None:
+        """`uri` relative to the root ("" for the root itself), or None if outside it."""
+        return self._relative(uri)
 
     def log_uri(self, run_id: str, task_path: str, attempt: int) -> str:
         """The URI of the log of `attempt` of the task at `task_path` in run `run_id`."""
@@ -111,16 +125,14 @@ class ArtifactStore:
     def read_bytes(self, uri: str) -> bytes:
         """The content of the file at `uri`, as far as it is written (logs grow while read)."""
         fs, path = self._resolve(uri)
-        data: bytes = self._call(uri, fs.cat_file, path)
-        return data
+        return self._cat(uri, fs, path)
 
     def read_range(self, uri: str, start: int, end: int) -> bytes:
         """Bytes `start` to `end` (exclusive) of the file at `uri`, fewer if it is shorter."""
         if end <= start:
             return b""
         fs, path = self._resolve(uri)
-        data: bytes = self._call(uri, fs.cat_file, path, start=start, end=end)
-        return data
+        return self._cat(uri, fs, path, start=start, end=end)
 
     def read_text(self, uri: str) -> str:
         """The content of the file at `uri` as UTF-8 text (undecodable bytes replaced)."""
@@ -183,11 +195,7 @@ class ArtifactStore:
         if relative is not None:
             path = self._root_path.rstrip("/") + "/" + relative if relative else self._root_path
             return self._fs, path
-        try:
-            fs, path = fsspec.core.url_to_fs(uri)
-        except (ImportError, ValueError) as e:
-            raise StoreError(f"Cannot open {uri!r}: {e}") from e
-        return fs, str(path)
+        return open_url(uri)
 
     def _files(self, uri: str, fs: Any, path: str) -> dict[str, dict[str, Any]]:
         """The files under folder `path`, keyed by their '/'-separated relative path."""
@@ -203,12 +211,40 @@ class ArtifactStore:
         except OSError as e:
             raise StoreError(f"Cannot read {uri!r}: {_reason(e)}") from e
 
+    def _cat(self, uri: str, fs: Any, path: str, **kwargs: Any) -> bytes:
+        try:
+            data: bytes = fs.cat_file(path, **kwargs)
+            return data
+        except FileNotFoundError as e:
+            # Object stores have no folders to refuse reading: a prefix just has no object.
+            if self._call(uri, fs.isdir, path):
+                raise StoreError(f"Cannot access {uri!r}: it is a folder, not a file") from e
+            raise StoreError(f"Cannot access {uri!r}: {_reason(e)}") from e
+        except OSError as e:
+            raise StoreError(f"Cannot access {uri!r}: {_reason(e)}") from e
+
     @staticmethod
     def _call(uri: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
         except OSError as e:
             raise StoreError(f"Cannot access {uri!r}: {_reason(e)}") from e
+
+
+def open_url(uri: str) -> tuple[Any, str]:
+    """The fsspec file system and path of any URL or local path; StoreError if none."""
+    try:
+        fs, path = fsspec.core.url_to_fs(uri, **_options(uri))
+    except (ImportError, ValueError) as e:
+        raise StoreError(f"Cannot open {uri!r}: {e}") from e
+    return fs, str(path)
+
+
+def _options(uri: str) -> dict[str, Any]:
+    # No cached listings on object stores: other processes and nodes write there all the
+    # time, and a stale listing would hide their files.
+    protocol = fsspec.core.split_protocol(uri)[0]
+    return {} if protocol in (None, "file", "local") else {"use_listings_cache": False}
 
 
 def _reason(error: OSError) -> str:

@@ -3,8 +3,10 @@
 `worker_node`).
 
 The executor contract suite runs unchanged against it; then pipelines whose tasks must
-land on a given node, and a task that no node can fit. The cluster is started by
-`ray_cluster.py`, shared with the fault tests.
+land on a given node, a task that no node can fit, and artifacts passed between nodes
+through a real S3-compatible server. The cluster is started by `ray_cluster.py`, shared
+with the fault tests; its nodes get the S3 server's AWS variables, as real nodes would
+get their credentials.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
+def cluster(s3_endpoint: str) -> Iterator[Cluster]:
     with ray_cluster({"head_node": {"head_node": 1}, "worker_node": {"worker_node": 1}}) as c:
         yield c
 
@@ -89,6 +91,29 @@ def too_big() -> None:
     where(label="huge").set_cpu_request("64")
 
 
+@dsl.component
+def produce(data: dsl.Output[dsl.Dataset]) -> None:
+    with open(data.path, "w") as f:
+        f.write("rows written on the worker node")
+    data.metadata["node"] = "worker"
+
+
+@dsl.component
+def consume(data: dsl.Input[dsl.Dataset], upper: dsl.Output[dsl.Dataset]) -> str:
+    with open(data.path) as f:
+        text = f.read()
+    with open(upper.path, "w") as f:
+        f.write(text.upper())
+    print("consumed", data.uri)
+    return text
+
+
+@dsl.pipeline
+def across_nodes() -> None:
+    made = produce().set_accelerator_type("worker_node").set_accelerator_limit(1)
+    consume(data=made.outputs["data"]).set_accelerator_type("head_node").set_accelerator_limit(1)
+
+
 def run_pipeline(platform: Platform, pipeline: dsl.GraphComponent) -> tuple[Run, dict[str, Task]]:
     run = runs.submit_run(platform, compile_to_dict(pipeline), parameters={})
     run = runs.drive_run(platform, run.run_id)
@@ -116,6 +141,34 @@ def test_tasks_land_on_the_node_with_their_accelerator_type(
         "where-2": cluster.nodes["head_node"],
         "where-3": cluster.nodes["worker_node"],
     }
+
+
+def test_artifacts_cross_nodes_through_the_object_store(
+    cluster: Cluster, tmp_path: Path, s3_root: str
+) -> None:
+    home = tmp_path / "home"
+    settings = Settings(
+        home=home, executor="ray", ray_address=cluster.address, artifact_root=s3_root
+    )
+    platform = Platform.open(settings)
+    try:
+        run, tasks = run_pipeline(platform, across_nodes)
+        assert run.state == RunState.SUCCEEDED, run.error
+        assert tasks["produce"].node == cluster.nodes["worker_node"]
+        assert tasks["consume"].node == cluster.nodes["head_node"]
+        assert tasks["consume"].outputs == {"Output": "rows written on the worker node"}
+        artifacts = {a.name: a for a in platform.store.list_artifacts(run.run_id)}
+        assert artifacts["data"].uri.startswith(s3_root + "/")
+        assert artifacts["data"].metadata == {"node": "worker"}
+        upper = platform.artifacts.read_text(artifacts["upper"].uri)
+        assert upper == "ROWS WRITTEN ON THE WORKER NODE"
+        # The consumer's log was shipped to the store from its node; in it, the task's
+        # input URI is its local copy's path (what it reports back is translated).
+        log = platform.artifacts.read_text(tasks["consume"].log_uri)
+        assert f"consumed {home}" in log  # the task itself sees its local copy
+        assert not (home / "artifacts").exists()
+    finally:
+        platform.close()
 
 
 def test_a_task_no_node_can_fit_fails_at_once_naming_the_resource(

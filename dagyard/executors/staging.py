@@ -1,0 +1,141 @@
+"""Copies between an object-store artifact root and an attempt's local folder, made on
+the node that runs the attempt.
+
+Belongs here: downloading an attempt's input artifacts before it starts, uploading what it
+wrote after it succeeds, and shipping its log file to the store while it runs. Not here:
+deciding what goes where (the engine builds the `Staging` of each attempt) or running the
+command (the executors call these functions around it, on the attempt's node).
+
+Task code only ever sees local paths: when the artifact root is an object store (say
+`s3://bucket/prefix`), the engine gives the task local files under its scratch folder and
+a `Staging` saying which store URI each one stands for. An attempt that fails uploads
+nothing but its log. Object stores have no append: the log is uploaded whole, at most
+once per `log_interval` seconds while it grows, and once more at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from dagyard.errors import ExecutorError, StoreError
+from dagyard.store.artifacts import open_url
+
+
+@dataclasses.dataclass(frozen=True)
+class Staging:
+    """What to copy for one attempt. Plain strings, so that it crosses to Ray nodes."""
+
+    # (store URI, local path): inputs, fetched before the command starts.
+    downloads: tuple[tuple[str, str], ...] = ()
+    # (local path, store URI): outputs, sent after the command succeeded; a path the
+    # command did not write is skipped (the engine then reports the missing output).
+    uploads: tuple[tuple[str, str], ...] = ()
+    # Where the attempt's log file goes; None: the log stays where the executor wrote it.
+    log_uri: str | None = None
+    log_interval: float = 1.0
+
+
+def stage_in(staging: Staging) -> None:
+    """Fetch every download and make the folders the outputs go in; an ExecutorError
+    names the first download that failed. An input that does not exist is left out, as
+    with a local store: the task finds no file at its path and decides."""
+    for local, _ in staging.uploads:
+        Path(local).parent.mkdir(parents=True, exist_ok=True)
+    for uri, local in staging.downloads:
+        fs, path = _open(uri)
+        try:
+            if fs.isdir(path):
+                Path(local).mkdir(parents=True, exist_ok=True)
+                fs.get(path.rstrip("/") + "/", local.rstrip(os.sep) + os.sep, recursive=True)
+            else:
+                Path(local).parent.mkdir(parents=True, exist_ok=True)
+                fs.get_file(path, local)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as e:
+            raise ExecutorError(f"Cannot fetch input artifact {uri!r}: {_reason(e)}") from e
+
+
+def stage_out(staging: Staging) -> None:
+    """Send every upload whose local file or folder exists."""
+    for local, uri in staging.uploads:
+        source = Path(local)
+        if not source.exists():
+            continue
+        fs, path = _open(uri)
+        try:
+            if source.is_dir():
+                for file in sorted(p for p in source.rglob("*") if p.is_file()):
+                    relative = file.relative_to(source).as_posix()
+                    fs.put_file(str(file), path.rstrip("/") + "/" + relative)
+            else:
+                fs.put_file(local, path)
+        except (OSError, ValueError) as e:
+            raise ExecutorError(f"Cannot upload output to {uri!r}: {_reason(e)}") from e
+
+
+def append_log(uri: str, text: str) -> None:
+    """Add `text` to the end of the log at `uri` (read and rewritten: stores cannot append)."""
+    fs, path = _open(uri)
+    try:
+        before = fs.cat_file(path) if fs.exists(path) else b""
+        fs.pipe_file(path, before + text.encode())
+    except (OSError, ValueError) as e:
+        raise ExecutorError(f"Cannot write the log at {uri!r}: {_reason(e)}") from e
+
+
+class LogShipper:
+    """Uploads a growing log file to `uri` while it grows, and once more on `close()`."""
+
+    def __init__(self, log_path: str | Path, uri: str, interval: float) -> None:
+        self._path = Path(log_path)
+        self._uri = uri
+        self._interval = interval
+        self._fs, self._target = _open(uri)
+        self._sent = -1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="dagyard-log-shipper", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop shipping and upload the final log. Upload errors are swallowed here: a
+        log that cannot be uploaded must not change how the attempt ended."""
+        self._stop.set()
+        self._thread.join()
+        self._ship(final=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._ship(final=False)
+
+    def _ship(self, *, final: bool) -> None:
+        try:
+            size = self._path.stat().st_size
+        except OSError:
+            return
+        if size == self._sent and not final:
+            return
+        try:
+            self._fs.pipe_file(self._target, self._path.read_bytes())
+            self._sent = size
+        except (OSError, ValueError):
+            if final:
+                with self._path.open("ab") as log:
+                    log.write(f"dagyard: cannot upload this log to {self._uri}\n".encode())
+
+
+def _open(uri: str) -> tuple[Any, str]:
+    try:
+        return open_url(uri)
+    except StoreError as e:
+        raise ExecutorError(str(e)) from e
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "it does not exist"
+    return str(error) or type(error).__name__
