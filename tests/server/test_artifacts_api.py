@@ -14,6 +14,7 @@ from dagyard import dsl
 from dagyard.dsl import HTML, Artifact, Dataset, Input, Metrics, Output
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
+from dagyard.store.artifacts import open_url
 
 CSV = "x,y\n1,2\n3,4\n"
 PAGE = "<h1>Report</h1><script>document.title = 'ran'</script>"
@@ -207,7 +208,8 @@ def test_artifact_content_is_served_in_pieces_and_never_as_active_content(
         assert refused.status_code == status and message in refused.json()["message"]
     assert api.get("/artifacts/no-such-artifact:content").status_code == 404
 
-    platform.artifacts.local_path(artifacts["dataset"]["uri"]).unlink()
+    fs, path = open_url(artifacts["dataset"]["uri"])
+    fs.rm_file(path)
     gone = api.get(f"/artifacts/{dataset_id}:content")
     assert gone.status_code == 404 and "no file" in gone.json()["message"]
 
