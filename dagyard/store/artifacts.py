@@ -41,7 +41,11 @@ class ArtifactStore:
         try:
             fs, path = fsspec.core.url_to_fs(root, **_options(root))
         except (ImportError, ValueError) as e:
-            raise StoreError(f"Cannot open the artifact store at {root!r}: {e}") from e
+            hint = ""
+            if isinstance(e, ImportError) and root.startswith(("s3://", "s3a://")):
+                hint = " Install the S3 support: pip install 'dagyard[s3]'."
+            reason = str(e).rstrip(".")
+            raise StoreError(f"Cannot open the artifact store at {root!r}: {reason}.{hint}") from e
         self._fs: Any = fs
         self._local = isinstance(fs, LocalFileSystem)
         self._root_path: str = path.rstrip("/") or "/"
