@@ -86,6 +86,9 @@ class RunDriver:
         self.executors = self.spec.get("deploymentSpec", {}).get("executors", {})
         self.existing = {t.path: t for t in store.list_tasks(run.run_id)}
         self.running: dict[str, Node] = {}
+        # Running handles the executor holds back for capacity, with the reason shown
+        # on their task (PENDING) until they start (`_note_waiting`).
+        self.waiting: dict[str, str] = {}
         self.cancel_requested = False
         self.failed = False
         created = run.created_at or datetime.now(UTC)
@@ -128,10 +131,29 @@ class RunDriver:
                     return self._abandon()
                 for handle, outcome in outcomes.items():
                     self._finish_attempt(self.running.pop(handle), outcome)
+                self._note_waiting()
         except KeyboardInterrupt:
             self.cancel()
             raise
         return self._finish_run(root)
+
+    def _note_waiting(self) -> None:
+        """Show a submitted attempt that the executor has not started for lack of
+        capacity as PENDING with the reason (in `error`, as for a retry's back-off), and
+        as RUNNING again once it starts. Written only when that changes."""
+        for handle in [h for h in self.waiting if h not in self.running]:
+            del self.waiting[handle]  # finished (and recorded) meanwhile
+        reported = self.executor.waiting(list(self.running)) if self.running else {}
+        for handle, node in self.running.items():
+            reason = reported.get(handle)
+            if reason == self.waiting.get(handle):
+                continue
+            if reason is None:
+                del self.waiting[handle]
+                self._update(node, state=TaskState.RUNNING, error=None)
+            else:
+                self.waiting[handle] = reason
+                self._update(node, state=TaskState.PENDING, error=reason)
 
     def cancel(self) -> None:
         """Terminate running attempts and mark the run CANCELED."""

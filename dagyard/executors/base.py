@@ -1,4 +1,5 @@
-"""The executor interface: submit an attempt, wait for attempts to finish, cancel one.
+"""The executor interface: submit an attempt, wait for attempts to finish, cancel one;
+optionally, say which submitted attempts have not started yet and why.
 
 An executor knows nothing of pipelines: it gets a fully resolved command line, an
 environment and a place for logs, and reports an exit code. Everything KFP-specific
@@ -79,6 +80,17 @@ class Executor(abc.ABC):
         """Block until at least one of `handles` has finished or `timeout` seconds pass;
         return the finished ones (empty after a timeout). A finished handle is reported
         once, then forgotten."""
+
+    def waiting(self, handles: Collection[str]) -> dict[str, str]:
+        """Which of `handles` were submitted but have not started yet because the
+        executor is waiting for capacity, each with the reason in words (e.g. the
+        resource no node has free). Cheap enough to call on every turn of the engine's
+        loop: an executor that must ask a cluster batches and caches. An attempt that
+        has started is never reported again.
+
+        The default reports nothing: an executor whose capacity the engine already
+        limits (`max_parallel`), like the local one, starts what it is given at once."""
+        return {}
 
     @abc.abstractmethod
     def cancel(self, handle: str) -> None:

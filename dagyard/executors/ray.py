@@ -19,7 +19,16 @@ Resources, from the task's settings (`Launch.resources`, KFP's `container.resour
   started with `--resources '{"worker_node": 1}'`.
 
 A task that no alive node could ever fit fails at once, with a message naming the
-resource; one that fits some node but finds it busy waits in Ray's queue.
+resource; one that fits some node but finds it busy waits in Ray's queue, and `waiting`
+reports it with the resource it waits for ("resource 'worker_node': needs 1, 0 free on
+the only node that can run it"), so that the engine shows it as PENDING until it starts.
+To know which attempts have started, each Ray task first writes one key to the cluster's
+key-value store (GCS; no dashboard needed); `waiting` lists this executor's keys in one
+call, only for attempts submitted more than `_START_GRACE` seconds ago and not yet seen
+started, at most once per `_WAITING_TTL`, and reads the nodes' free resources then too.
+An attempt is reported only while no node able to run it has its resources free (as
+the cluster last reported them); one that Ray has placed but whose worker process is
+still starting holds its resources, and may be reported until its key is seen.
 
 An attempt whose node dies under it, or whose Ray worker process crashes, is reported
 as lost (`Outcome.lost`), never retried by Ray itself (`max_retries=0`): the engine
@@ -45,6 +54,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,6 +68,12 @@ from dagyard.executors.staging import append_log
 _GPU_TYPES = {"gpu", "nvidia.com/gpu", "amd.com/gpu"}
 # How long the cluster's node list is trusted before asking again.
 _NODES_TTL = 10.0
+# An attempt younger than this is not asked about: most start well within it.
+_START_GRACE = 1.0
+# How long `waiting`'s answer (started keys, free resources) is reused.
+_WAITING_TTL = 1.0
+# The namespace of the cluster's key-value store where attempts say they started.
+_KV_NAMESPACE = "dagyard"
 _MEMORY_UNITS = {
     "": 1,
     "k": 10**3,
@@ -166,12 +182,63 @@ def unfit_reason(needed: Mapping[str, float], nodes: Sequence[Mapping[str, float
     return f"No single node of the Ray cluster has all of {asked} at once."
 
 
+def busy_reason(
+    needed: Mapping[str, float],
+    nodes: Sequence[Mapping[str, float]],
+    free: Sequence[Mapping[str, float]],
+) -> str | None:
+    """Why a task that needs `needed` cannot start now: what the nodes able to run it
+    (by their totals, `nodes`) lack of it free (`free`, node by node in the same order).
+    None if one of them has it all free, or if none can ever run it (`unfit_reason`)."""
+    able = [
+        available
+        for total, available in zip(nodes, free, strict=True)
+        if all(total.get(k, 0.0) >= v for k, v in needed.items())
+    ]
+    if not able or any(all(f.get(k, 0.0) >= v for k, v in needed.items()) for f in able):
+        return None
+    where = "the only node" if len(able) == 1 else f"the {len(able)} nodes"
+    short = []
+    for key, amount in sorted(needed.items()):
+        most = max(f.get(key, 0.0) for f in able)
+        if most < amount:
+            most_text = f"{most:g} free" if len(able) == 1 else f"at most {most:g} free"
+            short.append(
+                f"resource '{key}': needs {amount:g}, {most_text} on {where} that can run it"
+            )
+    if short:
+        return "Waiting for capacity on the Ray cluster: " + "; ".join(short) + "."
+    asked = ", ".join(f"'{k}' {v:g}" for k, v in sorted(needed.items()))
+    return (
+        f"Waiting for capacity on the Ray cluster: none of {where} that can run it has "
+        f"all of {asked} free at once."
+    )
+
+
+def _attempt_task(started_key: str, *args: Any) -> AttemptResult:
+    """The body of the executor's Ray task: say that the attempt started (one key in the
+    cluster's key-value store, listed by `RayExecutor.waiting`), then run it."""
+    from ray.experimental import internal_kv
+
+    # Best effort: an attempt must not fail for it; unseen, it may only be reported as
+    # waiting while its resources are not free anyway.
+    with contextlib.suppress(Exception):
+        internal_kv._internal_kv_put(started_key, b"", namespace=_KV_NAMESPACE)
+    return run_attempt(*args)
+
+
 @dataclasses.dataclass(eq=False)
 class _Attempt:
     launch: Launch
     # None: never submitted (refused at once); its outcome is waiting in `_done`.
     ref: Any = None
     cancelled: bool = False
+    # For `waiting`: what the Ray task asks for, when it was submitted, the key it
+    # writes when it starts, and whether that key has been seen.
+    needed: dict[str, float] = dataclasses.field(default_factory=dict)
+    submitted_at: float = 0.0
+    started_key: str = ""
+    started: bool = False
 
 
 class RayExecutor(Executor):
@@ -197,13 +264,19 @@ class RayExecutor(Executor):
         self._environments_root = str(environments_root) if environments_root else None
         self._kill_grace = kill_grace
         # No retries by Ray: a failed attempt is the engine's to retry (its retry policy).
-        self._task = self._ray.remote(max_retries=0, retry_exceptions=False)(run_attempt)
+        self._task = self._ray.remote(max_retries=0, retry_exceptions=False)(_attempt_task)
         self._handles = itertools.count(1)
         self._attempts: dict[str, _Attempt] = {}
         self._done: dict[str, Outcome] = {}
         self._lock = threading.Lock()
-        self._nodes: list[dict[str, float]] = []
+        self._nodes: dict[str, dict[str, float]] = {}
         self._nodes_read = -_NODES_TTL
+        # The keys this executor's attempts write when they start (`_attempt_task`).
+        self._started_prefix = f"started:{uuid.uuid4().hex}:"
+        # `waiting`'s last answer and when it was made; one caller refreshes it at a time.
+        self._waiting_lock = threading.Lock()
+        self._queued: dict[str, str] = {}
+        self._queued_read = -_WAITING_TTL
         self._closed = False
 
     def submit(self, launch: Launch) -> str:
@@ -230,7 +303,9 @@ class RayExecutor(Executor):
             options["resources"] = dict(request.custom)
         if not request.num_cpus:
             options["scheduling_strategy"] = "SPREAD"
+        started_key = self._started_prefix + handle
         ref = self._task.options(**options).remote(
+            started_key,
             list(launch.argv),
             dict(launch.env),
             str(launch.workdir),
@@ -241,6 +316,9 @@ class RayExecutor(Executor):
         )
         with self._lock:
             attempt.ref = ref
+            attempt.needed = request.amounts()
+            attempt.submitted_at = time.monotonic()
+            attempt.started_key = started_key
         return handle
 
     def wait(self, handles: Collection[str], timeout: float | None) -> dict[str, Outcome]:
@@ -267,9 +345,32 @@ class RayExecutor(Executor):
             for ref in ready:
                 finished[refs[ref]] = self._outcome(self._attempts[refs[ref]], ref)
         with self._lock:
-            for handle in finished:
-                del self._attempts[handle]
+            gone = [self._attempts.pop(handle) for handle in finished]
+        for attempt in gone:
+            if attempt.started_key:
+                self._forget_started(attempt.started_key)
         return finished
+
+    def waiting(self, handles: Collection[str]) -> dict[str, str]:
+        now = time.monotonic()
+        with self._lock:
+            unsure = {
+                h: a
+                for h in handles
+                if (a := self._attempts.get(h)) is not None
+                and a.ref is not None
+                and not a.started
+                and not a.cancelled
+                and a.needed  # a task that asks for nothing is never held for capacity
+                and now - a.submitted_at >= _START_GRACE
+            }
+        if not unsure:
+            return {}
+        with self._waiting_lock:
+            if now - self._queued_read >= _WAITING_TTL:
+                self._queued = self._read_queued(unsure)
+                self._queued_read = time.monotonic()
+            return {h: self._queued[h] for h in unsure if h in self._queued}
 
     def cancel(self, handle: str) -> None:
         with self._lock:
@@ -290,26 +391,63 @@ class RayExecutor(Executor):
         refs = [a.ref for a in self._attempts.values() if a.ref is not None]
         if refs:  # let the cancelled tasks kill their children
             self._ray.wait(refs, num_returns=len(refs), timeout=self._kill_grace + 5)
+            self._forget_started(self._started_prefix, by_prefix=True)
         if self._owns_connection:
             self._ray.shutdown()
             self._owns_connection = False
+
+    def _read_queued(self, unsure: Mapping[str, _Attempt]) -> dict[str, str]:
+        """Of `unsure`, the attempts not started yet that wait for resources, with the
+        reason: one listing of the started keys and one read of the nodes' free resources."""
+        from ray._private.state import available_resources_per_node  # a DeveloperAPI
+        from ray.experimental import internal_kv
+
+        try:
+            keys = internal_kv._internal_kv_list(self._started_prefix, namespace=_KV_NAMESPACE)
+            free_by_node: dict[str, dict[str, float]] = available_resources_per_node()  # type: ignore[no-untyped-call]
+        except Exception:  # the cluster does not answer now: report nothing this time
+            return {}
+        started = {key.decode() for key in keys}
+        with self._lock:
+            for attempt in unsure.values():
+                attempt.started = attempt.started or attempt.started_key in started
+        nodes = self._alive_nodes(fresh=False)
+        ids = list(nodes)
+        totals = [nodes[i] for i in ids]
+        free = [{str(k): float(v) for k, v in free_by_node.get(i, {}).items()} for i in ids]
+        queued = {}
+        for handle, attempt in unsure.items():
+            if not attempt.started:
+                reason = busy_reason(attempt.needed, totals, free)
+                if reason is not None:
+                    queued[handle] = reason
+        return queued
+
+    def _forget_started(self, key: str, *, by_prefix: bool = False) -> None:
+        from ray.experimental import internal_kv
+
+        with contextlib.suppress(Exception):  # a leftover key costs a few bytes of GCS
+            internal_kv._internal_kv_del(key, del_by_prefix=by_prefix, namespace=_KV_NAMESPACE)
 
     def _unfit(self, request: RayRequest) -> str | None:
         needed = request.amounts()
         if not needed:
             return None
-        reason = unfit_reason(needed, self._alive_nodes(fresh=False))
+        reason = unfit_reason(needed, list(self._alive_nodes(fresh=False).values()))
         if reason is not None:  # a node may have joined since the list was read
-            reason = unfit_reason(needed, self._alive_nodes(fresh=True))
+            reason = unfit_reason(needed, list(self._alive_nodes(fresh=True).values()))
         return reason
 
-    def _alive_nodes(self, *, fresh: bool) -> list[dict[str, float]]:
+    def _alive_nodes(self, *, fresh: bool) -> dict[str, dict[str, float]]:
+        """The total resources of each alive node, by Ray node id."""
         if fresh or time.monotonic() - self._nodes_read > _NODES_TTL:
-            self._nodes = [
-                {str(k): float(v) for k, v in node.get("Resources", {}).items()}
+            self._nodes = {
+                str(node["NodeID"]): {
+                    str(k): float(v) for k, v in node.get("Resources", {}).items()
+                }
                 for node in self._ray.nodes()
                 if node.get("Alive")
-            ]
+            }
             self._nodes_read = time.monotonic()
         return self._nodes
 

@@ -3,19 +3,24 @@
 `worker_node`).
 
 The executor contract suite runs unchanged against it; then pipelines whose tasks must
-land on a given node, a task that no node can fit, and artifacts passed between nodes
-through a real S3-compatible server. The cluster is started by `ray_cluster.py`, shared
-with the fault tests; its nodes get the S3 server's AWS variables, as real nodes would
-get their credentials.
+land on a given node, a task that no node can fit, a task that waits for another to free
+its node (PENDING with the reason, read through the REST API), and artifacts passed
+between nodes through a real S3-compatible server. The cluster is started by
+`ray_cluster.py`, shared with the fault tests; its nodes get the S3 server's AWS
+variables, as real nodes would get their credentials.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
+import httpx
 import pytest
+import uvicorn
 from ray_cluster import Cluster, free_port, ray_cluster
 from test_executor_contract import ExecutorContract
 
@@ -23,13 +28,15 @@ from dagyard import dsl
 from dagyard.compiler import compile_to_dict
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Executor
-from dagyard.executors.ray import RayExecutor, ray_request, unfit_reason
+from dagyard.executors.ray import RayExecutor, busy_reason, ray_request, unfit_reason
+from dagyard.server.app import create_app
 from dagyard.service import runs
 from dagyard.service.platform import Platform
 from dagyard.settings import Settings
 from dagyard.store.records import Run, RunState, Task, TaskState
 
 pytestmark = pytest.mark.slow
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +76,30 @@ def test_unfit_reason_names_the_resource() -> None:
     assert "'GPU': needs 1, no node has any" in str(unfit_reason({"GPU": 1.0}, nodes))
     both = unfit_reason({"CPU": 2.0, "head_node": 1.0}, nodes)
     assert both and "No single node" in both
+
+
+def test_busy_reason_names_the_resource_no_able_node_has_free() -> None:
+    nodes = [{"CPU": 1.0, "head_node": 1.0}, {"CPU": 4.0, "worker_node": 1.0}]
+    busy = [{"CPU": 1.0, "head_node": 1.0}, {"CPU": 3.0}]
+    assert busy_reason({"worker_node": 1.0}, nodes, busy) == (
+        "Waiting for capacity on the Ray cluster: resource 'worker_node': needs 1, "
+        "0 free on the only node that can run it."
+    )
+    # Only the nodes able to run it count: the head's free CPU does not help a 2-CPU task.
+    two = busy_reason({"CPU": 2.0}, nodes, [{"CPU": 1.0}, {"CPU": 1.5}])
+    assert two == (
+        "Waiting for capacity on the Ray cluster: resource 'CPU': needs 2, "
+        "1.5 free on the only node that can run it."
+    )
+    many = busy_reason({"CPU": 1.0}, nodes, [{}, {"CPU": 0.5}])
+    assert many and "'CPU': needs 1, at most 0.5 free on the 2 nodes" in many
+    split = busy_reason(
+        {"CPU": 1.0, "GPU": 1.0}, [{"CPU": 2, "GPU": 2}] * 2, [{"CPU": 1}, {"GPU": 1}]
+    )
+    assert split and "none of the 2 nodes that can run it has all of 'CPU' 1, 'GPU' 1" in split
+    # Free somewhere able, or never able anywhere (unfit_reason's case): not waiting.
+    assert busy_reason({"worker_node": 1.0}, nodes, [{}, {"worker_node": 1.0}]) is None
+    assert busy_reason({"GPU": 1.0}, nodes, busy) is None
 
 
 @dsl.component
@@ -187,3 +218,112 @@ def test_an_unreachable_address_is_a_clear_error() -> None:
     address = f"127.0.0.1:{free_port()}"
     with pytest.raises(ExecutorError, match=f"Cannot reach the Ray cluster at '{address}'"):
         RayExecutor(address)
+
+
+@pytest.fixture
+def api(ray_platform: Platform) -> Iterator[httpx.Client]:
+    """The REST API over `ray_platform`: a real server on a free port, in a thread."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(ray_platform), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    eventually(lambda: server.started or not thread.is_alive(), "the API server to start", 10)
+    assert server.started
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/apis/v2beta1", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@dsl.component
+def hold(release: str) -> str:
+    """Run until the file `release` exists (the test creates it), then end."""
+    import os
+    import time
+
+    deadline = time.monotonic() + 120
+    while not os.path.exists(release):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{release} was never created")
+        time.sleep(0.02)
+    return release
+
+
+@dsl.pipeline
+def two_for_one_node(first: str, second: str) -> None:
+    """Two tasks at once that each need the worker node's only `worker_node`."""
+    hold(release=first).set_accelerator_type("worker_node").set_accelerator_limit(1)
+    hold(release=second).set_accelerator_type("worker_node").set_accelerator_limit(1)
+
+
+def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60) -> T:
+    """The first truthy value of `probe`, asked until `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"Timed out waiting for {what}")
+
+
+def test_a_task_waiting_for_a_busy_node_shows_pending_with_the_reason(
+    ray_platform: Platform, api: httpx.Client, tmp_path: Path
+) -> None:
+    releases = {"hold": tmp_path / "release-1", "hold-2": tmp_path / "release-2"}
+    run = runs.submit_run(
+        ray_platform,
+        compile_to_dict(two_for_one_node),
+        parameters={"first": str(releases["hold"]), "second": str(releases["hold-2"])},
+    )
+    driver = threading.Thread(target=runs.drive_run, args=(ray_platform, run.run_id))
+    driver.start()
+
+    def tasks() -> dict[str, dict[str, Any]]:
+        response = api.get(f"/runs/{run.run_id}/tasks")
+        response.raise_for_status()
+        return {t["path"]: t for t in response.json()["tasks"]}
+
+    def one_waiting() -> tuple[str, str] | None:
+        states = {path: t["state"] for path, t in tasks().items()}
+        if sorted(states.values()) != ["PENDING", "RUNNING"]:
+            return None
+        return next(p for p, s in states.items() if s == "RUNNING"), next(
+            p for p, s in states.items() if s == "PENDING"
+        )
+
+    try:
+        # Ray starts either one first: the other waits for the node to be free.
+        holder, waiter = eventually(one_waiting, "one task RUNNING and the other PENDING")
+        reason = (
+            "Waiting for capacity on the Ray cluster: resource 'worker_node': needs 1, "
+            "0 free on the only node that can run it."
+        )
+        assert tasks()[waiter]["error"] == reason
+        assert tasks()[holder].get("error") is None
+        # KFP's view of the run shows the same.
+        details = api.get(f"/runs/{run.run_id}").json()["run_details"]["task_details"]
+        shown = {d["task_id"]: d for d in details}[tasks()[waiter]["task_id"]]
+        assert shown["state"] == "PENDING" and shown["error"]["message"] == reason
+
+        releases[holder].touch()
+        started = eventually(
+            lambda: (t := tasks()[waiter])["state"] == "RUNNING" and t,
+            f"{waiter} to start once {holder} freed the node",
+        )
+        assert started.get("error") is None
+        assert tasks()[holder]["state"] == "SUCCEEDED"
+    finally:
+        for release in releases.values():
+            release.touch()
+        driver.join(120)
+    assert not driver.is_alive()
+    final = ray_platform.store.get_run(run.run_id)
+    assert final.state == RunState.SUCCEEDED, final.error
+    ended = {t.path: (t.state, t.error) for t in ray_platform.store.list_tasks(run.run_id)}
+    assert ended == {"hold": (TaskState.SUCCEEDED, None), "hold-2": (TaskState.SUCCEEDED, None)}
