@@ -100,8 +100,12 @@ export function TaskPanel({
           />
           {task.error && (
             <>
-              <h3>Error</h3>
-              <pre className="dy-error-text">{task.error}</pre>
+              {/* A pending task's message says why it waits (a retry's back-off, a
+                  busy cluster), not what went wrong. */}
+              <h3>{task.state === "PENDING" ? "Waiting" : "Error"}</h3>
+              <pre className={task.state === "PENDING" ? "dy-waiting-text" : "dy-error-text"}>
+                {task.error}
+              </pre>
             </>
           )}
         </div>
