@@ -11,6 +11,10 @@ anything about pipelines, placeholders or outputs (the engine's), or a concurren
 - Like a container, an attempt is its whole process group: when the first process exits,
   whatever it left running in its group is killed. `cancel` sends SIGTERM to the group,
   then SIGKILL after `kill_grace` seconds.
+- Nothing an attempt starts outlives this process either, even killed with SIGKILL: a
+  watchdog process (`watchdog.py`, started with the first exec'd attempt) kills the
+  groups of exec'd attempts still running when this process dies; the zygote does the
+  same for forked ones when its input closes.
 - One thread per attempt prepares it (which may build a virtual environment), starts it
   and blocks in `waitpid`; `wait` sleeps on a condition that those threads notify, so it
   returns as soon as a child exits, without polling.
@@ -47,6 +51,7 @@ from dagyard.executors.containers import container_argv
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
 from dagyard.executors.staging import LogShipper, Staging, stage_in, stage_out
+from dagyard.executors.watchdog import Watchdog
 
 # What an attempt's thread waits on once it runs: the exit code as `Popen.returncode` has
 # it (-N: killed by signal N), or why it ended without one.
@@ -104,6 +109,7 @@ class LocalExecutor(Executor):
         # Docker or Podman binary for container commands; None: they run on the host.
         self._container_runtime = container_runtime
         self._fork_server = ForkServer(resolved, _base_env) if fork_server else None
+        self._watchdog: Watchdog | None = None
         if self._fork_server is not None:  # also for executors dropped without close()
             weakref.finalize(self, self._fork_server.close)
 
@@ -187,6 +193,10 @@ class LocalExecutor(Executor):
                 attempt.thread.join(self._kill_grace + 5)
         if self._fork_server is not None:
             self._fork_server.close()
+        with self._changed:
+            watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.close()
 
     # The attempt's thread
 
@@ -276,6 +286,7 @@ class LocalExecutor(Executor):
         self, handle: str, attempt: _Attempt, argv: list[str], env: dict[str, str], log: BinaryIO
     ) -> _Waiter | None:
         launch = attempt.launch
+        watchdog = self._started_watchdog()
         with attempt.lock:
             if attempt.cancelled:
                 self._cancelled_before_start(handle)
@@ -293,6 +304,7 @@ class LocalExecutor(Executor):
             except OSError as e:
                 self._not_started(handle, log, f"Cannot start {argv[0]!r}: {e}")
                 return None
+            watchdog.watch(process.pid)
             attempt.launched = True
             attempt.pid = process.pid
 
@@ -300,9 +312,17 @@ class LocalExecutor(Executor):
             code = process.wait()
             # Like a container's end: nothing the attempt started outlives it.
             _signal_group(process.pid, signal.SIGKILL)
+            watchdog.forget(process.pid)
             return code
 
         return wait
+
+    def _started_watchdog(self) -> Watchdog:
+        with self._changed:
+            if self._watchdog is None:
+                self._watchdog = Watchdog()
+                weakref.finalize(self, self._watchdog.close)  # for executors dropped unclosed
+            return self._watchdog
 
     def _fork(
         self,

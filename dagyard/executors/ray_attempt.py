@@ -8,6 +8,14 @@ of `staging.py` when artifacts live in an object store. Not here: anything
 about submitting or scheduling (`ray.py`). `ray` itself is imported only to read the id
 of the node, inside the Ray task.
 
+Nothing an attempt starts outlives its Ray task. A cancel, or Ray stopping the worker
+process gracefully (SIGTERM, e.g. when the orchestrator that submitted the task has died
+and Ray ends its job), interrupts the wait here and the attempt's group is killed, with
+the grace period. If the Ray worker process is killed outright (SIGKILL, the OOM killer,
+Ray's own force-kill after its grace), nothing here runs: a watchdog process
+(`watchdog.py`), started before the attempt, sees the worker's end of its pipe close and
+kills the attempt's whole group, so no orphan goes on running or writing outputs.
+
 The result is a plain dict (exit code, error, node) so that nothing but built-in types
 crosses the cluster.
 """
@@ -27,6 +35,7 @@ from dagyard.errors import ExecutorError
 from dagyard.executors.commands import python_command
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.staging import LogShipper, Staging, stage_in, stage_out
+from dagyard.executors.watchdog import Watchdog
 
 # How often the waiting loop runs Python code: a cancel (KeyboardInterrupt raised by Ray
 # in this thread) is only seen between two waits.
@@ -90,6 +99,8 @@ def _run(
                 raise ExecutorError("The command line is empty.")
         except ExecutorError as e:
             return _not_started(log, str(e), node)
+        # Started before the attempt, which is watched from the moment Popen returns.
+        watchdog = Watchdog()
         try:
             process = subprocess.Popen(
                 command,
@@ -101,14 +112,19 @@ def _run(
                 start_new_session=True,
             )
         except OSError as e:
+            watchdog.close()
             return _not_started(log, f"Cannot start {command[0]!r}: {e}", node)
+    watchdog.watch(process.pid)
     try:
         code = _wait(process)
     except BaseException:  # KeyboardInterrupt from ray.cancel, or the worker shutting down
         _kill_group(process, kill_grace)
         raise
-    # Like a container's end: nothing the attempt started outlives it.
-    _signal_group(process.pid, signal.SIGKILL)
+    finally:
+        # Like a container's end: nothing the attempt started outlives it.
+        _signal_group(process.pid, signal.SIGKILL)
+        watchdog.forget(process.pid)
+        watchdog.close()
     if code < 0:
         return {"exit_code": None, "error": f"killed by signal {-code}", "node": node}
     if code == 0 and staging is not None:
