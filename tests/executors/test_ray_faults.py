@@ -92,6 +92,16 @@ def _parent(pid: int) -> tuple[int, int]:
     return int(fields[1]), int(fields[2])
 
 
+def _ray_worker_of(pid: int) -> int:
+    """The Ray worker process `pid` descends from (its parent when exec'd, its zygote's
+    parent when forked)."""
+    while pid > 1:
+        pid, _ = _parent(pid)
+        if Path(f"/proc/{pid}/cmdline").read_text().startswith("ray::"):
+            return pid
+    raise AssertionError("the task does not run under a Ray worker process")
+
+
 def node_of(cluster: Cluster, pid: int) -> str:
     """The name of the cluster node whose processes `pid` descends from."""
     by_group = {group: name for name, group in cluster.groups.items()}
@@ -343,8 +353,7 @@ def test_a_task_whose_ray_worker_process_is_killed_dies_with_it_and_is_retried(
     try:
         wait_until(lambda: len(lines(pids)) == 1, "the second task runs on Ray")
         processes = {pid: start_time(pid) for pid in lines(pids)[0]}
-        worker, _ = _parent(lines(pids)[0][0])
-        assert Path(f"/proc/{worker}/cmdline").read_text().startswith("ray::")  # a Ray worker
+        worker = _ray_worker_of(lines(pids)[0][0])
         os.kill(worker, signal.SIGKILL)  # as the OOM killer would: no handler runs
         wait_until(
             lambda: all(start_time(pid) != born for pid, born in processes.items()),
