@@ -1,16 +1,18 @@
 """The run driver: walks a PipelineSpec's DAGs, starts what is ready, and records every
-state change in the metadata store before acting on it.
+state change in the metadata store.
 
 A run is a tree of scopes (the root DAG, sub-DAGs, loop iterations), each with nodes (the
 DAG's tasks). The driver loops: advance every scope (decide skipped, cached, started),
 then wait for an executor to report a finished attempt. All of a run's state is in the
 store, keyed by each node's stable path, so a driver started on a run that another
 process left half-done picks up where it stopped: finished nodes are read back, never
-run again.
+run again. Records are written in batches (`journal.py`): one transaction for each pass
+of the loop, and the attempts the pass decided are submitted only after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -22,6 +24,7 @@ from typing import Any
 
 from dagyard.engine import attempts, caching, cel
 from dagyard.engine.commands import RuntimeContext, resolve_argv, resolve_constant
+from dagyard.engine.journal import Journal
 from dagyard.engine.scopes import Loop, Node, Result, Scope, all_nodes, dag_outputs, iteration_index
 from dagyard.engine.values import from_ir
 from dagyard.errors import RunError, StoreError
@@ -85,7 +88,12 @@ class RunDriver:
         self.components = self.spec.get("components", {})
         self.executors = self.spec.get("deploymentSpec", {}).get("executors", {})
         self.existing = {t.path: t for t in store.list_tasks(run.run_id)}
+        # Task writes wait here until the driver is about to wait, read or end.
+        self.journal = Journal(store)
         self.running: dict[str, Node] = {}
+        # Attempts decided in this pass of the loop, submitted once their records are
+        # written (their handle is QUEUED until then).
+        self.queued: list[Node] = []
         # Running handles the executor holds back for capacity, with the reason shown
         # on their task (PENDING) until they start (`_note_waiting`).
         self.waiting: dict[str, str] = {}
@@ -120,6 +128,10 @@ class RunDriver:
                     if self.store.get_run(self.run.run_id).state == RunState.CANCELING:
                         self.cancel()
                         return self.run
+                # What this pass decided becomes durable (and visible) in one write, and
+                # only then do its attempts start: no task runs without its record.
+                self.journal.flush()
+                self._submit_queued()
                 if not self.running:
                     delay = self._next_retry_delay(root)
                     if delay is None:
@@ -135,7 +147,19 @@ class RunDriver:
         except KeyboardInterrupt:
             self.cancel()
             raise
+        except Exception:
+            # What was recorded before the failure still holds: keep it if the store can.
+            with contextlib.suppress(StoreError):
+                self.journal.flush()
+            raise
         return self._finish_run(root)
+
+    def _submit_queued(self) -> None:
+        for node in self.queued:
+            assert node.launch is not None
+            node.handle = self.executor.submit(node.launch)
+            self.running[node.handle] = node
+        self.queued.clear()
 
     def _note_waiting(self) -> None:
         """Show a submitted attempt that the executor has not started for lack of
@@ -158,11 +182,17 @@ class RunDriver:
     def cancel(self) -> None:
         """Terminate running attempts and mark the run CANCELED."""
         self.cancel_requested = True
+        self.journal.flush()
         self.store.update_run(self.run.run_id, state=RunState.CANCELING)
         for handle, node in list(self.running.items()):
             self.executor.cancel(handle)
             if node.task is not None:
                 self._update(node, state=TaskState.CANCELED, finished_at=_now())
+        for node in self.queued:  # never started
+            node.handle = None
+            self._update(node, state=TaskState.CANCELED, finished_at=_now())
+        self.queued.clear()
+        self.journal.flush()
         # Collect the cancelled attempts, so the executor (shared by a server's runs)
         # forgets them; bounded, in case a process ignores its signals for long.
         pending = list(self.running)
@@ -178,6 +208,8 @@ class RunDriver:
         return the run as last seen. Their tasks stay RUNNING in the store; whoever
         drives the run next restores them as unfinished and runs them again (as after
         a crash), and never re-runs a task recorded as finished."""
+        self.journal.discard()
+        self.queued.clear()
         for handle in self.running:
             self.executor.cancel(handle)
         pending = list(self.running)
@@ -189,6 +221,7 @@ class RunDriver:
         return self.run
 
     def _finish_run(self, root: Scope) -> Run:
+        self.journal.flush()
         outputs = dag_outputs(root)
         state = RunState.FAILED if self.failed else RunState.SUCCEEDED
         error = None
@@ -267,7 +300,8 @@ class RunDriver:
             )
             return True
         kind = self._safe_kind(node)
-        if kind == TaskKind.CONTAINER and len(self.running) >= self.settings.max_parallel:
+        busy = len(self.running) + len(self.queued)
+        if kind == TaskKind.CONTAINER and busy >= self.settings.max_parallel:
             return False
         try:
             if existing is not None:
@@ -398,7 +432,7 @@ class RunDriver:
             node.task = self.existing.get(node.path)
         if node.task is None:
             parent = node.scope.task
-            task, created = self.store.get_or_create_task(
+            node.task = self.journal.create(
                 Task(
                     task_id=node.task_id,
                     run_id=self.run.run_id,
@@ -412,16 +446,14 @@ class RunDriver:
                     **fields,
                 )
             )
-            node.task = task
-            if created:
-                return task
+            return node.task
         if fields:
-            node.task = self.store.update_task(node.task.task_id, **fields)
+            node.task = self.journal.update(node.task, **fields)
         return node.task
 
     def _update(self, target: Node, /, **fields: Any) -> None:
         assert target.task is not None
-        target.task = self.store.update_task(target.task.task_id, **fields)
+        target.task = self.journal.update(target.task, **fields)
 
     def _conclude(self, node: Node, result: Result, kind: TaskKind | None = None) -> None:
         """Record a node's end and publish its result to downstream nodes."""
@@ -448,8 +480,8 @@ class RunDriver:
     ) -> None:
         """Record a task's end with its new artifacts and its lineage, in one write."""
         assert target.task is not None
-        target.task = self.store.finish_task(
-            target.task.task_id,
+        target.task = self.journal.finish(
+            target.task,
             artifacts=artifacts or [],
             events=events or [],
             state=result.state,
@@ -602,7 +634,7 @@ class RunDriver:
             context,
         )
         env = {e["name"]: e["value"] for e in container.get("env", [])}
-        # One write before the attempt starts: it is durable that it may be running.
+        # Written before the attempt is submitted, with the rest of this pass's records.
         self._record(
             node,
             TaskKind.CONTAINER,
@@ -630,8 +662,8 @@ class RunDriver:
         node.document = document
         node.launch = launch
         node.staged = staged
-        node.handle = self.executor.submit(launch)
-        self.running[node.handle] = node
+        node.handle = QUEUED
+        self.queued.append(node)
 
     def _mounts(self) -> tuple[Path, ...]:
         """Host folders a task's paths point into, for executors that use containers."""
@@ -687,6 +719,8 @@ class RunDriver:
                 staleness = self.run.max_cache_staleness_seconds
             if staleness is None:
                 staleness = self.settings.max_cache_staleness_seconds
+            if self.journal.holds_success(fingerprint):  # this run made it: let it be seen
+                self.journal.flush()
             decision = caching.look_up(
                 self.store,
                 self.artifacts,
@@ -894,7 +928,7 @@ class RunDriver:
         loop = node.loop
         assert loop is not None and node.task is not None
         path = f"{node.path}/{index}"
-        task, _ = self.store.get_or_create_task(
+        task = self.existing.get(path) or self.journal.create(
             Task(
                 task_id=uuid.uuid4().hex,
                 run_id=self.run.run_id,
@@ -924,8 +958,8 @@ class RunDriver:
         assert scope.task is not None
         state = scope.state()
         outputs = dag_outputs(scope)
-        self.store.update_task(
-            scope.task.task_id, state=state, outputs=outputs.parameters, finished_at=_now()
+        scope.task = self.journal.update(
+            scope.task, state=state, outputs=outputs.parameters, finished_at=_now()
         )
         scope.result = outputs
 
@@ -953,6 +987,10 @@ class RunDriver:
         )
         # Like a sub-DAG's: the collected artifacts must survive a restart of the driver.
         self._finish(node, result, events=self._output_events(node, arts))
+
+
+# The handle of an attempt decided but not submitted yet (`RunDriver.queued`).
+QUEUED = "queued"
 
 
 def _seconds(duration: str) -> float:

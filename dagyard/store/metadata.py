@@ -162,17 +162,19 @@ class MetadataStore(abc.ABC):
     def update_task(self, task_id: str, **changes: Any) -> Task: ...
 
     @abc.abstractmethod
-    def finish_task(
+    def write_tasks(
         self,
-        task_id: str,
+        created: Sequence[Task],
+        changed: Sequence[Task],
         *,
         artifacts: Sequence[Artifact] = (),
         events: Sequence[Event] = (),
-        **changes: Any,
-    ) -> Task:
-        """In one transaction: store new `artifacts`, add lineage `events` (repeats are
-        ignored) and apply `changes` to the task. A task's outputs and its state then
-        become durable together."""
+    ) -> None:
+        """A run driver's batch, in one transaction, all or nothing: insert the `created`
+        tasks (in order, so a parent comes before its children), replace every field of
+        the `changed` ones (whole records, matched by id), store new `artifacts` and add
+        lineage `events` (repeats are ignored). AlreadyExists if a created task's id or
+        path is taken."""
 
     @abc.abstractmethod
     def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:

@@ -8,6 +8,7 @@ created within the same microsecond are listed by id.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections.abc import Callable
@@ -429,24 +430,47 @@ class MetadataStoreContract:
         with pytest.raises(AlreadyExists):
             store.create_artifact(artifact("a1"))
 
-    def test_finish_task_stores_outputs_and_state_together(self, store: SqlMetadataStore) -> None:
+    def test_write_tasks_stores_a_batch_together(self, store: SqlMetadataStore) -> None:
         store.create_run(run())
-        store.get_or_create_task(task("t1", "producer"))
+        earlier, _ = store.get_or_create_task(task("t0", "seed"))
+        loop = task("t1", "loop", kind=TaskKind.LOOP, state=TaskState.RUNNING)
+        body = task("t2", "loop/0/train", parent_task_id="t1", iteration_index=0)
         made = artifact("a1")
-        done = store.finish_task(
-            "t1",
-            artifacts=[made],
-            events=[Event("t1", "a1", EventKind.OUTPUT, "model", created_at=T0)],
-            state=TaskState.SUCCEEDED,
-            outputs={"n": 3},
-        )
-        assert (done.state, done.outputs) == (TaskState.SUCCEEDED, {"n": 3})
+        output = Event("t2", "a1", EventKind.OUTPUT, "model", created_at=T0)
+        finished = dataclasses.replace(earlier, state=TaskState.SUCCEEDED, outputs={"n": 3})
+        # An event given twice is stored once.
+        store.write_tasks([loop, body], [finished], artifacts=[made], events=[output, output])
+        stored = {t.task_id: t for t in store.list_tasks("r1")}
+        assert set(stored) == {"t0", "t1", "t2"}
+        assert stored["t2"].parent_task_id == "t1" and stored["t2"].created_at is not None
+        assert (stored["t0"].state, stored["t0"].outputs) == (TaskState.SUCCEEDED, {"n": 3})
         assert store.get_artifact("a1").uri == made.uri
-        assert [e.key for e in store.list_events(task_id="t1")] == ["model"]
-        with pytest.raises(StoreError, match="no_such_field"):
-            store.finish_task("t1", artifacts=[artifact("a2")], no_such_field=1)
+        assert store.list_events(task_id="t2") == [output]
+        # A changed record replaces every field; an event recorded before is kept once.
+        done = dataclasses.replace(stored["t2"], state=TaskState.FAILED, error="boom", attempts=2)
+        store.write_tasks([], [done], events=[output])
+        assert store.get_task("t2") == done
+        assert store.list_events(task_id="t2") == [output]
+
+    def test_write_tasks_writes_nothing_of_a_refused_batch(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        first, _ = store.get_or_create_task(task("t1", "producer"))
+        changed = dataclasses.replace(first, state=TaskState.SUCCEEDED)
+        with pytest.raises(AlreadyExists, match="exists already"):
+            store.write_tasks(
+                [task("t2", "other"), task("t3", "producer")],  # the path is taken
+                [changed],
+                artifacts=[artifact("a1")],
+            )
+        with pytest.raises(StoreError, match=r"tasks\.state"):
+            store.write_tasks([task("t4", "fine")], [], artifacts=[artifact("a2")])  # fine
+            store.write_tasks([], [dataclasses.replace(first, state="bogus")])
+        assert [t.task_id for t in store.list_tasks("r1")] == ["t1", "t4"]
+        assert store.get_task("t1").state == first.state
         with pytest.raises(NotFound):
-            store.get_artifact("a2")  # nothing of a refused call is stored
+            store.get_artifact("a1")
+        with pytest.raises(AlreadyExists):  # an unknown run
+            store.write_tasks([task("t5", "x", run_id="nope")], [])
 
     def test_events_link_tasks_and_artifacts(self, store: SqlMetadataStore) -> None:
         store.create_run(run())

@@ -24,6 +24,7 @@ from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import (
     Artifact,
     Event,
+    EventKind,
     Experiment,
     Pipeline,
     PipelineVersion,
@@ -329,35 +330,70 @@ class SqlMetadataStore(Transactions, MetadataStore):
     def update_task(self, task_id: str, **changes: Any) -> Task:
         return self._update(TaskRow, task_id, Task, changes)
 
-    def finish_task(
+    def write_tasks(
         self,
-        task_id: str,
+        created: Sequence[Task],
+        changed: Sequence[Task],
         *,
         artifacts: Sequence[Artifact] = (),
         events: Sequence[Event] = (),
-        **changes: Any,
-    ) -> Task:
-        rows.check_changes(TaskRow, Task, changes)
-        with self._session(write=True) as session:
-            row = self._get(session, TaskRow, task_id, lock=True)
-            for artifact in artifacts:
-                session.add(rows.to_row(ArtifactRow, stamped(artifact, "created_at")))
-            session.flush()
-            for event in events:
-                event_row = rows.to_row(EventRow, stamped(event, "created_at"))
-                key = (
-                    event_row.task_id,
-                    event_row.artifact_id,
-                    event_row.kind,
-                    event_row.key,
-                    event_row.index,
-                )
-                if session.get(EventRow, key) is None:
-                    session.add(event_row)
-            for name, value in changes.items():
-                setattr(row, rows.attribute(name), value)
-            session.flush()
-            return rows.to_record(row, Task)
+    ) -> None:
+        # Core statements, each one executemany: a driver's batch costs a few statements
+        # whatever its size, where ORM units of work cost a flush per row.
+        new_events = [stamped(e, "created_at") for e in events]
+        try:
+            with self._session(write=True) as session:
+                if created:
+                    session.execute(
+                        sa.insert(_TASKS),
+                        [_values(TaskRow, stamped(t, "created_at")) for t in created],
+                    )
+                if artifacts:
+                    session.execute(
+                        sa.insert(_ARTIFACTS),
+                        [_values(ArtifactRow, stamped(a, "created_at")) for a in artifacts],
+                    )
+                if new_events:
+                    new_events = self._unrecorded(session, new_events)
+                if new_events:
+                    session.execute(sa.insert(_EVENTS), [_values(EventRow, e) for e in new_events])
+                if changed:
+                    session.execute(
+                        _UPDATE_TASK,
+                        [
+                            {"b_task_id": t.task_id, **_values(TaskRow, t, key=False)}
+                            for t in changed
+                        ],
+                    )
+        except Conflict as conflict:
+            raise AlreadyExists(
+                "Cannot record the run's tasks: a task with one of these ids or paths "
+                f"exists already, or one names a record that does not exist ({conflict})."
+            ) from None
+
+    def _unrecorded(self, session: Session, events: list[Event]) -> list[Event]:
+        """Of `events`, those not in the store yet (nor repeated earlier in the list)."""
+        task_ids = sorted({e.task_id for e in events})
+        known = {
+            tuple(row)
+            for chunk in _chunks(task_ids)
+            for row in session.execute(
+                sa.select(
+                    EventRow.task_id,
+                    EventRow.artifact_id,
+                    EventRow.kind,
+                    EventRow.key,
+                    EventRow.index,
+                ).where(EventRow.task_id.in_(chunk))
+            )
+        }
+        fresh = []
+        for event in events:
+            key = (event.task_id, event.artifact_id, EventKind(event.kind), event.key, event.index)
+            if key not in known:
+                known.add(key)
+                fresh.append(event)
+        return fresh
 
     def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
         query = sa.select(TaskRow).where(
@@ -536,6 +572,24 @@ def _history_entry(when: datetime, state: RunState, error: str | None) -> dict[s
 
 def _event_order(event: Event) -> tuple[Any, ...]:
     return (event.created_at, event.task_id, str(event.kind), event.key, event.index)
+
+
+_TASKS = cast(sa.Table, TaskRow.__table__)
+_ARTIFACTS = cast(sa.Table, ArtifactRow.__table__)
+_EVENTS = cast(sa.Table, EventRow.__table__)
+# Executed with many rows: each row's parameters are its columns, and its id as b_task_id.
+_UPDATE_TASK = sa.update(_TASKS).where(_TASKS.c.task_id == sa.bindparam("b_task_id"))
+
+
+def _values(model: type[Any], record: Any, *, key: bool = True) -> dict[str, Any]:
+    """A record's checked values by column name (`rows.check_value`), for Core
+    statements; without its primary key if `key` is false."""
+    table = cast(sa.Table, model.__table__)
+    return {
+        field.name: rows.check_value(model, field.name, getattr(record, field.name))
+        for field in dataclasses.fields(record)
+        if key or not table.c[field.name].primary_key
+    }
 
 
 def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
