@@ -1,11 +1,25 @@
 """The Ray executor: each attempt is a Ray task on a Ray cluster (`ray.init(address=...)`).
 
-Belongs here: connecting to the cluster, turning a launch's resource settings into a Ray
-task's resource request, refusing at once what no node can ever fit, submitting,
-waiting, cancelling. Not here: what the Ray task does on its node (`ray_attempt.py`:
-the same child-process contract as the local executor — argv, env, workdir, log file,
-cached virtual environments for `packages_to_install`, built on that node), and anything
-about pipelines. `ray` is imported only when a `RayExecutor` is made.
+The Ray driver (`ray.init` and every Ray call) runs in a child process of the
+orchestrator, the driver process (`_serve`), and `RayExecutor` forwards its calls there:
+Ray ends a driver process that loses its head (after `gcs_rpc_server_reconnect_timeout_s`,
+60 s, or at once, by a failed check, when a head without GCS fault tolerance comes back
+as a new cluster), and the orchestrator may be serving the API too. The driver process
+ends itself as soon as its head stops answering (checked every `_HEAD_CHECK_EVERY`
+seconds); its attempts in flight are then reported lost (`Outcome.lost`). Attempts
+submitted while no head answers are queued; every `_RECONNECT_EVERY` seconds a new
+driver process tries the same address, and once one connects the queued attempts are
+submitted there. Those queued longer than `reconnect_timeout` fail, naming the address.
+Ray does not re-attach running tasks to a restarted head, even with GCS fault tolerance
+(it reports them crashed), so nothing here tries to.
+
+Belongs here: connecting to the cluster (and again after losing its head), turning a
+launch's resource settings into a Ray task's resource request, refusing at once what no
+node can ever fit, submitting, waiting, cancelling. Not here: what the Ray task does on
+its node (`ray_attempt.py`: the same child-process contract as the local executor —
+argv, env, workdir, log file, cached virtual environments for `packages_to_install`,
+built on that node), and anything about pipelines. `ray` is imported only in the driver
+process.
 
 Resources, from the task's settings (`Launch.resources`, KFP's `container.resources`):
 
@@ -74,6 +88,7 @@ _START_GRACE = 1.0
 _WAITING_TTL = 1.0
 # The namespace of the cluster's key-value store where attempts say they started.
 _KV_NAMESPACE = "dagyard"
+_log = logging.getLogger(__name__)
 _MEMORY_UNITS = {
     "": 1,
     "k": 10**3,
@@ -241,14 +256,9 @@ class _Attempt:
     started: bool = False
 
 
-class RayExecutor(Executor):
-    """Runs attempts as Ray tasks on the cluster at `address` (`host:port` of the head,
-    or `auto`).
-
-    `environments_root` is where nodes cache virtual environments for
-    `packages_to_install` (default `~/.dagyard/envs` of the user running the node);
-    `kill_grace` is how long a cancelled task has between SIGTERM and SIGKILL.
-    """
+class _Driver(Executor):
+    """The Ray driver: runs attempts as Ray tasks on the cluster at `address`. It lives
+    in the driver process (`_serve`), never in the orchestrator's: see `RayExecutor`."""
 
     def __init__(
         self,
@@ -539,3 +549,401 @@ def _connect(address: str) -> tuple[Any, bool]:
             "`ray start --head --port PORT` and pass its address as --ray-address HOST:PORT."
         ) from e
     return ray, True
+
+
+# -- the driver process ------------------------------------------------------------------
+# Ray ends a driver process outright when it loses its head: after
+# `gcs_rpc_server_reconnect_timeout_s` (60 s) without one, and at once when a head that
+# kept no state (no GCS fault tolerance) comes back, as a failed check on the cluster id.
+# So the Ray driver runs in a child process of its own, and the orchestrator (which may
+# also serve the API) only ever loses that child.
+
+# How often a lost head is looked for again, and how often the driver checks its head.
+_RECONNECT_EVERY = 2.0
+_HEAD_CHECK_EVERY = 1.0
+# How long a driver process may take to connect to a head that answers.
+_CONNECT_TIMEOUT = 120.0
+# Exit codes of the driver process, to say why it ended.
+_EXIT_HEAD_LOST = 3
+
+
+class _DriverGone(Exception):
+    """The driver process ended (or never answered): its attempts are lost."""
+
+
+class _DriverProcess:
+    """One driver process and its connection, with calls made from any thread: each call
+    waits for its own answer, which a reader thread hands over as it comes."""
+
+    def __init__(self, address: str, environments_root: str | None, kill_grace: float) -> None:
+        import multiprocessing.connection
+        import subprocess
+        import sys
+
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from dagyard.executors.ray import _serve; _serve(sys.argv[1:])",
+                str(theirs.fileno()),
+                address,
+                environments_root or "",
+                repr(kill_grace),
+            ],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._conn = multiprocessing.connection.Connection(ours.detach())
+        self._send_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._calls = itertools.count(1)
+        self._answers: dict[int, tuple[threading.Event, list[Any]]] = {}
+        self.gone: str | None = None  # why the process ended, once it has
+        # The first answer (call 0) says whether it connected.
+        self._answers[0] = (threading.Event(), [])
+        threading.Thread(target=self._read, name="dagyard-ray-driver", daemon=True).start()
+
+    def ready(self, timeout: float | None) -> bool | None:
+        """Whether it connected to the head (None: not known yet); raises `ExecutorError`
+        with Ray's reason when it could not."""
+        event, answer = self._answers[0]
+        if not event.wait(timeout):
+            return None
+        if answer[0] == "gone":
+            raise ExecutorError(self.gone or "The Ray driver process ended.")
+        if answer[0] == "error":
+            raise answer[1]
+        return True
+
+    def call(self, method: str, *args: Any) -> Any:
+        event: threading.Event = threading.Event()
+        answer: list[Any] = []
+        with self._lock:
+            if self.gone is not None:
+                raise _DriverGone(self.gone)
+            number = next(self._calls)
+            self._answers[number] = (event, answer)
+        try:
+            with self._send_lock:
+                self._conn.send((number, method, args))
+        except OSError as e:
+            self._end(f"The Ray driver process does not answer: {e}")
+        event.wait()
+        kind, value = answer
+        if kind == "gone":
+            raise _DriverGone(value)
+        if kind == "error":
+            raise value
+        return value
+
+    def _read(self) -> None:
+        while True:
+            try:
+                number, kind, value = self._conn.recv()
+            except (EOFError, OSError):
+                break
+            with self._lock:
+                event, answer = self._answers.pop(number, (None, None))
+            if event is not None and answer is not None:
+                answer[:] = [kind, value]
+                event.set()
+        code = self.process.wait()
+        why = "it lost the Ray head" if code == _EXIT_HEAD_LOST else f"exit code {code}"
+        self._end(f"The Ray driver process ended ({why}).")
+
+    def _end(self, why: str) -> None:
+        with self._lock:
+            if self.gone is None:
+                self.gone = why
+            answers, self._answers = list(self._answers.values()), {}
+        for event, answer in answers:
+            answer[:] = ["gone", self.gone]
+            event.set()
+
+    def stop(self, timeout: float) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.close()  # the driver cancels what it runs and exits
+        try:
+            self.process.wait(timeout)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+
+
+def _serve(argv: list[str]) -> None:
+    """The driver process: a `_Driver` connected to the head, answering calls from the
+    orchestrator until it goes (its end of the connection closes) or the head is lost."""
+    import multiprocessing.connection
+    import os
+
+    fd, address, environments_root, kill_grace = argv
+    conn = multiprocessing.connection.Connection(int(fd))
+    send_lock = threading.Lock()
+
+    def answer(number: int, kind: str, value: Any) -> None:
+        with send_lock, contextlib.suppress(OSError):
+            conn.send((number, kind, value))
+
+    try:
+        driver = _Driver(
+            address,
+            environments_root=Path(environments_root) if environments_root else None,
+            kill_grace=float(kill_grace),
+        )
+    except ExecutorError as e:
+        answer(0, "error", e)
+        return
+    answer(0, "ok", None)
+    threading.Thread(target=_watch_head, args=(driver,), daemon=True).start()
+
+    def run(number: int, method: str, args: tuple[Any, ...]) -> None:
+        try:
+            answer(number, "ok", getattr(driver, method)(*args))
+        except Exception as e:
+            answer(number, "error", e)
+
+    while True:
+        try:
+            number, method, args = conn.recv()
+        except (EOFError, OSError):
+            break
+        threading.Thread(target=run, args=(number, method, args), daemon=True).start()
+    with contextlib.suppress(Exception):  # closed already, by a `close` call
+        driver.close()
+    os._exit(0)  # Ray's own threads must not keep a driver without an orchestrator
+
+
+def _watch_head(driver: _Driver) -> None:
+    """End the driver process once its head stops answering, or answers as another
+    cluster (a head restarted without fault tolerance): Ray would only end it later, or
+    never resolve its attempts."""
+    import os
+
+    from ray.experimental import internal_kv
+
+    while True:
+        time.sleep(_HEAD_CHECK_EVERY)
+        try:
+            _check_reachable(driver.address)
+            internal_kv._internal_kv_get("head-check", namespace=_KV_NAMESPACE)
+        except Exception:
+            os._exit(_EXIT_HEAD_LOST)
+
+
+@dataclasses.dataclass(eq=False)
+class _Tracked:
+    launch: Launch
+    # The driver process it was submitted through and its handle there; None while
+    # waiting for a head to submit it to.
+    driver: _DriverProcess | None = None
+    inner: str = ""
+    since: float = 0.0
+    cancelled: bool = False
+
+
+class RayExecutor(Executor):
+    """Runs attempts as Ray tasks on the cluster at `address` (`host:port` of the head,
+    or `auto`), through a Ray driver in a child process of its own.
+
+    When that driver loses the head, the attempts it had in flight are reported lost
+    (`Outcome.lost`: the engine runs them again). Attempts submitted meanwhile wait for a
+    head at `address`, looked for every `_RECONNECT_EVERY` seconds, and fail with a
+    message naming the address if none answers within `reconnect_timeout` seconds.
+
+    `environments_root` is where nodes cache virtual environments for
+    `packages_to_install` (default `~/.dagyard/envs` of the user running the node);
+    `kill_grace` is how long a cancelled task has between SIGTERM and SIGKILL.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        environments_root: Path | None = None,
+        kill_grace: float = 5.0,
+        reconnect_timeout: float = 300.0,
+    ) -> None:
+        self.address = address
+        self._environments_root = str(environments_root) if environments_root else None
+        self._kill_grace = kill_grace
+        self._reconnect_timeout = reconnect_timeout
+        self._handles = itertools.count(1)
+        self._tracked: dict[str, _Tracked] = {}
+        self._done: dict[str, Outcome] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._driver: _DriverProcess | None = None
+        self._looked = -_RECONNECT_EVERY
+        _check_reachable(address)  # a bad address fails here, at once
+        driver = _DriverProcess(address, self._environments_root, kill_grace)
+        try:
+            if not driver.ready(_CONNECT_TIMEOUT):
+                raise ExecutorError(
+                    f"Cannot connect to the Ray cluster at {address!r} within "
+                    f"{_CONNECT_TIMEOUT:g} s."
+                )
+        except ExecutorError:
+            driver.stop(5.0)
+            raise
+        self._driver = driver
+
+    def submit(self, launch: Launch) -> str:
+        with self._lock:
+            if self._closed:
+                raise ExecutorError("This RayExecutor is closed; open a new one to run tasks.")
+            handle = f"ray-{next(self._handles)}"
+            tracked = _Tracked(launch, since=time.monotonic())
+            self._tracked[handle] = tracked
+        self._submit(handle, tracked, self._connected())
+        return handle
+
+    def wait(self, handles: Collection[str], timeout: float | None) -> dict[str, Outcome]:
+        wanted = list(dict.fromkeys(handles))
+        if not wanted:
+            return {}
+        with self._lock:
+            unknown = [h for h in wanted if h not in self._tracked]
+            if unknown:
+                raise KeyError(
+                    f"Handles {unknown} are not running on this executor: never submitted, "
+                    "or already reported by wait()."
+                )
+        driver = self._connected()
+        finished = self._settle(wanted)
+        with self._lock:
+            inner = {
+                t.inner: h
+                for h in wanted
+                if h not in finished and (t := self._tracked[h]).driver is driver
+            }
+            queued = any(self._tracked[h].driver is None for h in wanted if h not in finished)
+        if not finished and driver is not None and inner:
+            # Back now and then to look for a head for the queued ones.
+            limit = _RECONNECT_EVERY if queued else timeout
+            if timeout is not None and limit is not None:
+                limit = min(timeout, limit)
+            try:
+                done = driver.call("wait", list(inner), limit)
+            except _DriverGone:
+                done = {}
+                finished = self._settle(wanted)
+            finished.update({inner[i]: outcome for i, outcome in done.items()})
+        elif not finished and timeout != 0:
+            # Nothing to wait on but a head.
+            time.sleep(min(timeout or _RECONNECT_EVERY, _RECONNECT_EVERY))
+        with self._lock:
+            for handle in finished:
+                self._tracked.pop(handle, None)
+        return finished
+
+    def waiting(self, handles: Collection[str]) -> dict[str, str]:
+        with self._lock:
+            driver = self._driver
+            tracked = {h: t for h in handles if (t := self._tracked.get(h)) is not None}
+        queued = {
+            h: f"Waiting for the Ray head at {self.address!r} to come back."
+            for h, t in tracked.items()
+            if t.driver is None and not t.cancelled
+        }
+        inner = {t.inner: h for h, t in tracked.items() if t.driver is driver}
+        if driver is not None and inner:
+            with contextlib.suppress(_DriverGone):
+                reported = driver.call("waiting", list(inner))
+                queued.update({inner[i]: reason for i, reason in reported.items()})
+        return queued
+
+    def cancel(self, handle: str) -> None:
+        with self._lock:
+            tracked = self._tracked.get(handle)
+            if tracked is None or tracked.cancelled:
+                return
+            tracked.cancelled = True
+            if tracked.driver is None:
+                self._done[handle] = Outcome(exit_code=None, error="cancelled")
+                return
+        with contextlib.suppress(_DriverGone):
+            tracked.driver.call("cancel", tracked.inner)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            driver, self._driver = self._driver, None
+        if driver is not None:
+            with contextlib.suppress(_DriverGone):
+                driver.call("close")
+            driver.stop(self._kill_grace + 10)
+
+    def _connected(self) -> _DriverProcess | None:
+        """The driver process connected to the head, started anew (at most every
+        `_RECONNECT_EVERY` seconds) when the last one has lost it; None while no head
+        answers."""
+        with self._lock:
+            driver = self._driver
+            if driver is not None and driver.gone is None:
+                return driver
+            if self._closed or time.monotonic() - self._looked < _RECONNECT_EVERY:
+                return None
+            self._looked = time.monotonic()
+            self._driver = None
+        if driver is not None:
+            _log.warning("%s Looking for the Ray head at %r again.", driver.gone, self.address)
+        try:
+            _check_reachable(self.address)
+            fresh = _DriverProcess(self.address, self._environments_root, self._kill_grace)
+        except ExecutorError as e:
+            _log.warning("The Ray head at %r is not back yet: %s", self.address, e)
+            return None
+        try:
+            if not fresh.ready(_CONNECT_TIMEOUT):
+                raise ExecutorError(f"no connection within {_CONNECT_TIMEOUT:g} s")
+        except ExecutorError as e:
+            fresh.stop(5.0)
+            _log.warning("The Ray head at %r is not back yet: %s", self.address, e)
+            return None
+        _log.warning("Connected to the Ray head at %r again.", self.address)
+        with self._lock:
+            self._driver = fresh
+            queued = [(h, t) for h, t in self._tracked.items() if t.driver is None]
+        for handle, tracked in queued:
+            self._submit(handle, tracked, fresh)
+        return fresh
+
+    def _submit(self, handle: str, tracked: _Tracked, driver: _DriverProcess | None) -> None:
+        if driver is None or tracked.cancelled:
+            return
+        try:
+            inner = driver.call("submit", tracked.launch)
+        except _DriverGone:
+            return  # still queued: submitted to the next driver
+        with self._lock:
+            tracked.driver, tracked.inner = driver, inner
+
+    def _settle(self, handles: list[str]) -> dict[str, Outcome]:
+        """The outcomes known without asking Ray: refused or cancelled before submitting,
+        lost with a driver that lost its head, or queued past `reconnect_timeout`."""
+        now = time.monotonic()
+        finished: dict[str, Outcome] = {}
+        with self._lock:
+            for handle in handles:
+                tracked = self._tracked[handle]
+                if handle in self._done:
+                    finished[handle] = self._done.pop(handle)
+                elif tracked.driver is not None and tracked.driver.gone is not None:
+                    message = (
+                        f"The Ray head at {self.address!r} was lost while this attempt "
+                        f"ran ({tracked.driver.gone})"
+                    )
+                    finished[handle] = Outcome(exit_code=None, error=message, lost=True)
+                elif tracked.driver is None and now - tracked.since > self._reconnect_timeout:
+                    message = (
+                        f"No Ray head answered at {self.address!r} for "
+                        f"{self._reconnect_timeout:g} s, so this attempt was never started. "
+                        "Restart the head on that address (`ray start --head --port PORT`)."
+                    )
+                    finished[handle] = Outcome(exit_code=None, error=message)
+        for handle, outcome in finished.items():
+            if outcome.error:
+                _write_log(self._tracked[handle].launch, f"\ndagyard: {outcome.error}\n")
+        return finished

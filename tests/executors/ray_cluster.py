@@ -4,7 +4,8 @@
 Only those groups are stopped at the end, never `ray stop` (which would stop every Ray
 cluster of this user on the machine). The head listens on a free port: Ray's default,
 6379, is Redis's too. A test may kill one node's group (`Cluster.kill`) to play a node
-dying.
+dying, or restart the head on its address (`Cluster.restart_head`) to play a head
+machine rebooting.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,23 @@ class Cluster:
     # name the test gave the node.
     nodes: dict[str, str]
     groups: dict[str, int]
+    # Starts the head again on its port: its `ray start` group.
+    start_head: Callable[[], int] | None = None
+
+    def restart_head(self) -> None:
+        """Kill the head (`kill`), wait until all its processes are gone, and start a new
+        head on the same address. Without GCS fault tolerance it is a new cluster: the
+        other nodes' raylets end themselves when they reach it."""
+        assert self.start_head is not None
+        head = next(iter(self.groups))
+        self.kill(head)
+        end = time.monotonic() + 30
+        while group_alive(self.groups[head]):
+            if time.monotonic() > end:
+                pytest.fail("the killed Ray head's processes are still alive")
+            time.sleep(0.05)
+        self.groups[head] = self.start_head()
+        self.nodes[head] = _joined(self.address, set(), head)
 
     def kill(self, name: str) -> None:
         """Kill every process of node `name` at once, as a machine losing power: its
@@ -148,16 +166,49 @@ def _new_node(ray: Any, known: set[str], name: str) -> str:
         time.sleep(0.1)
 
 
+_NODES_SCRIPT = """
+import json, sys, ray
+ray.init(address=sys.argv[1], log_to_driver=False, configure_logging=False)
+print(json.dumps([n["NodeID"] for n in ray.nodes() if n["Alive"]]))
+"""
+
+
+def _joined(address: str, known: set[str], name: str) -> str:
+    """Like `_new_node`, asking from a child process: for a test process that must not
+    be a Ray driver itself (Ray ends a driver whose head restarts without fault
+    tolerance)."""
+    end = time.monotonic() + STARTUP
+    while True:
+        listed = subprocess.run(
+            [sys.executable, "-c", _NODES_SCRIPT, address],
+            capture_output=True,
+            text=True,
+            timeout=STARTUP,
+        )
+        if listed.returncode == 0:
+            for node in json.loads(listed.stdout.strip().splitlines()[-1]):
+                if node not in known:
+                    return str(node)
+        if time.monotonic() > end:
+            pytest.fail(f"Ray node {name!r} did not join:\n{listed.stdout}{listed.stderr}")
+        time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def ray_cluster(
-    nodes: Mapping[str, Mapping[str, float]], *, env: Mapping[str, str] | None = None
+    nodes: Mapping[str, Mapping[str, float]],
+    *,
+    env: Mapping[str, str] | None = None,
+    connect: bool = True,
 ) -> Iterator[Cluster]:
     """Start a cluster of `nodes` (name -> custom resources; the first is the head), each
-    with one CPU, connect this process to it (`ray.init`), and stop it all at the end.
-    `env` adds variables to every node's environment (Ray reads `RAY_<setting>`)."""
+    with one CPU, connect this process to it (`ray.init`) unless `connect` is false, and
+    stop it all at the end. `env` adds variables to every node's environment (Ray reads
+    `RAY_<setting>`)."""
     import ray
 
     temp = Path(tempfile.mkdtemp(prefix="dgyray-", dir="/tmp"))  # short: socket paths
+    temps = [temp]
     full_env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
     port = free_port()
     address = f"127.0.0.1:{port}"
@@ -176,20 +227,37 @@ def ray_cluster(
             "--ray-client-server-port",
             str(free_port()),
         ]
+        head_resources = dict(nodes[names[0]])
+        if head_resources:
+            head = [*head, "--resources", json.dumps(head_resources)]
+
+        def start_head() -> int:
+            # A new temporary folder: `ray start --head` refuses the port while the other
+            # nodes on this machine still name it, as its old folder records.
+            new_temp = Path(tempfile.mkdtemp(prefix="dgyray-", dir="/tmp"))
+            temps.append(new_temp)
+            args = [new_temp if a == str(temp) else a for a in head]
+            port_args = ["--dashboard-agent-listen-port", str(free_port())]
+            return _start([*map(str, args), *port_args, *common], full_env)
+
         for index, name in enumerate(names):
             args = head if index == 0 else ["--address", address]
             resources = dict(nodes[name])
-            if resources:
+            if resources and index > 0:
                 args = [*args, "--resources", json.dumps(resources)]
             groups[name] = _start(
                 [*args, "--dashboard-agent-listen-port", str(free_port()), *common], full_env
             )
-            if index == 0:
+            if index == 0 and connect:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
-            ids[name] = _new_node(ray, set(ids.values()), name)
-        yield Cluster(address, ids, groups)
+            if connect:
+                ids[name] = _new_node(ray, set(ids.values()), name)
+            else:
+                ids[name] = _joined(address, set(ids.values()), name)
+        yield Cluster(address, ids, groups, start_head)
     finally:
         if ray.is_initialized():
             ray.shutdown()
         _stop(list(groups.values()))
-        shutil.rmtree(temp, ignore_errors=True)
+        for folder in temps:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,94 @@
+"""The Ray head restarts under a run, on a real cluster of one node (the head, a separate
+`ray start` process group), driven by the Ray executor of this process.
+
+A first task has finished (its ledger file shows one run) and a second waits on a gate
+file when the head's whole machine is killed: the second task's processes die with it.
+A new head starts on the same address, without GCS fault tolerance, so it is a new
+cluster: the executor's driver process, which lost its head, is replaced by one
+connected to the new head; the lost attempt is run again there as a system retry, and
+the finished task is not run again, its artifact intact.
+
+This process never connects to Ray itself (`connect=False`): Ray would end a driver
+whose head comes back as another cluster.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ray_cluster import Cluster, ray_cluster
+from test_executor_contract import wait_until
+from test_ray_faults import lines, start_time, train_then_hold
+
+from dagyard.compiler import compile_to_dict
+from dagyard.service import runs
+from dagyard.service.platform import Platform
+from dagyard.settings import Settings
+from dagyard.store.records import Run, RunState
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    with ray_cluster({"head": {}}, connect=False) as c:
+        yield c
+
+
+@pytest.fixture
+def ray_platform(cluster: Cluster, tmp_path: Path) -> Iterator[Platform]:
+    settings = Settings(home=tmp_path / "home", executor="ray", ray_address=cluster.address)
+    opened = Platform.open(settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_a_head_restart_loses_the_attempt_in_flight_which_runs_again_on_the_new_head(
+    ray_platform: Platform, cluster: Cluster, tmp_path: Path
+) -> None:
+    ledger, pids, gate = tmp_path / "ledger", tmp_path / "pids", tmp_path / "gate"
+    run = runs.submit_run(
+        ray_platform,
+        compile_to_dict(train_then_hold),
+        parameters={"ledger": str(ledger), "pids": str(pids), "gate": str(gate)},
+    )
+    finished: list[Run] = []
+    driver = threading.Thread(
+        target=lambda: finished.append(runs.drive_run(ray_platform, run.run_id)), daemon=True
+    )
+    driver.start()
+    old_head = cluster.nodes["head"]
+    try:
+        wait_until(lambda: len(lines(pids)) == 1, "the second task runs on Ray")
+        processes = {pid: start_time(pid) for pid in lines(pids)[0]}
+        cluster.restart_head()
+        # The gate is still closed: only the head's death can have ended them.
+        assert all(start_time(pid) != born for pid, born in processes.items())
+        wait_until(lambda: len(lines(pids)) == 2, "the task to start again on the new head")
+        gate.touch()
+        driver.join(timeout=60)
+        assert not driver.is_alive(), "the run did not finish"
+    finally:
+        gate.touch()  # never leave a task waiting, whatever failed
+        driver.join(timeout=60)
+
+    (run,) = finished
+    assert run.state == RunState.SUCCEEDED, run.error
+    assert run.outputs == {"Output": "weights"}
+    assert ledger.read_text() == "ran\n"  # the finished task did not run again
+    tasks = {t.name: t for t in ray_platform.store.list_tasks(run.run_id)}
+    assert tasks["write-model"].attempts == 1
+    held = tasks["hold-model"]
+    assert (held.attempts, held.system_retries) == (2, 1)
+    assert cluster.nodes["head"] != old_head
+    assert held.node == cluster.nodes["head"]
+    (model,) = [a for a in ray_platform.store.list_artifacts(run.run_id) if a.name == "model"]
+    assert ray_platform.artifacts.read_bytes(model.uri) == b"weights"
+    artifacts = ray_platform.artifacts
+    first_log = artifacts.local_path(artifacts.log_uri(run.run_id, held.path, 1)).read_text()
+    assert f"The Ray head at {cluster.address!r} was lost" in first_log
