@@ -17,7 +17,9 @@ anything about pipelines, placeholders or outputs (the engine's), or a concurren
   same for forked ones when its input closes.
 - One thread per attempt prepares it (which may build a virtual environment), starts it
   and blocks in `waitpid`; `wait` sleeps on a condition that those threads notify, so it
-  returns as soon as a child exits, without polling.
+  returns as soon as a child exits, without polling. Threads are daemons, kept for the
+  next attempt once theirs ends (starting a thread costs more than a trivial task's
+  bookkeeping).
 - Lightweight Python components run without installing anything per task: on `python`
   when it has their packages, else in a virtual environment built once per package set.
   Ours, on `python` itself, are forked from a warm zygote (`forkserver.py`) rather than
@@ -32,8 +34,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import itertools
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -61,9 +65,10 @@ _Waiter = Callable[[], int | str]
 @dataclasses.dataclass(eq=False)
 class _Attempt:
     launch: Launch
-    thread: threading.Thread | None = None
     # Guards the fields below between the attempt's thread and `cancel`.
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    # Set when its thread is done with it (reported, or never started).
+    finished: threading.Event = dataclasses.field(default_factory=threading.Event)
     # Handed to Popen or the zygote: from then on its thread reports the end, not `cancel`.
     launched: bool = False
     # Once known: the child's pid, which is also its process group's id.
@@ -105,6 +110,7 @@ class LocalExecutor(Executor):
         self._attempts: dict[str, _Attempt] = {}
         self._done: dict[str, Outcome] = {}
         self._changed = threading.Condition()
+        self._threads = _Threads()
         self._closed = False
         # Docker or Podman binary for container commands; None: they run on the host.
         self._container_runtime = container_runtime
@@ -143,10 +149,7 @@ class LocalExecutor(Executor):
                 raise ExecutorError("This LocalExecutor is closed; open a new one to run tasks.")
             handle = f"local-{next(self._handles)}"
             self._attempts[handle] = attempt
-        attempt.thread = threading.Thread(
-            target=self._run, args=(handle, attempt), name=f"dagyard-{handle}", daemon=True
-        )
-        attempt.thread.start()
+        self._threads.run(functools.partial(self._run_to_end, handle, attempt))
         return handle
 
     def wait(self, handles: Collection[str], timeout: float | None) -> dict[str, Outcome]:
@@ -189,8 +192,8 @@ class LocalExecutor(Executor):
             self.cancel(handle)
         for _, attempt in attempts:
             # Threads still building an environment finish it (it is shared) on their own.
-            if attempt.launched and attempt.thread is not None:
-                attempt.thread.join(self._kill_grace + 5)
+            if attempt.launched:
+                attempt.finished.wait(self._kill_grace + 5)
         if self._fork_server is not None:
             self._fork_server.close()
         with self._changed:
@@ -199,6 +202,12 @@ class LocalExecutor(Executor):
             watchdog.close()
 
     # The attempt's thread
+
+    def _run_to_end(self, handle: str, attempt: _Attempt) -> None:
+        try:
+            self._run(handle, attempt)
+        finally:
+            attempt.finished.set()
 
     def _run(self, handle: str, attempt: _Attempt) -> None:
         launch = attempt.launch
@@ -413,6 +422,37 @@ class _Declined:
 
 
 _DECLINED = _Declined()
+
+
+class _Threads:
+    """Daemon threads that run one job at a time and wait for the next when idle; a new
+    one starts only when none is idle, so there are as many as jobs ever ran at once."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._count = itertools.count(1)
+
+    def run(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1
+        self._jobs.put(job)
+        if start:
+            name = f"dagyard-attempt-{next(self._count)}"
+            threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()  # reports the attempt's own errors as its outcome
+            except Exception as e:  # a bug: show it, and keep the thread for the next job
+                sys.excepthook(type(e), e, e.__traceback__)
+            with self._lock:
+                self._idle += 1
 
 
 def _base_env() -> dict[str, str]:

@@ -279,8 +279,13 @@ def _child(request: dict[str, Any], cwd: int, log: int, bootstrap: str) -> NoRet
 def _become_task(request: dict[str, Any], bootstrap: str) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, _SIGCHLD_AT_START)
-    os.environ.clear()
-    os.environ.update(request["env"])
+    # Only what differs: most of a task's environment is the zygote's own.
+    env: dict[str, str] = request["env"]
+    for key in [k for k in os.environ if k not in env]:
+        del os.environ[key]
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
     time.tzset()  # TZ may differ from the zygote's
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         stream = _stdio(fd, getattr(sys, f"__{name}__"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -37,6 +38,38 @@ def to_row(model: type[M], record: Any) -> M:
         for field in dataclasses.fields(record)
     }
     return model(**values)
+
+
+def column_values(
+    model: type[Base], record_type: type[Any], *, key: bool = True
+) -> Callable[[Any], dict[str, Any]]:
+    """A function from a `record_type` record to its checked values by column name (as
+    `check_value` checks them), for Core statements; without the primary key if `key` is
+    false. Which check each column needs is decided once, here."""
+    table = _table(model)
+    checks = [
+        (field.name, _checker(model, field.name))
+        for field in dataclasses.fields(record_type)
+        if key or not table.c[field.name].primary_key
+    ]
+
+    def values(record: Any) -> dict[str, Any]:
+        return {
+            name: getattr(record, name) if check is None else check(getattr(record, name))
+            for name, check in checks
+        }
+
+    return values
+
+
+def _checker(model: type[Base], field: str) -> Callable[[Any], Any] | None:
+    """`check_value` for `field`, or None if every value passes it unchanged."""
+    column = _table(model).c[field]
+    kind = column.type
+    limited = isinstance(kind, sa.String) and kind.length is not None
+    if column.nullable and not limited and not isinstance(kind, sa.Enum | UTCDateTime):
+        return None
+    return lambda value: check_value(model, field, value)
 
 
 def to_record(row: Base, record_type: type[R]) -> R:

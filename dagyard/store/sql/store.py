@@ -338,62 +338,35 @@ class SqlMetadataStore(Transactions, MetadataStore):
         artifacts: Sequence[Artifact] = (),
         events: Sequence[Event] = (),
     ) -> None:
-        # Core statements, each one executemany: a driver's batch costs a few statements
-        # whatever its size, where ORM units of work cost a flush per row.
+        # Core statements on a plain connection, each one executemany: a driver's batch
+        # costs a few statements whatever its size, where the ORM would flush row by row.
         new_events = [stamped(e, "created_at") for e in events]
         try:
-            with self._session(write=True) as session:
+            with self._writing_connection() as connection:
                 if created:
-                    session.execute(
+                    connection.execute(
                         sa.insert(_TASKS),
-                        [_values(TaskRow, stamped(t, "created_at")) for t in created],
+                        [_TASK_VALUES(stamped(t, "created_at")) for t in created],
                     )
                 if artifacts:
-                    session.execute(
+                    connection.execute(
                         sa.insert(_ARTIFACTS),
-                        [_values(ArtifactRow, stamped(a, "created_at")) for a in artifacts],
+                        [_ARTIFACT_VALUES(stamped(a, "created_at")) for a in artifacts],
                     )
                 if new_events:
-                    new_events = self._unrecorded(session, new_events)
+                    new_events = _unrecorded(connection, new_events)
                 if new_events:
-                    session.execute(sa.insert(_EVENTS), [_values(EventRow, e) for e in new_events])
+                    connection.execute(sa.insert(_EVENTS), [_EVENT_VALUES(e) for e in new_events])
                 if changed:
-                    session.execute(
+                    connection.execute(
                         _UPDATE_TASK,
-                        [
-                            {"b_task_id": t.task_id, **_values(TaskRow, t, key=False)}
-                            for t in changed
-                        ],
+                        [{"b_task_id": t.task_id, **_TASK_CHANGES(t)} for t in changed],
                     )
         except Conflict as conflict:
             raise AlreadyExists(
                 "Cannot record the run's tasks: a task with one of these ids or paths "
                 f"exists already, or one names a record that does not exist ({conflict})."
             ) from None
-
-    def _unrecorded(self, session: Session, events: list[Event]) -> list[Event]:
-        """Of `events`, those not in the store yet (nor repeated earlier in the list)."""
-        task_ids = sorted({e.task_id for e in events})
-        known = {
-            tuple(row)
-            for chunk in _chunks(task_ids)
-            for row in session.execute(
-                sa.select(
-                    EventRow.task_id,
-                    EventRow.artifact_id,
-                    EventRow.kind,
-                    EventRow.key,
-                    EventRow.index,
-                ).where(EventRow.task_id.in_(chunk))
-            )
-        }
-        fresh = []
-        for event in events:
-            key = (event.task_id, event.artifact_id, EventKind(event.kind), event.key, event.index)
-            if key not in known:
-                known.add(key)
-                fresh.append(event)
-        return fresh
 
     def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
         query = sa.select(TaskRow).where(
@@ -579,17 +552,34 @@ _ARTIFACTS = cast(sa.Table, ArtifactRow.__table__)
 _EVENTS = cast(sa.Table, EventRow.__table__)
 # Executed with many rows: each row's parameters are its columns, and its id as b_task_id.
 _UPDATE_TASK = sa.update(_TASKS).where(_TASKS.c.task_id == sa.bindparam("b_task_id"))
+_TASK_VALUES = rows.column_values(TaskRow, Task)
+_TASK_CHANGES = rows.column_values(TaskRow, Task, key=False)
+_ARTIFACT_VALUES = rows.column_values(ArtifactRow, Artifact)
+_EVENT_VALUES = rows.column_values(EventRow, Event)
 
 
-def _values(model: type[Any], record: Any, *, key: bool = True) -> dict[str, Any]:
-    """A record's checked values by column name (`rows.check_value`), for Core
-    statements; without its primary key if `key` is false."""
-    table = cast(sa.Table, model.__table__)
-    return {
-        field.name: rows.check_value(model, field.name, getattr(record, field.name))
-        for field in dataclasses.fields(record)
-        if key or not table.c[field.name].primary_key
+def _unrecorded(connection: sa.Connection, events: list[Event]) -> list[Event]:
+    """Of `events`, those not in the store yet (nor repeated earlier in the list)."""
+    task_ids = sorted({e.task_id for e in events})
+    columns = (
+        EventRow.task_id,
+        EventRow.artifact_id,
+        EventRow.kind,
+        EventRow.key,
+        EventRow.index,
+    )
+    known = {
+        tuple(row)
+        for chunk in _chunks(task_ids)
+        for row in connection.execute(sa.select(*columns).where(EventRow.task_id.in_(chunk)))
     }
+    fresh = []
+    for event in events:
+        key = (event.task_id, event.artifact_id, EventKind(event.kind), event.key, event.index)
+        if key not in known:
+            known.add(key)
+            fresh.append(event)
+    return fresh
 
 
 def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:

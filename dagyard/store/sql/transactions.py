@@ -63,6 +63,7 @@ class Transactions:
         writer = self._engine
         if database.is_sqlite(self._engine):
             writer = database.write_engine(self._engine)
+        self._writer = writer
         self._reading = sessionmaker(self._engine, expire_on_commit=False)
         self._writing = sessionmaker(writer, expire_on_commit=False)
 
@@ -76,9 +77,20 @@ class Transactions:
     @contextlib.contextmanager
     def _session(self, *, write: bool = False) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._translated(), (self._writing if write else self._reading).begin() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def _writing_connection(self) -> Iterator[sa.Connection]:
+        """One writing transaction for Core statements only: cheaper than a session."""
+        with self._translated(), self._writer.begin() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Database errors as StoreErrors that say what to do."""
         try:
-            with (self._writing if write else self._reading).begin() as session:
-                yield session
+            yield
         except sa_exc.IntegrityError as error:
             raise Conflict(f"The metadata database refused a write: {error.orig}") from error
         except sa_exc.OperationalError as error:  # lost server, lock timeout, deadlock...

@@ -1,0 +1,661 @@
+"""What runs in the Ray driver process: the connection to the cluster, Ray tasks and
+their resources, waiting and cancelling (`_Driver`), and the loop that serves the
+orchestrator's calls (`serve`). `RayExecutor` (`ray.py`) starts this process and talks
+to it; nothing else imports this module, and `ray` is imported only here, in that
+process.
+
+Belongs here: connecting to the cluster (and again after losing its head), turning a
+launch's resource settings into a Ray task's resource request, refusing at once what no
+node can ever fit, submitting, waiting, cancelling. Not here: what the Ray task does on
+its node (`ray_attempt.py`: the same child-process contract as the local executor —
+argv, env, workdir, log file, cached virtual environments for `packages_to_install`,
+built on that node), and anything about pipelines. `ray` is imported only in the driver
+process.
+
+Resources, from the task's settings (`Launch.resources`, KFP's `container.resources`):
+
+- CPU request (else limit) -> `num_cpus`. A task with neither asks for no CPU (so that,
+  as with the local executor, the engine's `max_parallel` alone limits concurrency) and
+  is spread over the nodes.
+- memory request (else limit) -> `memory` (bytes).
+- accelerator count with no type, or a GPU type (`nvidia.com/gpu`, `gpu`) -> `num_gpus`;
+  any other accelerator type is a custom resource of that name, count 1 unless given:
+  `set_accelerator_type("worker_node").set_accelerator_limit(1)` runs only on a node
+  started with `--resources '{"worker_node": 1}'`.
+
+A task that no alive node could ever fit fails at once, with a message naming the
+resource; one that fits some node but finds it busy waits in Ray's queue, and `waiting`
+reports it with the resource it waits for ("resource 'worker_node': needs 1, 0 free on
+the only node that can run it"), so that the engine shows it as PENDING until it starts.
+To know which attempts have started, each Ray task that asks for resources (only those
+can wait for them) first writes one key to the cluster's key-value store (GCS; no
+dashboard needed); `waiting` lists this executor's keys in one
+call, only for attempts submitted more than `START_GRACE` seconds ago and not yet seen
+started, at most once per `WAITING_TTL`, and reads the nodes' free resources then too.
+An attempt is reported only while no node able to run it has its resources free (as
+the cluster last reported them); one that Ray has placed but whose worker process is
+still starting holds its resources, and may be reported until its key is seen.
+
+An attempt whose node dies under it, or whose Ray worker process crashes, is reported
+as lost (`Outcome.lost`), never retried by Ray itself (`max_retries=0`): the engine
+decides, and records it as a system retry. Ray notices a dead node by missed health
+checks (`RAY_health_check_*` settings of the head).
+
+The node that ran an attempt is reported as its Ray node id (as `ray list nodes` shows
+it). Logs are written by the Ray task to `Launch.log_path` on its node while it runs;
+with an object-store artifact root, the launch's `staging` also ships them there, and
+fetches inputs and uploads outputs on that node, so nodes need no shared file system.
+
+Every node must run the same Python with dagyard installed: the Ray task imports
+`dagyard.executors.ray_attempt` there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dagyard.errors import ExecutorError
+from dagyard.executors.base import Executor, Launch, Outcome
+from dagyard.executors.ray_attempt import AttemptResult, run_attempt
+from dagyard.executors.staging import append_log
+
+# Accelerator types that mean "a GPU" rather than a resource of that name.
+_GPU_TYPES = {"gpu", "nvidia.com/gpu", "amd.com/gpu"}
+# How long the cluster's node list is trusted before asking again.
+_NODES_TTL = 10.0
+# An attempt younger than this is not asked about: most start well within it.
+START_GRACE = 1.0
+# How long `waiting`'s answer (started keys, free resources) is reused.
+WAITING_TTL = 1.0
+# The namespace of the cluster's key-value store where attempts say they started.
+_KV_NAMESPACE = "dagyard"
+_log = logging.getLogger(__name__)
+_MEMORY_UNITS = {
+    "": 1,
+    "k": 10**3,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
+_QUANTITY = re.compile(r"^([0-9]*\.?[0-9]+)([A-Za-z]*)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class RayRequest:
+    """What one Ray task asks of its node, in Ray's resource names."""
+
+    num_cpus: float = 0.0
+    memory: int | None = None
+    num_gpus: float = 0.0
+    custom: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def amounts(self) -> dict[str, float]:
+        """Every resource asked for, as Ray names them in a node's resources."""
+        needed: dict[str, float] = {}
+        if self.num_cpus:
+            needed["CPU"] = self.num_cpus
+        if self.memory:
+            needed["memory"] = float(self.memory)
+        if self.num_gpus:
+            needed["GPU"] = self.num_gpus
+        needed.update(self.custom)
+        return needed
+
+
+def ray_request(resources: Mapping[str, Any]) -> RayRequest:
+    """The Ray request for a task's `container.resources` (see the module docstring)."""
+    cpu = _first(resources, ("cpuRequest", "cpuLimit"), ("resourceCpuRequest", "resourceCpuLimit"))
+    memory = _first(
+        resources,
+        ("memoryRequest", "memoryLimit"),
+        ("resourceMemoryRequest", "resourceMemoryLimit"),
+    )
+    num_cpus = _cpu(cpu) if cpu is not None else 0.0
+    # The IR's numeric memory is in GB (KFP's layout); the string form is a quantity.
+    memory_bytes: int | None = None
+    if isinstance(memory, int | float):
+        memory_bytes = round(memory * 1e9)
+    elif memory is not None:
+        memory_bytes = _memory_bytes(str(memory))
+    accelerator = resources.get("accelerator") or {}
+    kind = accelerator.get("resourceType") or accelerator.get("type")
+    count_text = accelerator.get("resourceCount") or accelerator.get("count")
+    count = float(count_text) if count_text not in (None, "") else (1.0 if kind else 0.0)
+    if not kind or str(kind).lower() in _GPU_TYPES:
+        return RayRequest(num_cpus, memory_bytes, count)
+    return RayRequest(num_cpus, memory_bytes, 0.0, {str(kind): count})
+
+
+def _first(resources: Mapping[str, Any], numbers: tuple[str, ...], texts: tuple[str, ...]) -> Any:
+    for number, text in zip(numbers, texts, strict=True):
+        if resources.get(text) not in (None, ""):
+            return str(resources[text])
+        if resources.get(number) not in (None, ""):
+            return resources[number]
+    return None
+
+
+def _cpu(value: Any) -> float:
+    text = str(value)
+    try:
+        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    except ValueError as e:
+        raise ExecutorError(f"CPU quantity {text!r} is not valid; use e.g. '500m' or '2'.") from e
+
+
+def _memory_bytes(text: str) -> int:
+    match = _QUANTITY.match(text)
+    if not match or match.group(2) not in _MEMORY_UNITS:
+        raise ExecutorError(f"Memory quantity {text!r} is not valid; use e.g. '512Mi' or '2G'.")
+    return round(float(match.group(1)) * _MEMORY_UNITS[match.group(2)])
+
+
+def unfit_reason(needed: Mapping[str, float], nodes: Sequence[Mapping[str, float]]) -> str | None:
+    """Why no node of `nodes` (their total resources) can ever run a task that needs
+    `needed`, or None if one can."""
+    if any(all(node.get(k, 0.0) >= v for k, v in needed.items()) for node in nodes):
+        return None
+    short = []
+    for key, amount in sorted(needed.items()):
+        largest = max((node.get(key, 0.0) for node in nodes), default=0.0)
+        if largest < amount:
+            short.append(
+                f"resource '{key}': needs {amount:g}, "
+                + (f"the largest node has {largest:g}" if largest else "no node has any")
+            )
+    if short:
+        return "No node of the Ray cluster can run this task: " + "; ".join(short) + "."
+    asked = ", ".join(f"'{k}' {v:g}" for k, v in sorted(needed.items()))
+    return f"No single node of the Ray cluster has all of {asked} at once."
+
+
+def busy_reason(
+    needed: Mapping[str, float],
+    nodes: Sequence[Mapping[str, float]],
+    free: Sequence[Mapping[str, float]],
+) -> str | None:
+    """Why a task that needs `needed` cannot start now: what the nodes able to run it
+    (by their totals, `nodes`) lack of it free (`free`, node by node in the same order).
+    None if one of them has it all free, or if none can ever run it (`unfit_reason`)."""
+    able = [
+        available
+        for total, available in zip(nodes, free, strict=True)
+        if all(total.get(k, 0.0) >= v for k, v in needed.items())
+    ]
+    if not able or any(all(f.get(k, 0.0) >= v for k, v in needed.items()) for f in able):
+        return None
+    where = "the only node" if len(able) == 1 else f"the {len(able)} nodes"
+    short = []
+    for key, amount in sorted(needed.items()):
+        most = max(f.get(key, 0.0) for f in able)
+        if most < amount:
+            most_text = f"{most:g} free" if len(able) == 1 else f"at most {most:g} free"
+            short.append(
+                f"resource '{key}': needs {amount:g}, {most_text} on {where} that can run it"
+            )
+    if short:
+        return "Waiting for capacity on the Ray cluster: " + "; ".join(short) + "."
+    asked = ", ".join(f"'{k}' {v:g}" for k, v in sorted(needed.items()))
+    return (
+        f"Waiting for capacity on the Ray cluster: none of {where} that can run it has "
+        f"all of {asked} free at once."
+    )
+
+
+def _attempt_task(started_key: str, *args: Any) -> AttemptResult:
+    """The body of the executor's Ray task: say that the attempt started (one key in the
+    cluster's key-value store, listed by `_Driver.waiting`; none if `started_key` is
+    empty), then run it."""
+    if started_key:
+        from ray.experimental import internal_kv
+
+        # Best effort: an attempt must not fail for it; unseen, it may only be reported
+        # as waiting while its resources are not free anyway.
+        with contextlib.suppress(Exception):
+            internal_kv._internal_kv_put(started_key, b"", namespace=_KV_NAMESPACE)
+    return run_attempt(*args)
+
+
+@dataclasses.dataclass(eq=False)
+class _Attempt:
+    launch: Launch
+    # None: never submitted (refused at once); its outcome is waiting in `_done`.
+    ref: Any = None
+    cancelled: bool = False
+    # For `waiting`: what the Ray task asks for, when it was submitted, the key it
+    # writes when it starts, and whether that key has been seen.
+    needed: dict[str, float] = dataclasses.field(default_factory=dict)
+    submitted_at: float = 0.0
+    started_key: str = ""
+    started: bool = False
+
+
+class _Driver(Executor):
+    """The Ray driver: runs attempts as Ray tasks on the cluster at `address`. It lives
+    in the driver process (`serve`), never in the orchestrator's: see `RayExecutor`."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        environments_root: Path | None = None,
+        kill_grace: float = 5.0,
+    ) -> None:
+        # Another user of Ray in this process (a test, a second executor) keeps its
+        # connection: only a connection made here is shut down by `close`.
+        self._ray, self._owns_connection = _connect(address)
+        self.address = address
+        self._environments_root = str(environments_root) if environments_root else None
+        self._kill_grace = kill_grace
+        # No retries by Ray: a failed attempt is the engine's to retry (its retry policy).
+        self._task = self._ray.remote(max_retries=0, retry_exceptions=False)(_attempt_task)
+        self._handles = itertools.count(1)
+        self._attempts: dict[str, _Attempt] = {}
+        self._done: dict[str, Outcome] = {}
+        self._lock = threading.Lock()
+        self._nodes: dict[str, dict[str, float]] = {}
+        self._nodes_read = -_NODES_TTL
+        # The keys this executor's attempts write when they start (`_attempt_task`).
+        self._started_prefix = f"started:{uuid.uuid4().hex}:"
+        # `waiting`'s last answer and when it was made; one caller refreshes it at a time.
+        self._waiting_lock = threading.Lock()
+        self._queued: dict[str, str] = {}
+        self._queued_read = -WAITING_TTL
+        self._closed = False
+        # Set when an attempt was lost with its node, until the head is seen to answer.
+        self.suspect = False
+
+    def submit(self, launch: Launch, handle: str | None = None) -> str:
+        """Submit `launch`, under `handle` if given (the orchestrator's own)."""
+        with self._lock:
+            if self._closed:
+                raise ExecutorError("This RayExecutor is closed; open a new one to run tasks.")
+            handle = handle or f"ray-{next(self._handles)}"
+            attempt = _Attempt(launch)
+            self._attempts[handle] = attempt
+        try:
+            request = ray_request(launch.resources)
+            reason = self._unfit(request)
+        except ExecutorError as e:
+            reason = str(e)
+        if reason is not None:
+            write_log(launch, f"dagyard: {reason}\n")
+            with self._lock:
+                self._done[handle] = Outcome(exit_code=None, error=reason)
+            return handle
+        options: dict[str, Any] = {"num_cpus": request.num_cpus, "num_gpus": request.num_gpus}
+        if request.memory:
+            options["memory"] = request.memory
+        if request.custom:
+            options["resources"] = dict(request.custom)
+        if not request.num_cpus:
+            options["scheduling_strategy"] = "SPREAD"
+        # Only an attempt that asks for resources can wait for them (`waiting`); one
+        # that asks for none is spared the two round trips to the head its key costs.
+        started_key = self._started_prefix + handle if request.amounts() else ""
+        ref = self._task.options(**options).remote(
+            started_key,
+            list(launch.argv),
+            dict(launch.env),
+            str(launch.workdir),
+            str(launch.log_path),
+            self._environments_root,
+            self._kill_grace,
+            launch.staging,
+        )
+        with self._lock:
+            attempt.ref = ref
+            attempt.needed = request.amounts()
+            attempt.submitted_at = time.monotonic()
+            attempt.started_key = started_key
+        return handle
+
+    def refuse(self, handle: str, launch: Launch, reason: str) -> None:
+        """Report `handle` as failed with `reason` without running it (a submit that
+        raised where no caller was waiting to hear it)."""
+        write_log(launch, f"dagyard: {reason}\n")
+        with self._lock:
+            self._attempts[handle] = _Attempt(launch)
+            self._done[handle] = Outcome(exit_code=None, error=reason)
+
+    def wait(self, handles: Collection[str], timeout: float | None) -> dict[str, Outcome]:
+        wanted = list(dict.fromkeys(handles))
+        if not wanted:
+            return {}
+        with self._lock:
+            unknown = [h for h in wanted if h not in self._attempts]
+            if unknown:
+                raise KeyError(
+                    f"Handles {unknown} are not running on this executor: never submitted, "
+                    "or already reported by wait()."
+                )
+            finished = {h: self._done.pop(h) for h in wanted if h in self._done}
+            refs = {
+                self._attempts[h].ref: h
+                for h in wanted
+                if h not in finished and self._attempts[h].ref is not None
+            }
+        if not finished and refs:
+            ready, _ = self._ray.wait(list(refs), num_returns=1, timeout=timeout)
+            if ready:  # collect whatever else has finished too
+                ready, _ = self._ray.wait(list(refs), num_returns=len(refs), timeout=0)
+            for ref in ready:
+                finished[refs[ref]] = self._outcome(self._attempts[refs[ref]], ref)
+        with self._lock:
+            gone = [self._attempts.pop(handle) for handle in finished]
+        for attempt in gone:
+            if attempt.started_key:
+                self._forget_started(attempt.started_key)
+        return finished
+
+    def waiting(self, handles: Collection[str]) -> dict[str, str]:
+        now = time.monotonic()
+        with self._lock:
+            unsure = {
+                h: a
+                for h in handles
+                if (a := self._attempts.get(h)) is not None
+                and a.ref is not None
+                and not a.started
+                and not a.cancelled
+                and a.needed  # a task that asks for nothing is never held for capacity
+                and now - a.submitted_at >= START_GRACE
+            }
+        if not unsure:
+            return {}
+        with self._waiting_lock:
+            if now - self._queued_read >= WAITING_TTL:
+                self._queued = self._read_queued(unsure)
+                self._queued_read = time.monotonic()
+            return {h: self._queued[h] for h in unsure if h in self._queued}
+
+    def cancel(self, handle: str) -> None:
+        with self._lock:
+            attempt = self._attempts.get(handle)
+            if attempt is None or attempt.ref is None or attempt.cancelled:
+                return
+            attempt.cancelled = True
+        # Not force: the Ray task gets KeyboardInterrupt and kills its child's process
+        # group (force would kill the Ray worker and leave the group running).
+        self._ray.cancel(attempt.ref, force=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            handles = list(self._attempts)
+        for handle in handles:
+            self.cancel(handle)
+        refs = [a.ref for a in self._attempts.values() if a.ref is not None]
+        if refs:  # let the cancelled tasks kill their children
+            self._ray.wait(refs, num_returns=len(refs), timeout=self._kill_grace + 5)
+            self._forget_started(self._started_prefix, by_prefix=True)
+        if self._owns_connection:
+            self._ray.shutdown()
+            self._owns_connection = False
+
+    def _read_queued(self, unsure: Mapping[str, _Attempt]) -> dict[str, str]:
+        """Of `unsure`, the attempts not started yet that wait for resources, with the
+        reason: one listing of the started keys and one read of the nodes' free resources."""
+        from ray._private.state import available_resources_per_node  # a DeveloperAPI
+        from ray.experimental import internal_kv
+
+        try:
+            keys = internal_kv._internal_kv_list(self._started_prefix, namespace=_KV_NAMESPACE)
+            free_by_node: dict[str, dict[str, float]] = available_resources_per_node()  # type: ignore[no-untyped-call]
+        except Exception:  # the cluster does not answer now: report nothing this time
+            return {}
+        started = {key.decode() for key in keys}
+        with self._lock:
+            for attempt in unsure.values():
+                attempt.started = attempt.started or attempt.started_key in started
+        nodes = self._alive_nodes(fresh=False)
+        ids = list(nodes)
+        totals = [nodes[i] for i in ids]
+        free = [{str(k): float(v) for k, v in free_by_node.get(i, {}).items()} for i in ids]
+        queued = {}
+        for handle, attempt in unsure.items():
+            if not attempt.started:
+                reason = busy_reason(attempt.needed, totals, free)
+                if reason is not None:
+                    queued[handle] = reason
+        return queued
+
+    def _forget_started(self, key: str, *, by_prefix: bool = False) -> None:
+        from ray.experimental import internal_kv
+
+        with contextlib.suppress(Exception):  # a leftover key costs a few bytes of GCS
+            internal_kv._internal_kv_del(key, del_by_prefix=by_prefix, namespace=_KV_NAMESPACE)
+
+    def _unfit(self, request: RayRequest) -> str | None:
+        needed = request.amounts()
+        if not needed:
+            return None
+        reason = unfit_reason(needed, list(self._alive_nodes(fresh=False).values()))
+        if reason is not None:  # a node may have joined since the list was read
+            reason = unfit_reason(needed, list(self._alive_nodes(fresh=True).values()))
+        return reason
+
+    def _alive_nodes(self, *, fresh: bool) -> dict[str, dict[str, float]]:
+        """The total resources of each alive node, by Ray node id."""
+        if fresh or time.monotonic() - self._nodes_read > _NODES_TTL:
+            self._nodes = {
+                str(node["NodeID"]): {
+                    str(k): float(v) for k, v in node.get("Resources", {}).items()
+                }
+                for node in self._ray.nodes()
+                if node.get("Alive")
+            }
+            self._nodes_read = time.monotonic()
+        return self._nodes
+
+    def _outcome(self, attempt: _Attempt, ref: Any) -> Outcome:
+        exceptions = self._ray.exceptions
+        try:
+            result: AttemptResult = self._ray.get(ref)
+        except exceptions.TaskCancelledError:
+            return Outcome(exit_code=None, error="cancelled")
+        except exceptions.RayError as e:
+            if attempt.cancelled:
+                return Outcome(exit_code=None, error=f"cancelled ({type(e).__name__})")
+            if isinstance(e, _lost_errors(exceptions)):
+                # The head itself may be what died: then this whole driver is done for,
+                # and must take no attempt more (`serve` ends it).
+                try:
+                    check_reachable(self.address)
+                except ExecutorError as gone:
+                    raise _HeadLost(str(gone)) from e
+                self.suspect = True  # or it restarted already: `serve` checks it
+                self._nodes_read = -_NODES_TTL  # the dead node must not count as alive
+                message = f"The Ray node or worker running this attempt was lost: {e}"
+                write_log(attempt.launch, f"\ndagyard: {message}\n")
+                return Outcome(exit_code=None, error=message, lost=True)
+            return Outcome(exit_code=None, error=f"The Ray task failed: {e}")
+        if attempt.cancelled:
+            detail = result["error"] or f"exited with code {result['exit_code']}"
+            return Outcome(exit_code=None, error=f"cancelled ({detail})", node=result["node"])
+        return Outcome(exit_code=result["exit_code"], error=result["error"], node=result["node"])
+
+
+def _lost_errors(exceptions: Any) -> tuple[type[BaseException], ...]:
+    """Ray's errors for a task whose node or worker process died under it (Ray 2.60
+    raises NodeDiedError when the node is killed mid-task), as opposed to the attempt's
+    own failure. Its small result never lives in the object store, but an object lost
+    with its node means the same."""
+    return (
+        exceptions.NodeDiedError,
+        exceptions.WorkerCrashedError,
+        exceptions.LocalRayletDiedError,
+        exceptions.ObjectLostError,
+    )
+
+
+def write_log(launch: Launch, text: str) -> None:
+    """Add a line of ours to the attempt's log (the outcome carries it anyway)."""
+    if launch.staging is not None and launch.staging.log_uri is not None:
+        with contextlib.suppress(ExecutorError):
+            append_log(launch.staging.log_uri, text)
+        return
+    try:
+        launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(launch.log_path, "a") as log:
+            log.write(text)
+    except OSError:
+        pass
+
+
+def check_reachable(address: str) -> None:
+    """Fail fast on a head that does not answer: `ray.init` waits minutes for one."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", or a form Ray itself will judge
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as e:
+        raise ExecutorError(
+            f"Cannot reach the Ray cluster at {address!r}: {e}. Is its head running? "
+            "Start one with `ray start --head --port PORT`, or fix --ray-address "
+            "(DAGYARD_RAY_ADDRESS)."
+        ) from e
+
+
+def _connect(address: str) -> tuple[Any, bool]:
+    """The `ray` module, connected to the cluster at `address`, and whether this call
+    made the connection (Ray has one per process)."""
+    try:
+        import ray
+    except ImportError as e:
+        raise ExecutorError(
+            "The Ray executor needs the 'ray' package: pip install 'dagyard[ray]'."
+        ) from e
+    check_reachable(address)
+    if ray.is_initialized():
+        return ray, False
+    try:
+        ray.init(
+            address=address,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            configure_logging=False,
+        )
+    except Exception as e:  # ConnectionError, or ValueError for a malformed address
+        raise ExecutorError(
+            f"Cannot connect to the Ray cluster at {address!r}: {e}. Start one with "
+            "`ray start --head --port PORT` and pass its address as --ray-address HOST:PORT."
+        ) from e
+    return ray, True
+
+
+# How often the driver process checks that its head still answers.
+HEAD_CHECK_EVERY = 1.0
+# Calls the driver process answers on a thread of their own: they may block.
+_BLOCKING = frozenset({"wait", "close"})
+# The exit code of a driver process that lost its head.
+EXIT_HEAD_LOST = 3
+
+
+class _HeadLost(Exception):
+    """The driver process's head no longer answers: the process must end."""
+
+
+def serve(argv: list[str]) -> None:
+    """The driver process: a `_Driver` connected to the head, answering calls from the
+    orchestrator until it goes (its end of the connection closes) or the head is lost."""
+    import multiprocessing.connection
+    import os
+
+    fd, address, environments_root, kill_grace = argv
+    conn = multiprocessing.connection.Connection(int(fd))
+    send_lock = threading.Lock()
+
+    def answer(number: int, kind: str, value: Any) -> None:
+        with send_lock, contextlib.suppress(OSError):
+            conn.send((number, kind, value))
+
+    try:
+        driver = _Driver(
+            address,
+            environments_root=Path(environments_root) if environments_root else None,
+            kill_grace=float(kill_grace),
+        )
+    except ExecutorError as e:
+        answer(0, "error", e)
+        return
+    answer(0, "ok", None)
+    threading.Thread(target=_watch_head, args=(driver,), daemon=True).start()
+
+    def run(number: int, method: str, args: tuple[Any, ...]) -> None:
+        try:
+            answer(number, "ok", getattr(driver, method)(*args))
+        except _HeadLost:
+            os._exit(EXIT_HEAD_LOST)
+        except Exception as e:
+            answer(number, "error", e)
+
+    while True:
+        try:
+            number, method, args = conn.recv()
+        except (EOFError, OSError):
+            break
+        if method == "submit":  # its failure is the attempt's outcome, not an error
+            launch, handle = args
+            if driver.suspect:  # a node was lost: was it the head's? Then take nothing.
+                try:
+                    _check_head(driver)
+                except Exception:
+                    os._exit(EXIT_HEAD_LOST)
+                driver.suspect = False
+            try:
+                driver.submit(launch, handle)
+            except Exception as e:
+                driver.refuse(handle, launch, f"Cannot submit this attempt to Ray: {e}")
+            answer(number, "ok", handle)
+        elif method in _BLOCKING:
+            threading.Thread(target=run, args=(number, method, args), daemon=True).start()
+        else:  # quick: answered in order, without a thread
+            run(number, method, args)
+    with contextlib.suppress(Exception):  # closed already, by a `close` call
+        driver.close()
+    os._exit(0)  # Ray's own threads must not keep a driver without an orchestrator
+
+
+def _watch_head(driver: _Driver) -> None:
+    """End the driver process once its head stops answering, or answers as another
+    cluster (a head restarted without fault tolerance): Ray would only end it later, or
+    never resolve its attempts."""
+    import os
+
+    while True:
+        time.sleep(HEAD_CHECK_EVERY)
+        try:
+            _check_head(driver)
+        except Exception:
+            os._exit(EXIT_HEAD_LOST)
+
+
+def _check_head(driver: _Driver) -> None:
+    """Raise unless the driver's head answers as the cluster it connected to (one read
+    from its key-value store; Ray may also end the process if it is another cluster)."""
+    from ray.experimental import internal_kv
+
+    check_reachable(driver.address)
+    internal_kv._internal_kv_get("head-check", namespace=_KV_NAMESPACE)
