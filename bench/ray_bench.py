@@ -9,7 +9,13 @@ count) bounds how many run at once, as with the local executor. Each case runs o
 Dagyard home with SQLite, caching off, through the service layer (`submit_run` +
 `drive_run`); compile time is not counted. A benchmark, not a test: it only reports.
 
+It also says where the CPU time goes, per task: read from /proc for every process on
+the machine before and after each case, by role (this process, the task processes,
+the Ray driver process, Ray's workers and its services), beside the whole machine's
+busy time. On 2 cores, that total bounds the throughput at 2000 / (ms per task).
+
     .venv/bin/python bench/ray_bench.py [--cases chain-100,loop-10000] [--executors local,ray]
+        [--max-parallel N]
 """
 
 from __future__ import annotations
@@ -135,7 +141,60 @@ def ray_cluster() -> Iterator[str]:
             time.sleep(2)  # a teardown grace period, not a measurement
 
 
-def run_case(case: str, executor: str, address: str) -> dict[str, Any]:
+# Where the CPU time of a case goes, by the role of each process (see `_role`).
+ROLES = ("engine", "tasks", "ray driver", "ray workers", "ray services", "other")
+
+
+def _role(pid: int, command: str) -> str:
+    if pid == os.getpid():
+        return "engine"  # the orchestrator: driver loop, store, executor client
+    if "fork server's zygote" in command:
+        return "tasks"  # the zygotes and, once reaped, the task processes they forked
+    if "dagyard.executors.ray_driver" in command:
+        return "ray driver"
+    if command.startswith("ray::"):
+        return "ray workers"  # Ray's worker processes, which run the attempts
+    if "/ray/" in command:
+        return "ray services"  # raylet, GCS, agents, monitors
+    return "other"
+
+
+def cpu_seconds() -> tuple[dict[int, tuple[str, float]], float]:
+    """CPU seconds so far of every process (its own and its reaped children's), with
+    its role; and the whole machine's busy seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        seconds = sum(int(v) for v in fields[11:15]) / tick
+        found[int(entry)] = (_role(int(entry), command), seconds)
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    busy = (sum(ticks) - ticks[3] - ticks[4]) / tick  # all but idle and iowait
+    return found, busy
+
+
+def cpu_by_role(
+    before: tuple[dict[int, tuple[str, float]], float],
+    after: tuple[dict[int, tuple[str, float]], float],
+) -> dict[str, float]:
+    spent = dict.fromkeys(ROLES, 0.0)
+    for pid, (role, seconds) in after[0].items():
+        earlier = before[0].get(pid)
+        spent[role] += seconds - (earlier[1] if earlier and earlier[0] == role else 0.0)
+    spent["machine"] = after[1] - before[1]
+    return spent
+
+
+def run_case(case: str, executor: str, address: str, max_parallel: int) -> dict[str, Any]:
     from dagyard.service import runs
     from dagyard.service.platform import Platform
     from dagyard.settings import Settings
@@ -143,15 +202,23 @@ def run_case(case: str, executor: str, address: str) -> dict[str, Any]:
     build, tasks = CASES[case]
     spec = compile_to_dict(build())
     home = Path(tempfile.mkdtemp(prefix=f"dgy-{case}-{executor}-"))
-    settings = Settings(home=home, cache_enabled=False, executor=executor, ray_address=address)
+    settings = Settings(
+        home=home,
+        cache_enabled=False,
+        executor=executor,
+        ray_address=address,
+        max_parallel=max_parallel,
+    )
     platform = Platform.open(settings)
     try:
         warm = runs.submit_run(platform, compile_to_dict(chain(2)), parameters={})
         runs.drive_run(platform, warm.run_id)  # starts the executor's workers, untimed
+        before = cpu_seconds()
         started = time.perf_counter()
         run = runs.submit_run(platform, spec, parameters={})
         run = runs.drive_run(platform, run.run_id)
         wall = time.perf_counter() - started
+        cpu = cpu_by_role(before, cpu_seconds())
     finally:
         platform.close()
     return {
@@ -162,6 +229,7 @@ def run_case(case: str, executor: str, address: str) -> dict[str, Any]:
         "wall": wall,
         "per_task_ms": wall / tasks * 1000,
         "tasks_per_s": tasks / wall,
+        "cpu_ms_per_task": {role: round(s / tasks * 1000, 2) for role, s in cpu.items()},
     }
 
 
@@ -169,6 +237,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--executors", default="local,ray")
+    parser.add_argument(
+        "--max-parallel",
+        type=int,
+        default=0,
+        help="attempts at once (default: the number of CPUs, as Dagyard's default)",
+    )
     args = parser.parse_args()
     cases = args.cases.split(",")
     executors = args.executors.split(",")
@@ -178,7 +252,7 @@ def main() -> None:
         address = stack.enter_context(ray_cluster()) if "ray" in executors else ""
         for case in cases:
             for executor in executors:
-                result = run_case(case, executor, address)
+                result = run_case(case, executor, address, args.max_parallel)
                 print(result, flush=True)
                 results.append(result)
     print(f"load average at end: {os.getloadavg()}")
@@ -189,6 +263,13 @@ def main() -> None:
             f"| {r['case']} | {r['executor']} | {r['state']} | {r['tasks']} | "
             f"{r['wall']:.2f} | {r['per_task_ms']:.1f} | {r['tasks_per_s']:.0f} |"
         )
+    print("\nCPU ms per task, by process role (machine: the whole machine's busy time)")
+    print("\n| case | executor | " + " | ".join(ROLES) + " | machine |")
+    print("|---|---|" + "---:|" * (len(ROLES) + 1))
+    for r in results:
+        cpu = r["cpu_ms_per_task"]
+        cells = " | ".join(f"{cpu[role]:.2f}" for role in (*ROLES, "machine"))
+        print(f"| {r['case']} | {r['executor']} | {cells} |")
 
 
 if __name__ == "__main__":

@@ -264,6 +264,19 @@ class RayExecutor(Executor):
                     f"Handles {unknown} are not running on this executor: never submitted, "
                     "or already reported by wait()."
                 )
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            finished = self._wait_once(wanted, left)
+            if finished or left == 0:
+                break
+        with self._lock:
+            for handle in finished:
+                self._tracked.pop(handle, None)
+        return finished
+
+    def _wait_once(self, wanted: list[str], timeout: float | None) -> dict[str, Outcome]:
+        """What finished within `timeout`, or sooner {} to look for a lost head again."""
         driver = self._connected()
         finished = self._settle(wanted)
         if driver is not None:  # attempts that the last driver never took
@@ -296,9 +309,6 @@ class RayExecutor(Executor):
         elif not finished and timeout != 0:
             # Nothing to wait on but a head.
             time.sleep(min(timeout or _RECONNECT_EVERY, _RECONNECT_EVERY))
-        with self._lock:
-            for handle in finished:
-                self._tracked.pop(handle, None)
         return finished
 
     def waiting(self, handles: Collection[str]) -> dict[str, str]:

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 from ray_cluster import Cluster, ray_cluster
-from test_executor_contract import wait_until
+from test_executor_contract import as_component, finish, launcher, wait_until
 from test_ray_faults import lines, start_time, train_then_hold
 
 from dagyard.compiler import compile_to_dict
+from dagyard.executors.ray import RayExecutor
 from dagyard.service import runs
 from dagyard.service.platform import Platform
 from dagyard.settings import Settings
@@ -92,3 +93,35 @@ def test_a_head_restart_loses_the_attempt_in_flight_which_runs_again_on_the_new_
     artifacts = ray_platform.artifacts
     first_log = artifacts.local_path(artifacts.log_uri(run.run_id, held.path, 1)).read_text()
     assert f"The Ray head at {cluster.address!r} was lost" in first_log
+
+
+def test_attempts_fail_naming_the_address_when_no_head_comes_back(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The head dies for good: the attempt it ran is reported lost, and one submitted
+    afterwards waits for a head at the same address, then fails after the bound with a
+    message that names the address (nothing of it ran)."""
+    executor = RayExecutor(cluster.address, reconnect_timeout=3.0, kill_grace=1.0)
+    make = launcher(tmp_path)
+    try:
+        running = make(as_component("import time\nprint('started')\ntime.sleep(120)", tmp_path))
+        first = executor.submit(running)
+        wait_until(lambda: "started" in read(running.log_path), "the first attempt runs")
+        cluster.kill("head")
+        lost = finish(executor, [first])[first]
+        assert lost.lost and not lost.ok, lost
+        later = make(as_component("print('ran after all')", tmp_path))
+        second = executor.submit(later)
+        assert executor.waiting([second]) == {
+            second: f"Waiting for the Ray head at {cluster.address!r} to come back."
+        }
+        failed = finish(executor, [second])[second]
+        assert not failed.lost and not failed.ok
+        assert f"No Ray head answered at {cluster.address!r} for 3 s" in (failed.error or "")
+        assert "ran after all" not in read(later.log_path)
+    finally:
+        executor.close()
+
+
+def read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
