@@ -172,13 +172,15 @@ def page_recurring_runs(
     )
 
 
-def enable_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:
+def enable_recurring_run(
+    platform: Platform, recurring_run_id: str, *, now: datetime | None = None
+) -> RecurringRun:
     """Start scheduling again. Due times that passed while it was disabled are not
-    caught up: scheduling resumes from now."""
+    caught up: scheduling resumes from `now` (the current time unless given)."""
     recurring = platform.store.get_recurring_run(recurring_run_id)
     if recurring.enabled:
         return recurring
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     until = max(recurring.scheduled_until or now, now)
     return platform.store.update_recurring_run(
         recurring_run_id, enabled=True, scheduled_until=until

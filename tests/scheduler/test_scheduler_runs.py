@@ -140,7 +140,8 @@ def test_enabling_resumes_from_now_without_catching_up_the_disabled_time(
 ) -> None:
     recurring = make(platform, pipeline_spec, clock, enabled=False, max_concurrency=10)
     clock.now += timedelta(hours=1)
-    enabled = service.enable_recurring_run(platform, recurring.recurring_run_id)
+    enabled = service.enable_recurring_run(platform, recurring.recurring_run_id, now=clock())
+    assert enabled.scheduled_until == clock.now  # from now, not from when it was disabled
     assert enabled.enabled
     assert enabled.scheduled_until is not None
     clock.now = enabled.scheduled_until + timedelta(seconds=125)
