@@ -63,13 +63,33 @@ def column_values(
 
 
 def _checker(model: type[Base], field: str) -> Callable[[Any], Any] | None:
-    """`check_value` for `field`, or None if every value passes it unchanged."""
+    """`check_value` for `field`, or None if every value passes it unchanged. The usual
+    good value is let through at once; any other goes to `check_value`, which converts
+    it or says what is wrong."""
     column = _table(model).c[field]
     kind = column.type
-    limited = isinstance(kind, sa.String) and kind.length is not None
-    if column.nullable and not limited and not isinstance(kind, sa.Enum | UTCDateTime):
-        return None
-    return lambda value: check_value(model, field, value)
+    nullable = column.nullable
+
+    def slow(value: Any) -> Any:
+        return check_value(model, field, value)
+
+    if isinstance(kind, sa.Enum) and kind.enum_class is not None:
+        members = kind.enum_class
+        return lambda v: v if isinstance(v, members) else slow(v)
+    if isinstance(kind, UTCDateTime):
+        return lambda v: (
+            v
+            if (v is None and nullable) or (isinstance(v, datetime) and v.tzinfo is not None)
+            else slow(v)
+        )
+    if isinstance(kind, sa.String) and kind.length is not None:
+        limit = kind.length
+        return lambda v: (
+            v if (v is None and nullable) or (isinstance(v, str) and len(v) <= limit) else slow(v)
+        )
+    if not nullable:
+        return lambda v: v if v is not None else slow(v)
+    return None
 
 
 def to_record(row: Base, record_type: type[R]) -> R:
