@@ -41,7 +41,6 @@ import queue
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import weakref
@@ -301,19 +300,10 @@ class LocalExecutor(Executor):
                 self._cancelled_before_start(handle)
                 return None
             try:
-                process = subprocess.Popen(
-                    argv,
-                    cwd=launch.workdir,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+                process = watchdog.spawn(argv, cwd=launch.workdir, env=env, log=log)
             except OSError as e:
                 self._not_started(handle, log, f"Cannot start {argv[0]!r}: {e}")
                 return None
-            watchdog.watch(process.pid)
             attempt.launched = True
             attempt.pid = process.pid
 

@@ -132,19 +132,9 @@ def _spawn(
     """Exec the attempt, watched by this worker's watchdog; or why it could not start."""
     watchdog = _shared().watchdog()
     try:
-        process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        return watchdog.spawn(command, cwd=workdir, env=env, log=log)
     except OSError as e:
         return f"Cannot start {command[0]!r}: {e}"
-    watchdog.watch(process.pid)
-    return process
 
 
 def _wait_spawned(process: subprocess.Popen[bytes], kill_grace: float) -> int:

@@ -15,14 +15,22 @@ How: the watchdog is `python -c <_PROGRAM>` in a session of its own, reading lin
 `+PGID` / `-PGID` from a pipe whose only writer is this process. When this process dies,
 the kernel closes the pipe; at that end of input the watchdog sends SIGKILL to every group
 still watched, and exits. Standard library only, no polling, on any POSIX system.
+
+An attempt started with `Watchdog.spawn` is watched before it runs anything: it waits at a
+gate until its group is registered, so that a SIGKILL between its start and its
+registration cannot leave it running unwatched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+import shutil
 import subprocess
 import sys
 import threading
+from typing import BinaryIO
 
 # The watchdog's program. It ignores SIGINT and SIGTERM: a Ctrl-C or a `kill` aimed at
 # the orchestrator's group must not end it before it has done its job.
@@ -97,3 +105,53 @@ class Watchdog:
             with contextlib.suppress(OSError):  # BrokenPipeError: the watchdog is gone
                 stdin.write(line.encode())
                 stdin.flush()
+
+    def spawn(
+        self, argv: list[str], *, cwd: str | os.PathLike[str], env: dict[str, str], log: BinaryIO
+    ) -> subprocess.Popen[bytes]:
+        """Start `argv` in a session of its own (stdin /dev/null, stdout and stderr to
+        `log`), watched from before it runs: it waits at a gate (`_GATE`) until its group
+        is registered here, and never runs if this process dies first. OSError if it
+        cannot start (as `subprocess.Popen` raises it)."""
+        _check_runnable(argv[0], cwd, env)
+        # The shell sets PWD; `env` puts back what the attempt was given (or nothing).
+        pwd = ["--", f"PWD={env['PWD']}"] if "PWD" in env else ["-u", "PWD", "--"]
+        process = subprocess.Popen(
+            [_SH, "-c", _GATE, "dagyard-gate", *pwd, *argv],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.watch(process.pid)
+        gate = process.stdin
+        assert gate is not None
+        with contextlib.suppress(OSError):  # it died already: its exit code says so
+            gate.write(b"go\n")
+            gate.close()
+        return process
+
+
+# The shell that holds an attempt at its gate, and the gate: one line read from stdin,
+# written once the attempt's group is watched; at end of input (whoever started it died)
+# it exits without running anything. Then `env`, and through it the command, replace the
+# shell (same pid, so the same group, exit code and signals), with stdin from /dev/null.
+# The line goes to a variable no task is expected to have (an exported one would change).
+_SH = "/bin/sh"
+_GATE = 'read -r dagyard_gate || exit 111; exec /usr/bin/env "$@" </dev/null'
+
+
+def _check_runnable(program: str, cwd: str | os.PathLike[str], env: dict[str, str]) -> None:
+    """Raise as `subprocess.Popen` would for a program it cannot run (the gate's shell
+    would only exit with 127 after it)."""
+    if os.sep in program:
+        path = program if os.path.isabs(program) else os.path.join(cwd, program)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+        if not os.access(path, os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
+        return
+    if shutil.which(program, path=os.pathsep.join(os.get_exec_path(env))) is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)

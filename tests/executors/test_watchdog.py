@@ -5,6 +5,7 @@ first process and a process it started, dies with it (the watchdog of `watchdog.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,8 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
+from dagyard.executors import watchdog
 from dagyard.executors.watchdog import Watchdog
 from dagyard.service import runs
 from dagyard.service.platform import Platform
@@ -120,3 +124,41 @@ def test_closing_the_watchdog_kills_the_groups_it_still_watches() -> None:
         for process in (watched, forgotten):
             process.kill()
             process.wait()
+
+
+def test_an_attempt_whose_starter_dies_before_its_gate_opens_never_runs(tmp_path: Path) -> None:
+    """`Watchdog.spawn` holds the attempt at a gate until its group is watched: if the
+    starter dies before it opens the gate (its end of the pipe closes), nothing runs."""
+    ran = tmp_path / "ran"
+    held = subprocess.Popen(
+        [watchdog._SH, "-c", watchdog._GATE, "dagyard-gate", "-u", "PWD", "--", "touch", str(ran)],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert held.stdin is not None
+    held.stdin.close()  # as the kernel does for a starter killed with SIGKILL
+    assert held.wait(timeout=30) == 111
+    assert not ran.exists()
+
+
+def test_a_spawned_attempt_runs_as_itself_once_watched(tmp_path: Path) -> None:
+    """Through the gate, the command replaces the gate's shell: same pid and group, its
+    own exit code, the environment it was given (PWD included), stdin from /dev/null."""
+    guard = Watchdog()
+    env = {**os.environ, "PWD": "/given", "DAGYARD_X": "1"}
+    code = (
+        "import json, os, sys\n"
+        "print(json.dumps([os.getpid(), os.getpgid(0), os.environ['PWD'], sys.stdin.read()]))\n"
+        "sys.exit(7)\n"
+    )
+    try:
+        with open(tmp_path / "log", "wb") as log:
+            process = guard.spawn([sys.executable, "-c", code], cwd=tmp_path, env=env, log=log)
+            assert process.wait(timeout=30) == 7
+        pid, group, pwd, stdin = json.loads((tmp_path / "log").read_text())
+        assert pid == group == process.pid
+        assert (pwd, stdin) == ("/given", "")
+        with pytest.raises(FileNotFoundError):
+            guard.spawn(["dagyard-no-such-program-xyz"], cwd=tmp_path, env=env, log=log)
+    finally:
+        guard.close()

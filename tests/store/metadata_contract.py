@@ -642,7 +642,8 @@ class MetadataStoreContract:
         url = backend.new_database_url()
         stores = race(4, lambda i: SqlMetadataStore(url))
         try:
-            assert not [s for s in stores if isinstance(s, Exception)], stores
+            errors = [str(s) for s in stores if isinstance(s, Exception)]
+            assert not errors, "\n".join(errors)
             stores[0].create_run(run())
             assert stores[3].get_run("r1").run_id == "r1"
         finally:

@@ -16,6 +16,7 @@ waiting for the lock.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -138,10 +139,29 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
     try:
         cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Put a new database file in WAL mode (it stays so). Openers racing on a new file may
+    find it locked by another doing the same or migrating, and SQLite may say so at once
+    instead of waiting: try again until one of them has switched it, within the busy
+    timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return
+        time.sleep(0.01)  # a back-off between tries of a lock, not a wait for a result
 
 
 def _on_sqlite_begin(connection: sa.Connection) -> None:
