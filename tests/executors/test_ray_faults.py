@@ -15,6 +15,8 @@ task's processes die with it, and it is retried).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -203,6 +205,46 @@ def train_then_hold(ledger: str, pids: str, gate: str) -> str:
     return held.set_caching_options(False).set_retry(num_retries=0).output
 
 
+@dataclasses.dataclass
+class HeldRun:
+    """A run of `train_then_hold` driven on a thread of this process: its first task
+    writes the ledger, its second the pids of its processes, then waits at `gate`."""
+
+    ledger: Path
+    pids: Path
+    gate: Path
+    thread: threading.Thread
+    done: list[Run]
+
+    def finish(self) -> Run:
+        """Open the gate; the run, once the driver has ended it."""
+        self.gate.touch()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive(), "the run did not finish"
+        (run,) = self.done
+        return run
+
+
+@contextlib.contextmanager
+def held_run(platform: Platform, tmp_path: Path) -> Iterator[HeldRun]:
+    ledger, pids, gate = tmp_path / "ledger", tmp_path / "pids", tmp_path / "gate"
+    run = runs.submit_run(
+        platform,
+        compile_to_dict(train_then_hold),
+        parameters={"ledger": str(ledger), "pids": str(pids), "gate": str(gate)},
+    )
+    done: list[Run] = []
+    thread = threading.Thread(
+        target=lambda: done.append(runs.drive_run(platform, run.run_id)), daemon=True
+    )
+    thread.start()
+    try:
+        yield HeldRun(ledger, pids, gate, thread, done)
+    finally:
+        gate.touch()  # never leave a task waiting, whatever failed
+        thread.join(timeout=60)
+
+
 DAGYARD = Path(sys.executable).with_name("dagyard")
 
 
@@ -339,37 +381,20 @@ def test_a_killed_orchestrators_ray_task_dies_and_is_resubmitted_without_rerunni
 def test_a_task_whose_ray_worker_process_is_killed_dies_with_it_and_is_retried(
     ray_platform: Platform, tmp_path: Path
 ) -> None:
-    ledger, pids, gate = tmp_path / "ledger", tmp_path / "pids", tmp_path / "gate"
-    run = runs.submit_run(
-        ray_platform,
-        compile_to_dict(train_then_hold),
-        parameters={"ledger": str(ledger), "pids": str(pids), "gate": str(gate)},
-    )
-    finished: list[Run] = []
-    driver = threading.Thread(
-        target=lambda: finished.append(runs.drive_run(ray_platform, run.run_id)), daemon=True
-    )
-    driver.start()
-    try:
-        wait_until(lambda: len(lines(pids)) == 1, "the second task runs on Ray")
-        processes = {pid: start_time(pid) for pid in lines(pids)[0]}
-        worker = _ray_worker_of(lines(pids)[0][0])
+    with held_run(ray_platform, tmp_path) as held:
+        wait_until(lambda: len(lines(held.pids)) == 1, "the second task runs on Ray")
+        processes = {pid: start_time(pid) for pid in lines(held.pids)[0]}
+        worker = _ray_worker_of(lines(held.pids)[0][0])
         os.kill(worker, signal.SIGKILL)  # as the OOM killer would: no handler runs
         wait_until(
             lambda: all(start_time(pid) != born for pid, born in processes.items()),
             "the attempt's processes die with their Ray worker",
         )
-        wait_until(lambda: len(lines(pids)) == 2, "the attempt to start again")
-        gate.touch()
-        driver.join(timeout=60)
-        assert not driver.is_alive(), "the run did not finish"
-    finally:
-        gate.touch()
-        driver.join(timeout=60)
+        wait_until(lambda: len(lines(held.pids)) == 2, "the attempt to start again")
+        run = held.finish()
 
-    (run,) = finished
     assert run.state == RunState.SUCCEEDED, run.error
     assert run.outputs == {"Output": "weights"}
-    assert ledger.read_text() == "ran\n"
+    assert held.ledger.read_text() == "ran\n"
     tasks = {t.name: t for t in ray_platform.store.list_tasks(run.run_id)}
     assert (tasks["hold-model"].attempts, tasks["hold-model"].system_retries) == (2, 1)

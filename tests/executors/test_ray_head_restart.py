@@ -14,21 +14,18 @@ whose head comes back as another cluster.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ray_cluster import Cluster, ray_cluster
 from test_executor_contract import as_component, finish, launcher, wait_until
-from test_ray_faults import lines, start_time, train_then_hold
+from test_ray_faults import held_run, lines, start_time
 
-from dagyard.compiler import compile_to_dict
 from dagyard.executors.ray import RayExecutor
-from dagyard.service import runs
 from dagyard.service.platform import Platform
 from dagyard.settings import Settings
-from dagyard.store.records import Run, RunState
+from dagyard.store.records import RunState
 
 pytestmark = pytest.mark.slow
 
@@ -52,36 +49,19 @@ def ray_platform(cluster: Cluster, tmp_path: Path) -> Iterator[Platform]:
 def test_a_head_restart_loses_the_attempt_in_flight_which_runs_again_on_the_new_head(
     ray_platform: Platform, cluster: Cluster, tmp_path: Path
 ) -> None:
-    ledger, pids, gate = tmp_path / "ledger", tmp_path / "pids", tmp_path / "gate"
-    run = runs.submit_run(
-        ray_platform,
-        compile_to_dict(train_then_hold),
-        parameters={"ledger": str(ledger), "pids": str(pids), "gate": str(gate)},
-    )
-    finished: list[Run] = []
-    driver = threading.Thread(
-        target=lambda: finished.append(runs.drive_run(ray_platform, run.run_id)), daemon=True
-    )
-    driver.start()
     old_head = cluster.nodes["head"]
-    try:
-        wait_until(lambda: len(lines(pids)) == 1, "the second task runs on Ray")
-        processes = {pid: start_time(pid) for pid in lines(pids)[0]}
+    with held_run(ray_platform, tmp_path) as holding:
+        wait_until(lambda: len(lines(holding.pids)) == 1, "the second task runs on Ray")
+        processes = {pid: start_time(pid) for pid in lines(holding.pids)[0]}
         cluster.restart_head()
         # The gate is still closed: only the head's death can have ended them.
         assert all(start_time(pid) != born for pid, born in processes.items())
-        wait_until(lambda: len(lines(pids)) == 2, "the task to start again on the new head")
-        gate.touch()
-        driver.join(timeout=60)
-        assert not driver.is_alive(), "the run did not finish"
-    finally:
-        gate.touch()  # never leave a task waiting, whatever failed
-        driver.join(timeout=60)
+        wait_until(lambda: len(lines(holding.pids)) == 2, "the task to start again on the new head")
+        run = holding.finish()
 
-    (run,) = finished
     assert run.state == RunState.SUCCEEDED, run.error
     assert run.outputs == {"Output": "weights"}
-    assert ledger.read_text() == "ran\n"  # the finished task did not run again
+    assert holding.ledger.read_text() == "ran\n"  # the finished task did not run again
     tasks = {t.name: t for t in ray_platform.store.list_tasks(run.run_id)}
     assert tasks["write-model"].attempts == 1
     held = tasks["hold-model"]
