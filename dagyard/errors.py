@@ -61,6 +61,11 @@ class AlreadyExists(StoreError):
     """A record with the same unique name exists already."""
 
 
+class LeaseLost(StoreError):
+    """A write fenced by a run's lease was refused: its owner no longer holds the lease
+    (another process took the run over), and nothing was written."""
+
+
 class RunError(DagyardError):
     """A run cannot be started, resumed or retried as asked (e.g. a bad parameter)."""
 

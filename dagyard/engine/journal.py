@@ -28,8 +28,11 @@ class Journal:
     """Task records changed since the last `flush`, and the artifacts and lineage
     events to store with them. Not thread-safe: it belongs to one driver."""
 
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, *, fence: str | None = None) -> None:
         self._store = store
+        # The lease owner every flush is fenced by: LeaseLost, and nothing written, once
+        # another process holds the run.
+        self._fence = fence
         # The newest version of every task this journal has written or been given:
         # changes apply to it, never to a stale copy a caller may hold.
         self._latest: dict[str, Task] = {}
@@ -83,7 +86,7 @@ class Journal:
 
     def flush(self) -> None:
         """Write everything held, in one transaction; nothing is held afterwards. On a
-        StoreError nothing was written and everything is still held."""
+        StoreError (LeaseLost included) nothing was written and everything is still held."""
         if not len(self):
             return
         self._store.write_tasks(
@@ -91,6 +94,7 @@ class Journal:
             [self._latest[i] for i in self._changed],
             artifacts=self._artifacts,
             events=self._events,
+            fence=self._fence,
         )
         self.discard()
 

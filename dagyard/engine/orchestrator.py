@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from dagyard.engine.commands import RuntimeContext, resolve_argv, resolve_consta
 from dagyard.engine.journal import Journal
 from dagyard.engine.scopes import Loop, Node, Result, Scope, all_nodes, dag_outputs, iteration_index
 from dagyard.engine.values import from_ir
-from dagyard.errors import RunError, StoreError
+from dagyard.errors import LeaseLost, RunError, StoreError
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.store.artifacts import ArtifactStore
 from dagyard.store.metadata import MetadataStore
@@ -41,6 +42,8 @@ from dagyard.store.records import (
     TaskKind,
     TaskState,
 )
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 ALL_COMPLETED = "ALL_UPSTREAM_TASKS_COMPLETED"
@@ -74,11 +77,16 @@ class RunDriver:
         settings: Settings,
         clock: Clock = time.monotonic,
         stop: Callable[[], bool] | None = None,
+        lease_owner: str | None = None,
     ) -> None:
         self.run = run
         # Asked between steps: True means this process may no longer drive the run (its
         # lease was lost), so the driver abandons it without recording anything more.
         self.stop = stop or (lambda: False)
+        # The lease owner this driver writes as: every write to the run and its tasks is
+        # fenced by it in the database, so a driver that missed the loss of its lease
+        # (paused longer than the lease, say) is refused (LeaseLost) and abandons the run.
+        self.fence = lease_owner
         self.store = store
         self.artifacts = artifacts
         self.executor = executor
@@ -89,7 +97,7 @@ class RunDriver:
         self.executors = self.spec.get("deploymentSpec", {}).get("executors", {})
         self.existing = {t.path: t for t in store.list_tasks(run.run_id)}
         # Task writes wait here until the driver is about to wait, read or end.
-        self.journal = Journal(store)
+        self.journal = Journal(store, fence=lease_owner)
         self.running: dict[str, Node] = {}
         # Attempts decided in this pass of the loop, submitted once their records are
         # written (their handle is QUEUED until then).
@@ -105,8 +113,8 @@ class RunDriver:
 
     # -- the loop ----------------------------------------------------------------------
     def drive(self) -> Run:
-        """Run until every node is finished; return the final run record."""
-        self.run = self.store.update_run(self.run.run_id, state=RunState.RUNNING)
+        """Run until every node is finished; return the final run record (as last seen,
+        unfinished, if the driver had to abandon the run)."""
         root = Scope(
             path="",
             component=self.spec["root"],
@@ -116,6 +124,7 @@ class RunDriver:
         )
         next_check = self.clock() + self.settings.poll_seconds
         try:
+            self.run = self._update_run(state=RunState.RUNNING)
             while True:
                 if self.stop():
                     return self._abandon()
@@ -144,6 +153,10 @@ class RunDriver:
                 for handle, outcome in outcomes.items():
                     self._finish_attempt(self.running.pop(handle), outcome)
                 self._note_waiting()
+            return self._finish_run(root)
+        except LeaseLost as e:
+            log.warning("Abandoning run %s: %s", self.run.run_id, e)
+            return self._abandon()
         except KeyboardInterrupt:
             self.cancel()
             raise
@@ -152,7 +165,9 @@ class RunDriver:
             with contextlib.suppress(StoreError):
                 self.journal.flush()
             raise
-        return self._finish_run(root)
+
+    def _update_run(self, **changes: Any) -> Run:
+        return self.store.update_run(self.run.run_id, fence=self.fence, **changes)
 
     def _submit_queued(self) -> None:
         for node in self.queued:
@@ -183,7 +198,7 @@ class RunDriver:
         """Terminate running attempts and mark the run CANCELED."""
         self.cancel_requested = True
         self.journal.flush()
-        self.store.update_run(self.run.run_id, state=RunState.CANCELING)
+        self._update_run(state=RunState.CANCELING)
         for handle, node in list(self.running.items()):
             self.executor.cancel(handle)
             if node.task is not None:
@@ -201,7 +216,7 @@ class RunDriver:
             done = self.executor.wait(pending, 1.0)
             pending = [h for h in pending if h not in done]
         self.running.clear()
-        self.run = self.store.update_run(self.run.run_id, state=RunState.CANCELED)
+        self.run = self._update_run(state=RunState.CANCELED)
 
     def _abandon(self) -> Run:
         """Stop driving without writing to the store: kill the running attempts and
@@ -233,9 +248,7 @@ class RunDriver:
         recorded: dict[str, Any] = dict(outputs.parameters)
         for name, items in outputs.artifacts.items():
             recorded[name] = [a.uri for a in items] if len(items) != 1 else items[0].uri
-        self.run = self.store.update_run(
-            self.run.run_id, state=state, error=error, outputs=recorded
-        )
+        self.run = self._update_run(state=state, error=error, outputs=recorded)
         return self.run
 
     def _wait_timeout(self, root: Scope) -> float:

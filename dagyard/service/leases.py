@@ -59,8 +59,9 @@ def _utc_now() -> datetime:
 class Lease:
     """This process's claim on one run. `lost()` tells the run's driver to stop."""
 
-    def __init__(self, run_id: str, deadline: float) -> None:
+    def __init__(self, run_id: str, owner: str, deadline: float) -> None:
         self.run_id = run_id
+        self.owner = owner  # the run's writes are fenced by it (`MetadataStore` fence=)
         self._deadline = deadline  # time.monotonic() at which the lease lapses
         self._lost = threading.Event()
 
@@ -107,7 +108,7 @@ class LeaseKeeper:
             if not replaced:
                 return None
             log.info("Took run %s over from %s, which has exited.", run_id, holder)
-        lease = Lease(run_id, deadline)
+        lease = Lease(run_id, self.owner, deadline)
         with self._lock:
             self._leases[run_id] = lease
         return lease

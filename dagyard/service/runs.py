@@ -324,6 +324,7 @@ def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
             max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
         ),
         stop=lease.lost,
+        lease_owner=lease.owner,
     )
     return driver.drive()
 

@@ -132,7 +132,7 @@ class RunWorker:
             if current.terminal:
                 return  # e.g. terminated through the API between listing and now
             if current == RunState.CANCELING:
-                store.update_run(run_id, state=RunState.CANCELED)
+                store.update_run(run_id, state=RunState.CANCELED, fence=lease.owner)
                 return
             runs.drive_run(self._platform, run_id, lease=lease)
             if lease.lost():
@@ -143,7 +143,9 @@ class RunWorker:
                 return
             log.exception("Run %s failed in the engine.", run_id)
             try:
-                store.update_run(run_id, state=RunState.FAILED, error=f"engine error: {e}")
+                store.update_run(
+                    run_id, state=RunState.FAILED, error=f"engine error: {e}", fence=lease.owner
+                )
             except Exception:
                 log.exception("Could not record the failure of run %s.", run_id)
         finally:

@@ -104,9 +104,11 @@ class MetadataStore(abc.ABC):
     ) -> list[Run]: ...
 
     @abc.abstractmethod
-    def update_run(self, run_id: str, **changes: Any) -> Run:
+    def update_run(self, run_id: str, *, fence: str | None = None, **changes: Any) -> Run:
         """Changes fields of a run. A change of `state` appends to `state_history` (with
-        `error` if given) and sets `finished_at` when the state is terminal."""
+        `error` if given) and sets `finished_at` when the state is terminal. With
+        `fence` (a lease owner), only if that owner holds the run's lease, checked in
+        the same transaction: LeaseLost otherwise, and nothing changes."""
 
     @abc.abstractmethod
     def delete_run(self, run_id: str) -> None:
@@ -169,12 +171,15 @@ class MetadataStore(abc.ABC):
         *,
         artifacts: Sequence[Artifact] = (),
         events: Sequence[Event] = (),
+        fence: str | None = None,
     ) -> None:
         """A run driver's batch, in one transaction, all or nothing: insert the `created`
         tasks (in order, so a parent comes before its children), replace every field of
         the `changed` ones (whole records, matched by id), store new `artifacts` and add
         lineage `events` (repeats are ignored). AlreadyExists if a created task's id or
-        path is taken."""
+        path is taken. With `fence` (a lease owner), only if that owner holds the lease
+        of every run the tasks and artifacts belong to, checked in the same transaction
+        (the runs' rows stay locked until it ends): LeaseLost otherwise."""
 
     @abc.abstractmethod
     def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:

@@ -41,6 +41,12 @@ def blocking(path: str) -> None:
     wait_for(path=path)
 
 
+@dsl.pipeline
+def blocking_then_adding(path: str) -> int:
+    held = wait_for(path=path)
+    return add(a=1, b=1).after(held).output
+
+
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
     opened = Platform.open(Settings(home=tmp_path / "home", max_parallel=2))
@@ -127,3 +133,57 @@ def test_resuming_a_run_that_another_live_process_drives_names_it(platform: Plat
         eventually(lambda: state(platform, run) == RunState.SUCCEEDED, "the run is finished")
     finally:
         worker.stop()
+
+
+def test_a_driver_that_missed_the_loss_of_its_lease_writes_nothing_more(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """The database refuses the writes of a driver whose lease another process took,
+    even when the driver itself has not noticed (as a process paused for longer than its
+    lease would not): it abandons the run, and the new holder finishes it."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from dagyard.service.leases import LeaseKeeper
+
+    gate = tmp_path / "gate"
+    run = runs.submit_run(
+        platform, compile_to_dict(blocking_then_adding), parameters={"path": str(gate)}
+    )
+    # Never renewed and never seen as lost for an hour: only the database can stop it.
+    lease = LeaseKeeper(platform.store, owner="paused:1:a", seconds=3600).claim(run.run_id)
+    assert lease is not None
+    ended: list[Run] = []
+    driver = threading.Thread(
+        target=lambda: ended.append(runs.drive_run(platform, run.run_id, lease=lease))
+    )
+    driver.start()
+    try:
+        eventually(
+            lambda: any(
+                t.name == "wait-for" and t.state == TaskState.RUNNING
+                for t in platform.store.list_tasks(run.run_id)
+            ),
+            "the held task runs",
+        )
+        now = datetime.now(UTC)
+        assert platform.store.claim_run(
+            run.run_id,
+            "other:2:b",
+            now=now,
+            until=now + timedelta(seconds=60),
+            replacing="paused:1:a",
+        )
+    finally:
+        gate.touch()
+        driver.join(60)
+    assert not driver.is_alive()
+    assert ended[0].state == RunState.RUNNING  # abandoned, not finished
+    stored = {t.name: t for t in platform.store.list_tasks(run.run_id)}
+    assert stored["wait-for"].state == TaskState.RUNNING  # its end was not recorded
+    assert "add" not in stored  # nothing after it started
+    record = platform.store.get_run(run.run_id)
+    assert (record.state, record.lease_owner) == (RunState.RUNNING, "other:2:b")
+
+    finished = runs.drive_run(platform, run.run_id, owner="other:2:b")
+    assert (finished.state, finished.outputs) == (RunState.SUCCEEDED, {"Output": 2})

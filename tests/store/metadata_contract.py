@@ -21,7 +21,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from store_backends import Backend
 
-from dagyard.errors import AlreadyExists, NotFound, StoreError
+from dagyard.errors import AlreadyExists, LeaseLost, NotFound, StoreError
 from dagyard.store.listing import ListQuery
 from dagyard.store.records import (
     Artifact,
@@ -339,6 +339,42 @@ class MetadataStoreContract:
             assert not store.claim_run(f"r{i}", "a", now=T0, until=T0 + timedelta(seconds=15))
             assert store.get_run(f"r{i}").lease_owner is None
         assert not store.claim_run("nope", "a", now=T0, until=T0 + timedelta(seconds=15))
+
+    def test_fenced_writes_need_the_lease(self, store: SqlMetadataStore) -> None:
+        store.create_run(run("r1", state=RunState.RUNNING))
+        assert store.claim_run("r1", "a", now=T0, until=T0 + timedelta(seconds=15))
+        first = task("t1", "first")
+        store.write_tasks([first], [], fence="a")
+        store.update_run("r1", display_name="renamed", fence="a")
+        later = T0 + timedelta(seconds=20)
+        assert store.claim_run("r1", "b", now=later, until=later + timedelta(seconds=15))
+        # a's lease lapsed and b took the run: nothing a writes lands any more.
+        finished = dataclasses.replace(store.get_task("t1"), state=TaskState.SUCCEEDED)
+        with pytest.raises(LeaseLost, match=r"no longer driven by a.*b holds it now"):
+            store.write_tasks(
+                [task("t2", "second")], [finished], artifacts=[artifact("a1")], fence="a"
+            )
+        with pytest.raises(LeaseLost):
+            store.write_tasks([], [], artifacts=[artifact("a1")], fence="a")
+        with pytest.raises(LeaseLost):
+            store.update_run("r1", state=RunState.FAILED, error="stale", fence="a")
+        assert [t.task_id for t in store.list_tasks("r1")] == ["t1"]
+        assert store.get_task("t1").state == first.state
+        assert store.list_artifacts("r1") == []
+        stored = store.get_run("r1")
+        assert (stored.state, stored.display_name, stored.error) == (
+            RunState.RUNNING,
+            "renamed",
+            None,
+        )
+        # The holder writes; so do writers without a fence (the API's terminate).
+        store.write_tasks([task("t2", "second")], [finished], fence="b")
+        store.update_run("r1", state=RunState.CANCELING)
+        store.release_run("r1", "b")
+        with pytest.raises(LeaseLost, match="nobody holds it now"):
+            store.update_run("r1", state=RunState.CANCELED, fence="b")
+        with pytest.raises(NotFound):
+            store.write_tasks([task("t3", "x", run_id="nope")], [], fence="b")
 
     def test_lease_times_must_be_aware(self, store: SqlMetadataStore) -> None:
         store.create_run(run("r1"))

@@ -18,7 +18,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dagyard.errors import AlreadyExists
+from dagyard.errors import AlreadyExists, LeaseLost, NotFound
 from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import (
@@ -207,10 +207,12 @@ class SqlMetadataStore(Transactions, MetadataStore):
             query = query.where(RunRow.state.in_(wanted))
         return self._list(Run, query)
 
-    def update_run(self, run_id: str, **changes: Any) -> Run:
+    def update_run(self, run_id: str, *, fence: str | None = None, **changes: Any) -> Run:
         rows.check_changes(RunRow, Run, changes)
         with self._session(write=True) as session:
             row = self._get(session, RunRow, run_id, lock=True)
+            if fence is not None and row.lease_owner != fence:
+                raise _lease_lost(run_id, fence, row.lease_owner)
             state: RunState | None = changes.get("state")
             if state == row.state:
                 state = None  # not a change of state
@@ -337,12 +339,16 @@ class SqlMetadataStore(Transactions, MetadataStore):
         *,
         artifacts: Sequence[Artifact] = (),
         events: Sequence[Event] = (),
+        fence: str | None = None,
     ) -> None:
         # Core statements on a plain connection, each one executemany: a driver's batch
         # costs a few statements whatever its size, where the ORM would flush row by row.
         new_events = [stamped(e, "created_at") for e in events]
         try:
             with self._writing_connection() as connection:
+                if fence is not None:
+                    run_ids = {t.run_id for t in (*created, *changed)}
+                    _check_leases(connection, run_ids | {a.run_id for a in artifacts}, fence)
                 if created:
                     connection.execute(
                         sa.insert(_TASKS),
@@ -547,6 +553,7 @@ def _event_order(event: Event) -> tuple[Any, ...]:
     return (event.created_at, event.task_id, str(event.kind), event.key, event.index)
 
 
+_RUNS = cast(sa.Table, RunRow.__table__)
 _TASKS = cast(sa.Table, TaskRow.__table__)
 _ARTIFACTS = cast(sa.Table, ArtifactRow.__table__)
 _EVENTS = cast(sa.Table, EventRow.__table__)
@@ -556,6 +563,31 @@ _TASK_VALUES = rows.column_values(TaskRow, Task)
 _TASK_CHANGES = rows.column_values(TaskRow, Task, key=False)
 _ARTIFACT_VALUES = rows.column_values(ArtifactRow, Artifact)
 _EVENT_VALUES = rows.column_values(EventRow, Event)
+
+
+def _check_leases(connection: sa.Connection, run_ids: set[str], owner: str) -> None:
+    """LeaseLost unless `owner` holds the lease of every run in `run_ids`. Their rows stay
+    locked until the transaction ends (FOR UPDATE; SQLite has one writer at a time), so
+    no claim can come between this check and the writes after it."""
+    rows_held = connection.execute(
+        sa.select(_RUNS.c.run_id, _RUNS.c.lease_owner)
+        .where(_RUNS.c.run_id.in_(sorted(run_ids)))
+        .with_for_update()
+    )
+    held: dict[str, str | None] = {run_id: owner for run_id, owner in rows_held}
+    for run_id in sorted(run_ids):
+        if run_id not in held:
+            raise NotFound(f"No run with id {run_id!r}.")
+        if held[run_id] != owner:
+            raise _lease_lost(run_id, owner, held[run_id])
+
+
+def _lease_lost(run_id: str, owner: str, holder: str | None) -> LeaseLost:
+    now_held = f"{holder} holds it now" if holder else "nobody holds it now"
+    return LeaseLost(
+        f"Run {run_id} is no longer driven by {owner}: its lease was taken over "
+        f"({now_held}), so nothing was written."
+    )
 
 
 def _unrecorded(connection: sa.Connection, events: list[Event]) -> list[Event]:
