@@ -351,18 +351,18 @@ class SqlMetadataStore(Transactions, MetadataStore):
                     _check_leases(connection, run_ids | {a.run_id for a in artifacts}, fence)
                 if created:
                     connection.execute(
-                        sa.insert(_TASKS),
+                        _INSERT_TASK,
                         [_TASK_VALUES(stamped(t, "created_at")) for t in created],
                     )
                 if artifacts:
                     connection.execute(
-                        sa.insert(_ARTIFACTS),
+                        _INSERT_ARTIFACT,
                         [_ARTIFACT_VALUES(stamped(a, "created_at")) for a in artifacts],
                     )
                 if new_events:
                     new_events = _unrecorded(connection, new_events)
                 if new_events:
-                    connection.execute(sa.insert(_EVENTS), [_EVENT_VALUES(e) for e in new_events])
+                    connection.execute(_INSERT_EVENT, [_EVENT_VALUES(e) for e in new_events])
                 if changed:
                     connection.execute(
                         _UPDATE_TASK,
@@ -557,8 +557,17 @@ _RUNS = cast(sa.Table, RunRow.__table__)
 _TASKS = cast(sa.Table, TaskRow.__table__)
 _ARTIFACTS = cast(sa.Table, ArtifactRow.__table__)
 _EVENTS = cast(sa.Table, EventRow.__table__)
-# Executed with many rows: each row's parameters are its columns, and its id as b_task_id.
+# Built once: a statement built per call costs more than running it does. Executed with
+# many rows: each row's parameters are its columns (and, to update, its id as b_task_id).
+_INSERT_TASK = sa.insert(_TASKS)
+_INSERT_ARTIFACT = sa.insert(_ARTIFACTS)
+_INSERT_EVENT = sa.insert(_EVENTS)
 _UPDATE_TASK = sa.update(_TASKS).where(_TASKS.c.task_id == sa.bindparam("b_task_id"))
+_LEASE_HOLDERS = (
+    sa.select(_RUNS.c.run_id, _RUNS.c.lease_owner)
+    .where(_RUNS.c.run_id.in_(sa.bindparam("run_ids", expanding=True)))
+    .with_for_update()
+)
 _TASK_VALUES = rows.column_values(TaskRow, Task)
 _TASK_CHANGES = rows.column_values(TaskRow, Task, key=False)
 _ARTIFACT_VALUES = rows.column_values(ArtifactRow, Artifact)
@@ -569,11 +578,7 @@ def _check_leases(connection: sa.Connection, run_ids: set[str], owner: str) -> N
     """LeaseLost unless `owner` holds the lease of every run in `run_ids`. Their rows stay
     locked until the transaction ends (FOR UPDATE; SQLite has one writer at a time), so
     no claim can come between this check and the writes after it."""
-    rows_held = connection.execute(
-        sa.select(_RUNS.c.run_id, _RUNS.c.lease_owner)
-        .where(_RUNS.c.run_id.in_(sorted(run_ids)))
-        .with_for_update()
-    )
+    rows_held = connection.execute(_LEASE_HOLDERS, {"run_ids": sorted(run_ids)})
     held: dict[str, str | None] = {run_id: owner for run_id, owner in rows_held}
     for run_id in sorted(run_ids):
         if run_id not in held:
