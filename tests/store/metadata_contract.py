@@ -501,6 +501,8 @@ class MetadataStoreContract:
         with pytest.raises(StoreError, match=r"tasks\.state"):
             store.write_tasks([task("t4", "fine")], [], artifacts=[artifact("a2")])  # fine
             store.write_tasks([], [dataclasses.replace(first, state="bogus")])
+        with pytest.raises(StoreError, match="Cannot store a value"):
+            store.write_tasks([task("t6", "json", outputs={"x": object()})], [])
         assert [t.task_id for t in store.list_tasks("r1")] == ["t1", "t4"]
         assert store.get_task("t1").state == first.state
         with pytest.raises(NotFound):

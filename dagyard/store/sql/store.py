@@ -11,11 +11,13 @@ by the methods (sessions, error translation, generic create/get/update/delete) i
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from dagyard.errors import AlreadyExists, LeaseLost, NotFound
@@ -35,6 +37,7 @@ from dagyard.store.records import (
     TaskState,
 )
 from dagyard.store.sql import listing, rows
+from dagyard.store.sql.prepared import Prepared
 from dagyard.store.sql.schema import (
     ArtifactRow,
     EventRow,
@@ -332,6 +335,10 @@ class SqlMetadataStore(Transactions, MetadataStore):
     def update_task(self, task_id: str, **changes: Any) -> Task:
         return self._update(TaskRow, task_id, Task, changes)
 
+    @functools.cached_property
+    def _task_statements(self) -> _TaskStatements:
+        return _TaskStatements(self._writer.dialect)
+
     def write_tasks(
         self,
         created: Sequence[Task],
@@ -341,33 +348,36 @@ class SqlMetadataStore(Transactions, MetadataStore):
         events: Sequence[Event] = (),
         fence: str | None = None,
     ) -> None:
-        # Core statements on a plain connection, each one executemany: a driver's batch
-        # costs a few statements whatever its size, where the ORM would flush row by row.
+        # Each statement runs once (executemany) for the whole batch, prepared for this
+        # database: a driver's batch costs a few statements whatever its size, where the
+        # ORM would flush row by row and Connection.execute costs more than the writes.
         new_events = [stamped(e, "created_at") for e in events]
+        statements = self._task_statements
         try:
             with self._writing_connection() as connection:
                 if fence is not None:
                     run_ids = {t.run_id for t in (*created, *changed)}
-                    _check_leases(connection, run_ids | {a.run_id for a in artifacts}, fence)
-                if created:
-                    connection.execute(
-                        _INSERT_TASK,
-                        [_TASK_VALUES(stamped(t, "created_at")) for t in created],
-                    )
-                if artifacts:
-                    connection.execute(
-                        _INSERT_ARTIFACT,
-                        [_ARTIFACT_VALUES(stamped(a, "created_at")) for a in artifacts],
-                    )
+                    run_ids.update(a.run_id for a in artifacts)
+                    for run_id in sorted(run_ids):  # locked in one order: no deadlock
+                        held = statements.lease_holder.fetch(connection, {"run_id": run_id})
+                        if not held:
+                            raise NotFound(f"No run with id {run_id!r}.")
+                        if held[0][0] != fence:
+                            raise _lease_lost(run_id, fence, held[0][0])
+                statements.insert_task.execute_many(
+                    connection, [_TASK_VALUES(stamped(t, "created_at")) for t in created]
+                )
+                statements.insert_artifact.execute_many(
+                    connection, [_ARTIFACT_VALUES(stamped(a, "created_at")) for a in artifacts]
+                )
                 if new_events:
                     new_events = _unrecorded(connection, new_events)
-                if new_events:
-                    connection.execute(_INSERT_EVENT, [_EVENT_VALUES(e) for e in new_events])
-                if changed:
-                    connection.execute(
-                        _UPDATE_TASK,
-                        [{"b_task_id": t.task_id, **_TASK_CHANGES(t)} for t in changed],
-                    )
+                statements.insert_event.execute_many(
+                    connection, [_EVENT_VALUES(e) for e in new_events]
+                )
+                statements.update_task.execute_many(
+                    connection, [{"b_task_id": t.task_id, **_TASK_CHANGES(t)} for t in changed]
+                )
         except Conflict as conflict:
             raise AlreadyExists(
                 "Cannot record the run's tasks: a task with one of these ids or paths "
@@ -557,34 +567,38 @@ _RUNS = cast(sa.Table, RunRow.__table__)
 _TASKS = cast(sa.Table, TaskRow.__table__)
 _ARTIFACTS = cast(sa.Table, ArtifactRow.__table__)
 _EVENTS = cast(sa.Table, EventRow.__table__)
-# Built once: a statement built per call costs more than running it does. Executed with
-# many rows: each row's parameters are its columns (and, to update, its id as b_task_id).
-_INSERT_TASK = sa.insert(_TASKS)
-_INSERT_ARTIFACT = sa.insert(_ARTIFACTS)
-_INSERT_EVENT = sa.insert(_EVENTS)
-_UPDATE_TASK = sa.update(_TASKS).where(_TASKS.c.task_id == sa.bindparam("b_task_id"))
-_LEASE_HOLDERS = (
-    sa.select(_RUNS.c.run_id, _RUNS.c.lease_owner)
-    .where(_RUNS.c.run_id.in_(sa.bindparam("run_ids", expanding=True)))
-    .with_for_update()
-)
 _TASK_VALUES = rows.column_values(TaskRow, Task)
 _TASK_CHANGES = rows.column_values(TaskRow, Task, key=False)
 _ARTIFACT_VALUES = rows.column_values(ArtifactRow, Artifact)
 _EVENT_VALUES = rows.column_values(EventRow, Event)
 
 
-def _check_leases(connection: sa.Connection, run_ids: set[str], owner: str) -> None:
-    """LeaseLost unless `owner` holds the lease of every run in `run_ids`. Their rows stay
-    locked until the transaction ends (FOR UPDATE; SQLite has one writer at a time), so
-    no claim can come between this check and the writes after it."""
-    rows_held = connection.execute(_LEASE_HOLDERS, {"run_ids": sorted(run_ids)})
-    held: dict[str, str | None] = {run_id: owner for run_id, owner in rows_held}
-    for run_id in sorted(run_ids):
-        if run_id not in held:
-            raise NotFound(f"No run with id {run_id!r}.")
-        if held[run_id] != owner:
-            raise _lease_lost(run_id, owner, held[run_id])
+class _TaskStatements:
+    """`write_tasks`'s statements, prepared for one database."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        task_fields = _fields(Task)
+        self.insert_task = Prepared(sa.insert(_TASKS), dialect, task_fields)
+        self.insert_artifact = Prepared(sa.insert(_ARTIFACTS), dialect, _fields(Artifact))
+        self.insert_event = Prepared(sa.insert(_EVENTS), dialect, _fields(Event))
+        self.update_task = Prepared(
+            sa.update(_TASKS).where(_TASKS.c.task_id == sa.bindparam("b_task_id")),
+            dialect,
+            [*(f for f in task_fields if not _TASKS.c[f].primary_key), "b_task_id"],
+        )
+        # Locks the run's row until the transaction ends (FOR UPDATE; SQLite has one
+        # writer at a time): no claim can come between the check and the writes.
+        self.lease_holder = Prepared(
+            sa.select(_RUNS.c.lease_owner)
+            .where(_RUNS.c.run_id == sa.bindparam("run_id"))
+            .with_for_update(),
+            dialect,
+            ["run_id"],
+        )
+
+
+def _fields(record_type: type[Any]) -> list[str]:
+    return [field.name for field in dataclasses.fields(record_type)]
 
 
 def _lease_lost(run_id: str, owner: str, holder: str | None) -> LeaseLost:
