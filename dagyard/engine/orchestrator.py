@@ -598,8 +598,8 @@ class RunDriver:
             return
         prior = node.task or self.existing.get(node.path)
         attempt = (prior.attempts if prior else 0) + 1
+        # Made by executor_input below, with its outputs folder.
         workdir = self.settings.work_root / self.run.run_id / node.path / f"attempt-{attempt}"
-        workdir.mkdir(parents=True, exist_ok=True)
         uris = {
             name: self.artifacts.uri_for(self.run.run_id, node.path, name)
             for name in component.get("outputDefinitions", {}).get("artifacts", {})

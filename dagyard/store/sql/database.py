@@ -166,4 +166,9 @@ def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
 
 def _on_sqlite_begin(connection: sa.Connection) -> None:
     immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    # On the driver's connection: run through SQLAlchemy, this cost as much as a write.
+    try:
+        connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+    except sqlite3.Error as error:  # e.g. locked past the busy timeout: as SQLAlchemy says it
+        raise sa.exc.DBAPIError.instance(statement, (), error, sqlite3.Error) from error
