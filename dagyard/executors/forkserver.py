@@ -127,10 +127,14 @@ class ForkServer:
                 return None
             ticket = Ticket(next(self._requests))
             zygote.tickets[ticket.request] = ticket
+        base = zygote.env
         request = {
             "id": ticket.request,
             "argv": list(argv[3:]),
-            "env": dict(env),
+            # Only what differs from the zygote's environment, usually nothing: less for the
+            # zygote to parse and for the task to apply.
+            "env": {key: value for key, value in env.items() if base.get(key) != value},
+            "unset": [key for key in base if key not in env],
             # Absolute: the zygote's own cwd is "/", not this process's.
             "cwd": os.path.abspath(cwd),
             "log": os.path.abspath(log_path),
@@ -156,12 +160,13 @@ class _Zygote:
     """One zygote process, the tasks it has in hand, and the thread reading its reports."""
 
     def __init__(self, python: str, env: Mapping[str, str], lock: threading.Lock) -> None:
+        self.env = dict(env)  # what the zygote's os.environ holds
         self.startup = startup_environment(env)
         self.process = subprocess.Popen(
             [python, "-c", _zygote_source()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=dict(env),
+            env=self.env,
             cwd="/",
             start_new_session=True,  # no terminal's Ctrl-C reaches it or its tasks
         )

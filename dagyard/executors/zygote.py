@@ -12,12 +12,13 @@ the same modules, paths and `__main__`-less namespace as an exec'd one.
 
 Protocol. Standard input carries messages, each a 4-byte big-endian length and that many
 bytes of JSON. The first is `{"bootstrap": TEXT}`; each later one is a task:
-`{"id": N, "argv": [...], "env": {...}, "cwd": PATH, "log": PATH}`, where argv is what the
-bootstrap would have found in `sys.argv[1:]`. Standard output carries one line per event:
-`ready` once everything is loaded (nothing is forked before it); `started ID PID`;
-`failed ID JSON-TEXT` when a task could not start; `exited ID CODE` with CODE as
-`Popen.returncode` has it (-N: killed by signal N). At the end of the input the zygote kills
-the tasks still running and exits.
+`{"id": N, "argv": [...], "env": {...}, "unset": [...], "cwd": PATH, "log": PATH}`, where
+argv is what the bootstrap would have found in `sys.argv[1:]`, and the task's environment is
+the zygote's own with the variables of `env` set and those named in `unset` removed.
+Standard output carries one line per event: `ready` once everything is loaded (nothing is
+forked before it); `started ID PID`; `failed ID JSON-TEXT` when a task could not start;
+`exited ID CODE` with CODE as `Popen.returncode` has it (-N: killed by signal N). At the end
+of the input the zygote kills the tasks still running and exits.
 
 A child becomes what a fresh `python3 -c BOOTSTRAP` would be (own session, stdin from
 /dev/null, stdout and stderr appended to the log, the task's cwd and environment, fresh
@@ -29,6 +30,7 @@ per process), and modules loaded here are already in `sys.modules`.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # no stub: the C side of `signal`
 import atexit
 import builtins
 import contextlib
@@ -79,8 +81,11 @@ _PRELOAD = (
 _RUN_PREFIX = "sys.exit("
 _RUN_SUFFIX = ".main(sys.argv[1:]))"
 _RUNTIME = "dagyard.runtime.executor"
-# SIGCHLD is the only disposition the zygote changes; a child restores it.
-_SIGCHLD_AT_START = signal.getsignal(signal.SIGCHLD)
+# SIGCHLD is the only disposition the zygote changes; a child restores it. Through the C
+# functions, as `signal.signal` converts what it returns to an enum member, which would
+# cost a task more than the rest of its signal handling (it raises and catches ValueError).
+_SIGCHLD = int(signal.SIGCHLD)
+_SIGCHLD_AT_START = _signal.getsignal(_SIGCHLD)
 
 
 def _main() -> None:
@@ -277,15 +282,13 @@ def _child(request: dict[str, Any], cwd: int, log: int, bootstrap: str) -> NoRet
 
 
 def _become_task(request: dict[str, Any], bootstrap: str) -> None:
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, _SIGCHLD_AT_START)
-    # Only what differs: most of a task's environment is the zygote's own.
-    env: dict[str, str] = request["env"]
-    for key in [k for k in os.environ if k not in env]:
-        del os.environ[key]
-    for key, value in env.items():
-        if os.environ.get(key) != value:
-            os.environ[key] = value
+    _signal.set_wakeup_fd(-1)
+    _signal.signal(_SIGCHLD, _SIGCHLD_AT_START)
+    # The request holds only what differs: most of a task's environment is the zygote's.
+    for key in request["unset"]:
+        os.environ.pop(key, None)
+    for key, value in request["env"].items():
+        os.environ[key] = value
     time.tzset()  # TZ may differ from the zygote's
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         stream = _stdio(fd, getattr(sys, f"__{name}__"))
