@@ -200,6 +200,8 @@ def _write(line: str) -> None:
 
 def _start(request: dict[str, Any], children: dict[int, int], bootstrap: str) -> None:
     request_id = request["id"]
+    # Compiled here once rather than in each task that runs the same component.
+    sys.modules[_RUNTIME].precompile(request["argv"])
     opened: list[int] = []
     try:
         opened.append(os.open(request["cwd"], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))

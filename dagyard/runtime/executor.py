@@ -56,6 +56,10 @@ _FLAGS = frozenset(
 )
 # kfp's name for the module holding the user's source; tracebacks and pickles show it.
 _MODULE_NAME = "ephemeral_component"
+# Function sources compiled ahead by `precompile`, by (source, function name): filled only
+# in a fork server's zygote, so that each task forked from it need not compile its source.
+_precompiled: dict[tuple[str, str], types.CodeType] = {}
+_PRECOMPILED_MAX = 16  # distinct components; a zygote lives as long as its executor
 _NONE = type(None)
 _UNIONS = (typing.Union, getattr(types, "UnionType", typing.Union))  # `X | Y` is 3.10+
 _MISSING: Any = object()
@@ -175,12 +179,47 @@ def _load_function(source: str, name: str) -> Callable[..., Any]:
     module = types.ModuleType(_MODULE_NAME)
     # Registered so that NamedTuple classes and string annotations in the source resolve.
     sys.modules[_MODULE_NAME] = module
-    exec(compile(source, _source_filename(name), "exec"), module.__dict__)
+    code = _precompiled.get((source, name))
+    if code is None:
+        code = _compile_source(source, name)
+    exec(code, module.__dict__)
     func = module.__dict__.get(name)
     func = getattr(func, "python_func", func)  # a kfp-style component object wraps it
     if not isinstance(func, types.FunctionType):
         raise BadInput(f"--function_source defines no function named '{name}'")
     return func
+
+
+def _compile_source(source: str, name: str) -> types.CodeType:
+    # Compiled here, so with this module's __future__ flags wherever it is called from.
+    return compile(source, _source_filename(name), "exec")
+
+
+def precompile(argv: Sequence[str]) -> None:
+    """Compile the function source of command line `argv` now, for the tasks that a fork
+    server forks from this process: they find it compiled (`_precompiled`).
+
+    A source that does not compile, or warns while compiling, is left alone: its task
+    compiles it and reports what is wrong, as it would have if nothing were compiled
+    ahead. Never raises.
+    """
+    try:
+        options = _parse_argv(argv)
+        key = (options["--function_source"], options["--function_to_execute"])
+        if key in _precompiled:
+            return
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = _compile_source(*key)
+        if caught:
+            return
+    except Exception:
+        return
+    if len(_precompiled) >= _PRECOMPILED_MAX:
+        del _precompiled[next(iter(_precompiled))]  # the oldest
+    _precompiled[key] = code
 
 
 def _report_user_exception(exc: BaseException, source: str, name: str) -> None:
@@ -308,17 +347,25 @@ def _final_status(value: Any, name: str) -> PipelineTaskFinalStatus:
 
 
 def _write_json(path: str, document: Any) -> None:
-    text = json.dumps(document)
+    data = json.dumps(document).encode()  # ASCII: json.dumps escapes everything else
     _makedirs_for(path)
-    # Written whole, then renamed, so a reader never sees half a file.
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.write(text)
+    # Written whole, then renamed, so a reader never sees half a file. Through os rather
+    # than open(): no buffer and text layers to build for one write, in every task.
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
     os.replace(path + ".tmp", path)
 
 
 def _makedirs_for(path: str) -> None:
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+    folder = os.path.dirname(path)
+    # The folder usually exists: makedirs would find out by failing to make it.
+    if folder and not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
 
 
 class _Task:

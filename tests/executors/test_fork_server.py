@@ -184,6 +184,19 @@ def test_log_gets_stdout_and_stderr_in_order_and_exit_codes_match(
     assert failing.log.endswith("ValueError: boom\n") and "line 5, in f" in failing.log
 
 
+def test_a_source_that_warns_when_compiled_warns_in_the_log_of_each_task(
+    either: LocalExecutor, tmp_path: Path
+) -> None:
+    # The zygote compiles a component's source ahead for the tasks it forks, but not one
+    # that warns: the warning belongs in every task's log, as when it is exec'd.
+    source = function("x = 'a'\nreturn str(x is 'a')")
+    for name in ("first", "second"):
+        task = Task(tmp_path / name, source, "f")
+        assert run(either, task).ok, task.log
+        assert 'SyntaxWarning: "is" with a literal' in task.log
+        assert task.output() == "True"
+
+
 def test_a_task_that_aborts_is_killed_by_signal_6(either: LocalExecutor, tmp_path: Path) -> None:
     task = Task(tmp_path / "t", function("import os\nos.abort()"), "f")
     assert run(either, task) == Outcome(None, "killed by signal 6", os.uname().nodename)
