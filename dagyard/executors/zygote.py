@@ -80,6 +80,10 @@ _PRELOAD = (
 _RUN_PREFIX = "sys.exit("
 _RUN_SUFFIX = ".main(sys.argv[1:]))"
 _RUNTIME = "dagyard.runtime.executor"
+_STDIO_NAMES = ("stdin", "stdout", "stderr")  # of fds 0, 1, 2
+# A task's standard streams, built once here (`_stdio_ahead`): every child takes its own
+# copy of these pristine objects instead of building them, which costs it ~40 page faults.
+_STDIO: list[io.TextIOWrapper] = []
 # SIGCHLD is the only disposition the zygote changes; a child restores it. Through the C
 # functions, as `signal.signal` converts what it returns to an enum member, which would
 # cost a task more than the rest of its signal handling (it raises and catches ValueError).
@@ -111,6 +115,7 @@ def _load(bootstrap: str) -> None:
             __import__(name)
     finally:
         sys.path.insert(0, here)
+    _STDIO[:] = _stdio_ahead()
     threads = _thread_count()
     if threads != 1:
         raise RuntimeError(f"The zygote has {threads} threads after loading; forking is unsafe.")
@@ -295,8 +300,11 @@ def _become_task(request: dict[str, Any], bootstrap: str) -> None:
     for key, value in request["env"].items():
         os.environ[key] = value
     time.tzset()  # TZ may differ from the zygote's
-    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
-        stream = _stdio(fd, getattr(sys, f"__{name}__"))
+    # Stdin is /dev/null, like the files _stdio_ahead built them on; stdout and stderr
+    # share one file description, the log the zygote opened.
+    streams = _STDIO if _seekable_at_start(1) else None
+    for fd, name in enumerate(_STDIO_NAMES):
+        stream = streams[fd] if streams else _stdio(fd, getattr(sys, f"__{name}__"))
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
     sys.argv = ["-c", *request["argv"]]
@@ -306,10 +314,38 @@ def _become_task(request: dict[str, Any], bootstrap: str) -> None:
     # name sequences; nothing to do for them here.
 
 
+def _stdio_ahead() -> list[io.TextIOWrapper]:
+    """A task's standard streams on fds 0-2, built while those are /dev/null.
+
+    What a stream learns of its file when it is made: whether it is seekable, and where it
+    starts (a text stream skips the BOM of an encoding that has one past the start). Built
+    on /dev/null, they are what a child makes for itself when its files are seekable and at
+    their start, as its /dev/null and newly opened log are (`_seekable_at_start`).
+    """
+    saved = [os.dup(fd) for fd in (0, 1, 2)]  # the zygote's own: its pipes and stderr
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        return [_stdio(fd, getattr(sys, f"__{name}__")) for fd, name in enumerate(_STDIO_NAMES)]
+    finally:
+        for fd, copy in enumerate(saved):
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(null)
+
+
+def _seekable_at_start(fd: int) -> bool:
+    try:
+        return os.lseek(fd, 0, os.SEEK_CUR) == 0
+    except OSError:  # a pipe or such, not seekable
+        return False
+
+
 def _stdio(fd: int, template: io.TextIOWrapper) -> io.TextIOWrapper:
     """A standard stream as an unbuffered interpreter (PYTHONUNBUFFERED=1) makes it."""
     raw = io.FileIO(fd, "rb" if fd == 0 else "wb", closefd=False)
-    raw.name = f"<{('stdin', 'stdout', 'stderr')[fd]}>"
+    raw.name = f"<{_STDIO_NAMES[fd]}>"
     # Output goes straight to the raw file, as CPython's own unbuffered streams do; stdin
     # stays buffered even then, since TextIOWrapper reads through read1().
     buffer: Any = io.BufferedReader(raw) if fd == 0 else raw

@@ -37,6 +37,7 @@ def probe() -> str:
         stream = getattr(sys, name)
         streams[name] = [stream.encoding, stream.errors, stream.line_buffering,
                          stream.write_through, stream.name, stream.mode, stream.fileno(),
+                         stream.seekable(), stream.tell(),
                          stream is getattr(sys, "__" + name + "__")]
     return json.dumps({
         "pid": os.getpid(),
