@@ -9,12 +9,14 @@ serving the API too. The driver process ends itself as soon as its head stops an
 (checked every `ray_driver.HEAD_CHECK_EVERY` seconds, and at once when an attempt is
 lost with its node); its attempts in flight are then reported lost (`Outcome.lost`).
 Submits are sent without waiting for their answer; one the driver never took is queued
-again rather than lost. Attempts submitted while no head answers are queued; every
-`_RECONNECT_EVERY` seconds a new driver process tries the same address, and once one
-connects the queued attempts are submitted there. Those queued longer than
-`reconnect_timeout` fail, naming the address. Ray does not re-attach running tasks to a
-restarted head, even with GCS fault tolerance (it reports them crashed), so nothing here
-tries to.
+again rather than lost. Outcomes are not asked for: the driver process sends each one as
+its Ray task ends (Ray calls back; no thread and no `ray.wait` per call of `wait`), and
+`wait` waits for them here; one sent before the driver process ended still counts.
+Attempts submitted while no head answers are queued; every `_RECONNECT_EVERY` seconds a
+new driver process tries the same address, and once one connects the queued attempts
+are submitted there. Those queued longer than `reconnect_timeout` fail, naming the
+address. Ray does not re-attach running tasks to a restarted head, even with GCS fault
+tolerance (it reports them crashed), so nothing here tries to.
 
 What the driver process does, from resources to waiting attempts, is in `ray_driver.py`.
 """
@@ -70,7 +72,8 @@ class _DriverGone(Exception):
 
 class _DriverProcess:
     """One driver process and its connection, with calls made from any thread: each call
-    waits for its own answer, which a reader thread hands over as it comes."""
+    waits for its own answer, which a reader thread hands over as it comes. Outcomes
+    come unasked, as attempts end, and are kept until taken (`take`)."""
 
     def __init__(self, address: str, environments_root: str | None, kill_grace: float) -> None:
         import multiprocessing.connection
@@ -97,6 +100,10 @@ class _DriverProcess:
         self._lock = threading.Lock()
         self._calls = itertools.count(1)
         self._answers: dict[int, tuple[threading.Event, list[Any]]] = {}
+        # Attempts that ended, by handle, until taken; `_changed` is notified as they
+        # come, and when the process ends.
+        self._ended: dict[str, Outcome] = {}
+        self._changed = threading.Condition(self._lock)
         self.gone: str | None = None  # why the process ended, once it has
         # The first answer (call 0) says whether it connected.
         self._answers[0] = (threading.Event(), [])
@@ -131,6 +138,21 @@ class _DriverProcess:
             raise value
         return value
 
+    def take(self, handle: str) -> Outcome | None:
+        """The outcome of `handle` if it has come (then forgotten here), else None. An
+        outcome sent before the process ended is kept: it is no less true."""
+        with self._lock:
+            return self._ended.pop(handle, None)
+
+    def wait_ended(self, handles: Collection[str], timeout: float | None) -> None:
+        """Return once one of `handles` has ended, the process has ended, or `timeout`
+        seconds have passed."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self.gone is not None or any(h in self._ended for h in handles),
+                timeout,
+            )
+
     def _send(self, method: str, args: tuple[Any, ...]) -> tuple[threading.Event, list[Any]]:
         event: threading.Event = threading.Event()
         answer: list[Any] = []
@@ -153,6 +175,11 @@ class _DriverProcess:
                 number, kind, value = self._conn.recv()
             except (EOFError, OSError):
                 break
+            if kind == "ended":
+                with self._changed:
+                    self._ended.update(value)
+                    self._changed.notify_all()
+                continue
             with self._lock:
                 event, answer = self._answers.pop(number, (None, None))
             if event is not None and answer is not None:
@@ -170,6 +197,7 @@ class _DriverProcess:
                 answer[:] = ["gone", self.gone]
                 event.set()
             self._answers = {}
+            self._changed.notify_all()
 
     def stop(self, timeout: float) -> None:
         with contextlib.suppress(OSError):
@@ -300,12 +328,8 @@ class RayExecutor(Executor):
             limit = _RECONNECT_EVERY if queued else timeout
             if timeout is not None and limit is not None:
                 limit = min(timeout, limit)
-            try:
-                done = driver.call("wait", list(inner), limit)
-            except _DriverGone:
-                done = {}
-                finished = self._settle(wanted)
-            finished.update({inner[i]: outcome for i, outcome in done.items()})
+            driver.wait_ended(list(inner), limit)
+            finished = self._settle(wanted)
         elif not finished and timeout != 0:
             # Nothing to wait on but a head.
             time.sleep(min(timeout or _RECONNECT_EVERY, _RECONNECT_EVERY))
@@ -405,15 +429,21 @@ class RayExecutor(Executor):
             tracked.driver, tracked.inner, tracked.posted = driver, handle, posted
 
     def _settle(self, handles: list[str]) -> dict[str, Outcome]:
-        """The outcomes known without asking Ray: refused or cancelled before submitting,
-        lost with a driver that lost its head, or queued past `reconnect_timeout`."""
+        """The outcomes known by now: sent by the driver process, refused or cancelled
+        before submitting, lost with a driver that lost its head, or queued past
+        `reconnect_timeout`."""
         now = time.monotonic()
         finished: dict[str, Outcome] = {}
+        sent: dict[str, Outcome] = {}  # the driver process wrote its own lines to the log
         with self._lock:
             for handle in handles:
                 tracked = self._tracked[handle]
                 if handle in self._done:
                     finished[handle] = self._done.pop(handle)
+                elif tracked.driver is not None and (
+                    (outcome := tracked.driver.take(tracked.inner)) is not None
+                ):
+                    sent[handle] = outcome
                 elif tracked.driver is not None and tracked.posted[:1] == ["gone"]:
                     # The driver died before it took the attempt: it never reached Ray,
                     # so it waits for the next driver, not lost.
@@ -434,4 +464,5 @@ class RayExecutor(Executor):
         for handle, outcome in finished.items():
             if outcome.error:
                 write_log(self._tracked[handle].launch, f"\ndagyard: {outcome.error}\n")
+        finished.update(sent)
         return finished

@@ -1,12 +1,12 @@
 """What runs in the Ray driver process: the connection to the cluster, Ray tasks and
-their resources, waiting and cancelling (`_Driver`), and the loop that serves the
-orchestrator's calls (`serve`). `RayExecutor` (`ray.py`) starts this process and talks
-to it; nothing else imports this module, and `ray` is imported only here, in that
-process.
+their resources, collecting outcomes and cancelling (`_Driver`), and the loop that serves
+the orchestrator's calls and sends it each outcome as its attempt ends (`serve`).
+`RayExecutor` (`ray.py`) starts this process and talks to it; nothing else imports this
+module, and `ray` is imported only here, in that process.
 
 Belongs here: connecting to the cluster (and again after losing its head), turning a
 launch's resource settings into a Ray task's resource request, refusing at once what no
-node can ever fit, submitting, waiting, cancelling. Not here: what the Ray task does on
+node can ever fit, submitting, collecting outcomes, cancelling. Not here: what the Ray task does on
 its node (`ray_attempt.py`: the same child-process contract as the local executor —
 argv, env, workdir, log file, cached virtual environments for `packages_to_install`,
 built on that node), and anything about pipelines. `ray` is imported only in the driver
@@ -52,10 +52,12 @@ Every node must run the same Python with dagyard installed: the Ray task imports
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import itertools
 import logging
+import queue
 import re
 import socket
 import threading
@@ -66,7 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard.errors import ExecutorError
-from dagyard.executors.base import Executor, Launch, Outcome
+from dagyard.executors.base import Launch, Outcome
 from dagyard.executors.ray_attempt import AttemptResult, run_attempt
 from dagyard.executors.staging import append_log
 
@@ -239,7 +241,7 @@ def _attempt_task(started_key: str, *args: Any) -> AttemptResult:
 @dataclasses.dataclass(eq=False)
 class _Attempt:
     launch: Launch
-    # None: never submitted (refused at once); its outcome is waiting in `_done`.
+    # None: never submitted (refused at once); its outcome is waiting for `collect`.
     ref: Any = None
     cancelled: bool = False
     # For `waiting`: what the Ray task asks for, when it was submitted, the key it
@@ -250,9 +252,12 @@ class _Attempt:
     started: bool = False
 
 
-class _Driver(Executor):
+class _Driver:
     """The Ray driver: runs attempts as Ray tasks on the cluster at `address`. It lives
-    in the driver process (`serve`), never in the orchestrator's: see `RayExecutor`."""
+    in the driver process (`serve`), never in the orchestrator's: see `RayExecutor`.
+
+    Not an `Executor`: instead of waiting on given handles, `collect` hands over every
+    attempt as it ends, and `serve` sends them on unasked."""
 
     def __init__(
         self,
@@ -271,7 +276,10 @@ class _Driver(Executor):
         self._task = self._ray.remote(max_retries=0, retry_exceptions=False)(_attempt_task)
         self._handles = itertools.count(1)
         self._attempts: dict[str, _Attempt] = {}
-        self._done: dict[str, Outcome] = {}
+        # Attempts that ended, for `collect`: with their outcome, or the future of their
+        # Ray task's result (put there by Ray, on a thread of its own).
+        self._ended: queue.SimpleQueue[tuple[str, Outcome | concurrent.futures.Future[Any]]]
+        self._ended = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._nodes: dict[str, dict[str, float]] = {}
         self._nodes_read = -_NODES_TTL
@@ -300,8 +308,7 @@ class _Driver(Executor):
             reason = str(e)
         if reason is not None:
             write_log(launch, f"dagyard: {reason}\n")
-            with self._lock:
-                self._done[handle] = Outcome(exit_code=None, error=reason)
+            self._ended.put((handle, Outcome(exit_code=None, error=reason)))
             return handle
         options: dict[str, Any] = {"num_cpus": request.num_cpus, "num_gpus": request.num_gpus}
         if request.memory:
@@ -328,6 +335,8 @@ class _Driver(Executor):
             attempt.needed = request.amounts()
             attempt.submitted_at = time.monotonic()
             attempt.started_key = started_key
+        # Ray calls this back once the task has ended: no thread of ours waits for it.
+        ref.future().add_done_callback(lambda result: self._ended.put((handle, result)))
         return handle
 
     def refuse(self, handle: str, launch: Launch, reason: str) -> None:
@@ -336,34 +345,23 @@ class _Driver(Executor):
         write_log(launch, f"dagyard: {reason}\n")
         with self._lock:
             self._attempts[handle] = _Attempt(launch)
-            self._done[handle] = Outcome(exit_code=None, error=reason)
+        self._ended.put((handle, Outcome(exit_code=None, error=reason)))
 
-    def wait(self, handles: Collection[str], timeout: float | None) -> dict[str, Outcome]:
-        wanted = list(dict.fromkeys(handles))
-        if not wanted:
-            return {}
-        with self._lock:
-            unknown = [h for h in wanted if h not in self._attempts]
-            if unknown:
-                raise KeyError(
-                    f"Handles {unknown} are not running on this executor: never submitted, "
-                    "or already reported by wait()."
-                )
-            finished = {h: self._done.pop(h) for h in wanted if h in self._done}
-            refs = {
-                self._attempts[h].ref: h
-                for h in wanted
-                if h not in finished and self._attempts[h].ref is not None
-            }
-        if not finished and refs:
-            ready, _ = self._ray.wait(list(refs), num_returns=1, timeout=timeout)
-            if ready:  # collect whatever else has finished too
-                ready, _ = self._ray.wait(list(refs), num_returns=len(refs), timeout=0)
-            for ref in ready:
-                finished[refs[ref]] = self._outcome(self._attempts[refs[ref]], ref)
-        with self._lock:
-            gone = [self._attempts.pop(handle) for handle in finished]
-        for attempt in gone:
+    def collect(self) -> dict[str, Outcome]:
+        """Block until attempts have ended; the outcome of every one that has, by handle.
+        Each is handed over once, then forgotten."""
+        ended = [self._ended.get()]
+        with contextlib.suppress(queue.Empty):
+            while True:
+                ended.append(self._ended.get_nowait())
+        finished = {}
+        for handle, result in ended:
+            with self._lock:
+                attempt = self._attempts.pop(handle)
+            if isinstance(result, Outcome):
+                finished[handle] = result
+                continue
+            finished[handle] = self._outcome(attempt, result)
             if attempt.started_key:
                 self._forget_started(attempt.started_key)
         return finished
@@ -400,12 +398,12 @@ class _Driver(Executor):
         self._ray.cancel(attempt.ref, force=False)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock:  # `collect` forgets attempts meanwhile, on its own thread
             self._closed = True
-            handles = list(self._attempts)
-        for handle in handles:
+            attempts = dict(self._attempts)
+        for handle in attempts:
             self.cancel(handle)
-        refs = [a.ref for a in self._attempts.values() if a.ref is not None]
+        refs = [a.ref for a in attempts.values() if a.ref is not None]
         if refs:  # let the cancelled tasks kill their children
             self._ray.wait(refs, num_returns=len(refs), timeout=self._kill_grace + 5)
             self._forget_started(self._started_prefix, by_prefix=True)
@@ -468,10 +466,10 @@ class _Driver(Executor):
             self._nodes_read = time.monotonic()
         return self._nodes
 
-    def _outcome(self, attempt: _Attempt, ref: Any) -> Outcome:
+    def _outcome(self, attempt: _Attempt, future: concurrent.futures.Future[Any]) -> Outcome:
         exceptions = self._ray.exceptions
-        try:
-            result: AttemptResult = self._ray.get(ref)
+        try:  # the task has ended: this raises what `ray.get` would, at once
+            result: AttemptResult = future.result(timeout=0)
         except exceptions.TaskCancelledError:
             return Outcome(exit_code=None, error="cancelled")
         except exceptions.RayError as e:
@@ -568,7 +566,7 @@ def _connect(address: str) -> tuple[Any, bool]:
 # How often the driver process checks that its head still answers.
 HEAD_CHECK_EVERY = 1.0
 # Calls the driver process answers on a thread of their own: they may block.
-_BLOCKING = frozenset({"wait", "close"})
+_BLOCKING = frozenset({"close"})
 # The exit code of a driver process that lost its head.
 EXIT_HEAD_LOST = 3
 
@@ -579,7 +577,8 @@ class _HeadLost(Exception):
 
 def serve(argv: list[str]) -> None:
     """The driver process: a `_Driver` connected to the head, answering calls from the
-    orchestrator until it goes (its end of the connection closes) or the head is lost."""
+    orchestrator until it goes (its end of the connection closes) or the head is lost.
+    Outcomes are sent unasked, as attempts end: `(0, "ended", {handle: outcome})`."""
     import multiprocessing.connection
     import os
 
@@ -602,6 +601,20 @@ def serve(argv: list[str]) -> None:
         return
     answer(0, "ok", None)
     threading.Thread(target=_watch_head, args=(driver,), daemon=True).start()
+
+    def report() -> None:
+        try:
+            while True:
+                answer(0, "ended", driver.collect())
+        except _HeadLost:
+            os._exit(EXIT_HEAD_LOST)
+        except BaseException:
+            # A driver that can no longer report outcomes must not keep its attempts:
+            # ended, it has them reported lost and run again.
+            _log.exception("The Ray driver process cannot report outcomes any more.")
+            os._exit(1)
+
+    threading.Thread(target=report, name="dagyard-ray-outcomes", daemon=True).start()
 
     def run(number: int, method: str, args: tuple[Any, ...]) -> None:
         try:
