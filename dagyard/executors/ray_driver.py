@@ -274,6 +274,8 @@ class _Driver:
         self._kill_grace = kill_grace
         # No retries by Ray: a failed attempt is the engine's to retry (its retry policy).
         self._task = self._ray.remote(max_retries=0, retry_exceptions=False)(_attempt_task)
+        # `_task` with each request's options, made once: Ray checks them on every call.
+        self._tasks: dict[tuple[Any, ...], Any] = {}
         self._handles = itertools.count(1)
         self._attempts: dict[str, _Attempt] = {}
         # Attempts that ended, for `collect`: with their outcome, or the future of their
@@ -310,17 +312,11 @@ class _Driver:
             write_log(launch, f"dagyard: {reason}\n")
             self._ended.put((handle, Outcome(exit_code=None, error=reason)))
             return handle
-        options: dict[str, Any] = {"num_cpus": request.num_cpus, "num_gpus": request.num_gpus}
-        if request.memory:
-            options["memory"] = request.memory
-        if request.custom:
-            options["resources"] = dict(request.custom)
-        if not request.num_cpus:
-            options["scheduling_strategy"] = "SPREAD"
+        task = self._task_for(request)
         # Only an attempt that asks for resources can wait for them (`waiting`); one
         # that asks for none is spared the two round trips to the head its key costs.
         started_key = self._started_prefix + handle if request.amounts() else ""
-        ref = self._task.options(**options).remote(
+        ref = task.remote(
             started_key,
             list(launch.argv),
             dict(launch.env),
@@ -437,6 +433,22 @@ class _Driver:
                 if reason is not None:
                     queued[handle] = reason
         return queued
+
+    def _task_for(self, request: RayRequest) -> Any:
+        """The Ray task with the options for `request`."""
+        custom = sorted(request.custom.items())
+        shape = (request.num_cpus, request.memory, request.num_gpus, *custom)
+        task = self._tasks.get(shape)
+        if task is None:
+            options: dict[str, Any] = {"num_cpus": request.num_cpus, "num_gpus": request.num_gpus}
+            if request.memory:
+                options["memory"] = request.memory
+            if request.custom:
+                options["resources"] = dict(request.custom)
+            if not request.num_cpus:
+                options["scheduling_strategy"] = "SPREAD"
+            task = self._tasks[shape] = self._task.options(**options)
+        return task
 
     def _forget_started(self, key: str, *, by_prefix: bool = False) -> None:
         from ray.experimental import internal_kv
