@@ -238,6 +238,9 @@ def _report_user_exception(exc: BaseException, source: str, name: str) -> None:
 
 
 def _type_hints(owner: Any, globalns: dict[str, Any]) -> dict[str, Any]:
+    plain = _plain_class_hints(owner, globalns)
+    if plain is not None:
+        return plain
     try:
         return typing.get_type_hints(owner, globalns, include_extras=True)
     except Exception:
@@ -248,6 +251,37 @@ def _type_hints(owner: Any, globalns: dict[str, Any]) -> dict[str, Any]:
     hints: dict[str, Any] = {}
     for key, value in getattr(owner, "__annotations__", {}).items():
         hints[key] = _eval_annotation(value, globalns)
+    return hints
+
+
+def _plain_class_hints(func: Any, globalns: dict[str, Any]) -> dict[str, Any] | None:
+    """What get_type_hints gives a function whose annotations all name classes, or None.
+
+    The usual component's annotations are names of classes (`i: int`, `-> str`), and strings
+    under `from __future__ import annotations`: get_type_hints compiles and evaluates each
+    one, in every task. For such a name it finds the class; so does this, by looking it up.
+    None, to let get_type_hints decide, for anything else, and where it would do more:
+    `__no_type_check__`, or a None default (Python < 3.11 adds Optional then).
+    """
+    if not isinstance(func, types.FunctionType) or getattr(func, "__no_type_check__", None):
+        return None
+    defaults = (*(func.__defaults__ or ()), *(func.__kwdefaults__ or {}).values())
+    if any(default is None for default in defaults):
+        return None
+    builtins = globalns.get("__builtins__")
+    if isinstance(builtins, types.ModuleType):
+        builtins = builtins.__dict__
+    if not isinstance(builtins, dict):
+        return None
+    hints: dict[str, Any] = {}
+    for name, value in func.__annotations__.items():
+        if isinstance(value, str):
+            if not value.isidentifier():
+                return None
+            value = globalns[value] if value in globalns else builtins.get(value)
+        if not isinstance(value, type) or isinstance(value, types.GenericAlias):
+            return None
+        hints[name] = value
     return hints
 
 

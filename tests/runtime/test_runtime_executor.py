@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -387,3 +388,28 @@ def test_an_unsubstituted_placeholder_or_unknown_function_exits_2(
     assert "--executor_input is not JSON" in capsys.readouterr().err
     assert task.run("def g():\n    pass\n", "f") == 2
     assert "defines no function named 'f'" in capsys.readouterr().err
+
+
+def test_annotations_naming_classes_resolve_as_get_type_hints_resolves_them() -> None:
+    # The runtime looks such names up itself rather than through typing.get_type_hints;
+    # whatever it looks up, or leaves to get_type_hints, must come out the same.
+    source = PRELUDE + textwrap.dedent(
+        """
+        import collections
+
+        class Local: ...
+        Alias = list[int]
+
+        def plain(a: int, b: "str", c: Local, d: Dataset, *, e: Any = 1) -> float: ...
+        def typed(a: List[int], b: Alias, c: collections.OrderedDict) -> Optional[int]: ...
+        def none_default(a: int = None, b: Local = None) -> None: ...
+        """
+    )
+    namespace: dict[str, Any] = {}
+    # Compiled with this module's `from __future__ import annotations`, as a task's source
+    # is with the runtime's: the annotations are strings.
+    exec(compile(source, "<test>", "exec"), namespace)
+    for name in ("plain", "typed", "none_default"):
+        func = namespace[name]
+        expected = typing.get_type_hints(func, namespace, include_extras=True)
+        assert executor._type_hints(func, namespace) == expected, name
