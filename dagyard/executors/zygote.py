@@ -84,6 +84,9 @@ _STDIO_NAMES = ("stdin", "stdout", "stderr")  # of fds 0, 1, 2
 # A task's standard streams, built once here (`_stdio_ahead`): every child takes its own
 # copy of these pristine objects instead of building them, which costs it ~40 page faults.
 _STDIO: list[io.TextIOWrapper] = []
+# The zygote's own streams, which a child replaces: held here so that a child does not
+# spend page faults tearing them down (nothing is left in them to flush).
+_ZYGOTE_STDIO: list[Any] = []
 # SIGCHLD is the only disposition the zygote changes; a child restores it. Through the C
 # functions, as `signal.signal` converts what it returns to an enum member, which would
 # cost a task more than the rest of its signal handling (it raises and catches ValueError).
@@ -116,6 +119,7 @@ def _load(bootstrap: str) -> None:
     finally:
         sys.path.insert(0, here)
     _STDIO[:] = _stdio_ahead()
+    _ZYGOTE_STDIO.extend((sys.stdin, sys.stdout, sys.stderr))
     threads = _thread_count()
     if threads != 1:
         raise RuntimeError(f"The zygote has {threads} threads after loading; forking is unsafe.")
