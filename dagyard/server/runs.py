@@ -61,7 +61,16 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=models.Run, response_model_exclude_none=True)
-def get_run(run_id: str, platform: PlatformDep) -> models.Run:
+def get_run(
+    run_id: str,
+    platform: PlatformDep,
+    task_details: Annotated[
+        bool,
+        Query(description="Dagyard: false leaves run_details out (tasks: /runs/{id}/tasks)"),
+    ] = True,
+) -> models.Run:
+    if not task_details:  # what a page polling a big run asks for: no task read at all
+        return models.run(platform.store.get_run(run_id))
     run, tasks = runs.get_run(platform, run_id)
     return models.run(run, tasks)
 

@@ -1,7 +1,7 @@
 """Dagyard's fields beyond KFP's Run: the pipeline's outputs in GET /runs/{id} (absent
 until the run has them, then the values the pipeline returned), and the pipeline's name,
-which a summary list (`view=SUMMARY`) keeps while leaving the specs out. A real server
-and worker on SQLite."""
+which a summary list (`view=SUMMARY`) keeps while leaving the specs out; a run read
+without its task details. A real server and worker on SQLite."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def test_a_finished_run_shows_its_pipeline_outputs(api: httpx.Client, worker: Ru
         assert time.monotonic() < deadline, "the run did not finish"
         time.sleep(0.05)
     assert run["outputs"] == {"Output": 7}
+    assert [t["display_name"] for t in run["run_details"]["task_details"]] == ["add"]
+    bare = api.get(f"/runs/{run_id}", params={"task_details": "false"}).json()
+    assert "run_details" not in bare
+    assert {k: v for k, v in run.items() if k != "run_details"} == bare
 
 
 def test_a_summary_list_leaves_the_specs_out_but_names_the_pipeline(api: httpx.Client) -> None:

@@ -58,7 +58,8 @@ export function useRuns(params: ListParams, options: { live?: boolean } = {}) {
 export function useRun(runId: string | undefined) {
   return useQuery({
     queryKey: ["run", runId],
-    queryFn: () => apiGet<Run>(`/runs/${runId}`),
+    // The tasks come from /runs/{id}/tasks: the run's own task_details would double them.
+    queryFn: () => apiGet<Run>(`/runs/${runId}`, { task_details: false }),
     enabled: Boolean(runId),
     refetchInterval: (query) => (isLive(query.state.data) ? 1000 : false),
   });
