@@ -79,12 +79,19 @@ export function useFinalRefresh(runId: string | undefined, live: boolean): void 
   }, [client, runId, live]);
 }
 
+/** How often a live run's task list is read again: every second, and less often as it
+ * grows (each read returns every task), up to every 10 s for 20,000 tasks and more. */
+export function taskPollInterval(taskCount: number): number {
+  return Math.min(10_000, Math.max(1000, Math.round(taskCount / 2)));
+}
+
 export function useRunTasks(runId: string | undefined, live: boolean) {
   return useQuery({
     queryKey: ["run-tasks", runId],
     queryFn: () => apiGet<{ tasks?: Task[] }>(`/runs/${runId}/tasks`),
     enabled: Boolean(runId),
-    refetchInterval: live ? 1000 : false,
+    refetchInterval: (query) =>
+      live ? taskPollInterval(query.state.data?.tasks?.length ?? 0) : false,
     select: (data) => data.tasks ?? [],
   });
 }
