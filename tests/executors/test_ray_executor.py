@@ -22,7 +22,7 @@ import httpx
 import pytest
 import uvicorn
 from ray_cluster import Cluster, free_port, ray_cluster
-from test_executor_contract import ExecutorContract
+from test_executor_contract import ExecutorContract, launcher, wait_until
 
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
@@ -218,6 +218,25 @@ def test_an_unreachable_address_is_a_clear_error() -> None:
     address = f"127.0.0.1:{free_port()}"
     with pytest.raises(ExecutorError, match=f"Cannot reach the Ray cluster at '{address}'"):
         RayExecutor(address)
+
+
+def test_an_outcome_sent_before_the_driver_process_ended_counts_not_lost(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The driver process sends each outcome as its attempt ends: one it sent before it
+    ended (here killed) is what `wait` reports, not a loss."""
+    executor = RayExecutor(cluster.address, kill_grace=2.0)
+    try:
+        handle = executor.submit(launcher(tmp_path)(["true"]))
+        driver = executor._driver
+        assert driver is not None
+        wait_until(lambda: handle in driver._ended, "its outcome to come")
+        driver.process.kill()
+        wait_until(lambda: driver.gone is not None, "the driver process to be seen gone")
+        outcome = executor.wait([handle], 0)[handle]
+        assert outcome.exit_code == 0 and not outcome.lost
+    finally:
+        executor.close()
 
 
 @pytest.fixture
