@@ -919,8 +919,8 @@ class RunDriver:
         for index, scope in list(loop.iterations.items()):
             self._advance(scope)
             if scope.done:
-                self._finish_iteration(scope)
-                loop.finished[index] = loop.iterations.pop(index)
+                loop.finished[index] = self._finish_iteration(scope)
+                del loop.iterations[index]
                 changed = True
         next_index = len(loop.finished) + len(loop.iterations)
         # Beyond a few iterations per worker, more open iterations only cost scanning
@@ -967,14 +967,14 @@ class RunDriver:
         scope.task = task
         loop.iterations[index] = scope
 
-    def _finish_iteration(self, scope: Scope) -> None:
+    def _finish_iteration(self, scope: Scope) -> Result:
         assert scope.task is not None
         state = scope.state()
         outputs = dag_outputs(scope)
         scope.task = self.journal.update(
             scope.task, state=state, outputs=outputs.parameters, finished_at=_now()
         )
-        scope.result = outputs
+        return outputs
 
     def _finish_loop(self, node: Node) -> None:
         loop = node.loop
@@ -983,8 +983,7 @@ class RunDriver:
         arts: dict[str, list[Artifact]] = {}
         states = []
         for index in sorted(loop.finished):
-            result = loop.finished[index].result
-            assert result is not None
+            result = loop.finished[index]
             states.append(result.state)
             for key, value in result.parameters.items():
                 params.setdefault(key, []).append(value)

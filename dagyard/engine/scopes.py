@@ -74,7 +74,6 @@ class Scope:
         self.parameters = parameters
         self.artifacts = artifacts
         self.task = task
-        self.result: Result | None = None  # set when a loop iteration finishes
         self.nodes = {
             name: Node(self, name, spec)
             for name, spec in component.get("dag", {}).get("tasks", {}).items()
@@ -102,7 +101,10 @@ class Loop:
     is_artifact: bool
     limit: int
     iterations: dict[int, Scope] = dataclasses.field(default_factory=dict)
-    finished: dict[int, Scope] = dataclasses.field(default_factory=dict)
+    # Only the results of finished iterations are kept, not their scopes: in a loop of
+    # 10,000 iterations, their nodes, records and launches would be hundreds of thousands
+    # of objects for the collector to go through again and again.
+    finished: dict[int, Result] = dataclasses.field(default_factory=dict)
 
 
 def dag_outputs(scope: Scope) -> Result:
