@@ -107,6 +107,12 @@ class RunDriver:
         self.waiting: dict[str, str] = {}
         self.cancel_requested = False
         self.failed = False
+        # How many attempts may be submitted at once: `max_parallel`, or twice that
+        # when the executor holds each run to `max_parallel` itself (`Launch.slots`).
+        # The extra ones wait there and start as soon as a slot frees, while this
+        # loop is still recording the attempt that ended.
+        ahead = settings.max_parallel if executor.holds_slots else 0
+        self._submit_limit = settings.max_parallel + ahead
         created = run.created_at or datetime.now(UTC)
         self.create_time = created.isoformat()
         self.schedule_time = (run.scheduled_at or created).isoformat()
@@ -314,7 +320,7 @@ class RunDriver:
             return True
         kind = self._safe_kind(node)
         busy = len(self.running) + len(self.queued)
-        if kind == TaskKind.CONTAINER and busy >= self.settings.max_parallel:
+        if kind == TaskKind.CONTAINER and busy >= self._submit_limit:
             return False
         try:
             if existing is not None:
@@ -671,6 +677,7 @@ class RunDriver:
             resources=dict(container.get("resources", {})),
             mounts=self._mounts(),
             staging=staged.staging if staged is not None else None,
+            slots=self.settings.max_parallel if self.executor.holds_slots else None,
         )
         node.document = document
         node.launch = launch

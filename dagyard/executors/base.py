@@ -43,6 +43,10 @@ class Launch:
     # Copies to make on the attempt's node around the command, when artifacts live in an
     # object store: the command itself only sees local paths. None: nothing to copy.
     staging: Staging | None = None
+    # At most this many attempts of the launch's run run at once: an executor that
+    # `holds_slots` starts the others as soon as one ends, without waiting for the engine.
+    # None: no limit here (the engine's own is enough).
+    slots: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +74,11 @@ class Outcome:
 
 class Executor(abc.ABC):
     """Runs attempts. Handles are opaque strings, unique per executor instance."""
+
+    # Whether `Launch.slots` is honoured: the engine then submits a few attempts ahead of
+    # free slots, and the executor starts each the moment a slot frees (no round trip
+    # through the engine's loop, whose bookkeeping otherwise leaves the slot empty).
+    holds_slots: bool = False
 
     @abc.abstractmethod
     def submit(self, launch: Launch) -> str:

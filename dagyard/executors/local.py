@@ -2,8 +2,14 @@
 
 Belongs here: starting, watching and stopping child processes, and choosing the Python a
 lightweight component runs on (through `commands.py` and `environments.py`). Not here:
-anything about pipelines, placeholders or outputs (the engine's), or a concurrency limit
-(the engine keeps at most `capacity` attempts running).
+anything about pipelines, placeholders or outputs (the engine's), or a machine-wide
+concurrency limit (the engine keeps at most `capacity` attempts of a run going).
+
+- Slots (`Launch.slots`): at most that many attempts of one run run at once. The engine
+  submits a few attempts ahead of free slots; each waits in its thread and starts the
+  moment another of its run ends, so a slot is not left empty while the engine records
+  the end and decides what comes next. An attempt held for more than
+  `hold_reported_after` seconds is reported by `waiting` (its task shows PENDING).
 
 - A child runs in its own session (so its own process group) with cwd = the launch's
   workdir, env = this process's environment + PYTHONUNBUFFERED=1 + the launch's env, and
@@ -43,6 +49,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Collection
 from typing import BinaryIO
@@ -75,6 +82,8 @@ class _Attempt:
     cancelled: bool = False
     exited: bool = False
     killer: threading.Timer | None = None
+    # Since when (time.monotonic()) it waits for a slot of its run (`Launch.slots`).
+    held_since: float | None = None
 
 
 class LocalExecutor(Executor):
@@ -85,7 +94,11 @@ class LocalExecutor(Executor):
     caches virtual environments (default: `<DAGYARD_HOME>/envs`, created on first need);
     `python` is the interpreter lightweight components run on when it has their packages.
     `fork_server` starts those that need nothing else by forking a warm zygote process.
+    Attempts over their run's `Launch.slots` wait for a slot; `waiting` reports those held
+    for more than `hold_reported_after` seconds (shorter holds are not worth a record).
     """
+
+    holds_slots = True
 
     def __init__(
         self,
@@ -96,6 +109,7 @@ class LocalExecutor(Executor):
         kill_grace: float = 5.0,
         fork_server: bool = True,
         container_runtime: str | None = None,
+        hold_reported_after: float = 1.0,
     ) -> None:
         resolved = shutil.which(python) if os.sep not in python else python
         if not resolved:
@@ -108,6 +122,8 @@ class LocalExecutor(Executor):
         self._handles = itertools.count(1)
         self._attempts: dict[str, _Attempt] = {}
         self._done: dict[str, Outcome] = {}
+        self._slots_taken: dict[str, int] = {}  # by run id
+        self._hold_reported_after = hold_reported_after
         self._changed = threading.Condition()
         self._threads = _Threads()
         self._closed = False
@@ -202,11 +218,62 @@ class LocalExecutor(Executor):
 
     # The attempt's thread
 
+    def waiting(self, handles: Collection[str]) -> dict[str, str]:
+        now = time.monotonic()
+        held = {}
+        with self._changed:
+            for handle in handles:
+                attempt = self._attempts.get(handle)
+                since = attempt.held_since if attempt is not None else None
+                if (
+                    attempt is not None
+                    and since is not None
+                    and (now - since >= self._hold_reported_after)
+                ):
+                    slots = attempt.launch.slots
+                    held[handle] = f"Waiting for one of its run's {slots} task slots."
+        return held
+
     def _run_to_end(self, handle: str, attempt: _Attempt) -> None:
         try:
-            self._run(handle, attempt)
+            if not self._take_slot(attempt):
+                self._cancelled_before_start(handle)
+                return
+            try:
+                self._run(handle, attempt)
+            finally:
+                self._give_slot(attempt)
         finally:
             attempt.finished.set()
+
+    def _take_slot(self, attempt: _Attempt) -> bool:
+        """Wait until the attempt's run has a free slot and take it; False if the attempt
+        was cancelled (or the executor closed) meanwhile."""
+        slots, run = attempt.launch.slots, attempt.launch.run_id
+        if slots is None:
+            return True
+        with self._changed:
+            while self._slots_taken.get(run, 0) >= slots:
+                if attempt.cancelled or self._closed:
+                    return False
+                if attempt.held_since is None:
+                    attempt.held_since = time.monotonic()
+                self._changed.wait()
+            self._slots_taken[run] = self._slots_taken.get(run, 0) + 1
+            attempt.held_since = None
+        return True
+
+    def _give_slot(self, attempt: _Attempt) -> None:
+        slots, run = attempt.launch.slots, attempt.launch.run_id
+        if slots is None:
+            return
+        with self._changed:
+            left = self._slots_taken[run] - 1
+            if left:
+                self._slots_taken[run] = left
+            else:
+                del self._slots_taken[run]
+            self._changed.notify_all()
 
     def _run(self, handle: str, attempt: _Attempt) -> None:
         launch = attempt.launch

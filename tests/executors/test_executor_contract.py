@@ -298,3 +298,65 @@ class TestLocalExecutor(ExecutorContract):
         assert executor.wait([handle], 0)[handle].error == "cancelled (killed by signal 15)"
         with pytest.raises(Exception, match="closed"):
             executor.submit(launch(["true"]))
+
+    def test_a_runs_slots_hold_its_extra_attempts_until_one_ends(
+        self, launch: Callable[..., Launch], tmp_path: Path, fork_server: bool
+    ) -> None:
+        gates = [tmp_path / f"gate-{i}" for i in range(3)]
+        started = [tmp_path / f"started-{i}" for i in range(3)]
+        executor = LocalExecutor(fork_server=fork_server, hold_reported_after=0)
+        try:
+            handles = [
+                executor.submit(
+                    dataclasses.replace(
+                        launch(
+                            [
+                                PY,
+                                "-c",
+                                f"{WAIT_FOR}open({str(s)!r}, 'w').close()\nwait_for({str(g)!r})",
+                            ]
+                        ),
+                        slots=2,
+                    )
+                )
+                for s, g in zip(started, gates, strict=True)
+            ]
+            other_run = executor.submit(  # another run's slots are its own
+                dataclasses.replace(launch(["true"]), run_id="run-2", slots=2)
+            )
+            assert finish(executor, [other_run])[other_run].ok
+            wait_until(lambda: started[0].exists() and started[1].exists(), "two run")
+            wait_until(lambda: handles[2] in executor.waiting(handles), "the third is held")
+            assert executor.waiting(handles) == {
+                handles[2]: "Waiting for one of its run's 2 task slots."
+            }
+            assert not started[2].exists()
+            gates[0].touch()  # the first ends: the third starts in its slot
+            wait_until(started[2].exists, "the held attempt starts")
+            assert executor.waiting(handles) == {}
+            for gate in gates[1:]:
+                gate.touch()
+            assert all(o.ok for o in finish(executor, handles).values())
+        finally:
+            executor.close()
+
+    def test_a_held_attempt_cancelled_never_starts(
+        self, launch: Callable[..., Launch], tmp_path: Path, fork_server: bool
+    ) -> None:
+        gate, started, never = tmp_path / "gate", tmp_path / "started", tmp_path / "never"
+        executor = LocalExecutor(fork_server=fork_server, hold_reported_after=0)
+        try:
+            code = f"{WAIT_FOR}open({str(started)!r}, 'w').close()\nwait_for({str(gate)!r})"
+            first = executor.submit(dataclasses.replace(launch([PY, "-c", code]), slots=1))
+            held = executor.submit(
+                dataclasses.replace(launch(["sh", "-c", f"touch {never}"]), slots=1)
+            )
+            wait_until(started.exists, "the first runs")
+            wait_until(lambda: held in executor.waiting([held]), "the second is held")
+            executor.cancel(held)
+            assert finish(executor, [held])[held].error == "cancelled before it started"
+            gate.touch()
+            assert finish(executor, [first])[first].ok
+            assert not never.exists()
+        finally:
+            executor.close()
