@@ -10,7 +10,8 @@ Task code only ever sees local paths: when the artifact root is an object store 
 `s3://bucket/prefix`), the engine gives the task local files under its scratch folder and
 a `Staging` saying which store URI each one stands for. An attempt that fails uploads
 nothing but its log. Object stores have no append: the log is uploaded whole, at most
-once per `log_interval` seconds while it grows, and once more at the end.
+once per `log_interval` seconds while it grows (less often once it is past a few MiB,
+so that the bytes sent per second stay bounded: `ship_every`), and once more at the end.
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ def append_log(uri: str, text: str) -> None:
         raise ExecutorError(f"Cannot write the log at {uri!r}: {_reason(e)}") from e
 
 
+# A log up to this size is shipped every interval; a bigger one as often as keeps the
+# upload to about this many bytes per interval (a 400 MiB log: every 100 intervals).
+LOG_STEP = 4 << 20
+
+
+def ship_every(interval: float, size: int) -> float:
+    """Seconds between two uploads of a log of `size` bytes, at `interval` for a small one."""
+    return interval * max(1.0, size / LOG_STEP)
+
+
 class LogShipper:
     """Uploads a growing log file to `uri` while it grows, and once more on `close()`."""
 
@@ -109,8 +120,10 @@ class LogShipper:
         self._ship(final=True)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        wait = self._interval
+        while not self._stop.wait(wait):
             self._ship(final=False)
+            wait = ship_every(self._interval, max(self._sent, 0))
 
     def _ship(self, *, final: bool) -> None:
         try:
