@@ -216,8 +216,6 @@ class LocalExecutor(Executor):
         if watchdog is not None:
             watchdog.close()
 
-    # The attempt's thread
-
     def waiting(self, handles: Collection[str]) -> dict[str, str]:
         now = time.monotonic()
         held = {}
@@ -233,6 +231,8 @@ class LocalExecutor(Executor):
                     slots = attempt.launch.slots
                     held[handle] = f"Waiting for one of its run's {slots} task slots."
         return held
+
+    # The attempt's thread
 
     def _run_to_end(self, handle: str, attempt: _Attempt) -> None:
         try:
