@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
 from dagyard.service import runs
+from dagyard.service.leases import LeaseKeeper
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
 from dagyard.settings import Settings
@@ -116,8 +119,6 @@ def test_runs_left_running_by_a_dead_process_are_resumed(platform: Platform) -> 
 
 
 def test_resuming_a_run_that_another_live_process_drives_names_it(platform: Platform) -> None:
-    from datetime import UTC, datetime, timedelta
-
     from dagyard.errors import RunError
 
     run = runs.submit_run(platform, compile_to_dict(adding), parameters={"a": 1})
@@ -141,11 +142,6 @@ def test_a_driver_that_missed_the_loss_of_its_lease_writes_nothing_more(
     """The database refuses the writes of a driver whose lease another process took,
     even when the driver itself has not noticed (as a process paused for longer than its
     lease would not): it abandons the run, and the new holder finishes it."""
-    import threading
-    from datetime import UTC, datetime, timedelta
-
-    from dagyard.service.leases import LeaseKeeper
-
     gate = tmp_path / "gate"
     run = runs.submit_run(
         platform, compile_to_dict(blocking_then_adding), parameters={"path": str(gate)}
