@@ -318,12 +318,15 @@ class SqlMetadataStore(Transactions, MetadataStore):
         return self._fetch(TaskRow, task_id, Task)
 
     def list_tasks(self, run_id: str) -> list[Task]:
-        return self._list(
-            Task,
-            sa.select(TaskRow)
-            .where(TaskRow.run_id == run_id)
-            .order_by(TaskRow.created_at, TaskRow.path),
+        # Core rows, not ORM objects: a run may have tens of thousands of tasks, and the
+        # UI reads them all every few seconds while the run goes on.
+        query = (
+            sa.select(_TASKS)
+            .where(_TASKS.c.run_id == run_id)
+            .order_by(_TASKS.c.created_at, _TASKS.c.path)
         )
+        with self._session() as session:
+            return [Task(**row._mapping) for row in session.execute(query)]
 
     def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
         found: dict[str, Task] = {}
