@@ -151,16 +151,6 @@ def run_pipeline(platform: Platform, pipeline: dsl.GraphComponent) -> tuple[Run,
     return run, {t.path: t for t in platform.store.list_tasks(run.run_id)}
 
 
-@pytest.fixture
-def ray_platform(cluster: Cluster, tmp_path: Path) -> Iterator[Platform]:
-    settings = Settings(home=tmp_path / "home", executor="ray", ray_address=cluster.address)
-    opened = Platform.open(settings)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
 def test_tasks_land_on_the_node_with_their_accelerator_type(
     ray_platform: Platform, cluster: Cluster
 ) -> None:

@@ -50,16 +50,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture
-def ray_platform(cluster: Cluster, tmp_path: Path) -> Iterator[Platform]:
-    settings = Settings(home=tmp_path / "home", executor="ray", ray_address=cluster.address)
-    opened = Platform.open(settings)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
 @dsl.component
 def wait_for_gate(ledger: str, gate: str) -> str:
     import os

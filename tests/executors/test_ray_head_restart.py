@@ -24,7 +24,6 @@ from test_ray_faults import held_run, lines, start_time
 
 from dagyard.executors.ray import RayExecutor
 from dagyard.service.platform import Platform
-from dagyard.settings import Settings
 from dagyard.store.records import RunState
 
 pytestmark = pytest.mark.slow
@@ -34,16 +33,6 @@ pytestmark = pytest.mark.slow
 def cluster() -> Iterator[Cluster]:
     with ray_cluster({"head": {}}, connect=False) as c:
         yield c
-
-
-@pytest.fixture
-def ray_platform(cluster: Cluster, tmp_path: Path) -> Iterator[Platform]:
-    settings = Settings(home=tmp_path / "home", executor="ray", ray_address=cluster.address)
-    opened = Platform.open(settings)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def test_a_head_restart_loses_the_attempt_in_flight_which_runs_again_on_the_new_head(
