@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -37,6 +38,12 @@ from dagyard import dsl
 from dagyard.compiler import compile_to_dict
 
 RAY = str(Path(sys.executable).parent / "ray")
+PEERS_DIR = Path(__file__).resolve().parent / "peers"
+# Prefect runs in a virtual environment of its own, made on first use (its pins clash
+# with Dagyard's). 3.8.8 with FastAPI below 0.150: the newest pair that installs and runs
+# from this machine's package index.
+PREFECT_VENV = Path(__file__).resolve().parent / ".peers" / "prefect"
+PREFECT_REQUIREMENTS = ("prefect==3.8.8", "fastapi>=0.139,<0.150")
 
 
 @dsl.component
@@ -142,12 +149,14 @@ def ray_cluster() -> Iterator[str]:
 
 
 # Where the CPU time of a case goes, by the role of each process (see `_role`).
-ROLES = ("engine", "tasks", "ray driver", "ray workers", "ray services", "other")
+ROLES = ("engine", "tasks", "ray driver", "ray workers", "ray services", "peer", "other")
 
 
 def _role(pid: int, command: str) -> str:
     if pid == os.getpid():
         return "engine"  # the orchestrator: driver loop, store, executor client
+    if str(PEERS_DIR) in command or str(PREFECT_VENV) in command:
+        return "peer"  # a peer's driver, and Prefect's API server
     if "fork server's zygote" in command:
         return "tasks"  # the zygotes and, once reaped, the task processes they forked
     if "dagyard.executors.ray_driver" in command:
@@ -233,6 +242,72 @@ def run_case(case: str, executor: str, address: str, max_parallel: int) -> dict[
     }
 
 
+def prefect_python() -> Path | None:
+    """The Python of Prefect's virtual environment, made if missing; None if it cannot be."""
+    python = PREFECT_VENV / "bin" / "python"
+    if python.exists():
+        return python
+    print(f"making {PREFECT_VENV} for the Prefect peer ({', '.join(PREFECT_REQUIREMENTS)})")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(PREFECT_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *PREFECT_REQUIREMENTS],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    except subprocess.CalledProcessError as e:
+        print(f"no Prefect peer: {e}")
+        return None
+    return python
+
+
+def run_peer(case: str, peer: str, address: str) -> dict[str, Any] | None:
+    """A peer doing the case's fan-out of trivial tasks; None if the case has no such peer."""
+    if not case.startswith("loop-"):
+        return None
+    tasks = CASES[case][1]
+    if peer == "ray alone":
+        argv = [sys.executable, str(PEERS_DIR / "ray_noop.py"), address, str(tasks)]
+    else:
+        python = prefect_python()
+        if python is None:
+            return None
+        argv = [str(python), str(PEERS_DIR / "prefect_map.py"), str(tasks)]
+    home = tempfile.mkdtemp(prefix="dgy-peer-")
+    env = {
+        **os.environ,
+        "PREFECT_HOME": home,
+        "PREFECT_LOGGING_LEVEL": "ERROR",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+    with subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, cwd=home
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        if process.stdout.readline().strip() != "ready":
+            process.kill()
+            print(f"the {peer} peer did not start")
+            return None
+        before = cpu_seconds()
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        result = json.loads(process.stdout.readline())
+        cpu = cpu_by_role(before, cpu_seconds())
+        process.stdin.close()
+        process.wait(timeout=120)
+    return {
+        "case": case,
+        "executor": peer,
+        "state": "done" if result["tasks"] == tasks else f"{result['tasks']} results",
+        "tasks": tasks,
+        "wall": result["wall"],
+        "per_task_ms": result["wall"] / tasks * 1000,
+        "tasks_per_s": tasks / result["wall"],
+        "cpu_ms_per_task": {role: round(s / tasks * 1000, 2) for role, s in cpu.items()},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
@@ -243,18 +318,32 @@ def main() -> None:
         default=0,
         help="attempts at once (default: the number of CPUs, as Dagyard's default)",
     )
+    parser.add_argument(
+        "--peers",
+        default="ray,prefect",
+        help="peers run beside the loop cases: ray (no-op Ray tasks), prefect (Prefect's "
+        "map, in a virtual environment made under bench/.peers), or none",
+    )
     args = parser.parse_args()
     cases = args.cases.split(",")
     executors = args.executors.split(",")
+    peers = {"ray": "ray alone", "prefect": "prefect"}
+    chosen = [peers[p] for p in args.peers.split(",") if p in peers]
     print(f"load average at start: {os.getloadavg()}")
     results = []
     with contextlib.ExitStack() as stack:
-        address = stack.enter_context(ray_cluster()) if "ray" in executors else ""
+        needs_ray = "ray" in executors or "ray alone" in chosen
+        address = stack.enter_context(ray_cluster()) if needs_ray else ""
         for case in cases:
             for executor in executors:
                 result = run_case(case, executor, address, args.max_parallel)
                 print(result, flush=True)
                 results.append(result)
+            for peer in chosen:
+                found = run_peer(case, peer, address)
+                if found is not None:
+                    print(found, flush=True)
+                    results.append(found)
     print(f"load average at end: {os.getloadavg()}")
     print("\n| case | executor | state | tasks | wall s | ms/task | tasks/s |")
     print("|---|---|---|---:|---:|---:|---:|")
