@@ -261,6 +261,14 @@ def prefect_python() -> Path | None:
     return python
 
 
+def _peer_line(stdout: Any) -> str:
+    """The next line a peer says (`PEER ...`), skipping what else it prints; "" at its end."""
+    for line in stdout:
+        if line.startswith("PEER "):
+            return str(line[len("PEER ") :].strip())
+    return ""
+
+
 def run_peer(case: str, peer: str, address: str) -> dict[str, Any] | None:
     """A peer doing the case's fan-out of trivial tasks; None if the case has no such peer."""
     if not case.startswith("loop-"):
@@ -281,21 +289,34 @@ def run_peer(case: str, peer: str, address: str) -> dict[str, Any] | None:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "RAY_USAGE_STATS_ENABLED": "0",
     }
-    with subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, cwd=home
-    ) as process:
+    errors = Path(home) / "stderr.log"  # Prefect logs noisily as its server stops
+    with (
+        errors.open("w") as stderr,
+        subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            text=True,
+            cwd=home,
+        ) as process,
+    ):
         assert process.stdin is not None and process.stdout is not None
-        if process.stdout.readline().strip() != "ready":
+        if _peer_line(process.stdout) != "ready":
             process.kill()
-            print(f"the {peer} peer did not start")
+            print(f"the {peer} peer did not start; see {errors}")
             return None
         before = cpu_seconds()
         process.stdin.write("go\n")
         process.stdin.flush()
-        result = json.loads(process.stdout.readline())
+        said = _peer_line(process.stdout)
         cpu = cpu_by_role(before, cpu_seconds())
-        process.stdin.close()
-        process.wait(timeout=120)
+        process.communicate(timeout=120)  # reads what else it prints until it ends
+    if not said:
+        print(f"the {peer} peer failed; see {errors}")
+        return None
+    result = json.loads(said)
     return {
         "case": case,
         "executor": peer,

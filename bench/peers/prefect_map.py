@@ -6,8 +6,9 @@ Runs in its own virtual environment (`ray_bench.py --peers prefect` makes it).
 
     python bench/peers/prefect_map.py N
 
-It prints `ready` once warm, waits for a line on stdin (the benchmark reads its CPU
-counters meanwhile), then runs and prints {"tasks": N, "wall": seconds}.
+It prints `PEER ready` once warm, waits for a line on stdin (the benchmark reads its
+CPU counters meanwhile), then runs and prints `PEER {"tasks": N, "wall": seconds}`; the
+benchmark ignores every other line (Ray prints its workers' output there).
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ def loop(n: int) -> int:
 def main() -> None:
     count = int(sys.argv[1])
     loop(2)  # warm-up: starts the temporary server, untimed
-    print("ready", flush=True)
+    print("PEER ready", flush=True)
     sys.stdin.readline()  # the benchmark reads its CPU counters, then says go
     started = time.perf_counter()
     done = loop(count)
     wall = time.perf_counter() - started
-    print(json.dumps({"tasks": done, "wall": wall}), flush=True)
+    print("PEER", json.dumps({"tasks": done, "wall": wall}), flush=True)
 
 
 if __name__ == "__main__":

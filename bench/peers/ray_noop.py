@@ -3,8 +3,9 @@ and gathered, from a driver of its own (Ray's own floor per task on this machine
 
     python bench/peers/ray_noop.py ADDRESS N
 
-It prints `ready` once warm, waits for a line on stdin (the benchmark reads its CPU
-counters meanwhile), then runs and prints {"tasks": N, "wall": seconds}.
+It prints `PEER ready` once warm, waits for a line on stdin (the benchmark reads its
+CPU counters meanwhile), then runs and prints `PEER {"tasks": N, "wall": seconds}`; the
+benchmark ignores every other line (Ray prints its workers' output there).
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ def main() -> None:
     address, count = sys.argv[1], int(sys.argv[2])
     ray.init(address=address, logging_level="ERROR", log_to_driver=False)
     ray.get([noop.remote(i) for i in range(100)])  # warm-up: Ray starts its workers
-    print("ready", flush=True)
+    print("PEER ready", flush=True)
     sys.stdin.readline()  # the benchmark reads its CPU counters, then says go
     started = time.perf_counter()
     done = len(ray.get([noop.remote(i) for i in range(count)]))
     wall = time.perf_counter() - started
-    print(json.dumps({"tasks": done, "wall": wall}), flush=True)
+    print("PEER", json.dumps({"tasks": done, "wall": wall}), flush=True)
 
 
 if __name__ == "__main__":

@@ -124,7 +124,12 @@ class LocalExecutor(Executor):
         self._done: dict[str, Outcome] = {}
         self._slots_taken: dict[str, int] = {}  # by run id
         self._hold_reported_after = hold_reported_after
-        self._changed = threading.Condition()
+        # One lock for the executor's state, with two conditions on it: `_changed` for
+        # outcomes (what `wait` waits for) and, per run, one for its slots (what its held
+        # attempts wait for), so an end wakes only the threads it concerns.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._slot_freed: dict[str, threading.Condition] = {}  # by run id, while held
         self._threads = _Threads()
         self._closed = False
         # Docker or Podman binary for container commands; None: they run on the host.
@@ -159,7 +164,7 @@ class LocalExecutor(Executor):
 
     def submit(self, launch: Launch) -> str:
         attempt = _Attempt(launch)
-        with self._changed:
+        with self._lock:
             if self._closed:
                 raise ExecutorError("This LocalExecutor is closed; open a new one to run tasks.")
             handle = f"local-{next(self._handles)}"
@@ -185,7 +190,7 @@ class LocalExecutor(Executor):
         return finished
 
     def cancel(self, handle: str) -> None:
-        with self._changed:
+        with self._lock:
             attempt = self._attempts.get(handle)
             if attempt is None or handle in self._done:
                 return
@@ -196,13 +201,16 @@ class LocalExecutor(Executor):
             if attempt.pid is not None:
                 self._terminate(attempt)
             launched = attempt.launched
-        if not launched:  # still preparing: it will not start
+        if not launched:  # still preparing or held: it will not start
             self._cancelled_before_start(handle)
+            with self._lock:
+                self._wake_held(attempt.launch.run_id)
 
     def close(self) -> None:
-        with self._changed:
+        with self._lock:
             self._closed = True
             attempts = list(self._attempts.items())
+            self._wake_held()
         for handle, _ in attempts:
             self.cancel(handle)
         for _, attempt in attempts:
@@ -211,7 +219,7 @@ class LocalExecutor(Executor):
                 attempt.finished.wait(self._kill_grace + 5)
         if self._fork_server is not None:
             self._fork_server.close()
-        with self._changed:
+        with self._lock:
             watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None:
             watchdog.close()
@@ -219,7 +227,7 @@ class LocalExecutor(Executor):
     def waiting(self, handles: Collection[str]) -> dict[str, str]:
         now = time.monotonic()
         held = {}
-        with self._changed:
+        with self._lock:
             for handle in handles:
                 attempt = self._attempts.get(handle)
                 since = attempt.held_since if attempt is not None else None
@@ -252,13 +260,13 @@ class LocalExecutor(Executor):
         slots, run = attempt.launch.slots, attempt.launch.run_id
         if slots is None:
             return True
-        with self._changed:
+        with self._lock:
             while self._slots_taken.get(run, 0) >= slots:
                 if attempt.cancelled or self._closed:
                     return False
                 if attempt.held_since is None:
                     attempt.held_since = time.monotonic()
-                self._changed.wait()
+                self._slot_freed.setdefault(run, threading.Condition(self._lock)).wait()
             self._slots_taken[run] = self._slots_taken.get(run, 0) + 1
             attempt.held_since = None
         return True
@@ -267,13 +275,25 @@ class LocalExecutor(Executor):
         slots, run = attempt.launch.slots, attempt.launch.run_id
         if slots is None:
             return
-        with self._changed:
+        with self._lock:
             left = self._slots_taken[run] - 1
+            freed = self._slot_freed.get(run)
             if left:
                 self._slots_taken[run] = left
+                if freed is not None:
+                    freed.notify()  # one slot: one held attempt takes it
             else:
                 del self._slots_taken[run]
-            self._changed.notify_all()
+                if freed is not None:  # none taken: wake every one held, and forget them
+                    del self._slot_freed[run]
+                    freed.notify_all()
+
+    def _wake_held(self, run: str | None = None) -> None:
+        """Make the held attempts of `run` (of every run if None) look again, after a
+        cancel or close; `_lock` held."""
+        for held_run, freed in self._slot_freed.items():
+            if run is None or held_run == run:
+                freed.notify_all()
 
     def _run(self, handle: str, attempt: _Attempt) -> None:
         launch = attempt.launch
@@ -384,7 +404,7 @@ class LocalExecutor(Executor):
         return wait
 
     def _started_watchdog(self) -> Watchdog:
-        with self._changed:
+        with self._lock:
             if self._watchdog is None:
                 self._watchdog = Watchdog()
                 weakref.finalize(self, self._watchdog.close)  # for executors dropped unclosed

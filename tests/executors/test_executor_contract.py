@@ -340,6 +340,56 @@ class TestLocalExecutor(ExecutorContract):
         finally:
             executor.close()
 
+    def test_with_one_slot_held_attempts_run_one_after_another(
+        self, launch: Callable[..., Launch], tmp_path: Path, fork_server: bool
+    ) -> None:
+        # Each attempt appends its start and end to one file: with one slot, and two held
+        # at each end, no start may come between another attempt's start and end.
+        trace = tmp_path / "trace"
+        code = (
+            "import os, time\n"
+            "def say(word):\n"
+            f"    fd = os.open({str(trace)!r}, os.O_WRONLY | os.O_APPEND | os.O_CREAT)\n"
+            "    os.write(fd, f'{word} {os.environ[\"N\"]}\\n'.encode())\n"
+            "    os.close(fd)\n"
+            "say('start')\n"
+            "time.sleep(0.05)\n"
+            "say('end')\n"
+        )
+        executor = LocalExecutor(fork_server=fork_server)
+        try:
+            handles = [
+                executor.submit(
+                    dataclasses.replace(launch([PY, "-c", code], env={"N": str(i)}), slots=1)
+                )
+                for i in range(4)
+            ]
+            assert all(o.ok for o in finish(executor, handles).values())
+        finally:
+            executor.close()
+        lines = trace.read_text().split()
+        starts, ends = lines[0::4], lines[2::4]
+        assert starts == ["start"] * 4 and ends == ["end"] * 4
+        assert lines[1::4] == lines[3::4]  # each start is followed by the same one's end
+        assert sorted(lines[1::4]) == ["0", "1", "2", "3"]
+
+    def test_close_reports_held_attempts_as_never_started(
+        self, launch: Callable[..., Launch], tmp_path: Path, fork_server: bool
+    ) -> None:
+        started, never = tmp_path / "started", tmp_path / "never"
+        executor = LocalExecutor(fork_server=fork_server, hold_reported_after=0)
+        first = executor.submit(
+            dataclasses.replace(launch(["sh", "-c", f"touch {started}; exec sleep 60"]), slots=1)
+        )
+        held = executor.submit(dataclasses.replace(launch(["sh", "-c", f"touch {never}"]), slots=1))
+        wait_until(started.exists, "the first runs")
+        wait_until(lambda: held in executor.waiting([held]), "the second is held")
+        executor.close()
+        outcomes = executor.wait([first, held], 0)
+        assert outcomes[held].error == "cancelled before it started"
+        assert outcomes[first].error == "cancelled (killed by signal 15)"
+        assert not never.exists()
+
     def test_a_held_attempt_cancelled_never_starts(
         self, launch: Callable[..., Launch], tmp_path: Path, fork_server: bool
     ) -> None:
