@@ -9,13 +9,20 @@ count) bounds how many run at once, as with the local executor. Each case runs o
 Dagyard home with SQLite, caching off, through the service layer (`submit_run` +
 `drive_run`); compile time is not counted. A benchmark, not a test: it only reports.
 
+Beside each loop case, in the same run, its peers do the same fan-out of a trivial
+function, each from a process of its own, warmed up first: N no-op Ray tasks on the same
+cluster (`peers/ray_noop.py`: Ray's own cost, nothing recorded, no process per task) and
+Prefect 3 mapping a task over N items (`peers/prefect_map.py`, with its defaults: tasks
+as threads, a temporary API server on SQLite), in a virtual environment made under
+bench/.peers on first use.
+
 It also says where the CPU time goes, per task: read from /proc for every process on
 the machine before and after each case, by role (this process, the task processes,
 the Ray driver process, Ray's workers and its services), beside the whole machine's
 busy time. On 2 cores, that total bounds the throughput at 2000 / (ms per task).
 
     .venv/bin/python bench/ray_bench.py [--cases chain-100,loop-10000] [--executors local,ray]
-        [--max-parallel N]
+        [--peers ray,prefect|none] [--max-parallel N]
 """
 
 from __future__ import annotations
