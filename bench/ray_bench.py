@@ -18,11 +18,16 @@ bench/.peers on first use.
 
 It also says where the CPU time goes, per task: read from /proc for every process on
 the machine before and after each case, by role (this process, the task processes,
-the Ray driver process, Ray's workers and its services), beside the whole machine's
-busy time. On 2 cores, that total bounds the throughput at 2000 / (ms per task).
+the Ray driver process, Ray's workers and its services, the database server with
+--database, the peers), beside the whole machine's busy time. On 2 cores, that total
+bounds the throughput at 2000 / (ms per task).
 
     .venv/bin/python bench/ray_bench.py [--cases chain-100,loop-10000] [--executors local,ray]
-        [--peers ray,prefect|none] [--max-parallel N]
+        [--peers ray,prefect|none] [--max-parallel N] [--database URL]
+
+With --database, every case's state goes to that database (best a fresh one, e.g.
+`psql -h 127.0.0.1 -U postgres -c 'create database dgybench'`, then
+postgresql+psycopg://postgres@127.0.0.1:5432/dgybench).
 """
 
 from __future__ import annotations
@@ -112,7 +117,9 @@ def _free_port() -> int:
 def ray_cluster() -> Iterator[str]:
     """A head and one more node as separate `ray start` processes; yields the address."""
     temp = tempfile.mkdtemp(prefix="dgyraybench-", dir="/tmp")
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # No token, whatever this machine's ~/.ray holds (`ray start --head` asks for one
+    # when ~/.ray/auth_token exists).
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
     port = _free_port()
     address = f"127.0.0.1:{port}"
     common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"]
@@ -156,12 +163,23 @@ def ray_cluster() -> Iterator[str]:
 
 
 # Where the CPU time of a case goes, by the role of each process (see `_role`).
-ROLES = ("engine", "tasks", "ray driver", "ray workers", "ray services", "peer", "other")
+ROLES = (
+    "engine",
+    "tasks",
+    "ray driver",
+    "ray workers",
+    "ray services",
+    "database",
+    "peer",
+    "other",
+)
 
 
 def _role(pid: int, command: str) -> str:
     if pid == os.getpid():
         return "engine"  # the orchestrator: driver loop, store, executor client
+    if command.split(" ", 1)[0].rsplit("/", 1)[-1].startswith(("postgres", "mariadbd", "mysqld")):
+        return "database"  # a database server's processes (with --database)
     if str(PEERS_DIR) in command or str(PREFECT_VENV) in command:
         return "peer"  # a peer's driver, and Prefect's API server
     if "fork server's zygote" in command:
@@ -210,7 +228,9 @@ def cpu_by_role(
     return spent
 
 
-def run_case(case: str, executor: str, address: str, max_parallel: int) -> dict[str, Any]:
+def run_case(
+    case: str, executor: str, address: str, max_parallel: int, database: str
+) -> dict[str, Any]:
     from dagyard.service import runs
     from dagyard.service.platform import Platform
     from dagyard.settings import Settings
@@ -224,6 +244,7 @@ def run_case(case: str, executor: str, address: str, max_parallel: int) -> dict[
         executor=executor,
         ray_address=address,
         max_parallel=max_parallel,
+        database_url=database,
     )
     platform = Platform.open(settings)
     try:
@@ -295,6 +316,7 @@ def run_peer(case: str, peer: str, address: str) -> dict[str, Any] | None:
         "PREFECT_LOGGING_LEVEL": "ERROR",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "disabled",
     }
     errors = Path(home) / "stderr.log"  # Prefect logs noisily as its server stops
     with (
@@ -347,6 +369,12 @@ def main() -> None:
         help="attempts at once (default: the number of CPUs, as Dagyard's default)",
     )
     parser.add_argument(
+        "--database",
+        default="",
+        help="the database URL (default: SQLite in each case's own home), e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    )
+    parser.add_argument(
         "--peers",
         default="ray,prefect",
         help="peers run beside the loop cases: ray (no-op Ray tasks), prefect (Prefect's "
@@ -364,7 +392,7 @@ def main() -> None:
         address = stack.enter_context(ray_cluster()) if needs_ray else ""
         for case in cases:
             for executor in executors:
-                result = run_case(case, executor, address, args.max_parallel)
+                result = run_case(case, executor, address, args.max_parallel, args.database)
                 print(result, flush=True)
                 results.append(result)
             for peer in chosen:

@@ -1,5 +1,5 @@
 """Fixtures shared by every test folder: a real S3-compatible server for object-store
-artifact roots.
+artifact roots; and Ray's settings for every test that starts a cluster.
 
 The S3 server is moto's standalone server, started as a child process on loopback once
 per test process; each test that asks for `s3_root` gets a bucket of its own. The usual
@@ -18,6 +18,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
+# Ray, in this process and every one started from it: the clusters the tests start ask
+# for no token whatever this machine's ~/.ray holds (`ray start --head` asks for one when
+# ~/.ray/auth_token exists, and a plain `ray.init()` anywhere writes that file), and no
+# Ray call made while not connected starts a local cluster of its own.
+os.environ["RAY_AUTH_MODE"] = "disabled"
+os.environ["RAY_ENABLE_AUTO_CONNECT"] = "0"
 
 
 def _free_port() -> int:

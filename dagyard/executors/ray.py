@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import itertools
 import logging
+import os
 import socket
 import threading
 import time
@@ -93,6 +94,9 @@ class _DriverProcess:
             ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
+            # A Ray call made while not connected (after a lost head, or at the end) must
+            # fail, not start a whole local Ray cluster on this machine, as Ray would.
+            env={**os.environ, "RAY_ENABLE_AUTO_CONNECT": "0"},
         )
         theirs.close()
         self._conn = multiprocessing.connection.Connection(ours.detach())

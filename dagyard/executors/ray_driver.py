@@ -568,11 +568,28 @@ def _connect(address: str) -> tuple[Any, bool]:
             configure_logging=False,
         )
     except Exception as e:  # ConnectionError, or ValueError for a malformed address
+        if _asks_for_a_token(e):
+            raise ExecutorError(
+                f"The Ray cluster at {address!r} asks for a token. Give this process the "
+                "cluster's: RAY_AUTH_MODE=token, with the token in RAY_AUTH_TOKEN or in "
+                "the file ~/.ray/auth_token (or the file that RAY_AUTH_TOKEN_PATH names)."
+            ) from e
         raise ExecutorError(
             f"Cannot connect to the Ray cluster at {address!r}: {e}. Start one with "
             "`ray start --head --port PORT` and pass its address as --ray-address HOST:PORT."
         ) from e
     return ray, True
+
+
+def _asks_for_a_token(error: BaseException) -> bool:
+    """Whether Ray's connection error comes of the cluster asking for a token (Ray wraps
+    that in a ConnectionError whose causes say so)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if type(seen).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 # How often the driver process checks that its head still answers.

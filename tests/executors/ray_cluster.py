@@ -60,6 +60,8 @@ class Cluster:
     groups: dict[str, int]
     # Starts the head again on its port: its `ray start` group.
     start_head: Callable[[], int] | None = None
+    # The nodes' environment, also that of the child process that checks one has joined.
+    env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def restart_head(self) -> None:
         """Kill the head (`kill`), wait until all its processes are gone, and start a new
@@ -74,7 +76,7 @@ class Cluster:
                 pytest.fail("the killed Ray head's processes are still alive")
             time.sleep(0.05)
         self.groups[head] = self.start_head()
-        self.nodes[head] = _joined(self.address, set(), head)
+        self.nodes[head] = _joined(self.address, set(), head, self.env)
 
     def kill(self, name: str) -> None:
         """Kill every process of node `name` at once, as a machine losing power: its
@@ -173,7 +175,7 @@ print(json.dumps([n["NodeID"] for n in ray.nodes() if n["Alive"]]))
 """
 
 
-def _joined(address: str, known: set[str], name: str) -> str:
+def _joined(address: str, known: set[str], name: str, env: Mapping[str, str]) -> str:
     """Like `_new_node`, asking from a child process: for a test process that must not
     be a Ray driver itself (Ray ends a driver whose head restarts without fault
     tolerance)."""
@@ -184,6 +186,7 @@ def _joined(address: str, known: set[str], name: str) -> str:
             capture_output=True,
             text=True,
             timeout=STARTUP,
+            env=env,
         )
         if listed.returncode == 0:
             for node in json.loads(listed.stdout.strip().splitlines()[-1]):
@@ -204,7 +207,7 @@ def ray_cluster(
     """Start a cluster of `nodes` (name -> custom resources; the first is the head), each
     with one CPU, connect this process to it (`ray.init`) unless `connect` is false, and
     stop it all at the end. `env` adds variables to every node's environment (Ray reads
-    `RAY_<setting>`)."""
+    `RAY_<setting>`), and to the child process that checks each node has joined."""
     import ray
 
     temp = Path(tempfile.mkdtemp(prefix="dgyray-", dir="/tmp"))  # short: socket paths
@@ -253,8 +256,8 @@ def ray_cluster(
             if connect:
                 ids[name] = _new_node(ray, set(ids.values()), name)
             else:
-                ids[name] = _joined(address, set(ids.values()), name)
-        yield Cluster(address, ids, groups, start_head)
+                ids[name] = _joined(address, set(ids.values()), name, full_env)
+        yield Cluster(address, ids, groups, start_head, full_env)
     finally:
         if ray.is_initialized():
             ray.shutdown()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ import httpx
 import pytest
 import uvicorn
 from ray_cluster import Cluster, free_port, ray_cluster
-from test_executor_contract import ExecutorContract, launcher, wait_until
+from test_executor_contract import ExecutorContract, finish, launcher, wait_until
 
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
@@ -208,6 +209,26 @@ def test_an_unreachable_address_is_a_clear_error() -> None:
     address = f"127.0.0.1:{free_port()}"
     with pytest.raises(ExecutorError, match=f"Cannot reach the Ray cluster at '{address}'"):
         RayExecutor(address)
+
+
+def test_a_cluster_that_asks_for_a_token_takes_work_from_an_executor_given_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray's token authentication: without the cluster's token the executor says what it
+    needs; with it (in the orchestrator's environment, which the driver process
+    inherits) tasks run."""
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": uuid.uuid4().hex}
+    with ray_cluster({"head": {}}, env=auth, connect=False) as cluster:
+        with pytest.raises(ExecutorError, match=r"asks for a token.*RAY_AUTH_MODE=token"):
+            RayExecutor(cluster.address)
+        for name, value in auth.items():
+            monkeypatch.setenv(name, value)
+        executor = RayExecutor(cluster.address, kill_grace=2.0)
+        try:
+            handle = executor.submit(launcher(tmp_path)(["true"]))
+            assert finish(executor, [handle])[handle].exit_code == 0
+        finally:
+            executor.close()
 
 
 def test_an_outcome_sent_before_the_driver_process_ended_counts_not_lost(
