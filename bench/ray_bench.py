@@ -372,7 +372,7 @@ def main() -> None:
         "--database",
         default="",
         help="the database URL (default: SQLite in each case's own home), e.g. "
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/dgybench (best a fresh database)",
     )
     parser.add_argument(
         "--peers",

@@ -266,7 +266,10 @@ class LocalExecutor(Executor):
                     return False
                 if attempt.held_since is None:
                     attempt.held_since = time.monotonic()
-                self._slot_freed.setdefault(run, threading.Condition(self._lock)).wait()
+                freed = self._slot_freed.get(run)
+                if freed is None:
+                    freed = self._slot_freed[run] = threading.Condition(self._lock)
+                freed.wait()
             self._slots_taken[run] = self._slots_taken.get(run, 0) + 1
             attempt.held_since = None
         return True

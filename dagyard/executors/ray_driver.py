@@ -584,11 +584,13 @@ def _connect(address: str) -> tuple[Any, bool]:
 def _asks_for_a_token(error: BaseException) -> bool:
     """Whether Ray's connection error comes of the cluster asking for a token (Ray wraps
     that in a ConnectionError whose causes say so)."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if type(seen).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(seen):
+    seen: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and cause not in seen:  # a chain can loop back on itself
+        if type(cause).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(cause):
             return True
-        seen = seen.__cause__ or seen.__context__
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
     return False
 
 
