@@ -33,8 +33,10 @@ class Journal:
         # The lease owner every flush is fenced by: LeaseLost, and nothing written, once
         # another process holds the run.
         self._fence = fence
-        # The newest version of every task this journal has written or been given:
-        # changes apply to it, never to a stale copy a caller may hold.
+        # The newest version of every unfinished task this journal has written or been
+        # given (and of every task not written yet): changes apply to it, never to a stale
+        # copy a caller may hold. A finished task is dropped once written, so a big run's
+        # driver does not keep every task it ever ran.
         self._latest: dict[str, Task] = {}
         # Ids of the tasks to insert, in the order created (a parent before its
         # children), and of those to rewrite.
@@ -96,6 +98,9 @@ class Journal:
             events=self._events,
             fence=self._fence,
         )
+        for task_id in [*self._created, *self._changed]:
+            if self._latest[task_id].state.terminal:
+                del self._latest[task_id]
         self.discard()
 
     def discard(self) -> None:

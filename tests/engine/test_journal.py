@@ -4,6 +4,8 @@ keeps it all for the next try."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +73,24 @@ def test_a_refused_flush_writes_nothing_and_keeps_everything(store: SqlMetadataS
     journal.discard()  # as a driver that lost its run does
     journal.flush()
     assert [t.task_id for t in store.list_tasks("r1")] == ["t1"]
+
+
+def test_a_finished_task_is_let_go_once_written_an_unfinished_one_is_kept(
+    store: SqlMetadataStore,
+) -> None:
+    """A big run's driver must not keep every task it ever ran: once written, a finished
+    record is the journal's no more (nothing else holds it here, so it is collected);
+    an unfinished one stays the version changes apply to."""
+    journal = Journal(store)
+    done = journal.update(journal.create(task("t1", "a")), state=TaskState.SUCCEEDED)
+    running = journal.create(task("t2", "b"))
+    journal.update(running, state=TaskState.RUNNING)
+    journal.flush()
+    gone = weakref.ref(done)
+    del done
+    gc.collect()
+    assert gone() is None
+    journal.update(running, error="slow")  # `running` as created: still not stale
+    journal.flush()
+    stored = store.get_task("t2")
+    assert (stored.state, stored.error) == (TaskState.RUNNING, "slow")
