@@ -5,8 +5,10 @@ Belongs here: judging whether an interpreter already satisfies a set of requirem
 Python version) once, under a cache folder, reused by every later task (`EnvironmentCache`).
 Not here: reading command lines (`commands.py`) or running tasks (`local.py`).
 
-An environment is built with `uv venv` + `uv pip install` when uv is found (next to the
-running Python or on PATH), else with `python -m venv` + pip; never with
+An environment is built with `uv venv` + `uv pip install` when uv is found (the `uv`
+package's binary, a dependency of Dagyard; else one next to the running Python or on
+PATH), else with `python -m venv` + pip; the build's log and the environment's marker file
+say which installer built it. Never with
 `--system-site-packages`, so what a task imports is exactly what it asked for. Builders in
 any number of threads or processes take a file lock per environment, build into a staging
 folder and rename it into place with its marker file inside: an environment folder that
@@ -99,7 +101,17 @@ def _version() -> str:
 
 
 def find_uv() -> str | None:
-    """The uv executable next to the running Python (a venv that has it), else on PATH."""
+    """The uv executable: the `uv` package's, else one next to the running Python or on
+    PATH; None when there is none (environments are then built with pip)."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:  # installed without its dependencies
+        pass
+    else:
+        try:
+            return find_uv_bin()
+        except FileNotFoundError:  # the package without its binary
+            pass
     beside = Path(sys.executable).parent / "uv"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -195,8 +207,9 @@ class EnvironmentCache:
         staging = Path(tempfile.mkdtemp(prefix=f".{key}.staging-", dir=self.root))
         env = staging / "env"
         installer = "uv" if self.uv else "pip"
+        how = f"uv ({self.uv})" if self.uv else "pip (no uv found)"
         wanted = " ".join(requirements)
-        _say(log, f"building the Python environment {key} with {installer}: {wanted}")
+        _say(log, f"building the Python environment {key} with {how}: {wanted}")
         try:
             for command in self._commands(env, requirements, index_urls, python):
                 self._run(command, log, requirements)
@@ -211,7 +224,7 @@ class EnvironmentCache:
             env.rename(final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        _say(log, f"built the Python environment {key} in {final}")
+        _say(log, f"built the Python environment {key} with {installer} in {final}")
 
     def _commands(
         self, env: Path, requirements: list[str], index_urls: list[str], python: Interpreter

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uv
 import yaml
 from kfp import compiler as kfp_compiler
 from kfp import dsl as kfp_dsl
 
 from dagyard.executors.base import Launch, Outcome
-from dagyard.executors.environments import MARKER, EnvironmentCache, Interpreter
+from dagyard.executors.environments import MARKER, EnvironmentCache, Interpreter, find_uv
 from dagyard.executors.local import LocalExecutor
 from dagyard.runtime.embed import EXECUTOR_INPUT_PLACEHOLDER, lightweight_container
 
@@ -169,7 +170,14 @@ def test_missing_package_gets_an_environment_built_once(installer: str, tmp_path
     assert [t.output() for t in [*first, later]] == [expected] * 3
     builds = [t for t in [*first, later] if "building the Python environment" in t.log]
     assert len(builds) == 1 and builds[0] is not later
+    assert f"with {installer}" in builds[0].log  # which installer built it, in log and record
+    assert json.loads((envs[0] / MARKER).read_text())["installer"] == installer
     assert not list(cache.root.glob(".*.staging-*"))
+
+
+def test_uv_is_found_through_the_uv_package_dagyard_depends_on() -> None:
+    assert find_uv() == uv.find_uv_bin()
+    assert EnvironmentCache(Path("unused")).uv == uv.find_uv_bin()
 
 
 def test_failed_install_is_reported_with_the_installers_output(
