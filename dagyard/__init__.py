@@ -1,8 +1,9 @@
 """Dagyard: a Kubeflow-Pipelines-compatible ML pipeline platform that runs anywhere.
 
 The public surface is small: the authoring SDK lives in `dagyard.dsl`, the IR writer in
-`dagyard.compiler`, component loading in `dagyard.components`, and `dagyard.Client`
-talks to a Dagyard server. Everything else is internal.
+`dagyard.compiler`, component loading in `dagyard.components`, `dagyard.local` runs
+components and pipelines at once from Python (kfp.local's interface), and
+`dagyard.Client` talks to a Dagyard server. Everything else is internal.
 
 The subpackages load on first use, not here: task processes import `dagyard.runtime`,
 which must stay cheap, and would otherwise pay for the SDK and the compiler.
@@ -16,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from dagyard.errors import DagyardError
 
 if TYPE_CHECKING:
-    from dagyard import compiler, components, dsl
+    from dagyard import compiler, components, dsl, local
     from dagyard.client import Client
 
 __version__ = "0.1.0"
 
-__all__ = ["Client", "DagyardError", "__version__", "compiler", "components", "dsl"]
+__all__ = ["Client", "DagyardError", "__version__", "compiler", "components", "dsl", "local"]
 
-_LAZY = ("compiler", "components", "dsl")
+_LAZY = ("compiler", "components", "dsl", "local")
 
 
 def __getattr__(name: str) -> Any:

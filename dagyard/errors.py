@@ -11,6 +11,8 @@
     │   ├── NotFound        no record with that id
     │   └── AlreadyExists   a record with that unique name exists
     ├── RunError            a run cannot be started, resumed or retried as asked
+    ├── TaskFailed          a run called from Python (dagyard.local) ended with a failed task;
+    │                       also a RuntimeError, which is what kfp.local raises
     └── ApiError            a Dagyard server answered a client's request with an error
 
 Messages name the offending value and say how to fix it. Nothing else belongs here.
@@ -68,6 +70,21 @@ class LeaseLost(StoreError):
 
 class RunError(DagyardError):
     """A run cannot be started, resumed or retried as asked (e.g. a bad parameter)."""
+
+
+class TaskFailed(DagyardError, RuntimeError):
+    """A component or pipeline run by `dagyard.local` did not succeed. `run_id` is its run,
+    `task` the path of the task that failed ("" when no task did, e.g. a bad input), `state`
+    that task's (or else the run's) final state, and `log_tail` the end of its log."""
+
+    def __init__(
+        self, message: str, *, run_id: str, task: str, state: str, log_tail: str = ""
+    ) -> None:
+        self.run_id = run_id
+        self.task = task
+        self.state = state
+        self.log_tail = log_tail
+        super().__init__(message)
 
 
 class ApiError(DagyardError):

@@ -46,16 +46,26 @@ class BaseComponent:
         self.description = spec.description
 
     def __call__(self, *args: Any, **kwargs: Any) -> PipelineTask:
+        """Inside a pipeline, make a task (a nested pipeline, for a pipeline). Outside
+        any pipeline, run now through the runner `dagyard.local.init()` installed; the
+        result then is a `dagyard.local.LocalTask`, whose `.output` and `.outputs` hold
+        values instead of channels."""
         if args:
             raise DslError(
                 f"Component '{self.name}' was called with positional arguments; pass every "
                 "argument by name, e.g. `" + self.name.replace("-", "_") + "(x=1)`."
             )
         if context.current() is None:
-            raise DslError(
-                f"Component '{self.name}' was called outside a pipeline. Call it inside a "
-                "function decorated with @dsl.pipeline, then compile or run that pipeline."
-            )
+            runner = context.immediate_runner()
+            if runner is None:
+                raise DslError(
+                    f"Component '{self.name}' was called outside a pipeline. Call it inside "
+                    "a function decorated with @dsl.pipeline, then compile or run that "
+                    "pipeline; or call `dagyard.local.init()` first to run it now, here."
+                )
+            # Typed as a task so that pipeline code keeps its checks; the local result
+            # has the same `.output` / `.outputs` names.
+            return typing.cast(PipelineTask, runner(self, kwargs))
         return PipelineTask(self, kwargs)
 
     @property

@@ -2,24 +2,34 @@
 
 `Graph` is the state behind `@dsl.pipeline`; `current()` is the graph that tasks and
 groups attach to. No IR is written here (that is `dagyard.compiler`).
+
+It also holds the immediate runner: what a component or pipeline called outside any
+pipeline hands itself to. `dagyard.local.init()` installs one; the SDK never imports
+the engine, so without it such a call is an error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from dagyard.errors import DslError
 
 if TYPE_CHECKING:
     from dagyard.dsl.channels import PipelineChannel
+    from dagyard.dsl.component import BaseComponent
     from dagyard.dsl.control_flow import ConditionBranches, TasksGroup
     from dagyard.dsl.pipeline_task import PipelineTask
     from dagyard.dsl.structures import ComponentSpec
 
 _stack: list[Graph] = []
+
+#: Runs a component (or pipeline) called outside a pipeline, with its keyword
+#: arguments, and returns the result; None when nothing is installed.
+ImmediateRunner = Callable[["BaseComponent", dict[str, Any]], Any]
+_immediate_runner: ImmediateRunner | None = None
 
 
 def k8s_name(name: str) -> str:
@@ -76,6 +86,16 @@ def require_current(what: str) -> Graph:
     if graph is None:
         raise DslError(f"{what} can only be used inside a function decorated with @dsl.pipeline.")
     return graph
+
+
+def set_immediate_runner(runner: ImmediateRunner | None) -> None:
+    """Install `runner` for calls made outside any pipeline (None removes it)."""
+    global _immediate_runner
+    _immediate_runner = runner
+
+
+def immediate_runner() -> ImmediateRunner | None:
+    return _immediate_runner
 
 
 @contextlib.contextmanager

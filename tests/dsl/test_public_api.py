@@ -15,6 +15,7 @@ def test_top_level_exports_are_pinned() -> None:
         "compiler",
         "components",
         "dsl",
+        "local",
     ]
     for name in dagyard.__all__:
         assert hasattr(dagyard, name)
