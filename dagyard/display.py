@@ -24,6 +24,7 @@ __all__ = [
     "RunView",
     "TaskView",
     "format_duration",
+    "record_html",
     "run_html",
     "state_colour",
 ]
@@ -113,6 +114,21 @@ def run_html(view: RunView) -> str:
     return "".join(parts)
 
 
+def record_html(*, kind: str, name: str, fields: Mapping[str, Any], url: str | None) -> str:
+    """Render one named record (a pipeline, a version, an experiment) as a small card:
+    its kind, name, a link to its page in the UI and a table of `fields` (empty values
+    left out)."""
+    shown = {key: value for key, value in fields.items() if value not in (None, "", {}, ())}
+    return (
+        '<div class="dagyard-record" style="font-family:sans-serif;font-size:13px;'
+        'line-height:1.4">'
+        f'<span class="dagyard-kind" style="color:#616161">{_esc(kind)}</span> '
+        f'<strong class="dagyard-name">{_esc(name)}</strong>{_link(url)}'
+        + (_table("", shown, css_class="dagyard-fields") if shown else "")
+        + "</div>"
+    )
+
+
 def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -136,21 +152,24 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
+def _link(url: str | None) -> str:
+    safe = _safe_url(url)
+    if safe is None:
+        return ""
+    return (
+        f' <a class="dagyard-link" href="{_esc(safe)}" target="_blank" '
+        'rel="noopener noreferrer">open in the UI</a>'
+    )
+
+
 def _header(view: RunView) -> str:
     title = _esc(view.name or view.run_id)
-    url = _safe_url(view.url)
-    link = (
-        f' <a class="dagyard-link" href="{_esc(url)}" target="_blank" '
-        f'rel="noopener noreferrer">open in the UI</a>'
-        if url
-        else ""
-    )
     return (
         '<div class="dagyard-header" style="margin-bottom:4px">'
         f'<strong class="dagyard-name">{title}</strong> '
         f"{_badge(view.state, css_class='dagyard-state')}"
         f' <code class="dagyard-run-id" style="color:#616161">{_esc(view.run_id)}</code>'
-        f"{link}</div>"
+        f"{_link(view.url)}</div>"
     )
 
 
@@ -209,9 +228,9 @@ def _table(title: str, values: Mapping[str, Any], *, css_class: str) -> str:
         f'word-break:break-word">{_esc(_format_value(value))}</td></tr>'
         for key, value in values.items()
     )
+    heading = f'<div style="font-weight:bold">{_esc(title)}</div>' if title else ""
     return (
-        f'<div class="{css_class}" style="margin-top:6px"><div style="font-weight:bold">'
-        f"{_esc(title)}</div>"
+        f'<div class="{css_class}" style="margin-top:6px">{heading}'
         f'<table style="border-collapse:collapse;margin:0">{rows}</table></div>'
     )
 

@@ -1,12 +1,14 @@
 """The Python client of a Dagyard server: `Client` and the objects it returns."""
 
-from dagyard.client.client import Client
+from dagyard.client.client import Client, RunPipelineResult
 from dagyard.client.objects import (
     Experiment,
     ExperimentList,
+    Healthz,
     Pipeline,
     PipelineList,
     PipelineVersion,
+    PipelineVersionList,
     RecurringRun,
     RecurringRunList,
     Run,
@@ -20,12 +22,15 @@ __all__ = [
     "Client",
     "Experiment",
     "ExperimentList",
+    "Healthz",
     "Pipeline",
     "PipelineList",
     "PipelineVersion",
+    "PipelineVersionList",
     "RecurringRun",
     "RecurringRunList",
     "Run",
     "RunList",
+    "RunPipelineResult",
     "Task",
 ]

@@ -37,9 +37,7 @@ def test_a_followed_log_streams_until_the_task_ends(
     client: Client, worker: RunWorker, platform: Platform, tmp_path: Path
 ) -> None:
     release = tmp_path / "release"
-    run = client.run_pipeline(
-        speaking, params={"release": str(release), "words": ["solo"]}, wait=False
-    )
+    run = client.run(speaking, params={"release": str(release), "words": ["solo"]}, wait=False)
     task_path: list[str] = []
     pieces: list[str] = []
 
@@ -65,7 +63,7 @@ def test_tasks_in_a_loop_are_read_by_path_and_a_name_must_be_unique(
 ) -> None:
     release = tmp_path / "release"
     release.touch()
-    run = client.run_pipeline(speaking, params={"release": str(release)})
+    run = client.run(speaking, params={"release": str(release)})
     assert run.state == "SUCCEEDED"
     paths = sorted(t.path for t in platform.store.list_tasks(run.run_id) if t.name == "speak")
     assert [client.logs(run.run_id, path) for path in paths] == [

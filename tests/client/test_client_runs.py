@@ -1,6 +1,6 @@
 """dagyard.Client's runs against a real server whose RunWorker executes them: from a
 package and from a function, waiting (CANCELED counts as done), tasks, listing,
-archive, delete, and run_pipeline."""
+archive, delete, and `run` (submit and wait)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ def test_runs_from_package_and_function_finish_with_tasks(
     from_func = client.create_run_from_pipeline_func(
         sum_and_write, {"a": 1, "b": 5}, experiment_name="runs", enable_caching=False
     )
-    assert isinstance(from_yaml, Run) and from_yaml.display_name == "summing"
-    assert from_func.parameters == {"a": 1, "b": 5}
-    assert from_func.display_name.startswith("sum-and-write ")
+    assert isinstance(from_yaml.run_info, Run) and from_yaml.run_info.display_name == "summing"
+    assert from_func.run_info.parameters == {"a": 1, "b": 5}
+    assert from_func.run_info.display_name.startswith("sum-and-write ")
 
     for created in (from_yaml, from_func):
         done = client.wait_for_run_completion(created.run_id, timeout=120, sleep_duration=0.3)
@@ -52,19 +52,17 @@ def test_runs_from_package_and_function_finish_with_tasks(
 
 
 @pytest.mark.slow
-def test_run_pipeline_waits_for_the_finished_run(
-    client: Client, worker: RunWorker, tmp_path: Path
-) -> None:
-    finished = client.run_pipeline(sum_and_write, params={"a": 2})
+def test_run_waits_for_the_finished_run(client: Client, worker: RunWorker, tmp_path: Path) -> None:
+    finished = client.run(sum_and_write, params={"a": 2})
     assert finished.state == "SUCCEEDED" and len(finished.tasks) == 3
-    from_file = client.run_pipeline(compiled(sum_and_write, tmp_path), {"a": 3}, "files")
+    from_file = client.run(compiled(sum_and_write, tmp_path), {"a": 3}, experiment="files")
     assert from_file.state == "SUCCEEDED"
     assert client.get_experiment(experiment_id=from_file.experiment_id).display_name == "files"
     assert client.get_experiment(experiment_id=finished.experiment_id).display_name == "Default"
 
 
-def test_run_pipeline_without_wait_returns_the_new_run(client: Client) -> None:
-    queued = client.run_pipeline(slow, wait=False)
+def test_run_without_wait_returns_the_new_run(client: Client) -> None:
+    queued = client.run(slow, wait=False)
     assert queued.state == "PENDING" and not queued.done
 
 
