@@ -188,8 +188,10 @@ def _container_runtime(setting: str) -> str:
         probe = subprocess.run(
             [found, "info"], capture_output=True, text=True, timeout=RUNTIME_PROBE_SECONDS
         )
-        reason = probe.stderr.strip().splitlines()[-1] if probe.returncode else ""
-        reason = reason or ("" if probe.returncode == 0 else f"exit code {probe.returncode}")
+        said = probe.stderr.strip().splitlines()
+        reason = (
+            "" if probe.returncode == 0 else said[-1] if said else f"exit code {probe.returncode}"
+        )
     except (OSError, subprocess.TimeoutExpired) as e:
         reason = str(e)
     if reason:
