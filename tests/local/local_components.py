@@ -125,3 +125,8 @@ def echo_to(word: str, out: Output[Dataset]):  # type: ignore[no-untyped-def]
     return dsl.ContainerSpec(
         image="alpine:3.20", command=["sh", "-c", 'printf "%s" "$0" > "$1"'], args=[word, out.path]
     )
+
+
+@dsl.pipeline
+def count_plus(rows: Input[Dataset], extra: int = 1) -> int:
+    return add(a=count_rows(rows=rows).output, b=extra).output

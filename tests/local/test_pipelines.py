@@ -117,3 +117,16 @@ def test_the_link_follows_the_server_address(home: Path, monkeypatch: pytest.Mon
     local.init()
     result = c.add(a=1, b=1)
     assert result.url == f"http://dagyard.example:9000/runs/{result.run_id}"
+
+
+def test_a_pipeline_takes_an_artifact_from_an_earlier_call(
+    session: Path, platform: Platform
+) -> None:
+    rows = c.make_rows(n=3).output
+    result = c.count_plus(rows=rows, extra=10)
+    assert result.output == 13
+    tasks = {t.path: t for t in runs.list_tasks(platform, result.run_id)}
+    # The artifact comes in through an importer of its URI; the pipeline runs nested.
+    assert tasks["importer"].kind is TaskKind.IMPORTER
+    assert tasks["count-plus/count-rows"].state == TaskState.SUCCEEDED
+    assert runs.get_run(platform, result.run_id)[0].runtime_config["parameters"] == {"extra": 10}
