@@ -13,6 +13,7 @@
     ├── RunError            a run cannot be started, resumed or retried as asked
     ├── TaskFailed          a run called from Python (dagyard.local) ended with a failed task;
     │                       also a RuntimeError, which is what kfp.local raises
+    ├── UserCodeError       the user's own file raised while it was loaded
     └── ApiError            a Dagyard server answered a client's request with an error
 
 Messages name the offending value and say how to fix it. Nothing else belongs here.
@@ -70,6 +71,16 @@ class LeaseLost(StoreError):
 
 class RunError(DagyardError):
     """A run cannot be started, resumed or retried as asked (e.g. a bad parameter)."""
+
+
+class UserCodeError(DagyardError):
+    """A user's pipeline file raised an exception of its own (not a DagyardError) while it
+    was loaded: an import error, or an exception in a definition. The original is the
+    `__cause__`; `traceback` is its traceback cut to the user's frames."""
+
+    def __init__(self, message: str, *, traceback: str) -> None:
+        self.traceback = traceback
+        super().__init__(message)
 
 
 class TaskFailed(DagyardError, RuntimeError):

@@ -3,32 +3,74 @@ function, and formats the result; no logic lives here."""
 
 from __future__ import annotations
 
+import sys
+import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from dagyard.cli import exit_codes
 from dagyard.errors import DagyardError
 from dagyard.store.records import RunState
 
 if TYPE_CHECKING:
     from dagyard.demo import DemoSummary
 
-app = typer.Typer(
+
+class _Command(typer.Typer):
+    """The `dagyard` command: an error nobody foresaw ends it with its own exit code,
+    distinct from a run that failed."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception:
+            traceback.print_exc()
+            errors.print(
+                "[bold red]error:[/] this is a bug in Dagyard; please report it with the "
+                "traceback above.",
+                highlight=False,
+            )
+            sys.exit(exit_codes.INTERNAL_ERROR)
+
+
+app = _Command(
     name="dagyard",
     help="Dagyard: Kubeflow-Pipelines-compatible ML pipelines that run anywhere.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from dagyard import __version__
+
+        typer.echo(f"dagyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Dagyard's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Dagyard: Kubeflow-Pipelines-compatible ML pipelines that run anywhere."""
+
+
 def _fail(error: DagyardError) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
-    return typer.Exit(code=2)
+    return exit_codes.fail(error, errors)
 
 
 @app.command("compile")
@@ -70,18 +112,23 @@ def demo_command() -> None:
             f"run {run.run_id} of the breast-cancer sample (the first run builds its Python "
             "environment: scikit-learn and pandas from PyPI)"
         )
-        with ProgressView(platform.store, run.run_id, errors):
+        with ProgressView(platform, run.run_id, errors):
             runs.drive_run(platform, run.run_id)
         summary = summarize(platform, run.run_id)
     except KeyboardInterrupt:
         errors.print("[yellow]Demo canceled.[/]")
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=exit_codes.INTERRUPTED) from None
     except DagyardError as e:
         raise _fail(e) from e
     finally:
         platform.close()
     _print_demo(summary)
-    raise typer.Exit(code=0 if summary.run.state == RunState.SUCCEEDED else 1)
+    raise typer.Exit(code=_run_code(summary.run.state))
+
+
+def _run_code(state: RunState) -> int:
+    succeeded = state == RunState.SUCCEEDED
+    return exit_codes.SUCCESS if succeeded else exit_codes.RUN_NOT_SUCCEEDED
 
 
 def _print_demo(summary: DemoSummary) -> None:

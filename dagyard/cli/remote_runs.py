@@ -12,7 +12,9 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from dagyard.cli import shell
+from dagyard.cli import exit_codes, shell
+from dagyard.cli.runs import HomeOption, LocalOption, list_local, logs_local
+from dagyard.errors import DagyardError
 
 if TYPE_CHECKING:
     from dagyard.client import Client, Run
@@ -22,12 +24,13 @@ if TYPE_CHECKING:
 
 
 def _run_rows(runs: Sequence[Run]) -> list[list[str]]:
-    return [
-        [r.run_id, r.display_name, r.state, r.experiment_id, shell.when(r.created_at)] for r in runs
-    ]
+    return [[r.run_id, r.display_name, r.state, shell.when(r.created_at)] for r in runs]
 
 
-_RUN_COLUMNS = ("run id", "name", "state", "experiment id", "created at")
+# Fits 80 columns with whole run ids; the experiment is in `-o json` and `runs get`.
+_RUN_COLUMNS = ("run id", "name", "state", "created at")
+NEWEST_FIRST = "created_at desc"
+_LOCAL_HINT = "Runs of this machine's home (`dagyard run`) are read without a server: add --local."
 
 
 def runs_list(
@@ -39,11 +42,28 @@ def runs_list(
     ] = None,
     page_size: shell.PageSize = 20,
     page_token: shell.PageToken = "",
-    sort_by: shell.SortBy = "",
+    sort_by: Annotated[
+        str, typer.Option("--sort-by", help=f'Default "{NEWEST_FIRST}": newest first.')
+    ] = NEWEST_FIRST,
     filter: shell.Filter = None,
+    local: LocalOption = False,
+    home: HomeOption = None,
 ) -> None:
-    """List runs on the server."""
-    with shell.connect(endpoint, token) as client:
+    """List runs, newest first: on the server, or with --local in this machine's home."""
+    if local or home is not None:
+        from dagyard.service.filters import list_query
+
+        try:
+            query = list_query(
+                filter=filter or "", sort_by=sort_by, page_size=page_size, page_token=page_token
+            )
+        except DagyardError as e:
+            raise exit_codes.fail(e, shell.errors) from e
+        list_local(
+            home, as_json=output == shell.Output.json, experiment_id=experiment_id, query=query
+        )
+        return
+    with shell.connect(endpoint, token, hint=_LOCAL_HINT) as client:
         found = client.list_runs(page_token, page_size, sort_by, experiment_id, filter=filter)
     shell.show(output, found, _RUN_COLUMNS, _run_rows(found.runs))
     shell.more(found.next_page_token)
@@ -110,7 +130,7 @@ def runs_watch(
             run = _follow(client, run_id, interval, live=output == shell.Output.table)
         except KeyboardInterrupt:
             shell.errors.print(f"[yellow]Stopped watching run {run_id}; it goes on.[/]")
-            raise typer.Exit(code=130) from None
+            raise typer.Exit(code=exit_codes.INTERRUPTED) from None
     if output == shell.Output.json:
         typer.echo(json.dumps(shell.plain(run), indent=2))
     else:
@@ -118,7 +138,8 @@ def runs_watch(
         shell.errors.print(f"Run {run.run_id} [{colour}]{run.state}[/]")
         if run.error:
             shell.errors.print(run.error, highlight=False, markup=False)
-    raise typer.Exit(code=0 if run.state == "SUCCEEDED" else 1)
+    succeeded = run.state == "SUCCEEDED"
+    raise typer.Exit(code=exit_codes.SUCCESS if succeeded else exit_codes.RUN_NOT_SUCCEEDED)
 
 
 def _follow(client: Client, run_id: str, interval: float, *, live: bool) -> Run:
@@ -147,7 +168,7 @@ runs_delete = shell.action(
 
 
 def runs_logs(
-    run_id: str,
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="The run's id.")],
     task: Annotated[str, typer.Argument(help="The task's name, path or id.")],
     attempt: Annotated[
         int | None, typer.Option(help="Which attempt (1 is the first; default the latest).")
@@ -157,11 +178,17 @@ def runs_logs(
     ] = False,
     endpoint: shell.Endpoint = shell.DEFAULT_ENDPOINT,
     token: shell.Token = None,
+    local: LocalOption = False,
+    home: HomeOption = None,
 ) -> None:
-    """Print a task's log (stdout and stderr) from the server; -f follows it."""
-    with shell.connect(endpoint, token) as client:
+    """Print a task's log (stdout and stderr) from the server, or with --local from this
+    machine's home (RUN may then be the start of its id); -f follows it."""
+    if local or home is not None:
+        logs_local(home, run_id, task, attempt=attempt, follow=follow)
+        return
+    with shell.connect(endpoint, token, hint=_LOCAL_HINT) as client:
         try:
             for piece in client.iter_logs(run_id, task, attempt=attempt, follow=follow):
                 typer.echo(piece, nl=False)
         except KeyboardInterrupt:
-            raise typer.Exit(code=130) from None
+            raise typer.Exit(code=exit_codes.INTERRUPTED) from None

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from dagyard.cli import exit_codes
 from dagyard.cli.up import ExecutorOption, RayAddressOption, settings_for
 from dagyard.errors import DagyardError, UsageError
-from dagyard.settings import Settings
 from dagyard.store.records import Run, RunState
 
 if TYPE_CHECKING:
     from dagyard.service.platform import Platform
+    from dagyard.store.listing import ListQuery
 
 runs_app = typer.Typer(help="Resume, retry and inspect runs.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -62,45 +63,65 @@ def run_record(run: Run, tasks: list[Any]) -> dict[str, Any]:
     }
 
 
-def _drive(run_id: str, action: Any, *, as_json: bool, platform: Platform | None = None) -> None:
-    """Drive the run on `platform` (default: one opened from the environment), then
-    close it."""
-    from dagyard.cli.progress import ProgressView
+def open_platform(home: Path | None = None) -> Platform:
+    """The platform of `home` (default: the environment's, DAGYARD_HOME), or the command
+    ends with the error's exit code."""
     from dagyard.service.platform import Platform
 
-    if platform is None:
-        try:
-            platform = Platform.open(Settings.from_env())
-        except DagyardError as e:
-            errors.print(f"[bold red]error:[/] {e}", highlight=False)
-            raise typer.Exit(code=2) from e
     try:
-        if as_json:
-            run = action(platform, run_id)
-        else:
-            errors.print(f"run {run_id}")
-            with ProgressView(platform.store, run_id, errors):
-                run = action(platform, run_id)
-    except KeyboardInterrupt:
-        errors.print(f"[yellow]Run {run_id} canceled.[/]")
-        raise typer.Exit(code=130) from None
+        return Platform.open(settings_for(home, None))
     except DagyardError as e:
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(code=2) from e
-    finally:
+        raise exit_codes.fail(e, errors) from e
+
+
+def _drive(
+    run_id: str,
+    action: Any,
+    *,
+    as_json: bool,
+    follow: bool = False,
+    platform: Platform | None = None,
+) -> None:
+    """Drive the run on `platform` (default: one opened from the environment) with a
+    view of its progress, print how it ended, and close the platform."""
+    from dagyard.cli.progress import ProgressView, print_summary
+
+    platform = platform or open_platform()
+    try:
+        if not as_json:
+            errors.print(f"run {run_id}")
+        # With --json, stdout holds the record only: followed output goes to stderr.
+        view = ProgressView(
+            platform, run_id, errors, follow=follow, output=errors if as_json else console
+        )
+        try:
+            with view:
+                run = action(platform, run_id)
+        except KeyboardInterrupt:
+            errors.print(f"[yellow]Run {run_id} canceled.[/]")
+            raise typer.Exit(code=exit_codes.INTERRUPTED) from None
+        except DagyardError as e:
+            raise exit_codes.fail(e, errors) from e
         tasks = platform.store.list_tasks(run_id)
+        if as_json:
+            console.print_json(json.dumps(run_record(run, tasks), default=str))
+        else:
+            print_summary(platform, run, tasks, errors)
+            if run.outputs:
+                console.print(json.dumps(run.outputs, default=str))
+    finally:
         platform.close()
-    if as_json:
-        console.print_json(json.dumps(run_record(run, tasks), default=str))
-    else:
-        colour = "green" if run.state == RunState.SUCCEEDED else "red"
-        errors.print()
-        errors.print(f"Run {run.run_id} [{colour}]{run.state}[/]")
-        if run.outputs:
-            console.print(json.dumps(run.outputs, default=str))
-        if run.error:
-            errors.print(run.error, highlight=False, markup=False)
-    raise typer.Exit(code=0 if run.state == RunState.SUCCEEDED else 1)
+    succeeded = run.state == RunState.SUCCEEDED
+    raise typer.Exit(code=exit_codes.SUCCESS if succeeded else exit_codes.RUN_NOT_SUCCEEDED)
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the final run record.")]
+FollowOption = Annotated[
+    bool,
+    typer.Option(
+        "--follow", "-f", help="Print each task's output as it comes, prefixed with its path."
+    ),
+]
 
 
 def run_command(
@@ -114,7 +135,8 @@ def run_command(
     max_cache_staleness: Annotated[
         float | None, typer.Option(help="Reuse cached results at most this many seconds old.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the final run record.")] = False,
+    as_json: JsonOption = False,
+    follow: FollowOption = False,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
 ) -> None:
@@ -145,47 +167,193 @@ def run_command(
             platform.close()
             raise
     except DagyardError as e:
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(code=2) from e
+        raise exit_codes.fail(e, errors) from e
     _drive(
         run.run_id,
         functools.partial(runs.drive_run, owner=owner),
         as_json=as_json,
+        follow=follow,
         platform=platform,
     )
 
 
-@runs_app.command("resume")
-def resume_command(run_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Continue a run whose process died (not one that another process drives)."""
+RunRef = Annotated[
+    str, typer.Argument(metavar="RUN", help="The run's id, or enough of its start to be unique.")
+]
+
+
+def _resolved(platform: Platform, ref: str) -> str:
     from dagyard.service import runs
 
-    _drive(run_id, runs.resume_run, as_json=as_json)
+    try:
+        return runs.resolve_run_id(platform, ref)
+    except DagyardError as e:
+        platform.close()
+        raise exit_codes.fail(e, errors) from e
+
+
+def _drive_stored(run_ref: str, action_name: str, *, as_json: bool, follow: bool) -> None:
+    """Drive the home's run `run_ref` with `dagyard.service.runs.<action_name>`."""
+    from dagyard.service import runs
+
+    platform = open_platform()
+    run_id = _resolved(platform, run_ref)
+    _drive(run_id, getattr(runs, action_name), as_json=as_json, follow=follow, platform=platform)
+
+
+@runs_app.command("resume")
+def resume_command(
+    run_id: RunRef, as_json: JsonOption = False, follow: FollowOption = False
+) -> None:
+    """Continue a run whose process died (not one that another process drives)."""
+    _drive_stored(run_id, "resume_run", as_json=as_json, follow=follow)
 
 
 @runs_app.command("retry")
-def retry_command(run_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def retry_command(
+    run_id: RunRef, as_json: JsonOption = False, follow: FollowOption = False
+) -> None:
     """Re-run a failed run from the point of failure."""
-    from dagyard.service import runs
-
-    _drive(run_id, runs.retry_run, as_json=as_json)
+    _drive_stored(run_id, "retry_run", as_json=as_json, follow=follow)
 
 
 @runs_app.command("why")
-def why_command(run_id: str, task: str) -> None:
+def why_command(run_id: RunRef, task: str) -> None:
     """Say why a task was, or was not, served from the cache."""
     from dagyard.service import runs
-    from dagyard.service.platform import Platform
-    from dagyard.settings import Settings
 
-    platform = Platform.open(Settings.from_env())
+    platform = open_platform()
     try:
-        found = runs.why_cached(platform, run_id, task)
+        found = runs.why_cached(platform, _resolved(platform, run_id), task)
     except DagyardError as e:
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(code=2) from e
+        raise exit_codes.fail(e, errors) from e
     finally:
         platform.close()
     console.print(f"{found.path}: {found.cache_reason or 'no cache decision recorded'}")
     if found.fingerprint:
         console.print(f"fingerprint {found.fingerprint}")
+
+
+# -- reading the home's runs, without a server (`runs list|logs --local`) -----------
+
+LocalOption = Annotated[
+    bool,
+    typer.Option(
+        "--local", help="Read this machine's home (DAGYARD_HOME) instead of asking a server."
+    ),
+]
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(help="Read this Dagyard home instead of asking a server (implies --local)."),
+]
+# Shown run ids start this long, and grow where two listed runs share the start.
+SHORT_ID = 8
+
+
+def short_ids(run_ids: list[str]) -> dict[str, str]:
+    """Each id cut to the shortest start (at least SHORT_ID characters) that no other id
+    of `run_ids` shares."""
+    shown = {}
+    for run_id in run_ids:
+        length = SHORT_ID
+        while any(o != run_id and o[:length] == run_id[:length] for o in run_ids):
+            length += 1
+        shown[run_id] = run_id[:length]
+    return shown
+
+
+def list_local(
+    home: Path | None,
+    *,
+    as_json: bool,
+    experiment_id: str | None,
+    query: ListQuery,
+) -> None:
+    """`runs list --local`: the home's runs, newest first unless sorted otherwise."""
+    from dagyard.cli.shell import when
+    from dagyard.service import runs
+
+    platform = open_platform(home)
+    try:
+        page = runs.list_runs(platform, query, experiment_id=experiment_id)
+    except DagyardError as e:
+        raise exit_codes.fail(e, errors) from e
+    finally:
+        platform.close()
+    if as_json:
+        listed = [
+            {
+                "run_id": r.run_id,
+                "display_name": r.display_name,
+                "state": str(r.state),
+                "experiment_id": r.experiment_id,
+                "created_at": r.created_at.isoformat() if r.created_at else None,
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "error": r.error,
+            }
+            for r in page.records
+        ]
+        record = {"runs": listed, "total_size": page.total_size}
+        typer.echo(json.dumps({**record, "next_page_token": page.next_page_token}, indent=2))
+        return
+    from rich.table import Table
+
+    shown = short_ids([r.run_id for r in page.records])
+    table = Table(show_edge=False)
+    table.add_column("run", no_wrap=True)
+    table.add_column("name", overflow="fold")
+    table.add_column("state", no_wrap=True)
+    table.add_column("created at")
+    table.add_column("took", justify="right", no_wrap=True)
+    for r in page.records:
+        took = ""
+        if r.created_at and r.finished_at:
+            took = f"{(r.finished_at - r.created_at).total_seconds():.1f}s"
+        table.add_row(shown[r.run_id], r.display_name, str(r.state), when(r.created_at), took)
+    console.print(table)
+    if page.next_page_token:
+        errors.print(f"more: --page-token {page.next_page_token}", highlight=False)
+
+
+def logs_local(
+    home: Path | None,
+    run_ref: str,
+    task: str,
+    *,
+    attempt: int | None,
+    follow: bool,
+    poll_seconds: float = 0.5,
+) -> None:
+    """`runs logs --local`: a task's log read from the home, as the server's route reads
+    it; with `follow`, until the task ends (waiting for it to start)."""
+    import time
+
+    from dagyard.errors import NotFound
+    from dagyard.service import logs, runs
+
+    platform = open_platform(home)
+    try:
+        run_id = runs.resolve_run_id(platform, run_ref)
+        offset = 0
+        while True:
+            try:
+                chunk = logs.read_log(platform, run_id, task, attempt=attempt, offset=offset)
+            except NotFound:
+                # Following a task that does not exist yet: wait while the run goes on.
+                if not follow or platform.store.get_run(run_id).state.terminal:
+                    raise
+                time.sleep(poll_seconds)
+                continue
+            if chunk.text:
+                typer.echo(chunk.text, nl=False)
+            offset = chunk.next_offset
+            if chunk.complete or (not follow and offset >= chunk.size):
+                return
+            if offset >= chunk.size:
+                time.sleep(poll_seconds)
+    except DagyardError as e:
+        raise exit_codes.fail(e, errors) from e
+    except KeyboardInterrupt:
+        raise typer.Exit(code=exit_codes.INTERRUPTED) from None
+    finally:
+        platform.close()

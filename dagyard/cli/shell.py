@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dagyard.errors import ApiError, DagyardError, UsageError
+from dagyard.cli import exit_codes
+from dagyard.errors import DagyardError, UsageError
 
 if TYPE_CHECKING:
     from dagyard.client import Client
@@ -48,19 +49,19 @@ Filter = Annotated[str | None, typer.Option("--filter", help="KFP's filter JSON.
 
 
 @contextmanager
-def connect(endpoint: str, token: str | None) -> Iterator[Client]:
-    """A client of `endpoint`; a refusal of the server ends the command with exit code 2."""
+def connect(endpoint: str, token: str | None, *, hint: str = "") -> Iterator[Client]:
+    """A client of `endpoint`; a refusal of the server ends the command with exit code 2,
+    a server that cannot be reached with 4 (`exit_codes`), followed by `hint` if any."""
     from dagyard.client import Client
 
     try:
         with Client(host=endpoint, token=token) as client:
             yield client
-    except ApiError as e:
-        errors.print(f"[bold red]error:[/] {e.message if e.status == 0 else e}", highlight=False)
-        raise typer.Exit(code=2) from e
     except DagyardError as e:
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(code=2) from e
+        ending = exit_codes.fail(e, errors)
+        if hint and ending.exit_code == exit_codes.UNAVAILABLE:
+            errors.print(hint, highlight=False, soft_wrap=True)
+        raise ending from e
 
 
 def plain(value: Any) -> Any:
@@ -85,8 +86,10 @@ def show(output: Output, value: Any, columns: Sequence[str], rows: list[list[str
         typer.echo(json.dumps(plain(value), indent=2))
         return
     table = Table(show_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    for index, column in enumerate(columns):
+        # The first column holds ids: never folded, so that they can be copied.
+        widest = max((len(row[0]) for row in rows), default=0) if index == 0 else None
+        table.add_column(column, overflow="fold", min_width=widest)
     for row in rows:
         table.add_row(*row)
     console.print(table)

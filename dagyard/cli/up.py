@@ -4,16 +4,21 @@ run worker and the recurring-run scheduler — on 127.0.0.1 by default."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import ipaddress
+import logging
 import os
 import signal
+import socket
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from dagyard.cli import exit_codes, server_logs
+from dagyard.cli.server_logs import LogFormat, LogLevel
 from dagyard.errors import DagyardError, UsageError
 from dagyard.settings import Settings
 
@@ -76,9 +81,58 @@ RayAddressOption = Annotated[
 ]
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port`, handed to uvicorn as it is: a port taken by
+    another process is found here, and none can take it between a check and the bind."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as e:
+        raise UsageError(
+            f"Cannot listen on {host!r}: {e.strerror}. Give an address of this machine "
+            "with --host, e.g. --host 127.0.0.1."
+        ) from e
+    listener = socket.socket(family, kind, proto)
+    # As uvicorn does: a port held only by closed connections (TIME_WAIT) can be reused.
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as e:
+        listener.close()
+        if e.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} on {host} is in use; pick another with --port, "
+                f"e.g. --port {_free_port_after(family, address, port)}"
+            ) from e
+        if e.errno == errno.EACCES:
+            raise UsageError(
+                f"port {port} on {host} needs privileges to listen on; pick one above "
+                "1023 with --port, e.g. --port 8888"
+            ) from e
+        raise UsageError(
+            f"Cannot listen on {host} port {port}: {e.strerror}. Check --host and --port."
+        ) from e
+    return listener
+
+
+def _free_port_after(family: int, address: tuple[Any, ...], port: int) -> int:
+    """The first port after `port` that can be bound now (`port + 1` if none of the next
+    few can): a suggestion only."""
+    for candidate in range(port + 1, min(port + 20, 65535) + 1):
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((address[0], candidate, *address[2:]))
+            except OSError:
+                continue
+            return candidate
+    return port + 1
+
+
 def up_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8888,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8888,
     home: Annotated[Path | None, typer.Option(help="Dagyard home (default ~/.dagyard).")] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Metadata database URL (default SQLite in the home).")
@@ -89,6 +143,15 @@ def up_command(
     ] = False,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="The least severe log lines shown.")
+    ] = LogLevel.info,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="text, or json: one JSON object per line.")
+    ] = LogFormat.text,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (the UI polls: many lines).")
+    ] = False,
 ) -> None:
     """Start the platform: API, run worker and scheduler, until Ctrl-C or SIGTERM."""
     import uvicorn
@@ -97,6 +160,8 @@ def up_command(
     from dagyard.service.platform import Platform
     from dagyard.service.worker import RunWorker
 
+    server_logs.configure(log_level, log_format)
+    log = logging.getLogger("dagyard.up")
     try:
         settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
         token = _token(settings.home)
@@ -106,10 +171,14 @@ def up_command(
                 "it could run code here. Set DAGYARD_AUTH_TOKEN (or write a token to "
                 f"{settings.home / 'token'}), or pass --insecure."
             )
+        listener = _listen(host, port)
+    except DagyardError as e:
+        raise _fail(e, log_format) from e
+    try:
         platform = Platform.open(settings)
     except DagyardError as e:
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(code=2) from e
+        listener.close()
+        raise _fail(e, log_format) from e
     from dagyard.server.app import create_app
 
     worker = RunWorker(platform).start()
@@ -119,22 +188,37 @@ def up_command(
         from dagyard.service.demo_data import load_demo
 
         for run in load_demo(platform):
-            errors.print(f"demo run {run.run_id} ({run.display_name}) submitted")
+            log.info("demo run %s (%s) submitted", run.run_id, run.display_name)
         worker.wake()
     app = create_app(platform, token=token)
-    errors.print(
-        f"Dagyard on http://{host}:{port}  (home {settings.home}, database "
-        f"{settings.database_url.split('@')[-1]})"
+    log.info(
+        "Dagyard on http://%s:%d  (home %s, database %s)",
+        host,
+        listener.getsockname()[1],
+        settings.home,
+        settings.database_url.split("@")[-1],
     )
+    # uvicorn logs through the loggers configured above (log_config=None).
+    config = uvicorn.Config(app, log_config=None, log_level=log_level.value, access_log=access_log)
+    server_logs.show_access_log(access_log)
     # uvicorn catches SIGINT/SIGTERM, stops accepting and lets requests finish, then
     # raises the signal again with the handler it found: this one turns SIGTERM into a
     # clean exit, so the worker and the stores below are shut down in order.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.Server(config).run(sockets=[listener])
     except KeyboardInterrupt:
         pass
     finally:
+        listener.close()
         scheduler.stop()
         worker.stop()
         platform.close()
+
+
+def _fail(error: DagyardError, log_format: LogFormat) -> typer.Exit:
+    """The error as `exit_codes.fail` prints it, or as a JSON log line."""
+    if log_format == LogFormat.json:
+        logging.getLogger("dagyard.up").error("%s", error)
+        return typer.Exit(code=exit_codes.code_for(error))
+    return exit_codes.fail(error, errors)

@@ -45,12 +45,25 @@ def read_log(
 ) -> LogChunk:
     """Bytes `offset`.. of the log of attempt `attempt` (default: the latest) of the task
     `task_ref` (its id, path or name) of a run, as text cut at a whole character."""
+    task = find_task(platform, run_id, task_ref)
+    return read_task_log(platform, task, attempt=attempt, offset=offset, limit=limit)
+
+
+def read_task_log(
+    platform: Platform,
+    task: Task,
+    *,
+    attempt: int | None = None,
+    offset: int = 0,
+    limit: int = MAX_LOG_CHUNK_BYTES,
+) -> LogChunk:
+    """As `read_log`, for a task record in hand (a caller following many tasks reads
+    their records once per pass, not once per log)."""
     if offset < 0:
         raise UsageError(f"offset {offset} is negative; logs are read from byte 0 on.")
     # At least one whole UTF-8 character (up to 4 bytes) fits, so every read moves on.
     if not 4 <= limit <= MAX_LOG_CHUNK_BYTES:
         raise UsageError(f"limit must be between 4 and {MAX_LOG_CHUNK_BYTES} bytes, not {limit}.")
-    task = find_task(platform, run_id, task_ref)
     source = task
     if task.cache_hit and task.cached_from_task_id:
         source = platform.store.get_task(task.cached_from_task_id)

@@ -19,7 +19,7 @@ from dagyard.errors import AlreadyExists, NotFound, RunError, StoreError, UsageE
 from dagyard.service import leases
 from dagyard.service.leases import Lease
 from dagyard.service.platform import Platform
-from dagyard.store.listing import ListQuery, Page
+from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.records import (
     EventKind,
     Experiment,
@@ -388,3 +388,33 @@ def why_cached(platform: Platform, run_id: str, task: str) -> Task:
             f"Run {run_id} has no task '{task}'. Tasks with a cache decision: {names}."
         )
     return matches[0]
+
+
+# The shortest run id prefix looked up: shorter ones match too many runs to be useful.
+MIN_RUN_ID_PREFIX = 4
+
+
+def resolve_run_id(platform: Platform, ref: str) -> str:
+    """The id of the run whose id is `ref`, or the only one that starts with `ref` (as
+    `runs list` prints them, shortened)."""
+    ref = ref.strip().lower()
+    if len(ref) < MIN_RUN_ID_PREFIX:
+        raise UsageError(
+            f"Run id {ref!r} is too short; give at least {MIN_RUN_ID_PREFIX} characters of it."
+        )
+    query = ListQuery(
+        predicates=(Predicate("run_id", Operation.GREATER_THAN_EQUALS, ref),),
+        sort_by="run_id",
+        page_size=2,
+    )
+    found = [r.run_id for r in platform.store.page_runs(query).records if r.run_id.startswith(ref)]
+    if not found:
+        raise NotFound(
+            f"No run has an id that starts with {ref!r}; `dagyard runs list --local` lists this home's runs."
+        )
+    if len(found) > 1 and found[0] != ref:
+        raise UsageError(
+            f"Run id {ref!r} is ambiguous: {found[0]}, {found[1]} and maybe more start with it; "
+            "give more of it."
+        )
+    return found[0]

@@ -20,7 +20,7 @@ from api_pipelines import compiled, sum_and_write
 from api_server import Server, open_platform
 
 from dagyard import dsl
-from dagyard.cli import shell
+from dagyard.cli import exit_codes, shell
 from dagyard.cli.main import app
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
@@ -303,10 +303,16 @@ def test_a_bad_parameter_is_a_usage_error(server: Server, tmp_path: Path) -> Non
     assert result.exit_code == 2 and "NAME=VALUE" in result.stderr
 
 
-def test_an_unreachable_server_names_the_endpoint() -> None:
+def test_an_unreachable_server_names_the_endpoint_and_exits_4() -> None:
     result = cli("http://127.0.0.1:9", "pipelines", "list")
-    assert result.exit_code == 2
+    assert result.exit_code == exit_codes.UNAVAILABLE == 4
     assert "Cannot reach the Dagyard server at http://127.0.0.1:9" in result.stderr
+
+
+def test_runs_list_with_no_server_points_at_the_local_home() -> None:
+    result = cli("http://127.0.0.1:9", "runs", "list")
+    assert result.exit_code == exit_codes.UNAVAILABLE
+    assert "add --local" in result.stderr
 
 
 def test_the_token_and_endpoint_come_from_the_environment(
