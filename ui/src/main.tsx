@@ -4,6 +4,7 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 
 import { Layout } from "./app/Layout";
+import { kfpLinkTarget } from "./app/kfpLinks";
 import { ApiError } from "./api/client";
 import { ArchivePage } from "./pages/ArchivePage";
 import { ArtifactPage, ArtifactsPage } from "./pages/ArtifactsPage";
@@ -53,6 +54,11 @@ function App() {
     </QueryClientProvider>
   );
 }
+
+// A link from Kubeflow Pipelines (`/#/runs/details/<id>`, as kfp.Client prints) opens the
+// same page here: the address is replaced before the router reads it.
+const kfpTarget = kfpLinkTarget(window.location.hash);
+if (kfpTarget) window.history.replaceState(null, "", kfpTarget);
 
 const root = document.getElementById("root");
 if (root) {
