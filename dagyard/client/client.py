@@ -6,9 +6,9 @@ parameter names, order and defaults, so code written for kfp.Client runs with
 us to that against the installed kfp. What comes back are the frozen dataclasses of
 `objects.py` (each with the attribute names of the kfp model it stands for), and
 `RunPipelineResult` for the `create_run_from_*` methods. Dagyard's own additions carry
-names kfp does not use: `run`, `logs`, `iter_logs`, `retry_run`. An error answer of the
-server raises `ApiError`. This module talks HTTP and nothing else: it never opens the
-server's store.
+names kfp does not use: `run`, `logs`, `iter_logs`, `retry_run`, `get_run_metrics`. An
+error answer of the server raises `ApiError`. This module talks HTTP and nothing else: it
+never opens the server's store.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -722,6 +722,13 @@ class Client:
         if not wait:
             return started.run_info
         return started.wait_for_run_completion()
+
+    def get_run_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        """The scalar metrics (system.Metrics artifacts) of each run: run id ->
+        {"<task path>/<metric name>": value}; at most 200 runs at once."""
+        data = self._call("GET", "/runs:metrics", params={"run_ids": list(run_ids)})
+        metrics: dict[str, dict[str, float]] = data.get("metrics") or {}
+        return metrics
 
     def retry_run(self, run_id: str) -> dict[str, Any]:
         """Run the failed or canceled tasks of a finished run again, in the same run."""

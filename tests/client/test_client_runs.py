@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from api_pipelines import compiled, slow, sum_and_write
 
+from dagyard import dsl
 from dagyard.client import Client, Run
+from dagyard.dsl import Metrics, Output
 from dagyard.service.worker import RunWorker
 
 
@@ -77,3 +79,21 @@ def test_waiting_past_the_timeout_raises_timeout_error(client: Client) -> None:
     pending = client.create_run_from_pipeline_func(slow)
     with pytest.raises(TimeoutError, match=f"Run {pending.run_id} is still PENDING"):
         client.wait_for_run_completion(pending.run_id, timeout=0.3, sleep_duration=0.1)
+
+
+@dsl.component
+def scored(quality: float, metrics: Output[Metrics]) -> None:
+    metrics.log_metric("quality", quality)
+
+
+@dsl.pipeline(name="scored")
+def scoring(quality: float) -> None:
+    scored(quality=quality)
+
+
+@pytest.mark.slow
+def test_run_metrics_are_read_for_several_runs_at_once(client: Client, worker: RunWorker) -> None:
+    good = client.run(scoring, {"quality": 0.9})
+    bad = client.run(scoring, {"quality": 0.2})
+    metrics = client.get_run_metrics([good.run_id, bad.run_id])
+    assert metrics == {good.run_id: {"scored/quality": 0.9}, bad.run_id: {"scored/quality": 0.2}}
