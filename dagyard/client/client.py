@@ -425,7 +425,8 @@ class Client:
         """Start a run called `job_name` in `experiment_id`, of the compiled pipeline at
         `pipeline_package_path` or of an uploaded pipeline's version (`version_id`; with
         `pipeline_id` alone, its latest version). `enable_caching` set turns caching on
-        or off for every task of this run. Returns the new run at once."""
+        or off for every task of this run (for an uploaded version, False runs every task
+        afresh and True keeps its compiled settings). Returns the new run at once."""
         _one_source(pipeline_package_path, pipeline_id, version_id)
         body: dict[str, Any] = {
             "experiment_id": experiment_id,
@@ -444,7 +445,8 @@ class Client:
             body["pipeline_version_reference"] = _drop_none(
                 {"pipeline_id": pipeline_id, "pipeline_version_id": version_id}
             )
-            # The spec lives on the server: ask it to apply the choice to every task.
+            # The spec lives on the server: False asks it to run every task afresh; True
+            # keeps the caching the version was compiled with.
             body["cache_enabled"] = enable_caching
         return self._run(self._call("POST", "/runs", json=_drop_none(body)))
 
