@@ -2,8 +2,9 @@
 
 `uv build` makes the sdist and, from it, the wheel (as an installer building from the
 sdist would); the wheel goes into a new virtual environment with no extras and none of
-the development tools (no kfp, no pytest). There, `dagyard run` runs a Dagyard pipeline
-and a pipeline compiled by the real kfp 2.17.0 (whose `pip install kfp==2.17.0` line
+the development tools (no kfp, no pytest). There, `dagyard compile` compiles and
+`dagyard run` runs a Dagyard pipeline, `dagyard run` runs a pipeline compiled by the real
+kfp 2.17.0 (whose `pip install kfp==2.17.0` line
 makes Dagyard build a task environment, with the uv that came as a dependency), and
 `dagyard up` serves the built web UI and the API.
 
@@ -151,9 +152,13 @@ def test_wheel_and_sdist_carry_the_built_ui(installed: Installed) -> None:
     assert not any(name.startswith("ui/node_modules") for name in in_sdist)
 
 
-def test_dagyard_run_runs_a_dagyard_pipeline(installed: Installed, tmp_path: Path) -> None:
-    out = installed.dagyard("run", "--json", str(PIPELINES / "dy_artifacts.py"), home=tmp_path)
+def test_dagyard_compiles_and_runs_a_dagyard_pipeline(installed: Installed, tmp_path: Path) -> None:
+    source = str(PIPELINES / "dy_artifacts.py")
+    out = installed.dagyard("run", "--json", source, home=tmp_path)
     assert _final_state(out) == "SUCCEEDED"
+    compiled = tmp_path / "dy_artifacts.yaml"
+    installed.dagyard("compile", source, "-o", str(compiled), home=tmp_path)
+    assert "artifacts-pipeline" in compiled.read_text()
 
 
 def test_dagyard_run_runs_a_kfp_compiled_pipeline_in_an_environment_uv_builds(
