@@ -4,9 +4,9 @@
 sdist would); the wheel goes into a new virtual environment with no extras and none of
 the development tools (no kfp, no pytest). There, `dagyard compile` compiles and
 `dagyard run` runs a Dagyard pipeline, `dagyard run` runs a pipeline compiled by the real
-kfp 2.17.0 (whose `pip install kfp==2.17.0` line
-makes Dagyard build a task environment, with the uv that came as a dependency), and
-`dagyard up` serves the built web UI and the API.
+kfp 2.17.0 (whose `pip install kfp==2.17.0` line makes Dagyard build a task environment,
+with the uv that came as a dependency), and `dagyard up` serves the built web UI and the
+API.
 
 The wheel and the environment are made once per test session (once for all xdist
 workers, under a file lock in their shared temporary folder); uv's own download cache
