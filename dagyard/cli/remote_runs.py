@@ -59,9 +59,7 @@ def runs_list(
             )
         except DagyardError as e:
             raise exit_codes.fail(e, shell.errors) from e
-        list_local(
-            home, as_json=output == shell.Output.json, experiment_id=experiment_id, query=query
-        )
+        list_local(home, output=output, experiment_id=experiment_id, query=query)
         return
     with shell.connect(endpoint, token, hint=_LOCAL_HINT) as client:
         found = client.list_runs(page_token, page_size, sort_by, experiment_id, filter=filter)

@@ -16,6 +16,7 @@ from dagyard.errors import DagyardError, UsageError
 from dagyard.store.records import Run, RunState
 
 if TYPE_CHECKING:
+    from dagyard.cli.shell import Output
     from dagyard.service.platform import Platform
     from dagyard.store.listing import ListQuery
 
@@ -265,12 +266,12 @@ def short_ids(run_ids: list[str]) -> dict[str, str]:
 def list_local(
     home: Path | None,
     *,
-    as_json: bool,
+    output: Output,
     experiment_id: str | None,
     query: ListQuery,
 ) -> None:
     """`runs list --local`: the home's runs, newest first unless sorted otherwise."""
-    from dagyard.cli.shell import when
+    from dagyard.cli.shell import more, show, when
     from dagyard.service import runs
 
     platform = open_platform(home)
@@ -280,39 +281,29 @@ def list_local(
         raise exit_codes.fail(e, errors) from e
     finally:
         platform.close()
-    if as_json:
-        listed = [
-            {
-                "run_id": r.run_id,
-                "display_name": r.display_name,
-                "state": str(r.state),
-                "experiment_id": r.experiment_id,
-                "created_at": r.created_at.isoformat() if r.created_at else None,
-                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                "error": r.error,
-            }
-            for r in page.records
-        ]
-        record = {"runs": listed, "total_size": page.total_size}
-        typer.echo(json.dumps({**record, "next_page_token": page.next_page_token}, indent=2))
-        return
-    from rich.table import Table
-
     shown = short_ids([r.run_id for r in page.records])
-    table = Table(show_edge=False)
-    table.add_column("run", no_wrap=True)
-    table.add_column("name", overflow="fold")
-    table.add_column("state", no_wrap=True)
-    table.add_column("created at")
-    table.add_column("took", justify="right", no_wrap=True)
+    rows = []
     for r in page.records:
         took = ""
         if r.created_at and r.finished_at:
             took = f"{(r.finished_at - r.created_at).total_seconds():.1f}s"
-        table.add_row(shown[r.run_id], r.display_name, str(r.state), when(r.created_at), took)
-    console.print(table)
-    if page.next_page_token:
-        errors.print(f"more: --page-token {page.next_page_token}", highlight=False)
+        rows.append([shown[r.run_id], r.display_name, str(r.state), when(r.created_at), took])
+    # The records without their pipeline specs, which `runs get` shows.
+    listed = [
+        {
+            "run_id": r.run_id,
+            "display_name": r.display_name,
+            "state": r.state,
+            "experiment_id": r.experiment_id,
+            "created_at": r.created_at,
+            "finished_at": r.finished_at,
+            "error": r.error,
+        }
+        for r in page.records
+    ]
+    value = {"runs": listed, "total_size": page.total_size, "next_page_token": page.next_page_token}
+    show(output, value, ("run", "name", "state", "created at", "took"), rows)
+    more(page.next_page_token)
 
 
 def logs_local(

@@ -87,9 +87,10 @@ def show(output: Output, value: Any, columns: Sequence[str], rows: list[list[str
         return
     table = Table(show_edge=False)
     for index, column in enumerate(columns):
-        # The first column holds ids: never folded, so that they can be copied.
-        widest = max((len(row[0]) for row in rows), default=0) if index == 0 else None
-        table.add_column(column, overflow="fold", min_width=widest)
+        # Ids (the first column) and times ("created at") are never broken, so that an
+        # id can be copied whole; the other columns fold to fit the terminal.
+        whole = index == 0 or column.endswith(" at")
+        table.add_column(column, overflow="fold", no_wrap=whole)
     for row in rows:
         table.add_row(*row)
     console.print(table)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard import dsl
+from dagyard.cli import exit_codes
 from dagyard.compiler import compile_to_dict
 
 
@@ -139,3 +140,65 @@ def test_the_kfp_command_line_works_against_dagyard_up(tmp_path: Path) -> None:
         assert runs.returncode == 0, runs.stderr
     finally:
         stop(server)
+
+
+def test_up_on_a_busy_port_says_so_and_suggests_another(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "DAGYARD_HOME": str(tmp_path)}
+        done = subprocess.run(
+            [sys.executable, "-m", "dagyard", "up", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == exit_codes.BAD_INPUT, done.stderr
+    message = f"port {port} on 127.0.0.1 is in use; pick another with --port, e.g. --port "
+    (line,) = [line for line in done.stderr.splitlines() if message in line]
+    suggested = int(line.rsplit(" ", 1)[1])
+    assert suggested > port
+    assert "Traceback" not in done.stderr and "Errno" not in done.stderr
+    assert not (tmp_path / "dagyard.db").exists()  # nothing was opened
+
+
+def test_up_logs_json_lines_with_an_access_log_on_request(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(tmp_path, port, "--log-format", "json", "--access-log")
+    try:
+        wait_ready(base, server)
+        call(base, "GET", "/apis/v2beta1/runs")
+    finally:
+        assert stop(server) == 0
+    entries = [json.loads(line) for line in (tmp_path / "server.log").read_text().splitlines()]
+    assert all(set(e) >= {"time", "level", "logger", "message"} for e in entries), entries
+    started = [e for e in entries if e["logger"] == "dagyard.up"]
+    assert started[0]["message"].startswith(f"Dagyard on http://127.0.0.1:{port}")
+    access = [e for e in entries if e["logger"] == "uvicorn.access"]
+    listed = [e for e in access if e["path"] == "/apis/v2beta1/runs"]
+    assert listed and listed[0]["method"] == "GET" and listed[0]["status"] == 200
+    assert listed[0]["level"] == "INFO"
+
+
+def test_up_has_no_access_log_by_default_and_log_level_hides_info(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(tmp_path, port)
+    try:
+        wait_ready(base, server)
+    finally:
+        assert stop(server) == 0
+    text = (tmp_path / "server.log").read_text()
+    assert f"INFO dagyard.up: Dagyard on http://127.0.0.1:{port}" in text
+    assert "/apis/v2beta1/healthz" not in text  # polled by wait_ready, not logged
+
+    (tmp_path / "server.log").unlink()
+    quiet = start(tmp_path, port, "--log-level", "warning")
+    try:
+        wait_ready(base, quiet)
+    finally:
+        assert stop(quiet) == 0
+    assert (tmp_path / "server.log").read_text() == ""
