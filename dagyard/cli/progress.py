@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from dagyard.errors import DagyardError
 from dagyard.service.logs import read_task_log
@@ -179,7 +180,8 @@ class _LogFollower:
 
 class ProgressView:
     """Shows a run's tasks until stopped: a live table when `console` is a terminal,
-    else a line per change. With `follow`, task output goes to `output` as it comes."""
+    else a line per change. With `follow`, task output goes to `output` as it comes (to
+    `console`, above the table, when there is a live table)."""
 
     def __init__(
         self,
@@ -230,10 +232,13 @@ class ProgressView:
         if live is not None:
             live.update(render(tasks))
         # Output first: a task's last lines come before the line that says it ended.
+        # Under a live table, through its console: printed above the table. As Text, not
+        # with markup=False, which would reach the table's cells too.
+        out = self._console if live is not None else self._output
         for line in output:
-            self._output.print(line, highlight=False, markup=False, emoji=False, soft_wrap=True)
+            out.print(Text(line), highlight=False, soft_wrap=True)
         for line in changes:
-            self._console.print(line, highlight=False, markup=False, emoji=False, soft_wrap=True)
+            self._console.print(Text(line), highlight=False, soft_wrap=True)
 
 
 def print_summary(platform: Platform, run: Run, tasks: list[Task], console: Console) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dagyard.cli import exit_codes
 from dagyard.cli.up import ExecutorOption, RayAddressOption, settings_for
 from dagyard.errors import DagyardError
 
@@ -36,8 +37,7 @@ def worker_command(
         settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
         platform = Platform.open(settings)
     except DagyardError as e:
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(code=2) from e
+        raise exit_codes.fail(e, errors) from e
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stopping = threading.Event()
 

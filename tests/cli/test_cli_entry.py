@@ -141,3 +141,19 @@ def test_a_syntax_error_in_the_users_file_exits_3_pointing_at_the_line(tmp_path:
     assert "importlib" not in done.stderr and "dagyard/" not in done.stderr.replace(
         str(tmp_path), ""
     )
+
+
+def test_a_database_that_does_not_answer_exits_4(tmp_path: Path) -> None:
+    done = run(
+        MODULE,
+        "runs",
+        "list",
+        "--local",
+        DAGYARD_HOME=str(tmp_path),
+        DAGYARD_DATABASE_URL="postgresql://user:secret@127.0.0.1:9/dagyard",
+    )
+    assert done.returncode == exit_codes.UNAVAILABLE == 4, done.stderr
+    assert "Cannot use the metadata database postgresql+psycopg://user:***@127.0.0.1:9" in (
+        done.stderr
+    )
+    assert "secret" not in done.stderr
