@@ -157,3 +157,20 @@ def test_a_database_that_does_not_answer_exits_4(tmp_path: Path) -> None:
         done.stderr
     )
     assert "secret" not in done.stderr
+
+
+def test_an_unforeseen_error_is_a_bug_with_its_own_exit_code() -> None:
+    # A command that fails in a way no command handles, registered in a real child.
+    program = (
+        "import sys\n"
+        "from dagyard.cli.main import app\n"
+        "@app.command('explode')\n"
+        "def explode() -> None:\n"
+        "    raise RuntimeError('nobody foresaw this')\n"
+        "sys.argv = ['dagyard', 'explode']\n"
+        "app()\n"
+    )
+    done = run([sys.executable, "-c", program])
+    assert done.returncode == exit_codes.INTERNAL_ERROR == 70
+    assert "RuntimeError: nobody foresaw this" in done.stderr
+    assert "this is a bug in Dagyard" in done.stderr
