@@ -17,8 +17,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from dagyard.cli import exit_codes, server_logs
-from dagyard.cli.server_logs import LogFormat, LogLevel
+from dagyard.cli import log_setup
+from dagyard.cli.log_setup import LogFormat, LogLevel
 from dagyard.errors import DagyardError, UsageError
 from dagyard.settings import Settings
 
@@ -143,12 +143,8 @@ def up_command(
     ] = False,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
-    log_level: Annotated[
-        LogLevel, typer.Option(help="The least severe log lines shown.")
-    ] = LogLevel.info,
-    log_format: Annotated[
-        LogFormat, typer.Option(help="text, or json: one JSON object per line.")
-    ] = LogFormat.text,
+    log_level: log_setup.LevelOption = LogLevel.info,
+    log_format: log_setup.FormatOption = LogFormat.text,
     access_log: Annotated[
         bool, typer.Option(help="Log every request (the UI polls: many lines).")
     ] = False,
@@ -160,7 +156,7 @@ def up_command(
     from dagyard.service.platform import Platform
     from dagyard.service.worker import RunWorker
 
-    server_logs.configure(log_level, log_format)
+    log_setup.configure(log_level, log_format)
     log = logging.getLogger("dagyard.up")
     try:
         settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
@@ -200,7 +196,7 @@ def up_command(
     )
     # uvicorn logs through the loggers configured above (log_config=None).
     config = uvicorn.Config(app, log_config=None, log_level=log_level.value, access_log=access_log)
-    server_logs.show_access_log(access_log)
+    log_setup.show_access_log(access_log)
     # uvicorn catches SIGINT/SIGTERM, stops accepting and lets requests finish, then
     # raises the signal again with the handler it found: this one turns SIGTERM into a
     # clean exit, so the worker and the stores below are shut down in order.
@@ -217,8 +213,4 @@ def up_command(
 
 
 def _fail(error: DagyardError, log_format: LogFormat) -> typer.Exit:
-    """The error as `exit_codes.fail` prints it, or as a JSON log line."""
-    if log_format == LogFormat.json:
-        logging.getLogger("dagyard.up").error("%s", error)
-        return typer.Exit(code=exit_codes.code_for(error))
-    return exit_codes.fail(error, errors)
+    return log_setup.fail(error, log_format, logger="dagyard.up", console=errors)

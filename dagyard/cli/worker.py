@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dagyard.cli import exit_codes
+from dagyard.cli import log_setup
+from dagyard.cli.log_setup import LogFormat, LogLevel
 from dagyard.cli.up import ExecutorOption, RayAddressOption, settings_for
 from dagyard.errors import DagyardError
 
@@ -27,18 +28,20 @@ def worker_command(
     ] = None,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
+    log_level: log_setup.LevelOption = LogLevel.info,
+    log_format: log_setup.FormatOption = LogFormat.text,
 ) -> None:
     """Execute the database's runs and recurring runs here, until Ctrl-C or SIGTERM."""
     from dagyard.scheduler import Scheduler
     from dagyard.service.platform import Platform
     from dagyard.service.worker import RunWorker
 
+    log_setup.configure(log_level, log_format)
     try:
         settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
         platform = Platform.open(settings)
     except DagyardError as e:
-        raise exit_codes.fail(e, errors) from e
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        raise log_setup.fail(e, log_format, logger="dagyard.worker", console=errors) from e
     stopping = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -49,10 +52,12 @@ def worker_command(
     worker = RunWorker(platform).start()
     scheduler = Scheduler(platform)
     scheduler.start()
-    errors.print(
-        f"Dagyard worker {worker.owner} (home {settings.home}, database "
-        f"{settings.database_url.split('@')[-1]}, leases of {settings.lease_seconds:g} s)",
-        highlight=False,
+    logging.getLogger("dagyard.worker").info(
+        "Dagyard worker %s (home %s, database %s, leases of %g s)",
+        worker.owner,
+        settings.home,
+        settings.database_url.split("@")[-1],
+        settings.lease_seconds,
     )
     try:
         while not stopping.wait(1.0):

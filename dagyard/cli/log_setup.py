@@ -1,5 +1,5 @@
-"""How `dagyard up` logs: one level for Dagyard's and uvicorn's loggers, an optional
-access log, and lines as text or as JSON objects.
+"""How `dagyard up` and `dagyard worker` log: one level for Dagyard's and uvicorn's
+loggers, an optional access log, and lines as text or as JSON objects.
 
 Only logging setup belongs here; what is logged is decided where it happens.
 """
@@ -11,7 +11,13 @@ import logging
 import logging.config
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from dagyard.cli import exit_codes
+from dagyard.errors import DagyardError
 
 
 class LogLevel(StrEnum):
@@ -24,6 +30,10 @@ class LogLevel(StrEnum):
 class LogFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+LevelOption = Annotated[LogLevel, typer.Option(help="The least severe log lines shown.")]
+FormatOption = Annotated[LogFormat, typer.Option(help="text, or json: one JSON object per line.")]
 
 
 ACCESS_LOGGER = "uvicorn.access"
@@ -83,3 +93,14 @@ def show_access_log(on: bool) -> None:
     uvicorn's own configuration, which sets the access logger's level to the server's."""
     access = logging.getLogger(ACCESS_LOGGER)
     access.setLevel(logging.INFO if on else logging.CRITICAL + 1)
+
+
+def fail(
+    error: DagyardError, log_format: LogFormat, *, logger: str, console: Console
+) -> typer.Exit:
+    """The error as `exit_codes.fail` prints it, or, with JSON logs, as a JSON log line
+    (a log reader then sees every line as JSON)."""
+    if log_format == LogFormat.json:
+        logging.getLogger(logger).error("%s", error)
+        return typer.Exit(code=exit_codes.code_for(error))
+    return exit_codes.fail(error, console)
