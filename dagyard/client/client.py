@@ -18,16 +18,15 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import yaml
 
-from dagyard.client import objects
+from dagyard.client import connection, objects, packages
 from dagyard.client.notebook import live_progress
 from dagyard.client.objects import (
     Experiment,
@@ -84,23 +83,6 @@ class RunPipelineResult:
         return self.run_info._repr_html_()
 
 
-class _CredentialsAuth(httpx.Auth):
-    """kfp's TokenCredentialsBase: its hook writes a fresh token into a configuration's
-    `api_key` before each request, and the request carries it as a bearer token."""
-
-    def __init__(self, credentials: Any) -> None:
-        self._credentials = credentials
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        config = SimpleNamespace(api_key={}, api_key_prefix={})
-        self._credentials.refresh_api_key_hook(config)
-        token = config.api_key.get("authorization")
-        if token:
-            prefix = config.api_key_prefix.get("authorization", "Bearer")
-            request.headers["Authorization"] = f"{prefix} {token}"
-        yield request
-
-
 class Client:
     """A Dagyard (or Kubeflow Pipelines v2) server at `host`.
 
@@ -153,8 +135,12 @@ class Client:
                 )
         if token and existing_token and token != existing_token:
             raise UsageError("Give the token once: existing_token and token differ.")
-        self.host = _base_url(host or _first_env(ENDPOINT_VARIABLES) or DEFAULT_HOST)
-        self.ui_host = _base_url(ui_host or os.environ.get(UI_ENDPOINT_VARIABLE) or self.host)
+        self.host = connection.base_url(
+            host or connection.first_env(ENDPOINT_VARIABLES) or DEFAULT_HOST
+        )
+        self.ui_host = connection.base_url(
+            ui_host or os.environ.get(UI_ENDPOINT_VARIABLE) or self.host
+        )
         self._namespace = "" if namespace == _KFP_DEFAULT_NAMESPACE else namespace
         bearer = token or existing_token or os.environ.get(TOKEN_VARIABLE, "").strip()
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
@@ -164,14 +150,14 @@ class Client:
         if verify_ssl is False:
             verify = False
         elif ssl_ca_cert:
-            verify = _ssl_context(ssl_ca_cert)
+            verify = connection.ssl_context(ssl_ca_cert)
         self._http = httpx.Client(
             base_url=self.host + _PREFIX,
             headers=headers,
             timeout=timeout,
             proxy=proxy,
             verify=verify,
-            auth=_CredentialsAuth(credentials) if credentials is not None else None,
+            auth=connection.CredentialsAuth(credentials) if credentials is not None else None,
         )
 
     def close(self) -> None:
@@ -295,7 +281,9 @@ class Client:
             "description": description,
             "namespace": self._in(namespace),
         }
-        data = self._upload("/pipelines/upload", _read_package(pipeline_package_path), params)
+        data = self._upload(
+            "/pipelines/upload", packages.read_package(pipeline_package_path), params
+        )
         return self._pipeline(data)
 
     def upload_pipeline_from_pipeline_func(
@@ -306,9 +294,9 @@ class Client:
         namespace: str | None = None,
     ) -> Pipeline:
         """Compile `pipeline_func` with dagyard.compiler and upload it as a new pipeline."""
-        package = _compiled_package(pipeline_func)
+        package = packages.compiled_package(pipeline_func)
         params = {
-            "name": pipeline_name or _pipeline_name(yaml.safe_load(package[1])),
+            "name": pipeline_name or packages.pipeline_name(yaml.safe_load(package[1])),
             "description": description,
             "namespace": self._in(namespace),
         }
@@ -325,7 +313,7 @@ class Client:
         """Upload a compiled pipeline as a new version of the pipeline with `pipeline_id`
         (or called `pipeline_name`)."""
         return self._upload_version(
-            _read_package(pipeline_package_path),
+            packages.read_package(pipeline_package_path),
             pipeline_version_name,
             pipeline_id,
             pipeline_name,
@@ -343,7 +331,7 @@ class Client:
         """Compile `pipeline_func` and upload it as a new version of the pipeline with
         `pipeline_id` (or called `pipeline_name`)."""
         return self._upload_version(
-            _compiled_package(pipeline_func),
+            packages.compiled_package(pipeline_func),
             pipeline_version_name,
             pipeline_id,
             pipeline_name,
@@ -437,9 +425,9 @@ class Client:
             "service_account": service_account,
         }
         if pipeline_package_path is not None:
-            spec = _read_spec(Path(pipeline_package_path))
+            spec = packages.read_spec(Path(pipeline_package_path))
             if enable_caching is not None:
-                _set_caching(spec, enable_caching, cache_key)
+                packages.set_caching(spec, enable_caching, cache_key)
             body["pipeline_spec"] = spec
         else:
             body["pipeline_version_reference"] = _drop_none(
@@ -466,9 +454,9 @@ class Client:
         """Submit the compiled pipeline YAML in `pipeline_file`, in the experiment with
         `experiment_id` or called `experiment_name` (created when missing; default
         KF_PIPELINES_DEFAULT_EXPERIMENT_NAME, else "Default")."""
-        spec = _read_spec(Path(pipeline_file))
+        spec = packages.read_spec(Path(pipeline_file))
         if enable_caching is not None:
-            _set_caching(spec, enable_caching, cache_key)
+            packages.set_caching(spec, enable_caching, cache_key)
         return self._create_run(
             spec,
             arguments=arguments,
@@ -499,7 +487,7 @@ class Client:
 
         spec = compile_to_dict(pipeline_func)
         if enable_caching is not None:
-            _set_caching(spec, enable_caching, cache_key)
+            packages.set_caching(spec, enable_caching, cache_key)
         return self._create_run(
             spec,
             arguments=arguments,
@@ -608,9 +596,9 @@ class Client:
         _one_source(pipeline_package_path, pipeline_id, version_id)
         spec = reference = None
         if pipeline_package_path is not None:
-            spec = _read_spec(Path(pipeline_package_path))
+            spec = packages.read_spec(Path(pipeline_package_path))
             if enable_caching is not None:
-                _set_caching(spec, enable_caching, cache_key)
+                packages.set_caching(spec, enable_caching, cache_key)
         else:
             if enable_caching is not None:
                 raise ValueError(
@@ -816,7 +804,7 @@ class Client:
         body = {
             "experiment_id": experiment_id,
             "display_name": run_name
-            or f"{_pipeline_name(spec)} {time.strftime('%Y-%m-%d %H-%M-%S')}",
+            or f"{packages.pipeline_name(spec)} {time.strftime('%Y-%m-%d %H-%M-%S')}",
             "pipeline_spec": spec,
             "runtime_config": _drop_none(
                 {"parameters": arguments or {}, "pipeline_root": pipeline_root}
@@ -888,49 +876,7 @@ class Client:
         if response.is_success:
             data = response.json() if response.content else {}
             return data if isinstance(data, dict) else {}
-        raise _api_error(response)
-
-
-def _api_error(response: httpx.Response) -> ApiError:
-    """The server's `{error, code, message}` as an ApiError; any other body as its text."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and ("message" in body or "error" in body):
-        message = str(body.get("message") or body.get("error"))
-        code = body.get("code")
-        return ApiError(
-            message, status=response.status_code, code=code if isinstance(code, int) else 0
-        )
-    text = response.text.strip() or response.reason_phrase
-    return ApiError(
-        f"{response.request.method} {response.request.url}: {text}", status=response.status_code
-    )
-
-
-def _first_env(names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def _base_url(host: str) -> str:
-    host = host.strip().rstrip("/")
-    return host if "://" in host else f"http://{host}"
-
-
-def _ssl_context(ca_file: str) -> Any:
-    import ssl
-
-    try:
-        return ssl.create_default_context(cafile=ca_file)
-    except (OSError, ssl.SSLError) as error:
-        raise UsageError(
-            f"Cannot load the CA certificate ssl_ca_cert={ca_file!r}: {error}; give a PEM file."
-        ) from error
+        raise connection.api_error(response)
 
 
 def _one_source(package: object, pipeline_id: str | None, version_id: str | None) -> None:
@@ -949,57 +895,6 @@ def _renamed(old: str, new: str) -> None:
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _read_package(package: str | os.PathLike[str]) -> tuple[str, bytes]:
-    file = Path(package)
-    try:
-        return file.name, file.read_bytes()
-    except OSError as error:
-        raise ApiError(
-            f"Cannot read the pipeline package {str(file)!r}: {error.strerror}.", status=0
-        ) from error
-
-
-def _compiled_package(pipeline_func: Any) -> tuple[str, bytes]:
-    from dagyard.compiler.compiler import compile_to_dict, dumps
-
-    spec = compile_to_dict(pipeline_func)
-    return f"{_pipeline_name(spec)}.yaml", dumps(spec).encode()
-
-
-def _read_spec(path: Path) -> dict[str, Any]:
-    """The IR in a compiled pipeline YAML; with a second document (the PlatformSpec),
-    the `{pipeline_spec, platform_spec}` pair kfp sends."""
-    try:
-        documents = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
-    except OSError as error:
-        raise ApiError(
-            f"Cannot read the pipeline file {str(path)!r}: {error.strerror}.", status=0
-        ) from error
-    except yaml.YAMLError as error:
-        raise ApiError(f"The pipeline file {str(path)!r} is not YAML: {error}", status=0) from error
-    if not documents or not isinstance(documents[0], dict):
-        raise ApiError(f"The pipeline file {str(path)!r} holds no pipeline spec.", status=0)
-    if len(documents) > 1:
-        return {"pipeline_spec": documents[0], "platform_spec": documents[1]}
-    spec: dict[str, Any] = documents[0]
-    return spec
-
-
-def _pipeline_name(spec: Any) -> str:
-    inner = spec.get("pipeline_spec", spec) if isinstance(spec, dict) else {}
-    return str(inner.get("pipelineInfo", {}).get("name", "run"))
-
-
-def _set_caching(spec: dict[str, Any], enabled: bool, cache_key: str | None = None) -> None:
-    # As kfp's client does: root-level tasks only, on the client side.
-    inner = spec.get("pipeline_spec", spec)
-    for task in inner.get("root", {}).get("dag", {}).get("tasks", {}).values():
-        options = task.setdefault("cachingOptions", {})
-        options["enableCache"] = enabled
-        if cache_key:
-            options["cacheKey"] = cache_key
 
 
 def _rfc3339(moment: str | dt.datetime | None) -> str | None:
