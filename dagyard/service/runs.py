@@ -410,7 +410,8 @@ def resolve_run_id(platform: Platform, ref: str) -> str:
     found = [r.run_id for r in platform.store.page_runs(query).records if r.run_id.startswith(ref)]
     if not found:
         raise NotFound(
-            f"No run has an id that starts with {ref!r}; `dagyard runs list --local` lists this home's runs."
+            f"No run has an id that starts with {ref!r}; `dagyard runs list --local` lists "
+            "this home's runs."
         )
     if len(found) > 1 and found[0] != ref:
         raise UsageError(
