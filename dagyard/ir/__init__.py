@@ -8,6 +8,8 @@ place in the document in dotted form, e.g. `root.dag.tasks.train.inputs.paramete
     doc = dagyard.ir.load("pipeline.yaml")     # or loads(text), from_dict(d)
     doc.name, doc.root_inputs, doc.component("comp-add"), doc.executor("exec-add")
     dagyard.ir.dump(doc, "copy.yaml")
+    plan = dagyard.ir.plan(doc)              # typed, frozen views: dagyard.ir.pipeline
+    plan.root.tasks["train"].retry.max_retry_count
 
 Use `dagyard.ir.pipeline_spec_pb2` for the protobuf messages: importing
 `kfp.pipeline_spec` would also import the whole kfp SDK when it is installed.
@@ -15,16 +17,20 @@ Use `dagyard.ir.pipeline_spec_pb2` for the protobuf messages: importing
 
 from dagyard.ir.codec import dump, dumps, load, loads
 from dagyard.ir.document import PipelineDocument, from_dict, validate
+from dagyard.ir.pipeline import PipelinePlan
+from dagyard.ir.planning import plan
 from dagyard.ir.schema import SCHEMA_VERSION, pipeline_spec_pb2
 
 __all__ = [
     "SCHEMA_VERSION",
     "PipelineDocument",
+    "PipelinePlan",
     "dump",
     "dumps",
     "from_dict",
     "load",
     "loads",
     "pipeline_spec_pb2",
+    "plan",
     "validate",
 ]
