@@ -100,7 +100,7 @@ class Definitions:
 
     parameters: Mapping[str, ParameterDefinition]
     artifacts: Mapping[str, ArtifactDefinition]
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 # -- executors: `deploymentSpec.executors` --------------------------------------------
@@ -159,7 +159,7 @@ class Container:
     env: tuple[EnvVar, ...] = ()
     resources: Resources | None = None
     pre_cache_check: Exec | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +180,7 @@ class UnsupportedExecutor:
     (`resolver`, `customJob`)."""
 
     kind: str
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 Executor: TypeAlias = Container | Importer | UnsupportedExecutor

@@ -11,12 +11,14 @@ def test_public_surface_is_pinned() -> None:
     assert ir.__all__ == [
         "SCHEMA_VERSION",
         "PipelineDocument",
+        "PipelinePlan",
         "dump",
         "dumps",
         "from_dict",
         "load",
         "loads",
         "pipeline_spec_pb2",
+        "plan",
         "validate",
     ]
 
