@@ -253,6 +253,20 @@ describe("buildGraph: real IR and runs", () => {
     expect(m.edges.find((e) => e.id === "exit-handler-1->notify")?.kind).toBe("exit");
   });
 
+  it("counts a live loop's items from its record when only some iterations are open", () => {
+    const items = Array.from({ length: 2000 }, (_, i) => `shard-${i}`);
+    const opened = recs(loopsTasks)
+      .filter((t) => !/^for-loop-1\/[1-9]/.test(t.path))
+      .map((t) =>
+        t.path === "for-loop-1"
+          ? { ...t, state: "RUNNING", inputs: { parameters: { "pipelinechannel--plan-shards-Output": items } } }
+          : t,
+      );
+    const loop = node(buildGraph(spec(loopsSpec), opened, new Set()), "for-loop-1").data;
+    expect(loop.iterationCount).toBe(2000);
+    expect(loop.counts).toEqual({ SUCCEEDED: 1, PENDING: 1999 });
+  });
+
   it("aggregates nested loops over task outputs", () => {
     const m = buildGraph(
       spec(loopsSpec),

@@ -254,15 +254,30 @@ class TaskIndex {
 
 /** The static item count of a loop over a constant list, if it is one. */
 function staticItemCount(spec: TaskSpec): number | undefined {
-  const raw = spec.parameterIterator?.items?.raw;
-  if (raw === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (Array.isArray(v)) return v.length;
-    if (v && typeof v === "object") return Object.keys(v).length;
-  } catch {
-    // not JSON: unknown count
+  return itemCount(spec.parameterIterator?.items?.raw);
+}
+
+/** The item count of a loop over a task output, from the inputs its record resolved: the
+ * engine opens a few iterations at a time, so their records alone undercount a live loop. */
+function recordedItemCount(spec: TaskSpec, rec: Task | undefined): number | undefined {
+  const parameter = spec.parameterIterator?.items?.inputParameter;
+  if (parameter !== undefined) return itemCount(rec?.inputs?.parameters?.[parameter]);
+  const artifact = spec.artifactIterator?.items?.inputArtifact;
+  return artifact === undefined ? undefined : rec?.inputs?.artifacts?.[artifact]?.length;
+}
+
+/** How many items a loop's list has: a list, or its JSON text. */
+function itemCount(items: unknown): number | undefined {
+  let v = items;
+  if (typeof v === "string") {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return undefined; // not JSON: unknown count
+    }
   }
+  if (Array.isArray(v)) return v.length;
+  if (v && typeof v === "object") return Object.keys(v).length;
   return undefined;
 }
 
@@ -361,10 +376,11 @@ export function buildGraph(
       if (t.triggerPolicy?.condition) data.condition = t.triggerPolicy.condition;
       if (t.triggerPolicy?.strategy === "ALL_UPSTREAM_TASKS_COMPLETED") data.exitTask = true;
 
-      const staticCount = kind === "loop" ? staticItemCount(t) : undefined;
+      let itemsKnown = kind === "loop" ? staticItemCount(t) : undefined;
       let loopIterations: Task[] = [];
       if (!scope.aggregate) {
         const rec = index.byPath.get(path);
+        if (kind === "loop") itemsKnown ??= recordedItemCount(t, rec);
         if (rec) {
           data.taskId = rec.task_id;
           data.state = taskState(rec);
@@ -378,14 +394,14 @@ export function buildGraph(
             const s = taskState(it);
             counts[s] = (counts[s] ?? 0) + 1;
           }
-          const total = Math.max(loopIterations.length, staticCount ?? 0);
+          const total = Math.max(loopIterations.length, itemsKnown ?? 0);
           if (total > loopIterations.length) {
             const s = noRecord({ ...scope, skipped: scope.skipped || data.state === "SKIPPED" });
             counts[s] = (counts[s] ?? 0) + total - loopIterations.length;
           }
           data.counts = counts;
           data.countsOf = "iterations";
-          if (live || staticCount !== undefined) data.iterationCount = total;
+          if (live || itemsKnown !== undefined) data.iterationCount = total;
         } else if (isGroup) {
           data.counts = { ...(index.leafCounts.get(path) ?? {}) };
           data.countsOf = "tasks";
