@@ -152,8 +152,8 @@ def up_command(
     """Start the platform: API, run worker and scheduler, until Ctrl-C or SIGTERM."""
     import uvicorn
 
-    from dagyard.scheduler import Scheduler
     from dagyard.service.platform import Platform
+    from dagyard.service.recurring import scheduler_for
     from dagyard.service.worker import RunWorker
 
     log_setup.configure(log_level, log_format)
@@ -178,7 +178,7 @@ def up_command(
     from dagyard.server.app import create_app
 
     worker = RunWorker(platform).start()
-    scheduler = Scheduler(platform)
+    scheduler = scheduler_for(platform)
     scheduler.start()
     if demo:
         from dagyard.service.demo_data import load_demo

@@ -32,8 +32,8 @@ def worker_command(
     log_format: log_setup.FormatOption = LogFormat.text,
 ) -> None:
     """Execute the database's runs and recurring runs here, until Ctrl-C or SIGTERM."""
-    from dagyard.scheduler import Scheduler
     from dagyard.service.platform import Platform
+    from dagyard.service.recurring import scheduler_for
     from dagyard.service.worker import RunWorker
 
     log_setup.configure(log_level, log_format)
@@ -50,7 +50,7 @@ def worker_command(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     worker = RunWorker(platform).start()
-    scheduler = Scheduler(platform)
+    scheduler = scheduler_for(platform)
     scheduler.start()
     logging.getLogger("dagyard.worker").info(
         "Dagyard worker %s (home %s, database %s, leases of %g s)",

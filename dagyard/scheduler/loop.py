@@ -6,28 +6,33 @@ unique, so of two schedulers racing for one due time one insert wins and the oth
 fails and is ignored. The watermark `scheduled_until` only saves work; losing an update of
 it (a crash, a race) makes the next tick try inserts that fail the same harmless way.
 
-Executing the runs is not done here: the worker picks up PENDING runs like any other.
+Creating a run is not done here either: the scheduler sits below the service layer
+(DESIGN.md's map; import-linter's layers contract checks it), so it imports nothing of
+it and is given `create_run`, which stores the run of one due time or raises
+AlreadyExists if that due time has one. The composition root
+(`dagyard.service.recurring.scheduler_for`) passes the service layer's run creation, so
+a scheduled run is validated, named and filed like any other. Executing the runs is not
+done here: the worker picks up PENDING runs like any other.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from dagyard.errors import AlreadyExists, DagyardError
 from dagyard.scheduler.triggers import Trigger, due_times
-from dagyard.service.platform import Platform
-from dagyard.service.runs import prepare_parameters
+from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import RecurringRun, Run, RunState
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Stores the run of a recurring run for one due time; AlreadyExists if it has one.
+CreateRun = Callable[[RecurringRun, datetime], Run]
 _ACTIVE = [state for state in RunState if not state.terminal]
 
 
@@ -39,8 +44,16 @@ class Scheduler:
     """Creates the runs of recurring runs as they fall due. `tick()` does one pass;
     `start()` ticks every `period` seconds in a background thread until `stop()`."""
 
-    def __init__(self, platform: Platform, *, clock: Clock = utc_now, period: float = 1.0):
-        self._platform = platform
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        create_run: CreateRun,
+        clock: Clock = utc_now,
+        period: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._create_run = create_run
         self._clock = clock
         self._period = period
         self._stopping = threading.Event()
@@ -48,7 +61,7 @@ class Scheduler:
 
     def tick(self) -> list[Run]:
         """Create the runs due now; returns the runs this call created."""
-        store = self._platform.store
+        store = self._store
         now = self._clock()
         active = Counter(run.recurring_run_id for run in store.list_runs(states=_ACTIVE))
         created: list[Run] = []
@@ -98,53 +111,16 @@ class Scheduler:
         )
         if not due:
             return []
-        spec = self._pipeline_spec(recurring)
-        parameters = prepare_parameters(spec, recurring.runtime_config.get("parameters") or {})
-        created = [run for at in due if (run := self._create(recurring, spec, parameters, at, now))]
+        created = [run for at in due if (run := self._create(recurring, at))]
         # The watermark is bookkeeping, not a change a user made: updated_at stays.
-        self._platform.store.update_recurring_run(
+        self._store.update_recurring_run(
             recurring.recurring_run_id, scheduled_until=due[-1], updated_at=recurring.updated_at
         )
         return created
 
-    def _pipeline_spec(self, recurring: RecurringRun) -> dict[str, Any]:
-        if recurring.pipeline_spec is not None:
-            return recurring.pipeline_spec
-        if recurring.pipeline_version_id is not None:
-            return self._platform.store.get_pipeline_version(
-                recurring.pipeline_version_id
-            ).pipeline_spec
-        raise DagyardError(
-            f"Recurring run {recurring.recurring_run_id} has neither a pipeline_spec nor a "
-            "pipeline version; delete it and create it again with one."
-        )
-
-    def _create(
-        self,
-        recurring: RecurringRun,
-        spec: dict[str, Any],
-        parameters: dict[str, Any],
-        at: datetime,
-        now: datetime,
-    ) -> Run | None:
+    def _create(self, recurring: RecurringRun, at: datetime) -> Run | None:
         """The run of one due time, or None if another scheduler created it first."""
-        pipeline_root = recurring.runtime_config.get("pipeline_root") or spec.get(
-            "defaultPipelineRoot", ""
-        )
-        run = Run(
-            run_id=uuid.uuid4().hex,
-            display_name=f"{recurring.display_name}-{at:%Y%m%d%H%M%S}",
-            pipeline_spec=spec,
-            experiment_id=recurring.experiment_id,
-            pipeline_id=recurring.pipeline_id,
-            pipeline_version_id=recurring.pipeline_version_id,
-            runtime_config={"parameters": parameters, "pipeline_root": pipeline_root},
-            service_account=recurring.service_account,
-            recurring_run_id=recurring.recurring_run_id,
-            scheduled_at=at,
-            created_at=now,
-        )
         try:
-            return self._platform.store.create_run(run)
+            return self._create_run(recurring, at)
         except AlreadyExists:
             return None

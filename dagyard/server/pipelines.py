@@ -192,9 +192,10 @@ def list_pipeline_versions(
 def get_pipeline_version(
     pipeline_id: str, pipeline_version_id: str, platform: PlatformDep
 ) -> models.PipelineVersion:
-    return models.pipeline_version(
-        pipelines.get_version(platform, pipeline_id, pipeline_version_id)
+    version = pipelines.resolve_version(
+        platform, pipeline_id=pipeline_id, version_id=pipeline_version_id
     )
+    return models.pipeline_version(version)
 
 
 @router.patch(

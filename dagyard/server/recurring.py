@@ -141,12 +141,7 @@ def _pipeline(
         raise UsageError(
             "The recurring run has neither pipeline_spec nor pipeline_version_reference; give one."
         )
-    if reference.pipeline_id and reference.pipeline_version_id:
-        version = pipelines.get_version(
-            platform, reference.pipeline_id, reference.pipeline_version_id
-        )
-    elif reference.pipeline_version_id:
-        return None, reference.pipeline_version_id
-    else:
-        version = pipelines.latest_version(platform, reference.pipeline_id or "")
+    version = pipelines.resolve_version(
+        platform, pipeline_id=reference.pipeline_id, version_id=reference.pipeline_version_id
+    )
     return None, version.pipeline_version_id

@@ -8,31 +8,36 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from dagyard import ir
 from dagyard.errors import UsageError
 from dagyard.server import models
 from dagyard.server.routing import PlatformDep, QueryDep
-from dagyard.service import logs, pipelines, runs
-from dagyard.service.platform import Platform
+from dagyard.service import logs, runs
 
 router = APIRouter(tags=["runs"])
 
 
 @router.post("/runs", response_model=models.Run, response_model_exclude_none=True)
 def create_run(body: models.Run, platform: PlatformDep) -> models.Run:
-    document, pipeline_id, version_id = _document(platform, body)
+    reference = body.pipeline_version_reference
+    version_id = (reference.pipeline_version_id if reference else None) or body.pipeline_version_id
+    if body.pipeline_spec is not None and (reference is not None or version_id):
+        raise UsageError("Give either pipeline_spec or pipeline_version_reference, not both.")
+    if body.pipeline_spec is None and reference is None and not version_id:
+        raise UsageError(
+            "The run has neither pipeline_spec nor pipeline_version_reference; give one."
+        )
     config = body.runtime_config or models.RuntimeConfig()
-    created = runs.create_run(
+    created = runs.submit_run(
         platform,
-        document,
+        body.pipeline_spec,
+        pipeline_id=reference.pipeline_id if reference else None,
+        pipeline_version_id=version_id,
         parameters=config.parameters or {},
-        experiment_id=body.experiment_id or "",
-        display_name=body.display_name or "",
+        experiment_id=body.experiment_id,
+        display_name=body.display_name,
         description=body.description or "",
         pipeline_root=config.pipeline_root or "",
         service_account=body.service_account or "",
-        pipeline_id=pipeline_id,
-        pipeline_version_id=version_id,
         cache_enabled=body.cache_enabled is not False,
     )
     return models.run(created)
@@ -158,29 +163,3 @@ def read_log(
         complete=chunk.complete,
         cached_from_node_id=source.task_id if source is not chunk.task else None,
     )
-
-
-def _document(
-    platform: Platform, body: models.Run
-) -> tuple[ir.PipelineDocument, str | None, str | None]:
-    reference = body.pipeline_version_reference
-    version_id = (reference.pipeline_version_id if reference else None) or body.pipeline_version_id
-    if body.pipeline_spec is not None:
-        if reference is not None or version_id:
-            raise UsageError("Give either pipeline_spec or pipeline_version_reference, not both.")
-        return pipelines.spec_document(body.pipeline_spec), None, None
-    if reference is None and not version_id:
-        raise UsageError(
-            "The run has neither pipeline_spec nor pipeline_version_reference; give one."
-        )
-    pipeline_id = reference.pipeline_id if reference else None
-    if version_id and pipeline_id:
-        version = pipelines.get_version(platform, pipeline_id, version_id)
-    elif version_id:
-        version = platform.store.get_pipeline_version(version_id)
-    elif pipeline_id:
-        version = pipelines.latest_version(platform, pipeline_id)
-    else:
-        raise UsageError("pipeline_version_reference needs a pipeline_id.")
-    document = pipelines.spec_document(version.pipeline_spec, version.platform_spec)
-    return document, version.pipeline_id, version.pipeline_version_id

@@ -181,7 +181,7 @@ def update_version(
     platform: Platform, pipeline_id: str, version_id: str, changes: dict[str, Any]
 ) -> PipelineVersion:
     """Change the editable fields of a version (its spec never changes: add a version)."""
-    current = get_version(platform, pipeline_id, version_id)
+    current = resolve_version(platform, pipeline_id=pipeline_id, version_id=version_id)
     what = f"pipeline version {version_id!r}"
     wanted = _editable_changes(current, changes, VERSION_EDITABLE, what)
     return platform.store.update_pipeline_version(version_id, **wanted) if wanted else current
@@ -242,15 +242,27 @@ def delete_pipeline(platform: Platform, pipeline_id: str) -> None:
     platform.store.delete_pipeline(pipeline_id)
 
 
-def get_version(platform: Platform, pipeline_id: str, version_id: str) -> PipelineVersion:
-    """The version `version_id` of pipeline `pipeline_id`; NotFound if it is another's."""
-    version = platform.store.get_pipeline_version(version_id)
-    if version.pipeline_id != pipeline_id:
-        raise NotFound(f"Pipeline {pipeline_id!r} has no version with id {version_id!r}.")
-    return version
+def resolve_version(
+    platform: Platform, *, pipeline_id: str | None = None, version_id: str | None = None
+) -> PipelineVersion:
+    """The pipeline version a reference names: `version_id` (which must be a version of
+    `pipeline_id` when both are given), or else the latest version of `pipeline_id`.
+    NotFound, naming what is missing, for an unknown pipeline or version, a version of
+    another pipeline, or a pipeline without versions; UsageError when neither is given.
 
-
-def latest_version(platform: Platform, pipeline_id: str) -> PipelineVersion:
+    Every place that turns a reference into a version (runs, recurring runs, the version
+    routes) calls this one function.
+    """
+    if version_id:
+        version = platform.store.get_pipeline_version(version_id)
+        if pipeline_id and version.pipeline_id != pipeline_id:
+            raise NotFound(f"Pipeline {pipeline_id!r} has no version with id {version_id!r}.")
+        return version
+    if not pipeline_id:
+        raise UsageError(
+            "A pipeline version reference needs a pipeline_version_id, or a pipeline_id "
+            "(for its latest version); give one."
+        )
     versions = platform.store.list_pipeline_versions(pipeline_id)
     if not versions:
         raise NotFound(f"Pipeline {pipeline_id!r} has no versions; upload one first.")
@@ -262,7 +274,7 @@ def list_versions(platform: Platform, pipeline_id: str, query: ListQuery) -> Pag
 
 
 def delete_version(platform: Platform, pipeline_id: str, version_id: str) -> None:
-    get_version(platform, pipeline_id, version_id)
+    resolve_version(platform, pipeline_id=pipeline_id, version_id=version_id)
     platform.store.delete_pipeline_version(version_id)
 
 

@@ -2,22 +2,33 @@
 
 The trigger, time zone, pipeline and parameters are checked when a recurring run is
 created, so a bad one is refused with a message (UsageError, RunError) instead of
-failing later in the scheduler. Turning due times into runs is `dagyard.scheduler`'s.
+failing later in the scheduler. Turning due times into runs is `dagyard.scheduler`'s,
+which sits below this layer: `scheduler_for` builds it with `create_scheduled_run`, the
+run creation it calls for each due time (`runs.submit_run`, as for any other run).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from dagyard.errors import UsageError
+from dagyard.scheduler.loop import Clock, Scheduler, utc_now
 from dagyard.scheduler.triggers import Trigger
+from dagyard.service.pipelines import resolve_version
 from dagyard.service.platform import Platform
-from dagyard.service.runs import DEFAULT_EXPERIMENT, experiment_for, prepare_parameters
+from dagyard.service.runs import (
+    DEFAULT_EXPERIMENT,
+    default_run_name,
+    experiment_for,
+    prepare_parameters,
+    submit_run,
+)
 from dagyard.store.listing import ListQuery, Page
-from dagyard.store.records import RecurringRun
+from dagyard.store.records import RecurringRun, Run
 
 # KFP's API server refuses max_concurrency outside 1..10.
 MAX_CONCURRENCY = 10
@@ -59,7 +70,7 @@ def create_recurring_run(
         )
     pipeline_id = None
     if pipeline_version_id is not None:
-        version = platform.store.get_pipeline_version(pipeline_version_id)
+        version = resolve_version(platform, version_id=pipeline_version_id)
         pipeline_spec, pipeline_id = version.pipeline_spec, version.pipeline_id
     assert pipeline_spec is not None
     if isinstance(max_concurrency, bool) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
@@ -102,6 +113,43 @@ def create_recurring_run(
             created_at=now,
             updated_at=now,
         )
+    )
+
+
+def create_scheduled_run(platform: Platform, recurring: RecurringRun, at: datetime) -> Run:
+    """Store the PENDING run of `recurring` for its due time `at`, with its pipeline (the
+    version's spec as it is now), parameters, pipeline root and experiment, named after the
+    recurring run and `at`. AlreadyExists if that due time has its run already. The
+    scheduler calls this for each due time (see `scheduler_for`)."""
+    if recurring.pipeline_spec is None and recurring.pipeline_version_id is None:
+        raise UsageError(
+            f"Recurring run {recurring.recurring_run_id} has neither a pipeline_spec nor a "
+            "pipeline version; delete it and create it again with one."
+        )
+    config = recurring.runtime_config
+    return submit_run(
+        platform,
+        recurring.pipeline_spec,
+        pipeline_version_id=recurring.pipeline_version_id,
+        parameters=config.get("parameters") or {},
+        experiment_id=recurring.experiment_id,
+        display_name=default_run_name(recurring.display_name, at),
+        pipeline_root=config.get("pipeline_root") or "",
+        service_account=recurring.service_account,
+        recurring_run_id=recurring.recurring_run_id,
+        scheduled_at=at,
+    )
+
+
+def scheduler_for(platform: Platform, *, clock: Clock = utc_now, period: float = 1.0) -> Scheduler:
+    """The scheduler of the recurring runs in `platform`'s store, creating their runs with
+    `create_scheduled_run`: the composition of the two layers, done here because the
+    scheduler must not import the service layer."""
+    return Scheduler(
+        platform.store,
+        create_run=functools.partial(create_scheduled_run, platform),
+        clock=clock,
+        period=period,
     )
 
 

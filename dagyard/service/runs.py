@@ -1,6 +1,9 @@
-"""Running pipelines: submit, drive, resume and retry runs; read why a task was cached.
+"""Running pipelines: create (submit), drive, resume and retry runs; read why a task was
+cached.
 
-Every function takes a `Platform` and plain values, and returns stored records.
+`submit_run` is the only place a run is created, whoever asks (REST, the CLI,
+dagyard.local, the scheduler through `service.recurring`). Every function takes a
+`Platform` and plain values, and returns stored records.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dagyard.engine.values import coerce, from_ir, parse_cli
 from dagyard.errors import AlreadyExists, NotFound, RunError, StoreError, UsageError
 from dagyard.service import leases
 from dagyard.service.leases import Lease
+from dagyard.service.pipelines import resolve_version, spec_document
 from dagyard.service.platform import Platform
 from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.records import (
@@ -98,39 +102,87 @@ def experiment_for(platform: Platform, name: str, namespace: str = "") -> Experi
         return found
 
 
+def default_run_name(stem: str, at: datetime) -> str:
+    """The name of a run created without one: `<stem>-<YYYYmmdd-HHMMSS>`, where the stem is
+    the pipeline's name ("pipeline" if it has none) and the time is when the run was
+    created; for a scheduled run, the stem is its recurring run's name and the time its
+    due time. Every creator of runs (REST, the CLI, dagyard.local, the scheduler) names
+    them this way, so that the runs of one pipeline sort by name in time order."""
+    return f"{stem or 'pipeline'}-{at:%Y%m%d-%H%M%S}"
+
+
 def submit_run(
     platform: Platform,
-    spec: dict[str, Any],
+    spec: ir.PipelineDocument | Mapping[str, Any] | None = None,
     *,
-    parameters: Mapping[str, Any],
+    pipeline_id: str | None = None,
+    pipeline_version_id: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    from_text: bool = False,
     experiment: str = DEFAULT_EXPERIMENT,
+    experiment_id: str | None = None,
     display_name: str | None = None,
+    description: str = "",
+    pipeline_root: str = "",
+    service_account: str = "",
     cache_enabled: bool = True,
     max_cache_staleness_seconds: float | None = None,
-    from_text: bool = False,
     lease_owner: str | None = None,
+    recurring_run_id: str | None = None,
+    scheduled_at: datetime | None = None,
 ) -> Run:
-    """Store a new PENDING run; nothing runs yet. With `lease_owner`, the run is stored
-    with its lease held by that owner, so that no run worker takes it before the caller
-    drives it (`drive_run(..., owner=lease_owner)`)."""
-    values = prepare_parameters(spec, parameters, from_text=from_text)
+    """Store a new PENDING run; nothing runs yet. The one way a run is created: REST, the
+    CLI, dagyard.local and the scheduler all call it.
+
+    The pipeline is `spec` (validated IR, or a PipelineSpec dict validated here), or else
+    the stored version a reference names (`pipeline_version_id`, or the latest version of
+    `pipeline_id`: `pipelines.resolve_version`). The parameters are checked against the
+    pipeline's inputs (parsed from command-line text with `from_text`) and completed with
+    their defaults. The experiment is `experiment_id` if given, or else the one named
+    `experiment`, created if missing. Without `display_name` the run is named by
+    `default_run_name`. Nothing is stored if a check fails.
+
+    `cache_enabled` False makes no task reuse earlier results; `max_cache_staleness_seconds`
+    bounds the age of those reused. With `lease_owner`, the run is stored with its lease
+    held by that owner, so that no run worker takes it before the caller drives it
+    (`drive_run(..., owner=lease_owner)`). A scheduled run carries its `recurring_run_id`
+    and due time `scheduled_at`; the store keeps that pair unique (AlreadyExists).
+    """
+    if spec is not None:
+        if pipeline_id or pipeline_version_id:
+            raise UsageError(
+                "Give a run either a pipeline spec or a pipeline version reference, not both."
+            )
+        document = spec if isinstance(spec, ir.PipelineDocument) else spec_document(spec)
+    else:
+        version = resolve_version(platform, pipeline_id=pipeline_id, version_id=pipeline_version_id)
+        document = spec_document(version.pipeline_spec, version.platform_spec)
+        pipeline_id, pipeline_version_id = version.pipeline_id, version.pipeline_version_id
+    raw = document.raw
+    values = prepare_parameters(raw, parameters or {}, from_text=from_text)
+    if experiment_id:
+        experiment_id = platform.store.get_experiment(experiment_id).experiment_id
+    else:
+        experiment_id = experiment_for(platform, experiment).experiment_id
     now = datetime.now(UTC)
-    name = (
-        display_name
-        or f"{spec.get('pipelineInfo', {}).get('name', 'pipeline')}-{now:%Y%m%d-%H%M%S}"
-    )
-    run = platform.store.create_run(
+    return platform.store.create_run(
         Run(
             run_id=uuid.uuid4().hex,
-            display_name=name,
-            pipeline_spec=spec,
-            experiment_id=experiment_for(platform, experiment).experiment_id,
+            display_name=display_name or default_run_name(document.name, now),
+            description=description,
+            pipeline_spec=raw,
+            experiment_id=experiment_id,
+            pipeline_id=pipeline_id,
+            pipeline_version_id=pipeline_version_id,
             runtime_config={
                 "parameters": values,
-                "pipeline_root": spec.get("defaultPipelineRoot", ""),
+                "pipeline_root": pipeline_root or raw.get("defaultPipelineRoot", ""),
             },
+            service_account=service_account,
             cache_enabled=cache_enabled,
             max_cache_staleness_seconds=max_cache_staleness_seconds,
+            recurring_run_id=recurring_run_id,
+            scheduled_at=scheduled_at,
             created_at=now,
             lease_owner=lease_owner,
             lease_expires_at=(
@@ -138,52 +190,6 @@ def submit_run(
                 if lease_owner is None
                 else now + timedelta(seconds=platform.settings.lease_seconds)
             ),
-        )
-    )
-    return run
-
-
-def create_run(
-    platform: Platform,
-    document: ir.PipelineDocument,
-    *,
-    parameters: Mapping[str, Any],
-    experiment_id: str = "",
-    display_name: str = "",
-    description: str = "",
-    pipeline_root: str = "",
-    service_account: str = "",
-    pipeline_id: str | None = None,
-    pipeline_version_id: str | None = None,
-    cache_enabled: bool = True,
-) -> Run:
-    """Store a new PENDING run of validated IR in an experiment (by id; the default
-    experiment if none), with its parameters checked. Nothing is stored if a check fails.
-    With `cache_enabled` False no task of the run reuses earlier results."""
-    spec = document.raw
-    values = prepare_parameters(spec, parameters)
-    if experiment_id:
-        experiment = platform.store.get_experiment(experiment_id)
-    else:
-        experiment = experiment_for(platform, DEFAULT_EXPERIMENT)
-    now = datetime.now(UTC)
-    name = display_name or f"{document.name or 'pipeline'}-{now:%Y%m%d-%H%M%S}"
-    return platform.store.create_run(
-        Run(
-            run_id=uuid.uuid4().hex,
-            display_name=name,
-            description=description,
-            pipeline_spec=spec,
-            experiment_id=experiment.experiment_id,
-            pipeline_id=pipeline_id,
-            pipeline_version_id=pipeline_version_id,
-            runtime_config={
-                "parameters": values,
-                "pipeline_root": pipeline_root or spec.get("defaultPipelineRoot", ""),
-            },
-            service_account=service_account,
-            cache_enabled=cache_enabled,
-            created_at=now,
         )
     )
 

@@ -56,7 +56,7 @@ def test_a_due_run_carries_schedule_pipeline_parameters_and_experiment(
 ) -> None:
     recurring = make(platform, pipeline_spec, clock, parameters={"name": "cron"})
     clock.now += timedelta(seconds=61)
-    (run,) = Scheduler(platform, clock=clock).tick()
+    (run,) = service.scheduler_for(platform, clock=clock).tick()
     assert run.recurring_run_id == recurring.recurring_run_id
     assert run.scheduled_at == recurring.created_at + timedelta(seconds=60)  # type: ignore[operator]
     assert run.state == RunState.PENDING
@@ -76,7 +76,7 @@ def test_a_run_of_a_pipeline_version_uses_that_versions_spec(
     )
     assert made.pipeline_id == "p1"
     clock.now = made.created_at + timedelta(seconds=1)  # type: ignore[operator]
-    (run,) = Scheduler(platform, clock=clock).tick()
+    (run,) = service.scheduler_for(platform, clock=clock).tick()
     assert run.pipeline_spec == pipeline_spec
     assert (run.pipeline_id, run.pipeline_version_id) == ("p1", "v1")
     assert run.runtime_config["parameters"] == {"name": "world"}
@@ -86,7 +86,7 @@ def test_max_concurrency_waits_for_runs_to_finish_then_catches_up(
     platform: Platform, pipeline_spec: dict[str, Any], clock: Clock
 ) -> None:
     recurring = make(platform, pipeline_spec, clock, max_concurrency=2)
-    scheduler = Scheduler(platform, clock=clock)
+    scheduler = service.scheduler_for(platform, clock=clock)
     clock.now += timedelta(minutes=5, seconds=1)  # five due times
     first = scheduler.tick()
     assert len(first) == 2
@@ -104,7 +104,7 @@ def test_no_catchup_after_downtime_creates_only_the_latest(
 ) -> None:
     recurring = make(platform, pipeline_spec, clock, no_catchup=True, max_concurrency=10)
     clock.now += timedelta(hours=2, seconds=30)
-    (run,) = Scheduler(platform, clock=clock).tick()
+    (run,) = service.scheduler_for(platform, clock=clock).tick()
     assert run.scheduled_at == recurring.created_at + timedelta(hours=2)  # type: ignore[operator]
 
 
@@ -113,7 +113,7 @@ def test_catchup_after_downtime_creates_every_missed_run(
 ) -> None:
     recurring = make(platform, pipeline_spec, clock, max_concurrency=10)
     clock.now += timedelta(minutes=4)
-    created = Scheduler(platform, clock=clock).tick()
+    created = service.scheduler_for(platform, clock=clock).tick()
     assert [r.scheduled_at for r in created] == [
         recurring.created_at + timedelta(minutes=m)  # type: ignore[operator]
         for m in (1, 2, 3, 4)
@@ -125,7 +125,7 @@ def test_a_disabled_recurring_run_creates_nothing(
 ) -> None:
     # KFP bug #8344: runs were scheduled while the recurring run was disabled.
     recurring = make(platform, pipeline_spec, clock, enabled=False, max_concurrency=10)
-    scheduler = Scheduler(platform, clock=clock)
+    scheduler = service.scheduler_for(platform, clock=clock)
     clock.now += timedelta(hours=1)
     assert scheduler.tick() == []
     other = make(platform, pipeline_spec, clock, max_concurrency=10)
@@ -145,7 +145,7 @@ def test_enabling_resumes_from_now_without_catching_up_the_disabled_time(
     assert enabled.enabled
     assert enabled.scheduled_until is not None
     clock.now = enabled.scheduled_until + timedelta(seconds=125)
-    created = Scheduler(platform, clock=clock).tick()
+    created = service.scheduler_for(platform, clock=clock).tick()
     assert len(created) == 2
     assert all(r.scheduled_at > enabled.scheduled_until for r in created)  # type: ignore[operator]
 
@@ -155,10 +155,10 @@ def test_a_restarted_scheduler_creates_no_second_run_for_a_due_time(
 ) -> None:
     recurring = make(platform, pipeline_spec, clock, max_concurrency=10)
     clock.now += timedelta(minutes=3)
-    assert len(Scheduler(platform, clock=clock).tick()) == 3
+    assert len(service.scheduler_for(platform, clock=clock).tick()) == 3
     # A new process; even if the watermark update was lost, the database refuses repeats.
     platform.store.update_recurring_run(recurring.recurring_run_id, scheduled_until=None)
-    assert Scheduler(platform, clock=clock).tick() == []
+    assert service.scheduler_for(platform, clock=clock).tick() == []
     assert len(runs_of(platform, recurring)) == 3
 
 
@@ -167,7 +167,7 @@ def test_the_store_refuses_a_second_run_for_one_due_time(
 ) -> None:
     make(platform, pipeline_spec, clock)
     clock.now += timedelta(minutes=1)
-    (run,) = Scheduler(platform, clock=clock).tick()
+    (run,) = service.scheduler_for(platform, clock=clock).tick()
     with pytest.raises(AlreadyExists, match=r"has a run scheduled at .* already"):
         platform.store.create_run(dataclasses.replace(run, run_id="another", created_at=None))
 
@@ -225,7 +225,7 @@ def test_two_schedulers_racing_create_each_due_run_once(
     first, second = open_platform(tmp_path / "a", url), open_platform(tmp_path / "b", url)
     try:
         recurring = make(first, pipeline_spec, clock, trigger=every(1), max_concurrency=10)
-        schedulers = [Scheduler(first, clock=clock), Scheduler(second, clock=clock)]
+        schedulers = [service.scheduler_for(p, clock=clock) for p in (first, second)]
         created: list[Run] = []
         for _ in range(4):
             clock.now += timedelta(seconds=10)
@@ -267,7 +267,7 @@ def test_the_background_thread_creates_runs_in_real_time(
         trigger=every(1),
         max_concurrency=10,
     )
-    scheduler = Scheduler(platform, period=0.2)
+    scheduler = service.scheduler_for(platform, period=0.2)
     scheduler.start()
     try:
         deadline = time.monotonic() + 4.5

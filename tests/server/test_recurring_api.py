@@ -15,8 +15,8 @@ import yaml
 from api_pipelines import compiled, sum_and_write
 from api_server import Server
 
-from dagyard.scheduler import Scheduler
 from dagyard.service.platform import Platform
+from dagyard.service.recurring import scheduler_for
 
 
 @pytest.fixture
@@ -205,7 +205,7 @@ def test_started_scheduler_creates_runs_of_an_interval_trigger(
 ) -> None:
     client = kfp.Client(host=server.url)
     experiment = client.create_experiment("scheduled")
-    scheduler = Scheduler(platform, period=0.2)
+    scheduler = scheduler_for(platform, period=0.2)
     scheduler.start()
     try:
         made = client.create_recurring_run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +16,6 @@ from dagyard.service import runs
 from dagyard.service.leases import LeaseKeeper
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
-from dagyard.settings import Settings
 from dagyard.store.records import Run, RunState, TaskState
 
 
@@ -48,15 +47,6 @@ def blocking(path: str) -> None:
 def blocking_then_adding(path: str) -> int:
     held = wait_for(path=path)
     return add(a=1, b=1).after(held).output
-
-
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    opened = Platform.open(Settings(home=tmp_path / "home", max_parallel=2))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def eventually(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
