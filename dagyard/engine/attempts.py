@@ -33,29 +33,35 @@ def artifact_json(artifact: Artifact) -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True)
 class StagedFiles:
-    """An attempt's files when the artifact store is remote: the task works on local
-    copies under its scratch folder, which `staging` copies from and to the store on the
-    node that runs it.
+    """Where an attempt's files are on the host that runs it, and the copies that put
+    them there (`staging`, made on that host around the command).
+
+    On an object-store root the task works on local copies under its scratch folder; on
+    a local root it works on the store's own files, and there is nothing to copy: the
+    same shape, with an empty `staging`, no results to fetch and no names to translate.
 
     inputs/output_uris: what ExecutorInput names (local paths in place of store URIs);
-    task_root: where the executor output file goes; results: (local path, store URI) of
-    the files the engine reads back after the attempt (executor output, parameter
-    files); names: (local prefix, store prefix) pairs that `to_store` turns back into
-    store URIs.
+    task_root: where the executor output file goes; log_path: where the attempt writes
+    its log; results: (local path, store URI) of the files the engine reads back after
+    the attempt (executor output, parameter files); names: (local prefix, store prefix)
+    pairs that `to_store` turns back into store URIs.
     """
 
     inputs: dict[str, list[Artifact]]
     output_uris: dict[str, str]
     task_root: Path
+    log_path: Path
     staging: Staging
-    results: tuple[tuple[str, str], ...]
-    names: tuple[tuple[str, str], ...]
+    results: tuple[tuple[str, str], ...] = ()
+    names: tuple[tuple[str, str], ...] = ()
 
     def to_store(self, value: Any) -> Any:
         """`value` with every local copy's path it mentions replaced by the store URI it
         stands for: the task saw local paths as its artifacts' URIs (as on KFP, where a
         task sees `/s3/...` paths), and what it reports (an artifact's URI, metadata, an
         output parameter naming an artifact) must name the stored artifact."""
+        if not self.names:
+            return value
         if isinstance(value, str):
             for local, stored in self.names:
                 if local in value:
@@ -80,7 +86,18 @@ def staged_files(
     output_parameters: list[str],
     log_uri: str,
 ) -> StagedFiles:
-    """The local copies and the copying for one attempt on a remote store."""
+    """The files of one attempt and the copies to make around it (none on a local root,
+    where the output folders are made here)."""
+    if store.is_local:
+        for uri in output_uris.values():
+            store.prepare_output(uri)
+        return StagedFiles(
+            inputs=inputs,
+            output_uris=output_uris,
+            task_root=store.local_path(store.task_uri(run_id, task_path)),
+            log_path=store.local_path(log_uri),
+            staging=Staging(),
+        )
     base = workdir / "files"
     imported: dict[str, str] = {}
 
@@ -114,6 +131,7 @@ def staged_files(
         inputs=local_inputs,
         output_uris=local_outputs,
         task_root=task_root,
+        log_path=workdir / "attempt.log",
         staging=Staging(
             downloads=tuple(downloads.items()), uploads=tuple(uploads), log_uri=log_uri
         ),

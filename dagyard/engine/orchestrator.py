@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dagyard.engine import attempts, caching, cel
+from dagyard.engine import attempts, caching, cel, python_functions
 from dagyard.engine.commands import RuntimeContext, resolve_argv, resolve_constant
 from dagyard.engine.journal import Journal
 from dagyard.engine.scopes import Loop, Node, Result, Scope, all_nodes, dag_outputs, iteration_index
@@ -611,31 +611,20 @@ class RunDriver:
             for name in component.get("outputDefinitions", {}).get("artifacts", {})
         }
         log_uri = self.artifacts.log_uri(self.run.run_id, node.path, attempt)
-        if self.artifacts.is_local:
-            for uri in uris.values():
-                self.artifacts.prepare_output(uri)
-            staged = None
-            inputs, output_uris = node.inputs_artifacts, uris
-            task_root = self.artifacts.local_path(
-                self.artifacts.task_uri(self.run.run_id, node.path)
-            )
-            log_path = self.artifacts.local_path(log_uri)
-        else:  # the task works on local copies, made on the node that runs it
-            staged = attempts.staged_files(
-                self.artifacts,
-                run_id=self.run.run_id,
-                task_path=node.path,
-                attempt=attempt,
-                workdir=workdir,
-                inputs=node.inputs_artifacts,
-                output_uris=uris,
-                output_parameters=list(
-                    component.get("outputDefinitions", {}).get("parameters", {})
-                ),
-                log_uri=log_uri,
-            )
-            inputs, output_uris, task_root = staged.inputs, staged.output_uris, staged.task_root
-            log_path = workdir / "attempt.log"
+        # On an object-store root the task works on local copies, made on its host; on a
+        # local root, on the store's own files, with nothing to copy.
+        staged = attempts.staged_files(
+            self.artifacts,
+            run_id=self.run.run_id,
+            task_path=node.path,
+            attempt=attempt,
+            workdir=workdir,
+            inputs=node.inputs_artifacts,
+            output_uris=uris,
+            output_parameters=list(component.get("outputDefinitions", {}).get("parameters", {})),
+            log_uri=log_uri,
+        )
+        inputs, output_uris, task_root = staged.inputs, staged.output_uris, staged.task_root
         document = attempts.executor_input(
             component=component,
             parameters=params,
@@ -645,7 +634,7 @@ class RunDriver:
             task_root=task_root,
         )
         context = self._context(node)
-        if staged is not None:
+        if staged.names:
             context = dataclasses.replace(context, stored_uri=staged.to_store)
         argv = resolve_argv(
             list(container.get("command", [])) + list(container.get("args", [])),
@@ -669,14 +658,14 @@ class RunDriver:
             task_id=node.task_id,
             run_id=self.run.run_id,
             attempt=attempt,
-            argv=argv,
+            command=python_functions.task_command(argv),
             image=container.get("image", ""),
             env=env,
             workdir=workdir,
-            log_path=log_path,
+            log_path=staged.log_path,
             resources=dict(container.get("resources", {})),
             mounts=self._mounts(),
-            staging=staged.staging if staged is not None else None,
+            staging=staged.staging,
             slots=self.settings.max_parallel if self.executor.holds_slots else None,
         )
         node.document = document

@@ -1,9 +1,12 @@
 """The executor interface: submit an attempt, wait for attempts to finish, cancel one;
 optionally, say which submitted attempts have not started yet and why.
 
-An executor knows nothing of pipelines: it gets a fully resolved command line, an
+An executor knows nothing of pipelines: it gets a fully resolved command, an
 environment and a place for logs, and reports an exit code. Everything KFP-specific
-(placeholders, executor input, outputs) is the engine's job. One contract suite
+(placeholders, executor input, outputs, which commands are Python functions) is the
+engine's job: the kind of command comes typed (`Command` or `PythonFunction`), and no
+executor reads a command line to find it out. What an attempt does on the host that runs
+it is `lifecycle.py`'s; an executor only places attempts. One contract suite
 (tests/executors) runs against every implementation.
 """
 
@@ -13,9 +16,51 @@ import abc
 import dataclasses
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dagyard.executors.staging import Staging
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """A command line run as it is: a container component's, a shell command."""
+
+    argv: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class PythonFunction:
+    """A lightweight Python component: a function that runs on any Python with its
+    `packages`, so an executor chooses (or builds) that Python instead of installing them
+    per task.
+
+    `runner` says whose command it is: ours (`dagyard.runtime.embed`, which a warm
+    zygote may fork) or kfp's (a shell script calling `python3`).
+    """
+
+    # The whole command line as compiled, install step included: what runs in an image.
+    argv: tuple[str, ...]
+    runner: Literal["dagyard", "kfp"]
+    # pip requirement strings the Python must satisfy, in the order given.
+    packages: tuple[str, ...] = ()
+    # Package index URLs; the first is the main index, the others extra ones.
+    index_urls: tuple[str, ...] = ()
+    # What runs the function once its packages are there: for ours, the arguments after
+    # the interpreter; for kfp's, the whole command line after the install step.
+    body: tuple[str, ...] = ()
+
+    def argv_for(self, python: str) -> list[str]:
+        """The command line that runs the function on `python`, installing nothing.
+
+        Ours runs on `python` itself, without its package options: the executor has made
+        sure of the packages, and a runtime that checked again would call pip for
+        requirements it cannot judge (URLs), in an environment without pip. kfp's runner
+        calls `python3`, so it needs `python` first on PATH instead
+        (`environments.bin_dir_for`).
+        """
+        if self.runner == "kfp":
+            return list(self.body)
+        return [python, *self.body]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,8 +70,9 @@ class Launch:
     task_id: str
     run_id: str
     attempt: int
-    # The container's command + args with every placeholder already replaced.
-    argv: list[str]
+    # The container's command + args with every placeholder already replaced, and what
+    # kind of command that is.
+    command: Command | PythonFunction
     image: str
     # Variables the task sets (set_env_variable), on top of the executor's own environment.
     env: dict[str, str]
@@ -40,13 +86,19 @@ class Launch:
     # Host folders the command's paths point into (artifact store, scratch): an executor
     # that runs the command in a container mounts them at the same paths.
     mounts: tuple[Path, ...] = ()
-    # Copies to make on the attempt's node around the command, when artifacts live in an
-    # object store: the command itself only sees local paths. None: nothing to copy.
-    staging: Staging | None = None
+    # Copies to make on the host that runs the attempt, around the command: with an
+    # object-store artifact root the command only sees local paths. With a local root
+    # there is nothing to copy (the default).
+    staging: Staging = dataclasses.field(default_factory=Staging)
     # At most this many attempts of the launch's run run at once: an executor that
     # `holds_slots` starts the others as soon as one ends, without waiting for the engine.
     # None: no limit here (the engine's own is enough).
     slots: int | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        """The command line as the engine resolved it."""
+        return list(self.command.argv)
 
 
 @dataclasses.dataclass(frozen=True)

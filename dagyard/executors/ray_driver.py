@@ -6,10 +6,10 @@ module, and `ray` is imported only here, in that process.
 
 Belongs here: connecting to the cluster (and again after losing its head), turning a
 launch's resource settings into a Ray task's resource request, refusing at once what no
-node can ever fit, submitting, collecting outcomes, cancelling. Not here: what the Ray task does on
-its node (`ray_attempt.py`: the same child-process contract as the local executor —
-argv, env, workdir, log file, cached virtual environments for `packages_to_install`,
-built on that node), and anything about pipelines. `ray` is imported only in the driver
+node can ever fit, submitting, collecting outcomes, cancelling. Not here: what the Ray
+task does on its host (`ray_attempt.py` and `lifecycle.py`: the same attempt's life as
+the local executor's, with cached virtual environments for `packages_to_install` built
+on that host), and anything about pipelines. `ray` is imported only in the driver
 process.
 
 Resources, from the task's settings (`Launch.resources`, KFP's `container.resources`):
@@ -69,7 +69,7 @@ from typing import Any
 
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Launch, Outcome
-from dagyard.executors.ray_attempt import AttemptResult, run_attempt
+from dagyard.executors.ray_attempt import run_attempt
 from dagyard.executors.staging import append_log
 
 # Accelerator types that mean "a GPU" rather than a resource of that name.
@@ -224,7 +224,7 @@ def busy_reason(
     )
 
 
-def _attempt_task(started_key: str, *args: Any) -> AttemptResult:
+def _attempt_task(started_key: str, *args: Any) -> Outcome:
     """The body of the executor's Ray task: say that the attempt started (one key in the
     cluster's key-value store, listed by `_Driver.waiting`; none if `started_key` is
     empty), then run it."""
@@ -316,16 +316,7 @@ class _Driver:
         # Only an attempt that asks for resources can wait for them (`waiting`); one
         # that asks for none is spared the two round trips to the head its key costs.
         started_key = self._started_prefix + handle if request.amounts() else ""
-        ref = task.remote(
-            started_key,
-            list(launch.argv),
-            dict(launch.env),
-            str(launch.workdir),
-            str(launch.log_path),
-            self._environments_root,
-            self._kill_grace,
-            launch.staging,
-        )
+        ref = task.remote(started_key, launch, self._environments_root, self._kill_grace)
         with self._lock:
             attempt.ref = ref
             attempt.needed = request.amounts()
@@ -481,7 +472,7 @@ class _Driver:
     def _outcome(self, attempt: _Attempt, future: concurrent.futures.Future[Any]) -> Outcome:
         exceptions = self._ray.exceptions
         try:  # the task has ended: this raises what `ray.get` would, at once
-            result: AttemptResult = future.result(timeout=0)
+            result: Outcome = future.result(timeout=0)
         except exceptions.TaskCancelledError:
             return Outcome(exit_code=None, error="cancelled")
         except exceptions.RayError as e:
@@ -501,9 +492,9 @@ class _Driver:
                 return Outcome(exit_code=None, error=message, lost=True)
             return Outcome(exit_code=None, error=f"The Ray task failed: {e}")
         if attempt.cancelled:
-            detail = result["error"] or f"exited with code {result['exit_code']}"
-            return Outcome(exit_code=None, error=f"cancelled ({detail})", node=result["node"])
-        return Outcome(exit_code=result["exit_code"], error=result["error"], node=result["node"])
+            detail = result.error or f"exited with code {result.exit_code}"
+            return Outcome(exit_code=None, error=f"cancelled ({detail})", node=result.node)
+        return result
 
 
 def _lost_errors(exceptions: Any) -> tuple[type[BaseException], ...]:
@@ -521,7 +512,7 @@ def _lost_errors(exceptions: Any) -> tuple[type[BaseException], ...]:
 
 def write_log(launch: Launch, text: str) -> None:
     """Add a line of ours to the attempt's log (the outcome carries it anyway)."""
-    if launch.staging is not None and launch.staging.log_uri is not None:
+    if launch.staging.log_uri is not None:
         with contextlib.suppress(ExecutorError):
             append_log(launch.staging.log_uri, text)
         return

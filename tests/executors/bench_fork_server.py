@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from dagyard.engine.python_functions import task_command
 from dagyard.executors.base import Launch
 from dagyard.executors.local import LocalExecutor
 from dagyard.runtime.embed import EXECUTOR_INPUT_PLACEHOLDER, lightweight_container
@@ -46,7 +47,7 @@ def launch(root: Path, n: int) -> Launch:
         task_id=f"t{n}",
         run_id="bench",
         attempt=1,
-        argv=[a.replace(EXECUTOR_INPUT_PLACEHOLDER, text) for a in command + args],
+        command=task_command([a.replace(EXECUTOR_INPUT_PLACEHOLDER, text) for a in command + args]),
         image="python:3.11",
         env={},
         workdir=folder,

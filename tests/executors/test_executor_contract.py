@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dagyard.engine.python_functions import task_command
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.executors.local import LocalExecutor
 from dagyard.runtime.embed import EXECUTOR_INPUT_PLACEHOLDER, lightweight_container
@@ -63,7 +64,7 @@ def launcher(tmp_path: Path) -> Callable[..., Launch]:
             task_id=f"task-{n}",
             run_id="run-1",
             attempt=1,
-            argv=list(argv),
+            command=task_command(list(argv)),
             image="python:3.11",
             env=env or {},
             workdir=workdir,
@@ -258,7 +259,9 @@ class TestLocalExecutor(ExecutorContract):
             task = make(argv, env=env)
             if list(argv[:2]) != [PY, "-c"]:
                 return task
-            return dataclasses.replace(task, argv=as_component(argv[2], task.workdir))
+            return dataclasses.replace(
+                task, command=task_command(as_component(argv[2], task.workdir))
+            )
 
         return make_component
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from test_executor_contract import IGNORE_SIGTERM, _alive, finish, wait_until
 
+from dagyard.engine.python_functions import task_command
 from dagyard.executors.base import Launch, Outcome
 from dagyard.executors.local import LocalExecutor
 from dagyard.runtime.embed import EXECUTOR_INPUT_PLACEHOLDER, lightweight_container
@@ -82,11 +83,12 @@ class Task:
             },
         }
         text = json.dumps(document)
+        argv = [a.replace(EXECUTOR_INPUT_PLACEHOLDER, text) for a in command(command_) + args]
         self.launch = Launch(
             task_id=root.name,
             run_id="run",
             attempt=1,
-            argv=[a.replace(EXECUTOR_INPUT_PLACEHOLDER, text) for a in command(command_) + args],
+            command=task_command(argv),
             image="python:3.11",
             env=env or {},
             workdir=root,

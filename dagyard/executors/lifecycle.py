@@ -1,0 +1,351 @@
+"""An attempt's life on the host that runs it, written once for every executor.
+
+Belongs here, in this order: the attempt's scratch folder and log file; its log shipped
+to the store while it runs (`Staging.log_uri`); its inputs staged in; the command chosen
+(a `PythonFunction` on this host's Python when that has its packages, else in a cached
+virtual environment; a `Command` as it is, or in its image where a container runtime is
+set); the process forked from the warm zygote (`forkserver.py`) when the result cannot
+differ from exec-ing it, else spawned under the watchdog (`watchdog.py`); the wait; its
+outputs staged out if it succeeded; the log shipped a last time. With a local artifact
+root, the staging has nothing to copy: the same steps, none of them copying anything.
+
+Not here: where an attempt runs and how its outcome comes back (placement: `local.py`
+runs it on a thread of this process, holding each run to its slots; `ray_attempt.py` in
+a Ray task on a cluster host), and anything about pipelines (the engine's).
+
+Like a container, an attempt is its whole process group: it runs in a session of its
+own, and when its first process ends, whatever it left in its group is killed. `cancel`
+sends SIGTERM to the group, then SIGKILL after the host's grace period. Nothing it
+starts outlives the process that started it, even killed by SIGKILL: the watchdog kills
+the groups of spawned attempts, the zygote those of forked ones, when their input closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from dagyard.errors import ExecutorError
+from dagyard.executors.base import Command, Launch, Outcome
+from dagyard.executors.containers import container_argv
+from dagyard.executors.environments import EnvironmentCache, Interpreter
+from dagyard.executors.forkserver import ForkServer
+from dagyard.executors.staging import LogShipper, stage_in, stage_out
+from dagyard.executors.watchdog import Watchdog
+
+CANCELLED_BEFORE_START = "cancelled before it started"
+
+
+class Host:
+    """What the attempts run by one process on this host share, each made on first use:
+    the Python lightweight components run on, the virtual-environment cache, the fork
+    server (a warm zygote) and the watchdog.
+
+    `name` is what an outcome reports as the host it ran on. `kill_grace` is the time a
+    cancelled attempt has between SIGTERM and SIGKILL. `poll`: None when nothing but a
+    process's end interrupts a wait here (the local executor's threads); else waits are
+    cut into slices of that many seconds, so that an exception raised in the waiting
+    thread (Ray's cancel, a KeyboardInterrupt) is seen and the attempt is killed.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None,
+        python: str = sys.executable,
+        environments: Callable[[], EnvironmentCache],
+        kill_grace: float = 5.0,
+        fork_server: bool = True,
+        container_runtime: str | None = None,
+        poll: float | None = None,
+    ) -> None:
+        self.name = name
+        self.interpreter = Interpreter(python)
+        self.kill_grace = kill_grace
+        # Docker or Podman binary for plain commands; None: they run on this host as they are.
+        self.container_runtime = container_runtime
+        self.poll = poll
+        self._make_environments = environments
+        self._environments: EnvironmentCache | None = None
+        self._lock = threading.Lock()
+        self.fork_server = ForkServer(python, base_env) if fork_server else None
+        self._watchdog: Watchdog | None = None
+        if self.fork_server is not None:  # also for a host dropped without close()
+            weakref.finalize(self, self.fork_server.close)
+
+    def environments(self) -> EnvironmentCache:
+        """The virtual-environment cache, made on first use."""
+        with self._lock:
+            if self._environments is None:
+                self._environments = self._make_environments()
+            return self._environments
+
+    def watchdog(self) -> Watchdog:
+        """The watchdog of spawned attempts, started with the first one."""
+        with self._lock:
+            if self._watchdog is None:
+                self._watchdog = Watchdog()
+                weakref.finalize(self, self._watchdog.close)  # for hosts dropped unclosed
+            return self._watchdog
+
+    def close(self) -> None:
+        """Stop the zygote and the watchdog (each kills what it still watches)."""
+        if self.fork_server is not None:
+            self.fork_server.close()
+        with self._lock:
+            watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.close()
+
+
+def base_env() -> dict[str, str]:
+    """What every attempt's environment starts from (its own variables go on top)."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+class Attempt:
+    """One attempt of `launch` on `host`: `run` lives it to its end (blocking), `cancel`
+    stops it from any thread."""
+
+    def __init__(self, host: Host, launch: Launch) -> None:
+        self.launch = launch
+        self._host = host
+        # Guards the fields below between the thread in `run` and `cancel`.
+        self._lock = threading.Lock()
+        # Handed to the watchdog or the zygote: from then on `run` reports its end.
+        self._launched = False
+        self._pid: int | None = None  # once known; also its process group's id
+        self._cancelled = False
+        self._exited = False
+        self._killer: threading.Timer | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    @property
+    def launched(self) -> bool:
+        return self._launched
+
+    def cancel(self) -> bool:
+        """Stop the attempt: SIGTERM to its group now, SIGKILL after the grace period.
+        Returns whether it had been launched: if not, it never will be, and `run`, if
+        it runs at all, ends with `CANCELLED_BEFORE_START`."""
+        with self._lock:
+            if not (self._cancelled or self._exited):
+                self._cancelled = True
+                if self._pid is not None:
+                    self._terminate()
+            return self._launched
+
+    def run(self) -> Outcome:
+        """Live the attempt to its end and say how it ended; the log holds every line
+        this host added (why it could not start, a failed upload) before this returns."""
+        launch = self.launch
+        try:
+            launch.workdir.mkdir(parents=True, exist_ok=True)
+            launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = open(launch.log_path, "ab", buffering=0)  # noqa: SIM115 - closed below
+        except OSError as e:
+            return self._outcome(None, f"Cannot open the log file: {e}")
+        shipper = None
+        try:
+            with log:
+                if launch.staging.log_uri is not None:
+                    try:
+                        shipper = LogShipper(
+                            launch.log_path, launch.staging.log_uri, launch.staging.log_interval
+                        )
+                    except ExecutorError as e:
+                        return self._not_started(log, str(e))
+                outcome = self._live(log)
+                if outcome.ok:
+                    try:
+                        stage_out(launch.staging)
+                    except ExecutorError as e:
+                        log.write(f"dagyard: {e}\n".encode())
+                        return self._outcome(None, str(e))
+                return outcome
+        finally:
+            # Before the outcome is reported: whoever reads the log then sees all of it.
+            if shipper is not None:
+                shipper.close()
+
+    def _live(self, log: BinaryIO) -> Outcome:
+        try:
+            stage_in(self.launch.staging)
+            argv, env, forkable = self._prepare(log)
+            if not argv:
+                raise ExecutorError("The command line is empty.")
+        except ExecutorError as e:
+            return self._not_started(log, str(e))
+        ended: int | str | Outcome | None = None
+        if forkable and self._host.fork_server is not None:
+            ended = self._fork(self._host.fork_server, argv, env, log)
+        if ended is None:  # not forkable, or declined by the zygote: exec it
+            ended = self._spawn(argv, env, log)
+        if isinstance(ended, Outcome):
+            return ended
+        cancelled = self._ended()
+        if isinstance(ended, str):
+            detail = ended
+        else:
+            detail = f"killed by signal {-ended}" if ended < 0 else f"exited with code {ended}"
+        if cancelled:
+            return self._outcome(None, f"cancelled ({detail})")
+        if isinstance(ended, str) or ended < 0:
+            return self._outcome(None, detail)
+        return self._outcome(ended)
+
+    def _prepare(self, log: BinaryIO) -> tuple[list[str], dict[str, str], bool]:
+        """The command line and environment to run, and whether the zygote may fork it;
+        builds a virtual environment if the function's packages are not all here."""
+        launch, host = self.launch, self._host
+        env = {**base_env(), **launch.env}
+        command = launch.command
+        if isinstance(command, Command):
+            if host.container_runtime is not None:
+                return container_argv(host.container_runtime, launch), env, False
+            return list(command.argv), env, False
+        python = host.interpreter.executable
+        if command.packages and host.interpreter.missing(command.packages):
+            built = host.environments().interpreter(
+                command.packages, command.index_urls, python=host.interpreter, log=log
+            )
+            python = str(built)
+        if command.runner == "kfp":
+            bin_dir = host.environments().bin_dir_for(python)
+            env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", os.defpath)])
+        forkable = command.runner == "dagyard" and python == host.interpreter.executable
+        return command.argv_for(python), env, forkable
+
+    def _spawn(self, argv: list[str], env: dict[str, str], log: BinaryIO) -> int | Outcome:
+        """Exec the attempt under the watchdog and wait for it: its exit code (as
+        `Popen.returncode`), or the outcome of an attempt that never started."""
+        watchdog = self._host.watchdog()
+        with self._lock:
+            if self._cancelled:
+                return self._outcome(None, CANCELLED_BEFORE_START)
+            try:
+                process = watchdog.spawn(argv, cwd=self.launch.workdir, env=env, log=log)
+            except OSError as e:
+                return self._not_started(log, f"Cannot start {argv[0]!r}: {e}")
+            self._launched = True
+            self._pid = process.pid
+        try:
+            self._until(lambda timeout: _exited(process, timeout))
+        except BaseException:  # an interrupt (Ray's cancel): the attempt goes with it
+            self.cancel()
+            process.wait()
+            self._ended()
+            raise
+        finally:
+            # Like a container's end: nothing the attempt started outlives it.
+            _signal_group(process.pid, signal.SIGKILL)
+            watchdog.forget(process.pid)
+        return process.returncode
+
+    def _fork(
+        self, server: ForkServer, argv: list[str], env: dict[str, str], log: BinaryIO
+    ) -> int | str | Outcome | None:
+        """Fork the attempt from the zygote and wait for it: its exit code, why it ended
+        without one, the outcome of an attempt that never started, or None when the
+        zygote declined it (exec it then)."""
+        with self._lock:
+            if self._cancelled:
+                return self._outcome(None, CANCELLED_BEFORE_START)
+            ticket = server.submit(
+                argv=argv, env=env, cwd=self.launch.workdir, log_path=self.launch.log_path
+            )
+            if ticket is None:
+                return None
+            self._launched = True
+        try:
+            self._until(ticket.started.wait)
+            if ticket.declined:
+                return None  # `_spawn` reports a cancel that came meanwhile
+            if ticket.pid is None:
+                return self._not_started(log, ticket.error or "The fork server did not start it.")
+            self._forked(ticket.pid)
+            self._until(ticket.done.wait)
+        except BaseException:  # an interrupt (Ray's cancel): the attempt goes with it
+            self.cancel()
+            ticket.started.wait()
+            if ticket.pid is not None:
+                self._forked(ticket.pid)
+            ticket.done.wait()
+            self._ended()
+            raise
+        # The zygote has killed the task's group already, before reaping the task.
+        return ticket.code if ticket.code is not None else str(ticket.error)
+
+    def _forked(self, pid: int) -> None:
+        with self._lock:
+            if self._pid is None:
+                self._pid = pid
+                if self._cancelled:
+                    self._terminate()
+
+    def _ended(self) -> bool:
+        """Note that the process has ended (no kill is due any more); whether it had
+        been cancelled."""
+        with self._lock:
+            self._exited = True
+            if self._killer is not None:
+                self._killer.cancel()
+            return self._cancelled
+
+    def _until(self, done: Callable[[float | None], bool]) -> None:
+        """Block until `done(timeout)` says so; in slices of the host's `poll` seconds
+        when set: an exception raised in this thread is only seen between two waits."""
+        poll = self._host.poll
+        if poll is None:
+            done(None)
+            return
+        while not done(poll):
+            pass
+
+    def _terminate(self) -> None:
+        """SIGTERM the attempt's group, SIGKILL after the grace period; `_lock` held."""
+        assert self._pid is not None
+        _signal_group(self._pid, signal.SIGTERM)
+        self._killer = threading.Timer(
+            self._host.kill_grace, _signal_group, (self._pid, signal.SIGKILL)
+        )
+        self._killer.daemon = True
+        self._killer.start()
+
+    def _not_started(self, log: BinaryIO, message: str) -> Outcome:
+        log.write(f"dagyard: {message}\n".encode())
+        return self._outcome(None, message)
+
+    def _outcome(self, exit_code: int | None, error: str | None = None) -> Outcome:
+        return Outcome(exit_code=exit_code, error=error, node=self._host.name)
+
+
+def _exited(process: subprocess.Popen[bytes], timeout: float | None) -> bool:
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    # The attempt leads its own session, so its group id is its pid; it may be gone already.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
+
+
+def default_environments(root: Path | None) -> Callable[[], EnvironmentCache]:
+    """The cache of virtual environments at `root` (default `~/.dagyard/envs`), made
+    when first needed."""
+    return lambda: EnvironmentCache(root or Path.home() / ".dagyard" / "envs")
