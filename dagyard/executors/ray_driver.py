@@ -42,7 +42,7 @@ decides, and records it as a system retry. Ray notices a dead node by missed hea
 checks (`RAY_health_check_*` settings of the head).
 
 The node that ran an attempt is reported as its Ray node id (as `ray list nodes` shows
-it). Logs are written by the Ray task to `Launch.log_path` on its node while it runs;
+it). Logs are written by the Ray task to `Launch.log_path` on its host while it runs;
 with an object-store artifact root, the launch's `staging` also ships them there, and
 fetches inputs and uploads outputs on that node, so nodes need no shared file system.
 

@@ -1,10 +1,11 @@
 """Copies between an object-store artifact root and an attempt's local folder, made on
-the node that runs the attempt.
+the host that runs the attempt.
 
 Belongs here: downloading an attempt's input artifacts before it starts, uploading what it
 wrote after it succeeds, and shipping its log file to the store while it runs. Not here:
 deciding what goes where (the engine builds the `Staging` of each attempt) or running the
-command (the executors call these functions around it, on the attempt's node).
+command (`lifecycle.py` calls these functions around it, on the attempt's host). With a
+local artifact root a `Staging` is empty: nothing to copy, and each function does nothing.
 
 Task code only ever sees local paths: when the artifact root is an object store (say
 `s3://bucket/prefix`), the engine gives the task local files under its scratch folder and
@@ -28,7 +29,8 @@ from dagyard.store.artifacts import open_url
 
 @dataclasses.dataclass(frozen=True)
 class Staging:
-    """What to copy for one attempt. Plain strings, so that it crosses to Ray nodes."""
+    """What to copy for one attempt (empty: nothing). Plain strings, so that it crosses
+    to cluster hosts."""
 
     # (store URI, local path): inputs, fetched before the command starts.
     downloads: tuple[tuple[str, str], ...] = ()
