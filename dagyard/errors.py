@@ -1,31 +1,50 @@
-"""Every error Dagyard raises on purpose. One root, a few branches:
+"""Every error Dagyard raises on purpose. One root, a few branches, each either the
+caller's fault (4xx: the request must change) or ours (5xx: the request was fine):
 
-    DagyardError
-    ├── DslError            a pipeline or component is defined wrongly (raised at definition)
+    DagyardError                 ours (500) unless a branch says otherwise
+    ├── DslError            400  a pipeline or component is defined wrongly (at definition)
     │   └── ComponentLoadError   a component file or text cannot be loaded
-    ├── CompileError        a valid definition cannot be written as IR
-    ├── IRError             an IR document is malformed or inconsistent
-    ├── UsageError          a command-line or API argument is wrong
-    ├── ExecutorError       an executor cannot prepare or start a task (e.g. its environment)
-    ├── StoreError          the metadata or artifact store failed or was asked wrongly
-    │   ├── NotFound        no record with that id
-    │   └── AlreadyExists   a record with that unique name exists
-    ├── RunError            a run cannot be started, resumed or retried as asked
-    ├── TaskFailed          a run called from Python (dagyard.local) ended with a failed task;
-    │                       also a RuntimeError, which is what kfp.local raises
-    ├── UserCodeError       the user's own file raised while it was loaded
-    └── ApiError            a Dagyard server answered a client's request with an error
+    ├── CompileError        400  a valid definition cannot be written as IR
+    ├── IRError             400  an IR document is malformed or inconsistent
+    ├── UsageError          400  a command-line or API argument is wrong
+    ├── RunError            400  a run cannot be started, resumed or retried as asked
+    ├── UserCodeError       400  the user's own file raised while it was loaded
+    ├── StoreError          400  the metadata or artifact store cannot hold or find what
+    │   │                        was asked (a bad value, an unreadable file)
+    │   ├── NotFound        404  no record with that id
+    │   ├── AlreadyExists   409  a record with that unique name exists
+    │   ├── Conflict        409  a write broke a unique or foreign key of the database
+    │   ├── LeaseLost       409  a write fenced by a run's lease came from a process that
+    │   │                        no longer holds it
+    │   ├── StoreUnavailable 503 the database does not answer (unreachable, or a lock not
+    │   │                        granted in time): retry later, nothing was written
+    │   └── StoreFailure    500  the database refused in a way no request explains
+    ├── ExecutorError       500  an executor cannot prepare or start a task (e.g. its environment)
+    ├── TaskFailed               a run called from Python (dagyard.local) ended with a failed
+    │                            task; also a RuntimeError, which is what kfp.local raises
+    └── ApiError                 a Dagyard server answered a client's request with an error
+                                 (`status` is the server's)
 
-Messages name the offending value and say how to fix it. Nothing else belongs here.
+`status` is the HTTP status the API answers with; the server maps it in one place
+(`dagyard.server.app`) and never shows the message of a 5xx, which may hold a database
+URL or a path, to the client. The CLI maps the same classes to exit codes
+(`dagyard.cli.exit_codes`). Messages name the offending value and say how to fix it.
+Nothing else belongs here.
 """
 
 
 class DagyardError(Exception):
     """Root of every error Dagyard raises deliberately."""
 
+    #: The HTTP status of an API answer with this error: 500 (ours) unless a subclass
+    #: is the caller's fault.
+    status: int = 500
+
 
 class DslError(DagyardError):
     """A component or pipeline definition is wrong; raised while it is being defined."""
+
+    status = 400
 
 
 class ComponentLoadError(DslError):
@@ -35,9 +54,13 @@ class ComponentLoadError(DslError):
 class CompileError(DagyardError):
     """A definition cannot be compiled to pipeline IR."""
 
+    status = 400
+
 
 class IRError(DagyardError):
     """An IR document is invalid. `path` locates the problem inside the document."""
+
+    status = 400
 
     def __init__(self, message: str, *, path: str = "") -> None:
         self.path = path
@@ -47,6 +70,8 @@ class IRError(DagyardError):
 class UsageError(DagyardError):
     """A command-line argument or option is wrong."""
 
+    status = 400
+
 
 class ExecutorError(DagyardError):
     """An executor cannot prepare or start a task, e.g. its Python environment fails to build."""
@@ -55,28 +80,61 @@ class ExecutorError(DagyardError):
 class StoreError(DagyardError):
     """The metadata or artifact store cannot do what was asked."""
 
+    status = 400
+
 
 class NotFound(StoreError):
     """No record with the given id."""
 
+    status = 404
+
 
 class AlreadyExists(StoreError):
     """A record with the same unique name exists already."""
+
+    status = 409
 
 
 class LeaseLost(StoreError):
     """A write fenced by a run's lease was refused: its owner no longer holds the lease
     (another process took the run over), and nothing was written."""
 
+    status = 409
+
+
+class Conflict(StoreError):
+    """A write broke a unique key or a foreign key of the database; the store's callers
+    say which, in words (most turn it into AlreadyExists or NotFound)."""
+
+    status = 409
+
+
+class StoreUnavailable(StoreError):
+    """The metadata database does not answer: it cannot be reached, or a lock was not
+    granted within the timeout. Nothing was written; the same call may succeed later."""
+
+    status = 503
+
+
+class StoreFailure(StoreError):
+    """The metadata database refused a statement in a way no request explains (e.g. a
+    schema it does not have): a fault of ours or of the database's set-up."""
+
+    status = 500
+
 
 class RunError(DagyardError):
     """A run cannot be started, resumed or retried as asked (e.g. a bad parameter)."""
+
+    status = 400
 
 
 class UserCodeError(DagyardError):
     """A user's pipeline file raised an exception of its own (not a DagyardError) while it
     was loaded: an import error, or an exception in a definition. The original is the
     `__cause__`; `traceback` is its traceback cut to the user's frames."""
+
+    status = 400
 
     def __init__(self, message: str, *, traceback: str) -> None:
         self.traceback = traceback

@@ -13,7 +13,7 @@ from typing import Final
 import typer
 from rich.console import Console
 
-from dagyard.errors import ApiError, DagyardError, StoreError, UserCodeError
+from dagyard.errors import ApiError, DagyardError, StoreUnavailable, UserCodeError
 
 SUCCESS: Final = 0
 # A run (or the run a command waited for) ended in a state other than SUCCEEDED.
@@ -24,7 +24,8 @@ BAD_INPUT: Final = 2
 # The user's pipeline file raised while it was loaded (an import error, an exception in
 # a definition); its traceback is shown cut to the user's own frames.
 USER_CODE_ERROR: Final = 3
-# The server cannot be reached, or the metadata database does not answer.
+# The server cannot be reached or answers 503, or the metadata database does not answer
+# (StoreUnavailable).
 UNAVAILABLE: Final = 4
 # An error nobody foresaw: a bug in Dagyard, shown with its whole traceback.
 INTERNAL_ERROR: Final = 70
@@ -42,7 +43,7 @@ def code_for(error: DagyardError) -> int:
         error.status == 503 or (error.status == 0 and _is_transport_error(error.__cause__))
     ):
         return UNAVAILABLE
-    if type(error) is StoreError and _is_database_outage(error.__cause__):
+    if isinstance(error, StoreUnavailable):
         return UNAVAILABLE
     return BAD_INPUT
 
@@ -62,10 +63,3 @@ def _is_transport_error(cause: BaseException | None) -> bool:
     import httpx
 
     return isinstance(cause, httpx.TransportError)
-
-
-def _is_database_outage(cause: BaseException | None) -> bool:
-    # Imported here: most commands never open a database.
-    from sqlalchemy.exc import OperationalError
-
-    return isinstance(cause, OperationalError)

@@ -1,8 +1,12 @@
 """The FastAPI app factory: routers, KFP-style JSON errors, the API token and the UI.
 
-Errors are KFP's JSON, `{"error", "code", "message"}` with a gRPC code: a DagyardError
-from the service layer becomes a 4xx naming the problem; nothing a client sends becomes
-a 500 (anything unexpected still answers in the same shape, without a traceback).
+Errors are KFP's JSON, `{"error", "code", "message"}` with a gRPC code, mapped here
+once from the error's `status` (`dagyard.errors` draws the split): the caller's fault
+is a 4xx whose message names the problem; ours is a 5xx whose message says what to do
+but shows nothing of the server (no database URL, password or path: those go to the
+server's log). An unavailable store answers 503 with Retry-After. Nothing a client
+sends becomes a 500, and anything unexpected still answers in the same shape, without a
+traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from dagyard.errors import AlreadyExists, DagyardError, NotFound, RunError
+from dagyard.errors import DagyardError, RunError
 from dagyard.server import artifacts, experiments, health, pipelines, recurring, runs, ui
 from dagyard.server.routing import PREFIX
 from dagyard.service.pipelines import MAX_PACKAGE_BYTES
@@ -30,9 +34,26 @@ INVALID_ARGUMENT = 3
 NOT_FOUND = 5
 ALREADY_EXISTS = 6
 FAILED_PRECONDITION = 9
-UNAUTHENTICATED = 16
 INTERNAL = 13
-_HTTP_CODES = {401: UNAUTHENTICATED, 404: NOT_FOUND, 409: ALREADY_EXISTS, 413: INVALID_ARGUMENT}
+UNAVAILABLE = 14
+UNAUTHENTICATED = 16
+_HTTP_CODES = {
+    400: INVALID_ARGUMENT,
+    401: UNAUTHENTICATED,
+    404: NOT_FOUND,
+    409: ALREADY_EXISTS,
+    413: INVALID_ARGUMENT,
+    500: INTERNAL,
+    503: UNAVAILABLE,
+}
+# How long a client should wait before retrying after a 503.
+RETRY_AFTER_SECONDS = 5
+# What a client reads of an error of ours; the whole message goes to the log.
+_UNAVAILABLE_MESSAGE = (
+    "The metadata database does not answer (it is unreachable, or busy past its lock "
+    "timeout); nothing was changed. Retry in a few seconds; if this persists, the "
+    "server's log says why."
+)
 
 
 def create_app(
@@ -64,14 +85,19 @@ def error_response(status: int, code: int, message: str) -> JSONResponse:
 
 def _add_errors(app: FastAPI) -> None:
     async def dagyard_error(_request: Request, error: Exception) -> Response:
-        message = str(error)
-        if isinstance(error, NotFound):
-            return error_response(404, NOT_FOUND, message)
-        if isinstance(error, AlreadyExists):
-            return error_response(409, ALREADY_EXISTS, message)
-        if isinstance(error, RunError):
-            return error_response(400, FAILED_PRECONDITION, message)
-        return error_response(400, INVALID_ARGUMENT, message)
+        status = error.status if isinstance(error, DagyardError) else 500
+        if status < 500:
+            code = _HTTP_CODES.get(status, INVALID_ARGUMENT)
+            if isinstance(error, RunError):
+                code = FAILED_PRECONDITION
+            return error_response(status, code, str(error))
+        if status == 503:
+            log.warning("API request refused, store unavailable: %s", error)
+            response = error_response(503, UNAVAILABLE, _UNAVAILABLE_MESSAGE)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        log.error("API request failed: %s", error, exc_info=error)
+        return _internal_error(status, error)
 
     async def invalid_request(_request: Request, error: Exception) -> Response:
         problems = []
@@ -90,12 +116,18 @@ def _add_errors(app: FastAPI) -> None:
 
     async def unexpected(_request: Request, error: Exception) -> Response:
         log.exception("Unexpected error in the API", exc_info=error)
-        return error_response(500, INTERNAL, f"Internal error: {type(error).__name__}")
+        return _internal_error(500, error)
 
     app.add_exception_handler(DagyardError, dagyard_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+
+
+def _internal_error(status: int, error: Exception) -> Response:
+    """The answer to an error of ours: its kind, nothing of its message (the log has it)."""
+    message = f"Internal error ({type(error).__name__}); the server's log says why."
+    return error_response(status, _HTTP_CODES.get(status, INTERNAL), message)
 
 
 def _add_upload_limit(app: FastAPI) -> None:

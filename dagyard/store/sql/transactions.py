@@ -2,6 +2,13 @@
 translating database errors into StoreErrors, and the create/get/list/update/delete
 every record type shares. What a method means belongs in `store.py`, not here.
 
+Database errors are translated by whose fault they are (see `dagyard.errors`): a
+database that does not answer, or a lock not granted in time, is StoreUnavailable (retry
+later); a broken key is Conflict; a value the database cannot hold is a plain StoreError
+(the caller's); anything else is StoreFailure (ours). Only StoreUnavailable and
+StoreFailure name the database (its URL, password masked): their messages are for the
+operator's log, and the API never shows them to a client.
+
 Threads: the engine's pool hands each session its own connection, and a session never
 outlives the call that made it, so calls may come from any thread at the same time.
 """
@@ -18,7 +25,14 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from dagyard.errors import AlreadyExists, NotFound, StoreError
+from dagyard.errors import (
+    AlreadyExists,
+    Conflict,
+    NotFound,
+    StoreError,
+    StoreFailure,
+    StoreUnavailable,
+)
 from dagyard.store.sql import database, migrate, rows
 from dagyard.store.sql.schema import Base
 
@@ -30,8 +44,12 @@ M = TypeVar("M", bound=Base)
 D = TypeVar("D", bound="DataclassInstance")
 
 
-class Conflict(StoreError):
-    """A write broke a unique key or a foreign key; callers say which, in words."""
+__all__ = ["Conflict", "Transactions", "now", "stamped"]
+
+# What SQLite says, as an OperationalError, when it cannot do its part: a lock held past
+# the busy timeout, a file it cannot open or write. Its other OperationalErrors (a missing
+# table, bad SQL) are faults of ours, not outages.
+_SQLITE_OUTAGES = ("locked", "busy", "unable to open", "disk i/o", "readonly", "full")
 
 
 def now() -> datetime:
@@ -56,7 +74,10 @@ class Transactions:
             migrate.upgrade(self._engine)
         except sa_exc.DBAPIError as error:
             self._engine.dispose()
-            raise database.connection_error(self._url, error) from error
+            cause = database.connection_error(self._url, error)
+            if isinstance(error, sa_exc.OperationalError):
+                raise StoreUnavailable(str(cause)) from error
+            raise cause from error
         except BaseException:
             self._engine.dispose()
             raise
@@ -88,21 +109,34 @@ class Transactions:
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
-        """Database errors as StoreErrors that say what to do."""
+        """Database errors as StoreErrors that say what to do, split by whose fault they
+        are (the module's docstring)."""
         try:
             yield
         except sa_exc.IntegrityError as error:
             raise Conflict(f"The metadata database refused a write: {error.orig}") from error
         except sa_exc.OperationalError as error:  # lost server, lock timeout, deadlock...
+            if self._is_outage(error):
+                raise StoreUnavailable(
+                    f"The metadata database {self.url} does not answer: {error.orig}. Check "
+                    "that the database server is running and reachable; after a lock "
+                    "timeout or a deadlock, retry."
+                ) from error
+            raise StoreFailure(f"The metadata database {self.url} failed: {error.orig}") from error
+        except sa_exc.DataError as error:  # e.g. a name longer than its column
             raise StoreError(
-                f"The metadata database {self.url} failed: {error.orig}. Check that the "
-                "database server is still running and reachable; after a lock timeout or "
-                "a deadlock, retry."
+                f"Cannot store a value: {_first_line(error.orig)}. Give a shorter or "
+                "well-formed value."
             ) from error
         except sa_exc.DBAPIError as error:
-            raise StoreError(f"The metadata database {self.url} failed: {error.orig}") from error
+            raise StoreFailure(f"The metadata database {self.url} failed: {error.orig}") from error
         except sa_exc.StatementError as error:  # e.g. a value that JSON cannot encode
             raise StoreError(f"Cannot store a value: {error.orig}") from error
+
+    def _is_outage(self, error: sa_exc.OperationalError) -> bool:
+        if not database.is_sqlite(self._engine):
+            return True  # on a server, OperationalError means the connection or a lock
+        return any(word in str(error.orig).lower() for word in _SQLITE_OUTAGES)
 
     def _get(self, session: Session, model: type[M], key: str, *, lock: bool = False) -> M:
         row = session.get(model, key, with_for_update=lock)
@@ -183,6 +217,11 @@ class Transactions:
             result = session.execute(sa.delete(model).where(column == key))
             if cast(sa.CursorResult[Any], result).rowcount == 0:
                 raise NotFound(f"No {_noun(model)} with id {key!r}.")
+
+
+def _first_line(cause: BaseException | None) -> str:
+    """A driver's message without the statement and parameters some append to it."""
+    return str(cause).strip().splitlines()[0] if cause is not None else "unknown reason"
 
 
 def _primary_key(model: type[Base]) -> sa.ColumnElement[Any]:
