@@ -51,6 +51,8 @@ ALL_COMPLETED = "ALL_UPSTREAM_TASKS_COMPLETED"
 # before the task fails: system retries, apart from the pipeline's retryPolicy.
 MAX_SYSTEM_RETRIES = 3
 UPSTREAM_FAILED = "not run: an upstream task failed"
+NOT_RUN_TERMINATED = "not run: the run was terminated"
+STOPPED_TERMINATED = "stopped: the run was terminated"
 
 
 @dataclasses.dataclass
@@ -62,6 +64,9 @@ class Settings:
     cache_enabled: bool = True
     max_cache_staleness_seconds: float | None = None
     poll_seconds: float = 0.5
+    # How long a terminated run's exit tasks may take (and its stopped attempts to end)
+    # before whatever still runs is killed and the run ends CANCELED all the same.
+    cancel_seconds: float = 300.0
 
 
 class RunDriver:
@@ -105,7 +110,12 @@ class RunDriver:
         # Running handles the executor holds back for capacity, with the reason shown
         # on their task (PENDING) until they start (`_note_waiting`).
         self.waiting: dict[str, str] = {}
+        # When the executor last said which of them it holds.
+        self.waiting_checked = _now()
         self.cancel_requested = False
+        # Handles of the attempts stopped because the run was terminated.
+        self.stopping: set[str] = set()
+        self.cancel_deadline = float("inf")
         self.failed = False
         # How many attempts may be submitted at once: `max_parallel`, or twice that
         # when the executor holds each run to `max_parallel` itself (`Launch.slots`).
@@ -137,12 +147,16 @@ class RunDriver:
                 self._advance(root)
                 if root.done:
                     break
-                if self.clock() >= next_check:
+                if self.cancel_requested:
+                    if self.clock() >= self.cancel_deadline:
+                        self.cancel()
+                        return self.run
+                elif self.clock() >= next_check:
                     # Someone else (the API's terminate) may have asked this run to stop.
                     next_check = self.clock() + self.settings.poll_seconds
                     if self.store.get_run(self.run.run_id).state == RunState.CANCELING:
-                        self.cancel()
-                        return self.run
+                        self._begin_cancel()
+                        continue
                 # What this pass decided becomes durable (and visible) in one write, and
                 # only then do its attempts start: no task runs without its record.
                 self.journal.flush()
@@ -157,7 +171,13 @@ class RunDriver:
                 if self.stop():
                     return self._abandon()
                 for handle, outcome in outcomes.items():
-                    self._finish_attempt(self.running.pop(handle), outcome)
+                    node = self.running.pop(handle)
+                    if self.waiting.pop(handle, None) is not None:
+                        # Held when last asked, it has started and ended since.
+                        self._update(node, started_at=self.waiting_checked)
+                    stopped = handle in self.stopping
+                    self.stopping.discard(handle)
+                    self._finish_attempt(node, outcome, stopped=stopped)
                 self._note_waiting()
             return self._finish_run(root)
         except LeaseLost as e:
@@ -187,7 +207,8 @@ class RunDriver:
         capacity as PENDING with the reason (in `error`, as for a retry's back-off), and
         as RUNNING again once it starts. Written only when that changes."""
         for handle in [h for h in self.waiting if h not in self.running]:
-            del self.waiting[handle]  # finished (and recorded) meanwhile
+            del self.waiting[handle]  # cancelled meanwhile
+        self.waiting_checked = _now()
         reported = self.executor.waiting(list(self.running)) if self.running else {}
         for handle, node in self.running.items():
             reason = reported.get(handle)
@@ -195,13 +216,37 @@ class RunDriver:
                 continue
             if reason is None:
                 del self.waiting[handle]
-                self._update(node, state=TaskState.RUNNING, error=None)
+                self._update(node, state=TaskState.RUNNING, error=None, started_at=_now())
             else:
                 self.waiting[handle] = reason
-                self._update(node, state=TaskState.PENDING, error=reason)
+                self._update(node, state=TaskState.PENDING, error=reason, started_at=None)
+
+    def _begin_cancel(self) -> None:
+        """The run was asked to stop (terminate). Its running attempts are stopped (the
+        executor's grace period, then a kill) and end CANCELED; from now on no task
+        starts but those that run whatever their upstream's outcome (exit tasks, which
+        read CANCELLED as the final status of their group); every other task not started
+        ends CANCELED, and with them every group, loop and iteration. The loop goes on
+        until that is done, for at most `Settings.cancel_seconds`, then `cancel` kills
+        what is left."""
+        self.cancel_requested = True
+        self.cancel_deadline = self.clock() + self.settings.cancel_seconds
+        self._update_run(state=RunState.CANCELING)
+        for node in self.queued:  # decided in this pass, never submitted
+            node.handle = None
+            self._conclude(
+                node, Result(TaskState.CANCELED, error=NOT_RUN_TERMINATED), TaskKind.CONTAINER
+            )
+        self.queued.clear()
+        for handle, node in self.running.items():
+            self.executor.cancel(handle)
+            self.stopping.add(handle)
+            self._update(node, state=TaskState.CANCELING)
 
     def cancel(self) -> None:
-        """Terminate running attempts and mark the run CANCELED."""
+        """Stop now: kill the running attempts, run nothing more (exit tasks included)
+        and mark the run and every unfinished task of it CANCELED. For an interrupted
+        `dagyard run`, and for a terminated run whose exit tasks overran."""
         self.cancel_requested = True
         self.journal.flush()
         self._update_run(state=RunState.CANCELING)
@@ -222,7 +267,19 @@ class RunDriver:
             done = self.executor.wait(pending, 1.0)
             pending = [h for h in pending if h not in done]
         self.running.clear()
+        self._close_records()
         self.run = self._update_run(state=RunState.CANCELED)
+
+    def _close_records(self) -> None:
+        """Mark CANCELED every task record of the run still unfinished: groups, loops and
+        iterations that will not end otherwise, and tasks left PENDING (an earlier
+        driver's, or waiting for a retry)."""
+        self.journal.flush()
+        now = _now()
+        for task in self.store.list_tasks(self.run.run_id):
+            if not task.state.terminal:
+                self.journal.update(task, state=TaskState.CANCELED, finished_at=now)
+        self.journal.flush()
 
     def _abandon(self) -> Run:
         """Stop driving without writing to the store: kill the running attempts and
@@ -246,7 +303,10 @@ class RunDriver:
         outputs = dag_outputs(root)
         state = RunState.FAILED if self.failed else RunState.SUCCEEDED
         error = None
-        if self.failed:
+        if self.cancel_requested:
+            self._close_records()
+            state = RunState.CANCELED
+        elif self.failed:
             failed = [
                 t for t in self.store.list_tasks(self.run.run_id) if t.state == TaskState.FAILED
             ]
@@ -302,12 +362,19 @@ class RunDriver:
         upstream = [scope.nodes[d] for d in node.dependencies if d in scope.nodes]
         if not all(u.done for u in upstream):
             return False
+        existing = self.existing.get(node.path)
+        if node.task is None:
+            # Inputs may differ from what an earlier record of this node was run with: its
+            # scope's owner or an upstream node is run again by this driver.
+            node.fresh = node.scope.fresh or not all(u.restored for u in upstream)
+            if existing is not None and self._restore(node, existing):
+                return True
+        strategy = node.spec.get("triggerPolicy", {}).get("strategy")
+        if self.cancel_requested and strategy != ALL_COMPLETED:
+            self._conclude(node, Result(TaskState.CANCELED, error=NOT_RUN_TERMINATED))
+            return True
         if node.not_before and self.clock() < node.not_before:
             return False
-        existing = self.existing.get(node.path)
-        if existing is not None and node.task is None and self._restore(node, existing):
-            return True
-        strategy = node.spec.get("triggerPolicy", {}).get("strategy")
         bad = [u for u in upstream if u.result and not u.result.state.done_ok]
         if bad and strategy != ALL_COMPLETED:
             skipped_only = all(
@@ -336,10 +403,17 @@ class RunDriver:
         return True
 
     def _restore(self, node: Node, task: Task) -> bool:
-        """Pick up a node's earlier record after a restart. True if it is finished."""
+        """Pick up a node's earlier record after a restart or a retry. True if it is
+        finished and stays so. A finished node runs again when what it ran after runs
+        again (`Node.fresh`): an exit task, when its group is retried, gets the group's
+        new final status."""
         node.task = task
         if not task.state.terminal:
             return False
+        if node.fresh:
+            self._update(node, state=TaskState.PENDING, error=None, finished_at=None)
+            return False
+        node.restored = True
         if task.state in (TaskState.FAILED, TaskState.CANCELED):
             self.failed = self.failed or task.state == TaskState.FAILED
         node.result = Result(
@@ -556,7 +630,12 @@ class RunDriver:
         arts = dict(node.inputs_artifacts)
         arts.update(extra_artifacts or {})
         return Scope(
-            path=path, component=component, parameters=params, artifacts=arts, task=node.task
+            path=path,
+            component=component,
+            parameters=params,
+            artifacts=arts,
+            task=node.task,
+            fresh=node.fresh,
         )
 
     def _run_importer(self, node: Node) -> None:
@@ -648,7 +727,9 @@ class RunDriver:
             TaskKind.CONTAINER,
             state=TaskState.RUNNING,
             attempts=attempt,
-            started_at=(prior.started_at if prior else None) or _now(),
+            # When this attempt starts: earlier attempts, a retry's back-off and (once the
+            # executor reports it) a wait for capacity are not part of a task's duration.
+            started_at=_now(),
             log_uri=log_uri,
             error=None,
             inputs=self._inputs_record(node),
@@ -770,10 +851,15 @@ class RunDriver:
         ]
 
     # -- finishing -----------------------------------------------------------------------
-    def _finish_attempt(self, node: Node, outcome: Outcome) -> None:
+    def _finish_attempt(self, node: Node, outcome: Outcome, *, stopped: bool = False) -> None:
+        """Record how an attempt ended. `stopped`: the run's terminate stopped it (one
+        that succeeded all the same counts as succeeded)."""
         node.handle = None
         assert node.task is not None and node.document is not None
-        if self.cancel_requested:
+        if stopped and not outcome.ok:
+            self._conclude(
+                node, Result(TaskState.CANCELED, error=STOPPED_TERMINATED), TaskKind.CONTAINER
+            )
             return
         if outcome.ok:
             try:
@@ -839,7 +925,9 @@ class RunDriver:
             )
             return
         node.not_before = 0.0
-        self._update(node, state=TaskState.PENDING, system_retries=lost, error=message)
+        self._update(
+            node, state=TaskState.PENDING, system_retries=lost, error=message, started_at=None
+        )
 
     def _attempt_failed(self, node: Node, message: str) -> None:
         assert node.task is not None
@@ -853,7 +941,8 @@ class RunDriver:
             ceiling = _seconds(policy.get("backoffMaxDuration", "3600s"))
             delay = min(base * factor ** (failures - 1), ceiling)
             node.not_before = self.clock() + delay
-            self._update(node, state=TaskState.PENDING, error=message)
+            # Not running while it waits: its next attempt sets `started_at` anew.
+            self._update(node, state=TaskState.PENDING, error=message, started_at=None)
             return
         self._conclude(node, Result(TaskState.FAILED, error=message), TaskKind.CONTAINER)
 
@@ -866,7 +955,7 @@ class RunDriver:
             state,
             outputs.parameters,
             outputs.artifacts,
-            None if state == TaskState.SUCCEEDED else "a task inside failed",
+            _GROUP_ERRORS.get(state),
         )
         # Output artifacts are linked to the DAG's own task, so that a driver restarted
         # later restores them with it (`_restore`) instead of handing downstream nothing.
@@ -924,11 +1013,16 @@ class RunDriver:
         cap = 4 * self.settings.max_parallel
         if loop.limit:
             cap = min(cap, loop.limit)
-        while next_index < len(loop.items) and len(loop.iterations) < cap:
+        while (
+            not self.cancel_requested
+            and next_index < len(loop.items)
+            and len(loop.iterations) < cap
+        ):
             self._start_iteration(node, next_index)
             next_index += 1
             changed = True
-        if len(loop.finished) == len(loop.items):
+        # A terminated run's loop ends with its open iterations; the others never start.
+        if not loop.iterations and (len(loop.finished) == len(loop.items) or self.cancel_requested):
             self._finish_loop(node)
             changed = True
         return changed
@@ -952,6 +1046,10 @@ class RunDriver:
                 started_at=_now(),
             )
         )
+        if node.fresh and task.state.terminal:  # run again: see `_restore`
+            task = self.journal.update(
+                task, state=TaskState.RUNNING, started_at=_now(), finished_at=None
+            )
         item = loop.items[index]
         scope = self._child_scope(
             node,
@@ -985,17 +1083,23 @@ class RunDriver:
                 params.setdefault(key, []).append(value)
             for key, items in result.artifacts.items():
                 arts.setdefault(key, []).extend(items)
-        state = TaskState.FAILED if TaskState.FAILED in states else TaskState.SUCCEEDED
+        if TaskState.FAILED in states:
+            state, error = TaskState.FAILED, "an iteration failed"
+        elif TaskState.CANCELED in states or len(states) < len(loop.items):
+            state, error = TaskState.CANCELED, f"{len(states)} of {len(loop.items)} iterations ran"
+        else:
+            state, error = TaskState.SUCCEEDED, None
         node.loop = None
-        result = Result(
-            state,
-            dict(params),
-            arts,
-            None if state == TaskState.SUCCEEDED else "an iteration failed",
-        )
+        result = Result(state, dict(params), arts, error)
         # Like a sub-DAG's: the collected artifacts must survive a restart of the driver.
         self._finish(node, result, events=self._output_events(node, arts))
 
+
+# Why a group (sub-DAG, exit handler, iteration) did not succeed, by its state.
+_GROUP_ERRORS = {
+    TaskState.FAILED: "a task inside failed",
+    TaskState.CANCELED: "canceled: the run was terminated",
+}
 
 # The handle of an attempt decided but not submitted yet (`RunDriver.queued`).
 QUEUED = "queued"

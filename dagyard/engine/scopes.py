@@ -47,6 +47,11 @@ class Node:
         self.not_before = 0.0
         self.inputs_params: dict[str, Any] = {}
         self.inputs_artifacts: dict[str, list[Artifact]] = {}
+        # Finished by an earlier driver, its record taken as it is (`RunDriver._restore`).
+        self.restored = False
+        # What this node runs after (its scope's owner, an upstream node) is run again by
+        # this driver, so an earlier record of it may not be taken as it is.
+        self.fresh = False
 
     @property
     def done(self) -> bool:
@@ -68,8 +73,11 @@ class Scope:
         parameters: dict[str, Any],
         artifacts: dict[str, list[Artifact]],
         task: Task | None,
+        fresh: bool = False,
     ) -> None:
         self.path = path
+        # Its owner runs again in this driver: see `Node.fresh`.
+        self.fresh = fresh
         self.component = component
         self.parameters = parameters
         self.artifacts = artifacts
