@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -232,3 +232,10 @@ def _primary_key(model: type[Base]) -> sa.ColumnElement[Any]:
 def _noun(model: type[Base]) -> str:
     """'pipeline version' for PipelineVersionRow (from its table, 'pipeline_versions')."""
     return str(model.__tablename__).removesuffix("s").replace("_", " ")
+
+
+def chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """`ids` without repeats, in lists short enough for one `IN (...)` each."""
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]

@@ -1,0 +1,207 @@
+"""A run's tasks on SQL: created one by one or written in the run driver's batches (each
+statement prepared once per database and run once per batch), read back, and looked up
+by cache fingerprint. Part of `SqlMetadataStore`; the other records live in `store.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from dagyard.errors import AlreadyExists, NotFound
+from dagyard.store.records import Artifact, Event, EventKind, Task, TaskState
+from dagyard.store.sql import rows
+from dagyard.store.sql.leases import lease_lost
+from dagyard.store.sql.prepared import Prepared
+from dagyard.store.sql.schema import ArtifactRow, EventRow, RunRow, TaskRow
+from dagyard.store.sql.transactions import Conflict, Transactions, chunks, stamped
+
+
+class TaskStorage(Transactions):
+    """The task methods of the metadata store, and `write_tasks`."""
+
+    def get_or_create_task(self, task: Task) -> tuple[Task, bool]:
+        task = stamped(task, "created_at")
+        row = rows.to_row(TaskRow, task)
+        try:
+            with self._session(write=True) as session:
+                existing = self._task_at(session, task.run_id, task.path)
+                if existing is None:
+                    self._require(session, RunRow, task.run_id)
+                    session.add(row)
+                    session.flush()
+                result = (rows.to_record(existing or row, Task), existing is None)
+        except Conflict:
+            # Another process created it between our read and our insert.
+            with self._session() as session:
+                existing = self._task_at(session, task.run_id, task.path)
+                found = None if existing is None else rows.to_record(existing, Task)
+            if found is None:
+                raise self._id_taken(TaskRow, task.task_id) from None
+            return found, False
+        return result
+
+    def _task_at(self, session: Session, run_id: str, path: str) -> TaskRow | None:
+        return session.scalar(
+            sa.select(TaskRow).where(TaskRow.run_id == run_id, TaskRow.path == path)
+        )
+
+    def get_task(self, task_id: str) -> Task:
+        return self._fetch(TaskRow, task_id, Task)
+
+    def list_tasks(self, run_id: str) -> list[Task]:
+        # Core rows, not ORM objects: a run may have tens of thousands of tasks, and the
+        # UI reads them all every few seconds while the run goes on.
+        query = (
+            sa.select(_TASKS)
+            .where(_TASKS.c.run_id == run_id)
+            .order_by(_TASKS.c.created_at, _TASKS.c.path)
+        )
+        with self._session() as session:
+            return [Task(**row._mapping) for row in session.execute(query)]
+
+    def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
+        found: dict[str, Task] = {}
+        for chunk in chunks(task_ids):
+            query = sa.select(TaskRow).where(TaskRow.task_id.in_(chunk))
+            found.update((t.task_id, t) for t in self._list(Task, query))
+        return [found[i] for i in dict.fromkeys(task_ids) if i in found]
+
+    def update_task(self, task_id: str, **changes: Any) -> Task:
+        return self._update(TaskRow, task_id, Task, changes)
+
+    @functools.cached_property
+    def _task_statements(self) -> _TaskStatements:
+        return _TaskStatements(self._writer.dialect)
+
+    def write_tasks(
+        self,
+        created: Sequence[Task],
+        changed: Sequence[Task],
+        *,
+        artifacts: Sequence[Artifact] = (),
+        events: Sequence[Event] = (),
+        fence: str | None = None,
+    ) -> None:
+        # Each statement runs once (executemany) for the whole batch, prepared for this
+        # database: a driver's batch costs a few statements whatever its size, where the
+        # ORM would flush row by row and Connection.execute costs more than the writes.
+        new_events = [stamped(e, "created_at") for e in events]
+        statements = self._task_statements
+        try:
+            with self._writing_connection() as connection:
+                if fence is not None:
+                    run_ids = {t.run_id for t in (*created, *changed)}
+                    run_ids.update(a.run_id for a in artifacts)
+                    for run_id in sorted(run_ids):  # locked in one order: no deadlock
+                        held = statements.lease_holder.fetch(connection, {"run_id": run_id})
+                        if not held:
+                            raise NotFound(f"No run with id {run_id!r}.")
+                        if held[0][0] != fence:
+                            raise lease_lost(run_id, fence, held[0][0])
+                statements.insert_task.execute_many(
+                    connection, [_TASK_VALUES(stamped(t, "created_at")) for t in created]
+                )
+                statements.insert_artifact.execute_many(
+                    connection, [_ARTIFACT_VALUES(stamped(a, "created_at")) for a in artifacts]
+                )
+                if new_events:
+                    new_events = _unrecorded(connection, new_events)
+                statements.insert_event.execute_many(
+                    connection, [_EVENT_VALUES(e) for e in new_events]
+                )
+                statements.update_task.execute_many(
+                    connection, [{"b_task_id": t.task_id, **_TASK_CHANGES(t)} for t in changed]
+                )
+        except Conflict as conflict:
+            raise AlreadyExists(
+                "Cannot record the run's tasks: a task with one of these ids or paths "
+                f"exists already, or one names a record that does not exist ({conflict})."
+            ) from None
+
+    def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
+        query = sa.select(TaskRow).where(
+            TaskRow.fingerprint == fingerprint, TaskRow.state == TaskState.SUCCEEDED
+        )
+        if newer_than is not None:
+            rows.check_time("newer_than", newer_than)
+            query = query.where(TaskRow.finished_at > newer_than)
+        # Newest first; a task without finished_at (NULL sorts first on PostgreSQL) last.
+        unfinished_last = sa.case((TaskRow.finished_at.is_(None), 1), else_=0)
+        query = query.order_by(
+            unfinished_last,
+            TaskRow.finished_at.desc(),
+            TaskRow.created_at.desc(),
+            TaskRow.task_id,
+        ).limit(1)
+        found = self._list(Task, query)
+        return found[0] if found else None
+
+
+_RUNS = cast(sa.Table, RunRow.__table__)
+_TASKS = cast(sa.Table, TaskRow.__table__)
+_ARTIFACTS = cast(sa.Table, ArtifactRow.__table__)
+_EVENTS = cast(sa.Table, EventRow.__table__)
+_TASK_VALUES = rows.column_values(TaskRow, Task)
+_TASK_CHANGES = rows.column_values(TaskRow, Task, key=False)
+_ARTIFACT_VALUES = rows.column_values(ArtifactRow, Artifact)
+_EVENT_VALUES = rows.column_values(EventRow, Event)
+
+
+class _TaskStatements:
+    """`write_tasks`'s statements, prepared for one database."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        task_fields = _fields(Task)
+        self.insert_task = Prepared(sa.insert(_TASKS), dialect, task_fields)
+        self.insert_artifact = Prepared(sa.insert(_ARTIFACTS), dialect, _fields(Artifact))
+        self.insert_event = Prepared(sa.insert(_EVENTS), dialect, _fields(Event))
+        self.update_task = Prepared(
+            sa.update(_TASKS).where(_TASKS.c.task_id == sa.bindparam("b_task_id")),
+            dialect,
+            [*(f for f in task_fields if not _TASKS.c[f].primary_key), "b_task_id"],
+        )
+        # Locks the run's row until the transaction ends (FOR UPDATE; SQLite has one
+        # writer at a time): no claim can come between the check and the writes.
+        self.lease_holder = Prepared(
+            sa.select(_RUNS.c.lease_owner)
+            .where(_RUNS.c.run_id == sa.bindparam("run_id"))
+            .with_for_update(),
+            dialect,
+            ["run_id"],
+        )
+
+
+def _fields(record_type: type[Any]) -> list[str]:
+    return [field.name for field in dataclasses.fields(record_type)]
+
+
+def _unrecorded(connection: sa.Connection, events: list[Event]) -> list[Event]:
+    """Of `events`, those not in the store yet (nor repeated earlier in the list)."""
+    task_ids = sorted({e.task_id for e in events})
+    columns = (
+        EventRow.task_id,
+        EventRow.artifact_id,
+        EventRow.kind,
+        EventRow.key,
+        EventRow.index,
+    )
+    known = {
+        tuple(row)
+        for chunk in chunks(task_ids)
+        for row in connection.execute(sa.select(*columns).where(EventRow.task_id.in_(chunk)))
+    }
+    fresh = []
+    for event in events:
+        key = (event.task_id, event.artifact_id, EventKind(event.kind), event.key, event.index)
+        if key not in known:
+            known.add(key)
+            fresh.append(event)
+    return fresh
