@@ -17,8 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from dagyard.components.document import Node, parse_documents
 from dagyard.components.ir import load_ir
+from dagyard.components.located import Located, parse_documents
 from dagyard.components.v1 import load_v1
 from dagyard.components.yaml_component import YamlComponent, make_component
 from dagyard.dsl.component import BaseComponent
@@ -86,10 +86,10 @@ def _load(text: str, source: str) -> BaseComponent:
             f"Cannot load component from {source}: it holds {len(documents)} YAML "
             "documents; expected one (plus an optional platform spec)."
         )
-    doc = Node(documents[0], source=source)
+    doc = Located(documents[0], source=source)
     doc.mapping()
     if len(documents) == 2:
-        platform = Node(documents[1], path="(second document)", source=source)
+        platform = Located(documents[1], path="(second document)", source=source)
         if platform.mapping():
             # Silently dropping kfp-kubernetes settings (volumes, secrets...) would run
             # the component differently from how it was written.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dagyard.components.document import Node
+from dagyard.components.located import Located
 from dagyard.components.yaml_component import LoadedSpec
 from dagyard.dsl import context
 from dagyard.dsl import structures as st
@@ -48,7 +48,7 @@ _REFERENCES = (
 )
 
 
-def load_ir(doc: Node, text: str) -> LoadedSpec:
+def load_ir(doc: Located, text: str) -> LoadedSpec:
     """The single component of an IR document compiled from one component."""
     name = doc.require("pipelineInfo").require("name").string()
     component = _the_component(doc)
@@ -82,7 +82,7 @@ def load_ir(doc: Node, text: str) -> LoadedSpec:
     return LoadedSpec(spec=spec, env=env, resources=resources)
 
 
-def _pipeline_error(node: Node, why: str) -> Exception:
+def _pipeline_error(node: Located, why: str) -> Exception:
     return node.error(
         f"this is a pipeline ({why}), and loading a whole pipeline as a component is not "
         "supported yet. Call the @dsl.pipeline function inside your pipeline instead (a "
@@ -91,7 +91,7 @@ def _pipeline_error(node: Node, why: str) -> Exception:
     )
 
 
-def _the_component(doc: Node) -> Node:
+def _the_component(doc: Located) -> Located:
     """The component of the root's only task, checked to be a plain wrapper task."""
     root = doc.require("root")
     dag = root.get("dag")
@@ -123,11 +123,11 @@ def _the_component(doc: Node) -> Node:
     return component
 
 
-def _items(node: Node | None) -> list[tuple[str, Node]]:
+def _items(node: Located | None) -> list[tuple[str, Located]]:
     return [] if node is None else list(node.items())
 
 
-def _definitions(node: Node | None, *, is_input: bool) -> dict[str, st.IOSpec]:
+def _definitions(node: Located | None, *, is_input: bool) -> dict[str, st.IOSpec]:
     specs: dict[str, st.IOSpec] = {}
     if node is None:
         return specs
@@ -141,7 +141,7 @@ def _definitions(node: Node | None, *, is_input: bool) -> dict[str, st.IOSpec]:
     return specs
 
 
-def _parameter(entry: Node, *, is_input: bool) -> st.IOSpec:
+def _parameter(entry: Located, *, is_input: bool) -> st.IOSpec:
     type_node = entry.require("parameterType")
     parameter_type = type_node.string()
     if parameter_type not in st.PARAMETER_TYPES:
@@ -163,7 +163,7 @@ def _parameter(entry: Node, *, is_input: bool) -> st.IOSpec:
     )
 
 
-def _default(node: Node, parameter_type: str) -> Any:
+def _default(node: Located, parameter_type: str) -> Any:
     value = node.value
     allowed = _DEFAULT_TYPES.get(parameter_type, ())
     if isinstance(value, bool) != (parameter_type == st.BOOLEAN) or not isinstance(value, allowed):
@@ -176,7 +176,7 @@ def _default(node: Node, parameter_type: str) -> Any:
     return value
 
 
-def _artifact(entry: Node, *, is_input: bool) -> st.IOSpec:
+def _artifact(entry: Located, *, is_input: bool) -> st.IOSpec:
     schema = entry.require("artifactType")
     return st.IOSpec(
         artifact_type=schema.require("schemaTitle").string(),
@@ -188,7 +188,7 @@ def _artifact(entry: Node, *, is_input: bool) -> st.IOSpec:
 
 
 def _container(
-    container: Node, inputs: dict[str, st.IOSpec], outputs: dict[str, st.IOSpec]
+    container: Located, inputs: dict[str, st.IOSpec], outputs: dict[str, st.IOSpec]
 ) -> tuple[st.ContainerImplementation, dict[str, str], st.Resources]:
     container.check_keys(_CONTAINER_KEYS, "The container executor")
     command = [_argument(item, inputs, outputs) for item in _elements(container.get("command"))]
@@ -205,11 +205,11 @@ def _container(
     return implementation, env, st.Resources() if resources is None else _resources(resources)
 
 
-def _elements(node: Node | None) -> list[Node]:
+def _elements(node: Located | None) -> list[Located]:
     return [] if node is None else list(node.elements())
 
 
-def _argument(item: Node, inputs: dict[str, st.IOSpec], outputs: dict[str, st.IOSpec]) -> str:
+def _argument(item: Located, inputs: dict[str, st.IOSpec], outputs: dict[str, st.IOSpec]) -> str:
     """One command or args string, checked to name only declared inputs and outputs."""
     text = item.string()
     for direction, kind, pattern in _REFERENCES:
@@ -226,7 +226,7 @@ def _argument(item: Node, inputs: dict[str, st.IOSpec], outputs: dict[str, st.IO
     return text
 
 
-def _resources(node: Node) -> st.Resources:
+def _resources(node: Located) -> st.Resources:
     """Our Resources from either spelling kfp writes: Kubernetes quantity strings
     (`resourceCpuLimit: 500m`) or the older numbers (`cpuLimit: 0.5`, memory in GB)."""
     values: dict[str, str] = {}
@@ -251,7 +251,7 @@ def _resources(node: Node) -> st.Resources:
     return st.Resources(**values)
 
 
-def _quantity(node: Node, new: str, old: str, unit: str) -> str | None:
+def _quantity(node: Located, new: str, old: str, unit: str) -> str | None:
     text = node.get(new)
     if text is not None:
         return text.string()
@@ -265,7 +265,7 @@ def _quantity(node: Node, new: str, old: str, unit: str) -> str | None:
     return f"{number.value:g}{unit}"
 
 
-def _importer(importer: Node, inputs: dict[str, st.IOSpec]) -> st.ImporterImplementation:
+def _importer(importer: Located, inputs: dict[str, st.IOSpec]) -> st.ImporterImplementation:
     importer.check_keys(_IMPORTER_KEYS, "The importer executor")
     if importer.optional_boolean("downloadToWorkspace"):
         raise importer.error("downloadToWorkspace is not supported yet; remove it.")
@@ -293,7 +293,7 @@ def _importer(importer: Node, inputs: dict[str, st.IOSpec]) -> st.ImporterImplem
     )
 
 
-def _description(doc: Node, text: str) -> str:
+def _description(doc: Located, text: str) -> str:
     """pipelineInfo.description, else the `# Description:` header kfp writes."""
     described = doc.require("pipelineInfo").optional_string("description")
     if described:

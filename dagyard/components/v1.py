@@ -24,7 +24,7 @@ import json
 import re
 from typing import Any
 
-from dagyard.components.document import Node
+from dagyard.components.located import Located
 from dagyard.components.yaml_component import LoadedSpec
 from dagyard.dsl import context
 from dagyard.dsl import structures as st
@@ -96,7 +96,7 @@ def _nested(item: Any) -> Any:
     return render_item(item)
 
 
-def load_v1(doc: Node) -> LoadedSpec:
+def load_v1(doc: Located) -> LoadedSpec:
     """The component described by a v1 `component.yaml` mapping."""
     doc.check_keys(_TOP_KEYS, "A v1 component.yaml")
     reader = _Reader(doc)
@@ -132,11 +132,11 @@ def load_v1(doc: Node) -> LoadedSpec:
     return LoadedSpec(spec=spec, env=env)
 
 
-def _items(node: Node | None) -> list[tuple[str, Node]]:
+def _items(node: Located | None) -> list[tuple[str, Located]]:
     return [] if node is None else list(node.items())
 
 
-def _elements(node: Node | None) -> list[Node]:
+def _elements(node: Located | None) -> list[Located]:
     return [] if node is None else list(node.elements())
 
 
@@ -144,7 +144,7 @@ class _Reader:
     """Inputs and outputs of one v1 document (keyed by their original names), and the
     conversion of its command-line arguments, which refer to them."""
 
-    def __init__(self, doc: Node) -> None:
+    def __init__(self, doc: Located) -> None:
         self.inputs: dict[str, st.IOSpec] = {}
         self.outputs: dict[str, st.IOSpec] = {}
         self.input_names: dict[str, str] = {}
@@ -159,7 +159,7 @@ class _Reader:
             self.outputs[name] = _output_spec(node)
 
     @staticmethod
-    def _name(node: Node, names: dict[str, str], kind: str) -> str:
+    def _name(node: Located, names: dict[str, str], kind: str) -> str:
         name_node = node.require("name")
         name = name_node.string()
         sanitized = sanitize_io_name(name)
@@ -176,10 +176,10 @@ class _Reader:
         names[name] = sanitized
         return name
 
-    def arguments(self, node: Node | None) -> list[Any]:
+    def arguments(self, node: Located | None) -> list[Any]:
         return [self.argument(item) for item in _elements(node)]
 
-    def argument(self, item: Node) -> Any:
+    def argument(self, item: Located) -> Any:
         value = item.value
         if isinstance(value, str):
             return value
@@ -212,7 +212,7 @@ class _Reader:
             return self._if(inner)
         raise item.error(f"unknown placeholder {key!r}; supported: {_PLACEHOLDERS}.")
 
-    def _input(self, node: Node, key: str, *, artifact: bool | None) -> str:
+    def _input(self, node: Located, key: str, *, artifact: bool | None) -> str:
         name = node.string()
         if name not in self.input_names:
             known = ", ".join(self.input_names) or "none"
@@ -223,7 +223,7 @@ class _Reader:
         _check_kind(node, key, name, "input", self.inputs[name], artifact)
         return self.input_names[name]
 
-    def _output(self, node: Node, key: str, *, artifact: bool | None) -> str:
+    def _output(self, node: Located, key: str, *, artifact: bool | None) -> str:
         """The original name of the output `node` names."""
         name = node.string()
         if name not in self.output_names:
@@ -235,7 +235,7 @@ class _Reader:
         _check_kind(node, key, name, "output", self.outputs[name], artifact)
         return name
 
-    def _concat(self, node: Node) -> ConcatPlaceholder:
+    def _concat(self, node: Located) -> ConcatPlaceholder:
         items = [self.argument(element) for element in node.elements()]
         for element, item in zip(node.elements(), items, strict=True):
             if isinstance(item, IfPresentPlaceholder) and (
@@ -247,7 +247,7 @@ class _Reader:
                 )
         return ConcatPlaceholder(items)
 
-    def _if(self, node: Node) -> _KfpIfPresent:
+    def _if(self, node: Located) -> _KfpIfPresent:
         node.check_keys(("cond", "then", "else"), "An `if` placeholder")
         cond = node.require("cond")
         if not isinstance(cond.value, dict) or "isPresent" not in cond.value:
@@ -262,14 +262,14 @@ class _Reader:
             input_name, then, None if else_node is None else self._branch(else_node)
         )
 
-    def _branch(self, node: Node) -> Any:
+    def _branch(self, node: Located) -> Any:
         if isinstance(node.value, list):
             return self.arguments(node)
         return self.argument(node)
 
 
 def _check_kind(
-    node: Node, key: str, name: str, kind: str, spec: st.IOSpec, artifact: bool | None
+    node: Located, key: str, name: str, kind: str, spec: st.IOSpec, artifact: bool | None
 ) -> None:
     """kfp refuses these pairings when the component is called; we refuse them at load."""
     if artifact is None or spec.is_artifact == artifact:
@@ -287,7 +287,7 @@ def _check_kind(
     )
 
 
-def _type_name(node: Node) -> str | None:
+def _type_name(node: Located) -> str | None:
     """kfp's canonical form of a v1 type: `typing.List[str]` -> `List`; None when the
     type is absent or not a string (a mapping such as {GCSPath: ...})."""
     type_node = node.get("type")
@@ -307,7 +307,7 @@ def _artifact(type_name: str | None, **extra: Any) -> st.IOSpec:
     return ty.artifact_io(cls or ar.Artifact, **extra)
 
 
-def _input_spec(node: Node) -> st.IOSpec:
+def _input_spec(node: Located) -> st.IOSpec:
     type_name = _type_name(node)
     description = node.optional_string("description") or ""
     default_node = node.get("default")
@@ -325,7 +325,7 @@ def _input_spec(node: Node) -> st.IOSpec:
     )
 
 
-def _output_spec(node: Node) -> st.IOSpec:
+def _output_spec(node: Located) -> st.IOSpec:
     type_name = _type_name(node)
     description = node.optional_string("description") or ""
     parameter_type = _PARAMETER_TYPES.get((type_name or "").lower())
@@ -338,7 +338,7 @@ _TRUE = ("y", "yes", "t", "true", "on", "1")
 _FALSE = ("n", "no", "f", "false", "off", "0")
 
 
-def _default(node: Node, parameter_type: str) -> Any:
+def _default(node: Located, parameter_type: str) -> Any:
     """A v1 default (usually a string) as a value of `parameter_type`, as kfp converts it."""
     value = node.value
     try:

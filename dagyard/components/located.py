@@ -1,6 +1,6 @@
 """Reading a parsed YAML component document with the location of every value.
 
-`Node` wraps one value of a `yaml.safe_load` result together with its path inside the
+`Located` wraps one value of a `yaml.safe_load` result together with its path inside the
 document (`inputs[2].type`, `deploymentSpec.executors.exec-train.container.image`), so
 every complaint the loaders raise names the place to fix. Parsing the text and checking
 shapes (mapping, list, string, boolean, allowed keys) belong here; what a v1
@@ -34,7 +34,7 @@ def parse_documents(text: str, source: str) -> list[Any]:
         ) from e
 
 
-class Node:
+class Located:
     """One value of a loaded document and the path that leads to it."""
 
     def __init__(self, value: Any, *, path: str = "", source: str) -> None:
@@ -47,12 +47,12 @@ class Node:
         where = f" at {self.path}" if self.path else ""
         return ComponentLoadError(f"Cannot load component from {self.source}{where}: {message}")
 
-    def _child(self, value: Any, step: str) -> Node:
+    def _child(self, value: Any, step: str) -> Located:
         if step.startswith("["):
             path = self.path + step
         else:
             path = f"{self.path}.{step}" if self.path else step
-        return Node(value, path=path, source=self.source)
+        return Located(value, path=path, source=self.source)
 
     # -- mappings ----------------------------------------------------------------------
     def mapping(self) -> dict[str, Any]:
@@ -66,18 +66,18 @@ class Node:
     def __contains__(self, key: str) -> bool:
         return key in self.mapping()
 
-    def get(self, key: str) -> Node | None:
+    def get(self, key: str) -> Located | None:
         """The child `key`, or None when it is absent or null."""
         value = self.mapping().get(key)
         return None if value is None else self._child(value, key)
 
-    def require(self, key: str, hint: str = "") -> Node:
+    def require(self, key: str, hint: str = "") -> Located:
         value = self.mapping().get(key, _MISSING)
         if value is _MISSING or value is None:
             raise self.error(f"'{key}' is missing.{' ' + hint if hint else ''}")
         return self._child(value, key)
 
-    def items(self) -> Iterator[tuple[str, Node]]:
+    def items(self) -> Iterator[tuple[str, Located]]:
         for key, value in self.mapping().items():
             yield key, self._child(value, key)
 
@@ -92,7 +92,7 @@ class Node:
             )
 
     # -- lists and scalars -------------------------------------------------------------
-    def elements(self) -> Iterator[Node]:
+    def elements(self) -> Iterator[Located]:
         if not isinstance(self.value, list):
             raise self.error(f"expected a list, got {_describe(self.value)}.")
         for index, value in enumerate(self.value):
