@@ -15,12 +15,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from dagyard.errors import DagyardError
+from dagyard.version import __version__
 
 if TYPE_CHECKING:
     from dagyard import compiler, components, dsl, local
     from dagyard.client import Client
-
-__version__ = "0.1.0"
 
 __all__ = ["Client", "DagyardError", "__version__", "compiler", "components", "dsl", "local"]
 

@@ -48,7 +48,7 @@ errors = Console(stderr=True)
 
 def _print_version(value: bool) -> None:
     if value:
-        from dagyard import __version__
+        from dagyard.version import __version__
 
         typer.echo(f"dagyard {__version__}")
         raise typer.Exit()
@@ -197,6 +197,6 @@ _register_runs()
 @app.command("version")
 def version_command() -> None:
     """Print Dagyard's version."""
-    from dagyard import __version__
+    from dagyard.version import __version__
 
     console.print(__version__)

@@ -24,7 +24,7 @@ SCHEMA_VERSION = "2.1.0"
 
 
 def _sdk_version() -> str:
-    from dagyard import __version__
+    from dagyard.version import __version__
 
     return f"dagyard-{__version__}"
 
