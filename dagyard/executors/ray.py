@@ -41,13 +41,10 @@ from dagyard.executors.ray_driver import (
     EXIT_HEAD_LOST,
     START_GRACE,
     WAITING_TTL,
-    RayRequest,
-    busy_reason,
     check_reachable,
-    ray_request,
-    unfit_reason,
     write_log,
 )
+from dagyard.executors.ray_resources import RayRequest, busy_reason, ray_request, unfit_reason
 
 __all__ = ["RayExecutor", "RayRequest", "busy_reason", "ray_request", "unfit_reason"]
 
