@@ -14,9 +14,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from dagyard.engine.failures import TaskFailure
 from dagyard.engine.values import from_ir
-from dagyard.errors import RunError, StoreError
+from dagyard.errors import StoreError
 from dagyard.executors.staging import Staging
+from dagyard.ir.pipeline import ArtifactType, Definitions, ParameterDefinition, ParameterType
 from dagyard.store.artifacts import ArtifactStore
 from dagyard.store.records import Artifact
 
@@ -159,12 +161,23 @@ def fetch_results(store: ArtifactStore, files: StagedFiles) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(store.read_bytes(uri))
         except (StoreError, OSError) as e:
-            raise RunError(f"Cannot read the task's results back from {uri!r}: {e}") from e
+            raise TaskFailure(f"Cannot read the task's results back from {uri!r}: {e}") from e
+
+
+def artifact_type_json(type_: ArtifactType) -> dict[str, str]:
+    """An artifact type as ExecutorInput writes it: the fields that are set."""
+    fields = {
+        "schemaTitle": type_.schema_title,
+        "schemaVersion": type_.schema_version,
+        "schemaUri": type_.schema_uri,
+        "instanceSchema": type_.instance_schema,
+    }
+    return {key: value for key, value in fields.items() if value}
 
 
 def executor_input(
     *,
-    component: dict[str, Any],
+    outputs: Definitions,
     parameters: dict[str, Any],
     artifacts: dict[str, list[Artifact]],
     output_uris: dict[str, str],
@@ -174,23 +187,21 @@ def executor_input(
     """ExecutorInput for one attempt. Parameter output files go in `workdir`; output
     artifacts at `output_uris`; the executor output file in `task_root`, the task's folder
     in the artifact store (so `dsl.get_uri` names a place there, as on KFP)."""
-    outputs = component.get("outputDefinitions", {})
     out_params = {
-        name: {"outputFile": str(workdir / "outputs" / name)}
-        for name in outputs.get("parameters", {})
+        name: {"outputFile": str(workdir / "outputs" / name)} for name in outputs.parameters
     }
     out_artifacts = {
         name: {
             "artifacts": [
                 {
                     "name": name,
-                    "type": definition.get("artifactType", {}),
+                    "type": artifact_type_json(definition.type),
                     "uri": output_uris[name],
                     "metadata": {},
                 }
             ]
         }
-        for name, definition in outputs.get("artifacts", {}).items()
+        for name, definition in outputs.artifacts.items()
     }
     (workdir / "outputs").mkdir(parents=True, exist_ok=True)
     task_root.mkdir(parents=True, exist_ok=True)
@@ -217,54 +228,53 @@ def executor_input(
 
 def collect_outputs(
     *,
-    component: dict[str, Any],
+    outputs: Definitions,
     document: dict[str, Any],
     store: ArtifactStore,
     run_id: str,
     task_id: str,
     staged: StagedFiles | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[Artifact]]]:
-    """Parameter values and new artifact records of a finished attempt. Raises RunError
+    """Parameter values and new artifact records of a finished attempt. Raises TaskFailure
     when a declared output is missing. `staged`: the attempt's local copies of a remote
     store, whose paths are recorded as the store URIs they stand for."""
     to_store = staged.to_store if staged is not None else (lambda value: value)
-    outputs = component.get("outputDefinitions", {})
     written: dict[str, Any] = {}
     output_file = Path(document["outputs"]["outputFile"])
     if output_file.exists():
         try:
             written = json.loads(output_file.read_text() or "{}")
         except json.JSONDecodeError as e:
-            raise RunError(f"The task wrote an unreadable executor output file: {e}.") from e
+            raise TaskFailure(f"The task wrote an unreadable executor output file: {e}.") from e
     values = dict(written.get("parameterValues", {}))
     for name, entry in document["outputs"]["parameters"].items():
         path = Path(entry["outputFile"])
         if name not in values and path.exists():
-            values[name] = _read_parameter_file(path, outputs["parameters"][name])
+            values[name] = _read_parameter_file(path, outputs.parameters[name])
     parameters: dict[str, Any] = {}
-    for name, definition in outputs.get("parameters", {}).items():
+    for name, definition in outputs.parameters.items():
         if name not in values:
-            if definition.get("isOptional"):
+            if definition.is_optional:
                 continue
-            raise RunError(f"The task finished without writing its output parameter '{name}'.")
-        parameters[name] = to_store(from_ir(values[name], definition.get("parameterType")))
+            raise TaskFailure(f"The task finished without writing its output parameter '{name}'.")
+        parameters[name] = to_store(from_ir(values[name], definition.type))
     reported = written.get("artifacts", {})
     artifacts: dict[str, list[Artifact]] = {}
-    for name, definition in outputs.get("artifacts", {}).items():
+    for name, artifact_definition in outputs.artifacts.items():
         declared = document["outputs"]["artifacts"][name]["artifacts"][0]
         items = reported.get(name, {}).get("artifacts") or [declared]
         records = []
         for item in items:
             uri = to_store(item.get("uri") or declared["uri"])
-            type_ = definition.get("artifactType", {})
+            type_ = artifact_definition.type
             records.append(
                 Artifact(
                     artifact_id=uuid.uuid4().hex,
                     run_id=run_id,
                     name=item.get("name") or name,
                     uri=uri,
-                    schema_title=type_.get("schemaTitle", "system.Artifact"),
-                    schema_version=type_.get("schemaVersion", "0.0.1"),
+                    schema_title=type_.schema_title or "system.Artifact",
+                    schema_version=type_.schema_version or "0.0.1",
                     metadata=to_store(item.get("metadata") or {}),
                     digest=store.digest(uri),
                     producer_task_id=task_id,
@@ -275,14 +285,14 @@ def collect_outputs(
     return parameters, artifacts
 
 
-def _read_parameter_file(path: Path, definition: dict[str, Any]) -> Any:
+def _read_parameter_file(path: Path, definition: ParameterDefinition) -> Any:
     text = path.read_text()
-    if definition.get("parameterType") == "STRING":
+    if definition.type == ParameterType.STRING:
         return text
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise RunError(
+        raise TaskFailure(
             f"Output parameter file {path.name} holds {text[:80]!r}, which is not a "
-            f"{definition.get('parameterType')} value."
+            f"{definition.type} value."
         ) from e

@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dagyard.conventions import STALENESS_VARIABLE
+from dagyard.ir.pipeline import Container
 from dagyard.store.artifacts import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Task
@@ -32,12 +33,14 @@ def task_fingerprint(
     *,
     component_name: str,
     cache_key: str | None,
-    container: dict[str, Any],
+    container: Mapping[str, Any],
     parameters: dict[str, Any],
     artifacts: dict[str, list[Artifact]],
-    output_definitions: dict[str, Any],
+    output_definitions: Mapping[str, Any],
 ) -> str:
-    """The fingerprint of one task with its resolved inputs."""
+    """The fingerprint of one task with its resolved inputs. `container` and
+    `output_definitions`: the IR's sections as the document writes them (`Container.raw`,
+    `Definitions.raw`), so that fingerprints stored by earlier versions still match."""
     if cache_key:
         return _digest({"component": component_name, "cache_key": cache_key})
     # How old a reusable result may be does not change what the task computes.
@@ -51,7 +54,7 @@ def task_fingerprint(
             "parameters": parameters,
             # Bytes, not names: an artifact without a digest counts by its URI.
             "artifacts": {k: [a.digest or f"uri:{a.uri}" for a in v] for k, v in artifacts.items()},
-            "outputs": output_definitions,
+            "outputs": dict(output_definitions),
         }
     )
 
@@ -66,12 +69,12 @@ class Decision:
     outputs: dict[str, list[Artifact]] = dataclasses.field(default_factory=dict)
 
 
-def task_staleness(container: dict[str, Any]) -> float | None:
+def task_staleness(container: Container) -> float | None:
     """The staleness a task sets for itself (`set_caching_options(max_cache_staleness=)`)."""
-    for entry in container.get("env", []):
-        if entry.get("name") == STALENESS_VARIABLE:
+    for entry in container.env:
+        if entry.name == STALENESS_VARIABLE:
             try:
-                return float(entry.get("value", ""))
+                return float(entry.value)
             except ValueError:
                 return None
     return None

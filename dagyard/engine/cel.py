@@ -17,7 +17,7 @@ from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError
 
-from dagyard.errors import RunError
+from dagyard.engine.failures import TaskFailure
 
 
 def _parse_json(text: celtypes.StringType) -> Any:
@@ -33,7 +33,7 @@ def _program(expression: str) -> celpy.Runner:
     try:
         ast = env.compile(expression)
     except CELParseError as e:
-        raise RunError(f"Cannot parse the CEL expression {expression!r}: {e}") from e
+        raise TaskFailure(f"Cannot parse the CEL expression {expression!r}: {e}") from e
     return env.program(ast, functions=_FUNCTIONS)
 
 
@@ -61,11 +61,11 @@ def condition_holds(expression: str, parameter_values: dict[str, Any]) -> bool:
     try:
         result = _program(expression).evaluate(activation)
     except CELEvalError as e:
-        raise RunError(f"Condition {expression!r} failed to evaluate: {e}") from e
+        raise TaskFailure(f"Condition {expression!r} failed to evaluate: {e}") from e
     if isinstance(result, CELEvalError):
-        raise RunError(f"Condition {expression!r} failed to evaluate: {result}")
+        raise TaskFailure(f"Condition {expression!r} failed to evaluate: {result}")
     if not isinstance(result, celtypes.BoolType):
-        raise RunError(f"Condition {expression!r} gave {result!r}, not true or false.")
+        raise TaskFailure(f"Condition {expression!r} gave {result!r}, not true or false.")
     return bool(result)
 
 
@@ -76,7 +76,7 @@ def select(expression: str, value: Any) -> Any:
     try:
         result = _program(expression).evaluate(activation)
     except CELEvalError as e:
-        raise RunError(f"Selector {expression!r} failed on {value!r}: {e}") from e
+        raise TaskFailure(f"Selector {expression!r} failed on {value!r}: {e}") from e
     if isinstance(result, CELEvalError):
-        raise RunError(f"Selector {expression!r} failed on {value!r}: {result}")
+        raise TaskFailure(f"Selector {expression!r} failed on {value!r}: {result}")
     return _to_python(result)

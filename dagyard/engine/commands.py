@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from dagyard.errors import RunError
+from dagyard.engine.failures import TaskFailure
 from dagyard.runtime.artifacts import uri_to_path
 
 
@@ -115,7 +115,7 @@ def _expand(item: Any, executor_input: dict[str, Any], context: RuntimeContext) 
         if not isinstance(chosen, list):
             chosen = [chosen]
         return [p for part in chosen for p in _expand(part, executor_input, context)]
-    raise RunError(f"Unknown structured placeholder in a command: {item!r}.")
+    raise TaskFailure(f"Unknown structured placeholder in a command: {item!r}.")
 
 
 def _substitute(text: str, executor_input: dict[str, Any], context: RuntimeContext) -> str:
@@ -131,13 +131,15 @@ def _substitute(text: str, executor_input: dict[str, Any], context: RuntimeConte
         if m := _INPUT_PARAM.match(body):
             values = executor_input["inputs"].get("parameterValues", {})
             if m.group("name") not in values:
-                raise RunError(f"The command uses input '{m.group('name')}', which has no value.")
+                raise TaskFailure(
+                    f"The command uses input '{m.group('name')}', which has no value."
+                )
             return parameter_text(values[m.group("name")])
         if m := _OUTPUT_PARAM.match(body):
             return str(executor_input["outputs"]["parameters"][m.group("name")]["outputFile"])
         if m := _ARTIFACT.match(body):
             return _artifact_field(executor_input, m, context)
-        raise RunError(f"Unknown placeholder {match.group(0)!r} in a command.")
+        raise TaskFailure(f"Unknown placeholder {match.group(0)!r} in a command.")
 
     return _PLACEHOLDER.sub(replace, text)
 
@@ -148,7 +150,7 @@ def _artifact_field(
     side, name, field = m.group("side"), m.group("name"), m.group("field")
     entry = executor_input[side].get("artifacts", {}).get(name)
     if not entry or not entry.get("artifacts"):
-        raise RunError(f"The command uses {side[:-1]} artifact '{name}', which has no value.")
+        raise TaskFailure(f"The command uses {side[:-1]} artifact '{name}', which has no value.")
     artifact = entry["artifacts"][0]
     if field == "uri":
         uri = str(artifact["uri"])

@@ -1,17 +1,22 @@
 """The shape of a run in memory: scopes (the root DAG, sub-DAGs, loop iterations), their
-nodes, and what a finished node hands downstream. Plain state and pure reads of it; the
-decisions are the driver's (`orchestrator.py`).
+nodes, and what a finished node hands downstream. Plain state and pure reads of it over
+the typed plan (`dagyard.ir.pipeline`); deciding is `decisions.py`'s, writing the
+driver's (`driver.py`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dagyard.engine.attempts import StagedFiles
-from dagyard.executors.base import Launch
-from dagyard.store.records import Artifact, Task, TaskState
+from dagyard.ir.pipeline import DagComponent, ImporterComponent, Task
+from dagyard.store.records import Artifact, TaskKind, TaskState
+from dagyard.store.records import Task as TaskRecord
+
+if TYPE_CHECKING:
+    from dagyard.engine.launches import Attempt
+    from dagyard.engine.loops import Loop
 
 
 @dataclasses.dataclass
@@ -24,30 +29,44 @@ class Result:
     error: str | None = None
 
 
-class Node:
-    """One task of a DAG in one scope."""
+@dataclasses.dataclass
+class Inputs:
+    """A node's resolved inputs: parameter values and input artifacts by input name."""
 
-    def __init__(self, scope: Scope, name: str, spec: dict[str, Any]) -> None:
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    artifacts: dict[str, list[Artifact]] = dataclasses.field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        """As stored on the task record (`Task.inputs`): artifacts by id."""
+        return {
+            "parameters": self.parameters,
+            "artifacts": {k: [a.artifact_id for a in v] for k, v in self.artifacts.items()},
+        }
+
+
+class Node:
+    """One task of a DAG in one scope. What belongs to one attempt of it (its handle,
+    launch, files) is in `attempt`, set only while an attempt is queued or running."""
+
+    def __init__(self, scope: Scope, spec: Task) -> None:
         self.scope = scope
-        self.name = name
         self.spec = spec
-        self.path = f"{scope.path}/{name}" if scope.path else name
-        self.task: Task | None = None
+        self.name = spec.name
+        self.path = f"{scope.path}/{spec.name}" if scope.path else spec.name
+        self.kind = kind_of(spec)
+        # Its record in the store, once there is one (this driver's or an earlier one's).
+        self.task: TaskRecord | None = None
         # The id of this node's task record, known before the record is written (the
         # `{{$.pipeline_task_uuid}}` placeholder needs it while inputs are resolved).
         self.task_id = uuid.uuid4().hex
         self.result: Result | None = None
         self.child: Scope | None = None
         self.loop: Loop | None = None
-        self.handle: str | None = None
-        self.launch: Launch | None = None
-        self.document: dict[str, Any] | None = None
-        # The local copies of a remote store's files, for the attempt in flight.
-        self.staged: StagedFiles | None = None
+        self.attempt: Attempt | None = None
+        # A failed attempt's retry may not start before this (the driver's clock); 0: now.
         self.not_before = 0.0
-        self.inputs_params: dict[str, Any] = {}
-        self.inputs_artifacts: dict[str, list[Artifact]] = {}
-        # Finished by an earlier driver, its record taken as it is (`RunDriver._restore`).
+        self.inputs = Inputs()
+        # Finished by an earlier driver, its record taken as it is (`restore.py`).
         self.restored = False
         # What this node runs after (its scope's owner, an upstream node) is run again by
         # this driver, so an earlier record of it may not be taken as it is.
@@ -57,9 +76,16 @@ class Node:
     def done(self) -> bool:
         return self.result is not None
 
-    @property
-    def dependencies(self) -> list[str]:
-        return list(self.spec.get("dependentTasks", []))
+
+def kind_of(spec: Task) -> TaskKind:
+    """The kind of task record a plan task makes."""
+    if spec.iterator is not None:
+        return TaskKind.LOOP
+    if isinstance(spec.component, DagComponent):
+        return TaskKind.DAG
+    if isinstance(spec.component, ImporterComponent):
+        return TaskKind.IMPORTER
+    return TaskKind.CONTAINER
 
 
 class Scope:
@@ -69,10 +95,10 @@ class Scope:
         self,
         *,
         path: str,
-        component: dict[str, Any],
+        component: DagComponent,
         parameters: dict[str, Any],
         artifacts: dict[str, list[Artifact]],
-        task: Task | None,
+        task: TaskRecord | None,
         fresh: bool = False,
     ) -> None:
         self.path = path
@@ -82,10 +108,7 @@ class Scope:
         self.parameters = parameters
         self.artifacts = artifacts
         self.task = task
-        self.nodes = {
-            name: Node(self, name, spec)
-            for name, spec in component.get("dag", {}).get("tasks", {}).items()
-        }
+        self.nodes = {name: Node(self, spec) for name, spec in component.tasks.items()}
 
     @property
     def done(self) -> bool:
@@ -99,49 +122,27 @@ class Scope:
             return TaskState.CANCELED
         return TaskState.SUCCEEDED
 
-
-@dataclasses.dataclass
-class Loop:
-    """A ParallelFor node's iterations."""
-
-    items: list[Any]
-    item_input: str
-    is_artifact: bool
-    limit: int
-    iterations: dict[int, Scope] = dataclasses.field(default_factory=dict)
-    # Only the results of finished iterations are kept, not their scopes: in a loop of
-    # 10,000 iterations, their nodes, records and launches would be hundreds of thousands
-    # of objects for the collector to go through again and again.
-    finished: dict[int, Result] = dataclasses.field(default_factory=dict)
+    def upstream(self, node: Node) -> list[Node]:
+        """The nodes of this scope that `node` runs after."""
+        return [self.nodes[d] for d in node.spec.dependent_tasks if d in self.nodes]
 
 
 def dag_outputs(scope: Scope) -> Result:
-    spec = scope.component.get("dag", {}).get("outputs", {})
+    """A finished (or ending) scope's state and outputs: for each DAG output, the value of
+    the first selector whose task produced it."""
     params: dict[str, Any] = {}
-    for key, source in spec.get("parameters", {}).items():
-        if "valueFromParameter" in source:
-            selectors = [source["valueFromParameter"]]
-        else:
-            selectors = source.get("valueFromOneof", {}).get("parameterSelectors", [])
+    for key, selectors in scope.component.parameter_outputs.items():
         for sel in selectors:
-            producer = scope.nodes.get(sel.get("producerSubtask", ""))
-            if (
-                producer
-                and producer.result
-                and sel.get("outputParameterKey") in producer.result.parameters
-            ):
-                params[key] = producer.result.parameters[sel["outputParameterKey"]]
+            producer = scope.nodes.get(sel.producer_subtask)
+            if producer and producer.result and sel.output_key in producer.result.parameters:
+                params[key] = producer.result.parameters[sel.output_key]
                 break
     arts: dict[str, list[Artifact]] = {}
-    for key, source in spec.get("artifacts", {}).items():
-        for sel in source.get("artifactSelectors", []):
-            producer = scope.nodes.get(sel.get("producerSubtask", ""))
-            if (
-                producer
-                and producer.result
-                and sel.get("outputArtifactKey") in producer.result.artifacts
-            ):
-                arts[key] = producer.result.artifacts[sel["outputArtifactKey"]]
+    for key, selectors in scope.component.artifact_outputs.items():
+        for sel in selectors:
+            producer = scope.nodes.get(sel.producer_subtask)
+            if producer and producer.result and sel.output_key in producer.result.artifacts:
+                arts[key] = producer.result.artifacts[sel.output_key]
                 break
     return Result(scope.state(), params, arts)
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard import ir
-from dagyard.engine.orchestrator import RunDriver
-from dagyard.engine.orchestrator import Settings as DriverSettings
+from dagyard.engine.driver import DriverOptions, RunDriver
 from dagyard.engine.values import coerce, from_ir, parse_cli
 from dagyard.errors import AlreadyExists, NotFound, RunError, StoreError, UsageError
 from dagyard.service import leases
@@ -323,7 +322,7 @@ def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
         store=platform.store,
         artifacts=platform.artifacts,
         executor=platform.executor,
-        settings=DriverSettings(
+        options=DriverOptions(
             work_root=settings.work_root,
             max_parallel=settings.max_parallel,
             cache_enabled=settings.cache_enabled,

@@ -16,7 +16,7 @@ from pathlib import Path
 from engine_support import run_pipeline
 
 from dagyard import dsl
-from dagyard.engine.orchestrator import MAX_SYSTEM_RETRIES
+from dagyard.engine.retries import MAX_SYSTEM_RETRIES
 from dagyard.executors.base import Executor, Launch, Outcome
 from dagyard.service.platform import Platform
 from dagyard.store.records import RunState, TaskState

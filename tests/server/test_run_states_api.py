@@ -28,7 +28,7 @@ import httpx
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
 from dagyard.dsl import PipelineTaskFinalStatus
-from dagyard.engine.orchestrator import RunDriver, Settings
+from dagyard.engine.driver import DriverOptions, RunDriver
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
 from dagyard.store.records import Run
@@ -243,7 +243,7 @@ def test_an_exit_task_that_overruns_the_bound_is_killed_and_the_run_ends_cancele
         store=platform.store,
         artifacts=platform.artifacts,
         executor=platform.executor,
-        settings=Settings(
+        options=DriverOptions(
             work_root=platform.settings.work_root,
             max_parallel=2,
             poll_seconds=0.1,

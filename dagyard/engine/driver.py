@@ -1,0 +1,432 @@
+"""The run driver: walks a run's plan, starts what is ready, and records every state
+change in the metadata store.
+
+A run is a tree of scopes (the root DAG, sub-DAGs, loop iterations), each with nodes (the
+DAG's tasks; `scopes.py`). The driver loops: advance every scope (each ready node gets
+its decision, `decisions.py`, which the driver carries out), then wait for the executor
+to report a finished attempt (`outcomes.py` says what its outcome makes of the task).
+All of a run's state is in the store, keyed by each node's stable path, so a driver
+started on a run that another process left half-done picks up where it stopped:
+finished nodes are read back (`TaskRecorder.restore`), never run again. Records are
+written in batches (`journal.py`): one transaction for each pass of the loop, and the
+attempts the pass decided are submitted only after it.
+
+Belongs here: the loop, the only caller of the executor's submit and wait, and the only
+holder of the run's `TaskRecorder`; stopping a run (`termination.py` says how).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dagyard import ir
+from dagyard.engine import caching, decisions, launches, loops, outcomes, termination
+from dagyard.engine.commands import RuntimeContext
+from dagyard.engine.decisions import CachePolicy, Facts
+from dagyard.engine.failures import TaskFailure
+from dagyard.engine.launches import Place
+from dagyard.engine.recorder import TaskRecorder, now
+from dagyard.engine.retries import next_retry_delay
+from dagyard.engine.scopes import Node, Result, Scope, all_nodes, dag_outputs
+from dagyard.errors import DagyardError, LeaseLost, StoreError
+from dagyard.executors.base import Executor
+from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.metadata import MetadataStore
+from dagyard.store.records import Run, RunState, TaskState
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclasses.dataclass
+class DriverOptions:
+    """How the driver runs: where attempts work, how many run at once, caching."""
+
+    work_root: Path
+    max_parallel: int
+    cache_enabled: bool = True
+    max_cache_staleness_seconds: float | None = None
+    poll_seconds: float = 0.5
+    # How long a terminated run's exit tasks may take (and its stopped attempts to end)
+    # before whatever still runs is killed and the run ends CANCELED all the same.
+    cancel_seconds: float = 300.0
+
+
+class RunDriver:
+    """Drives one run to a terminal state. Not thread-safe; one driver per run."""
+
+    def __init__(
+        self,
+        *,
+        run: Run,
+        store: MetadataStore,
+        artifacts: ArtifactStore,
+        executor: Executor,
+        options: DriverOptions,
+        clock: Clock = time.monotonic,
+        stop: Callable[[], bool] | None = None,
+        lease_owner: str | None = None,
+    ) -> None:
+        self.run = run
+        # Asked between steps: True means this process may no longer drive the run (its
+        # lease was lost), so the driver abandons it without recording anything more.
+        self.stop = stop or (lambda: False)
+        # The lease owner this driver writes as: every write to the run and its tasks is
+        # fenced by it in the database, so a driver that missed the loss of its lease
+        # (paused longer than the lease, say) is refused (LeaseLost) and abandons the run.
+        self.fence = lease_owner
+        self.store = store
+        self.artifacts = artifacts
+        self.executor = executor
+        self.options = options
+        self.clock = clock
+        self.plan = ir.plan(ir.from_dict(run.pipeline_spec))
+        # Task writes wait in its journal until the driver is about to wait, read or end.
+        self.recorder = TaskRecorder(store, run_id=run.run_id, fence=lease_owner)
+        # Attempts submitted, by handle; those decided in this pass of the loop, submitted
+        # once their records are written.
+        self.running: dict[str, Node] = {}
+        self.queued: list[Node] = []
+        # When the executor last said which attempts it holds back for capacity.
+        self.waiting_checked = now()
+        self.termination = termination.Termination()
+        # How many attempts may be submitted at once: `max_parallel`, or twice that
+        # when the executor holds each run to `max_parallel` itself (`Launch.slots`).
+        # The extra ones wait there and start as soon as a slot frees, while this
+        # loop is still recording the attempt that ended.
+        holds = executor.holds_slots
+        self._submit_limit = options.max_parallel * (2 if holds else 1)
+        self.place = Place(options.work_root, artifacts, options.max_parallel if holds else None)
+        self.cache = CachePolicy(
+            enabled=run.cache_enabled and options.cache_enabled,
+            staleness_seconds=(
+                run.max_cache_staleness_seconds
+                if run.max_cache_staleness_seconds is not None
+                else options.max_cache_staleness_seconds
+            ),
+            look_up=self._look_up,
+        )
+        created = run.created_at or datetime.now(UTC)
+        self.create_time = created.isoformat()
+        self.schedule_time = (run.scheduled_at or created).isoformat()
+
+    # -- the loop ----------------------------------------------------------------------
+    def drive(self) -> Run:
+        """Run until every node is finished; return the final run record (as last seen,
+        unfinished, if the driver had to abandon the run)."""
+        root = Scope(
+            path="",
+            component=self.plan.root,
+            parameters=dict(self.run.runtime_config.get("parameters", {})),
+            artifacts={},
+            task=None,
+        )
+        next_check = self.clock() + self.options.poll_seconds
+        try:
+            self.run = self._update_run(state=RunState.RUNNING)
+            while True:
+                if self.stop():
+                    return self._abandon()
+                self._advance(root)
+                if root.done:
+                    break
+                if self.termination.requested:
+                    if self.clock() >= self.termination.deadline:
+                        self.cancel()
+                        return self.run
+                elif self.clock() >= next_check:
+                    # Someone else (the API's terminate) may have asked this run to stop.
+                    next_check = self.clock() + self.options.poll_seconds
+                    if self.store.get_run(self.run.run_id).state == RunState.CANCELING:
+                        self._begin_terminate()
+                        continue
+                # What this pass decided becomes durable (and visible) in one write, and
+                # only then do its attempts start: no task runs without its record.
+                self.recorder.journal.flush()
+                self._submit_queued()
+                delay = next_retry_delay(all_nodes(root), self.clock())
+                pause = self.options.poll_seconds
+                if delay is not None:
+                    pause = min(delay, pause)
+                if not self.running:
+                    if delay is None:
+                        raise DagyardError(
+                            f"Run {self.run.run_id} cannot progress: no task is ready or "
+                            "running. This is a fault of Dagyard's; please report it."
+                        )
+                    time.sleep(pause)
+                    continue
+                outcomes_ = self.executor.wait(list(self.running), pause)
+                if self.stop():
+                    return self._abandon()
+                for handle, outcome in outcomes_.items():
+                    node = self.running.pop(handle)
+                    attempt = node.attempt
+                    assert attempt is not None
+                    node.attempt = None
+                    if attempt.waiting is not None:
+                        # Held when last asked, it has started and ended since.
+                        self.recorder.update(node, started_at=self.waiting_checked)
+                    outcomes.record_outcome(
+                        self.recorder,
+                        node,
+                        attempt,
+                        outcome,
+                        artifacts=self.artifacts,
+                        clock=self.clock,
+                    )
+                self._note_waiting()
+            return self._finish_run(root)
+        except LeaseLost as e:
+            log.warning("Abandoning run %s: %s", self.run.run_id, e)
+            return self._abandon()
+        except KeyboardInterrupt:
+            self.cancel()
+            raise
+        except Exception:
+            # What was recorded before the failure still holds: keep it if the store can.
+            with contextlib.suppress(StoreError):
+                self.recorder.journal.flush()
+            raise
+
+    def _update_run(self, **changes: Any) -> Run:
+        return self.store.update_run(self.run.run_id, fence=self.fence, **changes)
+
+    def _submit_queued(self) -> None:
+        for node in self.queued:
+            assert node.attempt is not None
+            node.attempt.handle = self.executor.submit(node.attempt.launch)
+            self.running[node.attempt.handle] = node
+        self.queued.clear()
+
+    def _note_waiting(self) -> None:
+        """Show a submitted attempt that the executor has not started for lack of
+        capacity as PENDING with the reason (in `error`, as for a retry's back-off), and
+        as RUNNING again once it starts. Written only when that changes."""
+        self.waiting_checked = now()
+        reported = self.executor.waiting(list(self.running)) if self.running else {}
+        for handle, node in self.running.items():
+            attempt = node.attempt
+            assert attempt is not None
+            reason = reported.get(handle)
+            if reason == attempt.waiting:
+                continue
+            attempt.waiting = reason
+            if reason is None:
+                self.recorder.update(node, state=TaskState.RUNNING, error=None, started_at=now())
+            else:
+                self.recorder.update(node, state=TaskState.PENDING, error=reason, started_at=None)
+
+    def _finish_run(self, root: Scope) -> Run:
+        self.recorder.journal.flush()
+        outputs = dag_outputs(root)
+        state = RunState.FAILED if self.recorder.failed else RunState.SUCCEEDED
+        error = None
+        if self.termination.requested:
+            self.recorder.close_unfinished()
+            state = RunState.CANCELED
+        elif self.recorder.failed:
+            error = self.recorder.failures()
+        recorded: dict[str, Any] = dict(outputs.parameters)
+        for name, items in outputs.artifacts.items():
+            recorded[name] = [a.uri for a in items] if len(items) != 1 else items[0].uri
+        self.run = self._update_run(state=state, error=error, outputs=recorded)
+        return self.run
+
+    # -- advancing a scope -------------------------------------------------------------
+    def _advance(self, scope: Scope) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for node in scope.nodes.values():
+                if node.done or node.attempt is not None:
+                    continue
+                if node.child is not None:
+                    self._advance(node.child)
+                    if node.child.done:
+                        result = dag_outputs(node.child)
+                        result.error = termination.GROUP_ERRORS.get(result.state)
+                        self.recorder.finish_group(node, result)
+                        progressed = True
+                    continue
+                if node.loop is not None:
+                    progressed = self._advance_loop(node) or progressed
+                    continue
+                progressed = self._try_start(node) or progressed
+
+    def _try_start(self, node: Node) -> bool:
+        """Decide a node whose upstream is finished, and carry the decision out. True if
+        it changed."""
+        upstream = node.scope.upstream(node)
+        if not all(u.done for u in upstream):
+            return False
+        existing = self.recorder.existing.get(node.path)
+        if node.task is None:
+            # Inputs may differ from what an earlier record of this node was run with: its
+            # scope's owner or an upstream node is run again by this driver.
+            node.fresh = node.scope.fresh or not all(u.restored for u in upstream)
+            if existing is not None and self.recorder.restore(node):
+                return True
+        if existing is not None:
+            node.task_id = existing.task_id
+        busy = len(self.running) + len(self.queued)
+        facts = Facts(
+            now=self.clock(),
+            stopping=self.termination.requested,
+            slot_free=busy < self._submit_limit,
+            context=self._context(node),
+            cache=self.cache,
+        )
+        decision = decisions.decide(node, facts)
+        match decision:
+            case decisions.Wait():
+                return False
+            case decisions.Conclude(result=result):
+                self.recorder.conclude(node, result)
+            case decisions.Cached():
+                node.inputs = decision.inputs
+                outcomes.reuse_cached(self.recorder, node, decision)
+            case decisions.Import():
+                node.inputs = decision.inputs
+                outcomes.register_import(self.recorder, node, decision, artifacts=self.artifacts)
+            case decisions.Start():
+                node.inputs = decision.inputs
+                try:
+                    node.attempt = launches.start_attempt(
+                        self.recorder, node, decision, context=facts.context, place=self.place
+                    )
+                except TaskFailure as e:
+                    self.recorder.conclude(node, Result(TaskState.FAILED, error=str(e)))
+                    return True
+                self.queued.append(node)
+            case decisions.OpenDag(inputs=inputs, component=component, parameters=params):
+                node.inputs = inputs
+                self.recorder.record(
+                    node, state=TaskState.RUNNING, started_at=now(), inputs=inputs.record()
+                )
+                node.child = Scope(
+                    path=node.path,
+                    component=component,
+                    parameters=params,
+                    artifacts=dict(inputs.artifacts),
+                    task=node.task,
+                    fresh=node.fresh,
+                )
+            case decisions.OpenLoop(inputs=inputs, loop=loop):
+                node.inputs = inputs
+                self.recorder.record(
+                    node, state=TaskState.RUNNING, started_at=now(), inputs=inputs.record()
+                )
+                node.loop = loop
+        return True
+
+    def _advance_loop(self, node: Node) -> bool:
+        loop = node.loop
+        assert loop is not None
+        changed = False
+        for index, scope in list(loop.iterations.items()):
+            self._advance(scope)
+            if scope.done:
+                loop.finished[index] = self.recorder.close_iteration(scope)
+                del loop.iterations[index]
+                changed = True
+        stopping = self.termination.requested
+        count = loops.open_count(loop, max_parallel=self.options.max_parallel, stopping=stopping)
+        component = node.spec.component
+        assert isinstance(component, ir.pipeline.DagComponent)
+        for index in range(loop.next_index, loop.next_index + count):
+            params, arts = loops.iteration_inputs(loop, index, node.inputs, component)
+            task = self.recorder.open_iteration(node, index)
+            loop.iterations[index] = Scope(
+                path=task.path,
+                component=component,
+                parameters=params,
+                artifacts=arts,
+                task=task,
+                fresh=node.fresh,
+            )
+            changed = True
+        # A terminated run's loop ends with its open iterations; the others never start.
+        if loops.ended(loop, stopping=stopping):
+            node.loop = None
+            self.recorder.finish_group(node, loops.loop_result(loop))
+            changed = True
+        return changed
+
+    def _look_up(self, fingerprint: str, staleness: float | None) -> caching.Decision:
+        if self.recorder.journal.holds_success(fingerprint):  # this run made it: let it be seen
+            self.recorder.journal.flush()
+        return caching.look_up(
+            self.store,
+            self.artifacts,
+            fingerprint=fingerprint,
+            staleness_seconds=staleness,
+            output_artifacts=self.recorder.output_artifacts,
+        )
+
+    def _context(self, node: Node) -> RuntimeContext:
+        return RuntimeContext(
+            job_name=self.run.display_name,
+            job_id=self.run.run_id,
+            task_name=node.name,
+            task_id=node.task_id,
+            pipeline_root=self.run.runtime_config.get("pipeline_root") or self.artifacts.root_uri,
+            create_time=self.create_time,
+            schedule_time=self.schedule_time,
+        )
+
+    # -- stopping ----------------------------------------------------------------------
+    def _begin_terminate(self) -> None:
+        """The run was asked to stop (terminate): see `termination.py`. The loop goes on
+        until its exit tasks are done, for at most `DriverOptions.cancel_seconds`, then
+        `cancel` kills what is left."""
+        self.termination.begin(self.clock(), grace_seconds=self.options.cancel_seconds)
+        self._update_run(state=RunState.CANCELING)
+        termination.stop_attempts(
+            self.recorder, self.executor, queued=self.queued, running=self.running
+        )
+
+    def cancel(self) -> None:
+        """Stop now: kill the running attempts, run nothing more (exit tasks included)
+        and mark the run and every unfinished task of it CANCELED. For an interrupted
+        `dagyard run`, and for a terminated run whose exit tasks overran."""
+        self.termination.requested = True
+        self.recorder.journal.flush()
+        self._update_run(state=RunState.CANCELING)
+        termination.kill_attempts(
+            self.recorder, self.executor, queued=self.queued, running=self.running
+        )
+        self.recorder.journal.flush()
+        self._collect()
+        self.recorder.close_unfinished()
+        self.run = self._update_run(state=RunState.CANCELED)
+
+    def _abandon(self) -> Run:
+        """Stop driving without writing to the store: kill the running attempts and
+        return the run as last seen. Their tasks stay RUNNING in the store; whoever
+        drives the run next restores them as unfinished and runs them again (as after
+        a crash), and never re-runs a task recorded as finished."""
+        self.recorder.journal.discard()
+        self.queued.clear()
+        for handle in self.running:
+            self.executor.cancel(handle)
+        self._collect()
+        return self.run
+
+    def _collect(self) -> None:
+        """Wait for the cancelled attempts to end, so that the executor (shared by a
+        server's runs) forgets them; at most `termination.COLLECT_SECONDS`."""
+        pending = list(self.running)
+        deadline = self.clock() + termination.COLLECT_SECONDS
+        while pending and self.clock() < deadline:
+            done = self.executor.wait(pending, 1.0)
+            pending = [h for h in pending if h not in done]
+        self.running.clear()

@@ -1,0 +1,164 @@
+"""An attempt of a container task: preparing it (its files, its ExecutorInput, its
+command line, the executor's `Launch`) and the `Attempt` in flight.
+
+Belongs here: what a `decisions.Start` becomes before the driver records it and hands
+it to the executor. Files are prepared here (the attempt's folders, staging plans); the
+task record and the executor are the driver's. TaskFailure when the command cannot be
+resolved (a placeholder with no value).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from dagyard.engine import attempts, python_functions
+from dagyard.engine.attempts import StagedFiles
+from dagyard.engine.commands import RuntimeContext, resolve_argv
+from dagyard.engine.decisions import Start
+from dagyard.engine.recorder import TaskRecorder, now
+from dagyard.engine.scopes import Node
+from dagyard.executors.base import Launch
+from dagyard.ir.pipeline import ContainerComponent
+from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.records import Artifact, TaskState
+
+
+@dataclasses.dataclass
+class Attempt:
+    """One attempt of a task, from the moment it is decided until its outcome is read.
+
+    `handle`: the executor's, None while the attempt is queued (decided in this pass of
+    the driver's loop, submitted once its record is written). `waiting`: why the
+    executor holds it back (no free slot), None once it runs. `stopping`: the run's
+    terminate stopped it. `document`: its ExecutorInput; `staged`: where its files are.
+    """
+
+    number: int
+    launch: Launch
+    document: dict[str, Any]
+    staged: StagedFiles
+    log_uri: str
+    handle: str | None = None
+    waiting: str | None = None
+    stopping: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Place:
+    """Where a run's attempts work: the scratch root, the artifact store, and the slots
+    an executor that holds them gives the run (None if it does not)."""
+
+    work_root: Path
+    artifacts: ArtifactStore
+    slots: int | None
+
+
+def prepare_attempt(
+    *,
+    run_id: str,
+    task_id: str,
+    path: str,
+    number: int,
+    component: ContainerComponent,
+    parameters: dict[str, Any],
+    artifacts: dict[str, list[Artifact]],
+    context: RuntimeContext,
+    place: Place,
+) -> Attempt:
+    """Attempt `number` of the container task at `path`, ready to submit."""
+    store = place.artifacts
+    outputs = component.outputs
+    # Made by executor_input below, with its outputs folder.
+    workdir = place.work_root / run_id / path / f"attempt-{number}"
+    log_uri = store.log_uri(run_id, path, number)
+    # On an object-store root the task works on local copies, made on its host; on a
+    # local root, on the store's own files, with nothing to copy.
+    staged = attempts.staged_files(
+        store,
+        run_id=run_id,
+        task_path=path,
+        attempt=number,
+        workdir=workdir,
+        inputs=artifacts,
+        output_uris={name: store.uri_for(run_id, path, name) for name in outputs.artifacts},
+        output_parameters=list(outputs.parameters),
+        log_uri=log_uri,
+    )
+    document = attempts.executor_input(
+        outputs=outputs,
+        parameters=parameters,
+        artifacts=staged.inputs,
+        output_uris=staged.output_uris,
+        workdir=workdir,
+        task_root=staged.task_root,
+    )
+    if staged.names:
+        context = dataclasses.replace(context, stored_uri=staged.to_store)
+    container = component.container
+    argv = resolve_argv([*container.command, *container.args], document, context)
+    launch = Launch(
+        task_id=task_id,
+        run_id=run_id,
+        attempt=number,
+        command=python_functions.task_command(argv),
+        image=container.image,
+        env={e.name: e.value for e in container.env},
+        workdir=workdir,
+        log_path=staged.log_path,
+        resources=dict(container.raw.get("resources", {})),
+        mounts=_mounts(place),
+        staging=staged.staging,
+        slots=place.slots,
+    )
+    return Attempt(number, launch, document, staged, log_uri)
+
+
+def start_attempt(
+    recorder: TaskRecorder,
+    node: Node,
+    decision: Start,
+    *,
+    context: RuntimeContext,
+    place: Place,
+) -> Attempt:
+    """The next attempt of `node`, prepared and recorded RUNNING (written before it is
+    submitted, with the rest of the pass's records). TaskFailure if its command cannot
+    be resolved."""
+    prior = node.task or recorder.existing.get(node.path)
+    number = (prior.attempts if prior else 0) + 1
+    attempt = prepare_attempt(
+        run_id=recorder.run_id,
+        task_id=node.task_id,
+        path=node.path,
+        number=number,
+        component=decision.component,
+        parameters=decision.parameters,
+        artifacts=decision.inputs.artifacts,
+        context=context,
+        place=place,
+    )
+    recorder.record(
+        node,
+        state=TaskState.RUNNING,
+        attempts=number,
+        # When this attempt starts: earlier attempts, a retry's back-off and (once the
+        # executor reports it) a wait for capacity are not part of a task's duration.
+        started_at=now(),
+        log_uri=attempt.log_uri,
+        error=None,
+        inputs=decision.inputs.record(),
+        fingerprint=decision.fingerprint,
+        cache_reason=decision.cache_reason,
+    )
+    return attempt
+
+
+def _mounts(place: Place) -> tuple[Path, ...]:
+    """Host folders a task's paths point into, for executors that use containers."""
+    folders = [place.work_root]
+    root = place.artifacts.root_uri
+    if place.artifacts.is_within(root) and "://" not in root:
+        folders.append(Path(root))
+    return tuple(folders)
