@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard import ir
-from dagyard.engine import caching, decisions, launches, loops, outcomes, termination
+from dagyard.engine import decisions, launches, loops, outcomes, termination
 from dagyard.engine.commands import RuntimeContext
 from dagyard.engine.decisions import CachePolicy, Facts
 from dagyard.engine.failures import TaskFailure
@@ -91,17 +92,15 @@ class RunDriver:
         self.plan = ir.plan(ir.from_dict(run.pipeline_spec))
         # Task writes wait in its journal until the driver is about to wait, read or end.
         self.recorder = TaskRecorder(store, run_id=run.run_id, fence=lease_owner)
-        # Attempts submitted, by handle; those decided in this pass of the loop, submitted
-        # once their records are written.
+        # Nodes with an attempt submitted, by handle; and decided in this pass, to submit.
         self.running: dict[str, Node] = {}
         self.queued: list[Node] = []
         # When the executor last said which attempts it holds back for capacity.
         self.waiting_checked = now()
         self.termination = termination.Termination()
-        # How many attempts may be submitted at once: `max_parallel`, or twice that
-        # when the executor holds each run to `max_parallel` itself (`Launch.slots`).
-        # The extra ones wait there and start as soon as a slot frees, while this
-        # loop is still recording the attempt that ended.
+        # How many attempts may be submitted at once: twice `max_parallel` when the
+        # executor holds each run to it itself (`Launch.slots`): the extra ones start as
+        # soon as a slot frees, while this loop still records the attempt that ended.
         holds = executor.holds_slots
         self._submit_limit = options.max_parallel * (2 if holds else 1)
         self.place = Place(options.work_root, artifacts, options.max_parallel if holds else None)
@@ -112,11 +111,19 @@ class RunDriver:
                 if run.max_cache_staleness_seconds is not None
                 else options.max_cache_staleness_seconds
             ),
-            look_up=self._look_up,
+            look_up=functools.partial(self.recorder.look_up, artifacts),
         )
         created = run.created_at or datetime.now(UTC)
-        self.create_time = created.isoformat()
-        self.schedule_time = (run.scheduled_at or created).isoformat()
+        # What the run-level placeholders stand for; the task's name and id set per node.
+        self.context = RuntimeContext(
+            job_name=run.display_name,
+            job_id=run.run_id,
+            task_name="",
+            task_id="",
+            pipeline_root=run.runtime_config.get("pipeline_root") or artifacts.root_uri,
+            create_time=created.isoformat(),
+            schedule_time=(run.scheduled_at or created).isoformat(),
+        )
 
     # -- the loop ----------------------------------------------------------------------
     def drive(self) -> Run:
@@ -208,22 +215,9 @@ class RunDriver:
         self.queued.clear()
 
     def _note_waiting(self) -> None:
-        """Show a submitted attempt that the executor has not started for lack of
-        capacity as PENDING with the reason (in `error`, as for a retry's back-off), and
-        as RUNNING again once it starts. Written only when that changes."""
         self.waiting_checked = now()
         reported = self.executor.waiting(list(self.running)) if self.running else {}
-        for handle, node in self.running.items():
-            attempt = node.attempt
-            assert attempt is not None
-            reason = reported.get(handle)
-            if reason == attempt.waiting:
-                continue
-            attempt.waiting = reason
-            if reason is None:
-                self.recorder.update(node, state=TaskState.RUNNING, error=None, started_at=now())
-            else:
-                self.recorder.update(node, state=TaskState.PENDING, error=reason, started_at=None)
+        launches.note_waiting(self.recorder, self.running, reported)
 
     def _finish_run(self, root: Scope) -> Run:
         self.recorder.journal.flush()
@@ -235,10 +229,7 @@ class RunDriver:
             state = RunState.CANCELED
         elif self.recorder.failed:
             error = self.recorder.failures()
-        recorded: dict[str, Any] = dict(outputs.parameters)
-        for name, items in outputs.artifacts.items():
-            recorded[name] = [a.uri for a in items] if len(items) != 1 else items[0].uri
-        self.run = self._update_run(state=state, error=error, outputs=recorded)
+        self.run = self._update_run(state=state, error=error, outputs=outputs.record())
         return self.run
 
     # -- advancing a scope -------------------------------------------------------------
@@ -282,23 +273,22 @@ class RunDriver:
             now=self.clock(),
             stopping=self.termination.requested,
             slot_free=busy < self._submit_limit,
-            context=self._context(node),
+            context=dataclasses.replace(self.context, task_name=node.name, task_id=node.task_id),
             cache=self.cache,
         )
         decision = decisions.decide(node, facts)
+        if isinstance(decision, decisions.Wait):
+            return False
+        if isinstance(decision, decisions.Conclude):
+            self.recorder.conclude(node, decision.result)
+            return True
+        node.inputs = decision.inputs
         match decision:
-            case decisions.Wait():
-                return False
-            case decisions.Conclude(result=result):
-                self.recorder.conclude(node, result)
             case decisions.Cached():
-                node.inputs = decision.inputs
                 outcomes.reuse_cached(self.recorder, node, decision)
             case decisions.Import():
-                node.inputs = decision.inputs
                 outcomes.register_import(self.recorder, node, decision, artifacts=self.artifacts)
             case decisions.Start():
-                node.inputs = decision.inputs
                 try:
                     node.attempt = launches.start_attempt(
                         self.recorder, node, decision, context=facts.context, place=self.place
@@ -307,25 +297,21 @@ class RunDriver:
                     self.recorder.conclude(node, Result(TaskState.FAILED, error=str(e)))
                     return True
                 self.queued.append(node)
-            case decisions.OpenDag(inputs=inputs, component=component, parameters=params):
-                node.inputs = inputs
+            case decisions.OpenDag() | decisions.OpenLoop():
                 self.recorder.record(
-                    node, state=TaskState.RUNNING, started_at=now(), inputs=inputs.record()
+                    node, state=TaskState.RUNNING, started_at=now(), inputs=node.inputs.record()
                 )
-                node.child = Scope(
-                    path=node.path,
-                    component=component,
-                    parameters=params,
-                    artifacts=dict(inputs.artifacts),
-                    task=node.task,
-                    fresh=node.fresh,
-                )
-            case decisions.OpenLoop(inputs=inputs, loop=loop):
-                node.inputs = inputs
-                self.recorder.record(
-                    node, state=TaskState.RUNNING, started_at=now(), inputs=inputs.record()
-                )
-                node.loop = loop
+                if isinstance(decision, decisions.OpenLoop):
+                    node.loop = decision.loop
+                else:
+                    node.child = Scope(
+                        path=node.path,
+                        component=decision.component,
+                        parameters=decision.parameters,
+                        artifacts=dict(node.inputs.artifacts),
+                        task=node.task,
+                        fresh=node.fresh,
+                    )
         return True
 
     def _advance_loop(self, node: Node) -> bool:
@@ -360,28 +346,6 @@ class RunDriver:
             self.recorder.finish_group(node, loops.loop_result(loop))
             changed = True
         return changed
-
-    def _look_up(self, fingerprint: str, staleness: float | None) -> caching.Decision:
-        if self.recorder.journal.holds_success(fingerprint):  # this run made it: let it be seen
-            self.recorder.journal.flush()
-        return caching.look_up(
-            self.store,
-            self.artifacts,
-            fingerprint=fingerprint,
-            staleness_seconds=staleness,
-            output_artifacts=self.recorder.output_artifacts,
-        )
-
-    def _context(self, node: Node) -> RuntimeContext:
-        return RuntimeContext(
-            job_name=self.run.display_name,
-            job_id=self.run.run_id,
-            task_name=node.name,
-            task_id=node.task_id,
-            pipeline_root=self.run.runtime_config.get("pipeline_root") or self.artifacts.root_uri,
-            create_time=self.create_time,
-            schedule_time=self.schedule_time,
-        )
 
     # -- stopping ----------------------------------------------------------------------
     def _begin_terminate(self) -> None:

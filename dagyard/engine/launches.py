@@ -155,6 +155,25 @@ def start_attempt(
     return attempt
 
 
+def note_waiting(
+    recorder: TaskRecorder, running: dict[str, Node], reported: dict[str, str]
+) -> None:
+    """Show a submitted attempt that the executor holds back for lack of capacity
+    (`reported`: why, by handle) as PENDING with the reason (in `error`, as for a retry's
+    back-off), and as RUNNING again once it starts. Written only when that changes."""
+    for handle, node in running.items():
+        attempt = node.attempt
+        assert attempt is not None
+        reason = reported.get(handle)
+        if reason == attempt.waiting:
+            continue
+        attempt.waiting = reason
+        if reason is None:
+            recorder.update(node, state=TaskState.RUNNING, error=None, started_at=now())
+        else:
+            recorder.update(node, state=TaskState.PENDING, error=reason, started_at=None)
+
+
 def _mounts(place: Place) -> tuple[Path, ...]:
     """Host folders a task's paths point into, for executors that use containers."""
     folders = [place.work_root]

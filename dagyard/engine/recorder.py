@@ -4,7 +4,8 @@ Belongs here: `TaskRecorder`, the driver's one way to its run's task records: a 
 record created or updated (through the `Journal`, written in batches), a node concluded
 or finished with its artifacts and lineage, loop iterations opened and closed, the
 unfinished records of a stopped run closed, and the records an earlier driver left read
-back (`restore`). No decisions and no executor: the driver says what to write.
+back (`restore`, and the cache's look-up). No decisions and no executor: the driver
+says what to write.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from dagyard.engine import caching
 from dagyard.engine.journal import Journal
 from dagyard.engine.scopes import Node, Result, Scope, dag_outputs, iteration_index
+from dagyard.store.artifacts import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Event, EventKind, Task, TaskKind, TaskState
 
@@ -180,6 +183,21 @@ class TaskRecorder:
             task.state, dict(task.outputs), self.output_artifacts(task), task.error
         )
         return True
+
+    def look_up(
+        self, artifacts: ArtifactStore, fingerprint: str, staleness: float | None
+    ) -> caching.Decision:
+        """The cache's answer for `fingerprint`, this run's own unwritten successes
+        included (they are written first, so that the look-up sees them)."""
+        if self.journal.holds_success(fingerprint):
+            self.journal.flush()
+        return caching.look_up(
+            self.store,
+            artifacts,
+            fingerprint=fingerprint,
+            staleness_seconds=staleness,
+            output_artifacts=self.output_artifacts,
+        )
 
     def output_artifacts(self, task: Task) -> dict[str, list[Artifact]]:
         """A finished task's output artifacts by output name, in order."""

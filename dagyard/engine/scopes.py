@@ -28,6 +28,14 @@ class Result:
     artifacts: dict[str, list[Artifact]] = dataclasses.field(default_factory=dict)
     error: str | None = None
 
+    def record(self) -> dict[str, Any]:
+        """As stored as a run's outputs: parameters, and artifacts by URI (a list of
+        them for a collected output)."""
+        recorded: dict[str, Any] = dict(self.parameters)
+        for name, items in self.artifacts.items():
+            recorded[name] = [a.uri for a in items] if len(items) != 1 else items[0].uri
+        return recorded
+
 
 @dataclasses.dataclass
 class Inputs:
