@@ -107,7 +107,7 @@ def prepare_attempt(
         env={e.name: e.value for e in container.env},
         workdir=workdir,
         log_path=staged.log_path,
-        resources=dict(container.raw.get("resources", {})),
+        resources=container.resources,
         mounts=_mounts(place),
         staging=staged.staging,
         slots=place.slots,

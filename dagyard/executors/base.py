@@ -16,9 +16,12 @@ import abc
 import dataclasses
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from dagyard.executors.staging import Staging
+
+if TYPE_CHECKING:
+    from dagyard.ir.pipeline import Resources
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +83,9 @@ class Launch:
     workdir: Path
     # Where stdout and stderr go, merged, written as they come: a local file path.
     log_path: Path
-    # The task's resource settings from the IR (`container.resources`), for executors
-    # that schedule by them.
-    resources: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The task's resource settings (the IR's `container.resources`, typed), for
+    # executors that schedule by them; None when the task sets none.
+    resources: Resources | None = None
     # Host folders the command's paths point into (artifact store, scratch): an executor
     # that runs the command in a container mounts them at the same paths.
     mounts: tuple[Path, ...] = ()

@@ -21,9 +21,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagyard.errors import ExecutorError
+
+if TYPE_CHECKING:
+    from dagyard.ir.pipeline import Resources
 
 # Accelerator types that mean "a GPU" rather than a resource of that name.
 _GPU_TYPES = {"gpu", "nvidia.com/gpu", "amd.com/gpu"}
@@ -68,13 +71,18 @@ class RayRequest:
         return needed
 
 
-def ray_request(resources: Mapping[str, Any]) -> RayRequest:
+def ray_request(resources: Resources | None) -> RayRequest:
     """The Ray request for a task's `container.resources` (see the module docstring)."""
-    cpu = _first(resources, ("cpuRequest", "cpuLimit"), ("resourceCpuRequest", "resourceCpuLimit"))
+    if resources is None:
+        return RayRequest(0.0, None, 0.0)
+    # The newer string form (a Kubernetes quantity) wins over the number, request over limit.
+    cpu = _first(
+        (resources.resource_cpu_request, resources.cpu_request),
+        (resources.resource_cpu_limit, resources.cpu_limit),
+    )
     memory = _first(
-        resources,
-        ("memoryRequest", "memoryLimit"),
-        ("resourceMemoryRequest", "resourceMemoryLimit"),
+        (resources.resource_memory_request, resources.memory_request),
+        (resources.resource_memory_limit, resources.memory_limit),
     )
     num_cpus = _cpu(cpu) if cpu is not None else 0.0
     # The IR's numeric memory is in GB (KFP's layout); the string form is a quantity.
@@ -82,22 +90,25 @@ def ray_request(resources: Mapping[str, Any]) -> RayRequest:
     if isinstance(memory, int | float):
         memory_bytes = round(memory * 1e9)
     elif memory is not None:
-        memory_bytes = _memory_bytes(str(memory))
-    accelerator = resources.get("accelerator") or {}
-    kind = accelerator.get("resourceType") or accelerator.get("type")
-    count_text = accelerator.get("resourceCount") or accelerator.get("count")
-    count = float(count_text) if count_text not in (None, "") else (1.0 if kind else 0.0)
-    if not kind or str(kind).lower() in _GPU_TYPES:
+        memory_bytes = _memory_bytes(memory)
+    accelerator = resources.accelerator
+    if accelerator is None:
+        return RayRequest(num_cpus, memory_bytes, 0.0)
+    kind = accelerator.resource_type or accelerator.type
+    count_text = accelerator.resource_count or (str(accelerator.count) if accelerator.count else "")
+    count = float(count_text) if count_text else (1.0 if kind else 0.0)
+    if not kind or kind.lower() in _GPU_TYPES:
         return RayRequest(num_cpus, memory_bytes, count)
-    return RayRequest(num_cpus, memory_bytes, 0.0, {str(kind): count})
+    return RayRequest(num_cpus, memory_bytes, 0.0, {kind: count})
 
 
-def _first(resources: Mapping[str, Any], numbers: tuple[str, ...], texts: tuple[str, ...]) -> Any:
-    for number, text in zip(numbers, texts, strict=True):
-        if resources.get(text) not in (None, ""):
-            return str(resources[text])
-        if resources.get(number) not in (None, ""):
-            return resources[number]
+def _first(*pairs: tuple[str | None, float | None]) -> str | float | None:
+    """The first setting given, trying each (string form, number) pair in turn."""
+    for text, number in pairs:
+        if text not in (None, ""):
+            return text
+        if number is not None:
+            return number
     return None
 
 

@@ -125,7 +125,7 @@ class Accelerator:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """`container.resources`: numbers in CPUs and bytes (`cpu_limit`, ...) or the newer
+    """`container.resources`: numbers in CPUs and GB (`cpu_limit`, ...) or the newer
     Kubernetes-style strings (`resource_cpu_limit: "500m"`); None where unset."""
 
     cpu_limit: float | None = None

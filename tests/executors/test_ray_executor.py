@@ -25,11 +25,12 @@ import uvicorn
 from ray_cluster import Cluster, free_port, ray_cluster
 from test_executor_contract import ExecutorContract, finish, launcher, wait_until
 
-from dagyard import dsl
+from dagyard import dsl, ir
 from dagyard.compiler import compile_to_dict
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Executor
 from dagyard.executors.ray import RayExecutor, busy_reason, ray_request, unfit_reason
+from dagyard.ir.pipeline import Accelerator, ContainerComponent, Resources
 from dagyard.server.app import create_app
 from dagyard.service import runs
 from dagyard.service.platform import Platform
@@ -58,16 +59,37 @@ class TestRayExecutor(ExecutorContract):
 
 
 def test_task_settings_become_ray_resources() -> None:
-    assert ray_request({}).amounts() == {}
-    assert ray_request(
-        {"cpuRequest": 0.5, "cpuLimit": 2.0, "memoryLimit": 1.5, "accelerator": {"count": "2"}}
-    ).amounts() == {"CPU": 0.5, "memory": 1.5e9, "GPU": 2.0}
-    assert ray_request(
-        {"resourceCpuLimit": "250m", "resourceMemoryRequest": "512Mi"}
-    ).amounts() == {"CPU": 0.25, "memory": 512 * 2**20}
-    named = {"accelerator": {"resourceType": "worker_node", "resourceCount": "1"}}
+    assert ray_request(None).amounts() == {}
+    assert ray_request(Resources()).amounts() == {}
+    numbers = Resources(
+        cpu_request=0.5, cpu_limit=2.0, memory_limit=1.5, accelerator=Accelerator(count=2)
+    )
+    assert ray_request(numbers).amounts() == {"CPU": 0.5, "memory": 1.5e9, "GPU": 2.0}
+    quantities = Resources(resource_cpu_limit="250m", resource_memory_request="512Mi")
+    assert ray_request(quantities).amounts() == {"CPU": 0.25, "memory": 512 * 2**20}
+    # The string form wins over the number; a request over a limit.
+    both = Resources(cpu_request=4.0, resource_cpu_request="1", resource_cpu_limit="3")
+    assert ray_request(both).amounts() == {"CPU": 1.0}
+    named = Resources(accelerator=Accelerator(resource_type="worker_node", resource_count="1"))
     assert ray_request(named).amounts() == {"worker_node": 1.0}
-    assert ray_request({"accelerator": {"type": "nvidia.com/gpu"}}).amounts() == {"GPU": 1.0}
+    gpu = Resources(accelerator=Accelerator(type="nvidia.com/gpu"))
+    assert ray_request(gpu).amounts() == {"GPU": 1.0}
+
+
+def test_a_compiled_tasks_settings_reach_ray_as_typed_resources() -> None:
+    @dsl.pipeline(name="sized")
+    def sized() -> None:
+        task = where(label="x")
+        task.set_cpu_limit("500m").set_memory_request("1Gi")
+        task.set_accelerator_type("worker_node").set_accelerator_limit(1)
+
+    plan = ir.plan(ir.from_dict(compile_to_dict(sized)))
+    (component,) = [c for c in plan.components.values() if isinstance(c, ContainerComponent)]
+    assert ray_request(component.container.resources).amounts() == {
+        "CPU": 0.5,
+        "memory": 2**30,
+        "worker_node": 1.0,
+    }
 
 
 def test_unfit_reason_names_the_resource() -> None:

@@ -29,7 +29,6 @@ WRITERS = (
 
 # Readers of the IR not yet switched to the plan. Remove an entry once it reads the plan.
 NOT_YET_SWITCHED = (
-    "executors/",  # container.resources, passed as a dict in Launch.resources
     "service/runs.py",  # parameters checked and defaulted against root.inputDefinitions
     "service/demo_data.py",
     "server/models.py",
