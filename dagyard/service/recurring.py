@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from dagyard import ir
 from dagyard.errors import UsageError
 from dagyard.scheduler.loop import Clock, Scheduler, utc_now
 from dagyard.scheduler.triggers import Trigger
-from dagyard.service.pipelines import resolve_version
+from dagyard.service.pipelines import resolve_version, spec_document
 from dagyard.service.platform import Platform
 from dagyard.service.runs import (
     DEFAULT_EXPERIMENT,
@@ -78,7 +79,8 @@ def create_recurring_run(
             f"max_concurrency is {max_concurrency!r}; give a whole number from 1 to "
             f"{MAX_CONCURRENCY}."
         )
-    values = prepare_parameters(pipeline_spec, parameters or {})
+    inputs = ir.plan(spec_document(pipeline_spec)).root.inputs.parameters
+    values = prepare_parameters(inputs, parameters or {})
     if experiment_id is None:
         experiment = experiment_for(platform, DEFAULT_EXPERIMENT, namespace)
     else:

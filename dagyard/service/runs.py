@@ -18,6 +18,7 @@ from dagyard import ir
 from dagyard.engine.driver import DriverOptions, RunDriver
 from dagyard.engine.values import coerce, from_ir, parse_cli
 from dagyard.errors import AlreadyExists, NotFound, RunError, StoreError, UsageError
+from dagyard.ir.pipeline import ParameterDefinition
 from dagyard.service import leases
 from dagyard.service.leases import Lease
 from dagyard.service.pipelines import resolve_version, spec_document
@@ -52,27 +53,30 @@ def load_pipeline_spec(path: Path, function: str | None = None) -> dict[str, Any
 
 
 def prepare_parameters(
-    spec: dict[str, Any], given: Mapping[str, Any], *, from_text: bool = False
+    inputs: Mapping[str, ParameterDefinition],
+    given: Mapping[str, Any],
+    *,
+    from_text: bool = False,
 ) -> dict[str, Any]:
     """The run's parameters: each given value checked (or parsed, for command-line text)
-    against the pipeline's inputs, defaults filled in. Raises RunError before anything runs."""
-    definitions = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
-    unknown = sorted(set(given) - set(definitions))
+    against the pipeline's inputs (`plan.root.inputs.parameters`), defaults filled in.
+    Raises RunError before anything runs."""
+    unknown = sorted(set(given) - set(inputs))
     if unknown:
-        known = ", ".join(sorted(definitions)) or "none"
+        known = ", ".join(sorted(inputs)) or "none"
         raise RunError(f"Unknown pipeline parameter '{unknown[0]}'; the pipeline takes: {known}.")
     values: dict[str, Any] = {}
-    for name, definition in definitions.items():
-        ptype = definition.get("parameterType", "STRING")
+    for name, definition in inputs.items():
+        ptype = definition.type.value
         what = f"Parameter '{name}'"
         if name in given:
             raw = given[name]
             values[name] = (
                 parse_cli(raw, ptype, what=what) if from_text else coerce(raw, ptype, what=what)
             )
-        elif "defaultValue" in definition:
-            values[name] = from_ir(definition["defaultValue"], ptype)
-        elif not definition.get("isOptional"):
+        elif definition.has_default:
+            values[name] = from_ir(definition.default, ptype)
+        elif not definition.is_optional:
             raise RunError(
                 f"{what} ({ptype}) is required and has no default; pass it with -p {name}=VALUE."
             )
@@ -158,7 +162,8 @@ def submit_run(
         document = spec_document(version.pipeline_spec, version.platform_spec)
         pipeline_id, pipeline_version_id = version.pipeline_id, version.pipeline_version_id
     raw = document.raw
-    values = prepare_parameters(raw, parameters or {}, from_text=from_text)
+    plan = ir.plan(document)
+    values = prepare_parameters(plan.root.inputs.parameters, parameters or {}, from_text=from_text)
     if experiment_id:
         experiment_id = platform.store.get_experiment(experiment_id).experiment_id
     else:
@@ -175,7 +180,7 @@ def submit_run(
             pipeline_version_id=pipeline_version_id,
             runtime_config={
                 "parameters": values,
-                "pipeline_root": pipeline_root or raw.get("defaultPipelineRoot", ""),
+                "pipeline_root": pipeline_root or plan.default_pipeline_root or "",
             },
             service_account=service_account,
             cache_enabled=cache_enabled,

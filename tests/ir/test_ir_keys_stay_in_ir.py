@@ -29,7 +29,6 @@ WRITERS = (
 
 # Readers of the IR not yet switched to the plan. Remove an entry once it reads the plan.
 NOT_YET_SWITCHED = (
-    "service/runs.py",  # parameters checked and defaulted against root.inputDefinitions
     "service/demo_data.py",
     "server/models.py",
     "local/results.py",
