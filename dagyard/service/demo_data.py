@@ -24,8 +24,8 @@ def load_demo(platform: Platform) -> list[Run]:
     """Register each sample as a pipeline (once) and submit one run of it."""
     submitted = []
     for sample in _samples():
-        spec = ir.from_dict(compile_to_dict(sample)).raw
-        name = spec["pipelineInfo"]["name"]
+        document = ir.from_dict(compile_to_dict(sample))
+        name = document.name
         pipeline = platform.store.find_pipeline(name)
         now = datetime.now(UTC)
         if pipeline is None:
@@ -44,9 +44,9 @@ def load_demo(platform: Platform) -> list[Run]:
                     pipeline_id=pipeline.pipeline_id,
                     name=f"{name}-v1",
                     display_name=f"{name}-v1",
-                    pipeline_spec=spec,
+                    pipeline_spec=document.raw,
                     created_at=now,
                 )
             )
-        submitted.append(runs.submit_run(platform, spec, parameters={}, experiment="demo"))
+        submitted.append(runs.submit_run(platform, document, parameters={}, experiment="demo"))
     return submitted
