@@ -112,13 +112,13 @@ def record_outcome(
             Result(TaskState.SUCCEEDED, params, arts),
             artifacts=[a for items in arts.values() for a in items],
             events=output_events(node, arts) + input_events(node),
-            node=outcome.node,
+            node=outcome.host,
         )
         return
     message = outcome.error or f"exited with code {outcome.exit_code}"
-    if outcome.node and outcome.node != node.task.node:
+    if outcome.host and outcome.host != node.task.node:
         # Where the failed (or lost) attempt ran: the place to look when it fails.
-        recorder.update(node, node=outcome.node)
+        recorder.update(node, node=outcome.host)
     if outcome.lost:
         _lost(recorder, node, message)
         return

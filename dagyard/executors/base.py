@@ -119,7 +119,9 @@ class Outcome:
 
     exit_code: int | None
     error: str | None = None
-    node: str | None = None
+    # The host the attempt ran on (its Ray node id, or this machine's name); the task
+    # record keeps it in its permanent `node` field.
+    host: str | None = None
     lost: bool = False
 
     @property

@@ -328,7 +328,7 @@ class Attempt:
         return self._outcome(None, message)
 
     def _outcome(self, exit_code: int | None, error: str | None = None) -> Outcome:
-        return Outcome(exit_code=exit_code, error=error, node=self._host.name)
+        return Outcome(exit_code=exit_code, error=error, host=self._host.name)
 
 
 def _exited(process: subprocess.Popen[bytes], timeout: float | None) -> bool:

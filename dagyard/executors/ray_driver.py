@@ -341,7 +341,7 @@ class _Driver:
             return Outcome(exit_code=None, error=f"The Ray task failed: {e}")
         if attempt.cancelled:
             detail = result.error or f"exited with code {result.exit_code}"
-            return Outcome(exit_code=None, error=f"cancelled ({detail})", node=result.node)
+            return Outcome(exit_code=None, error=f"cancelled ({detail})", host=result.host)
         return result
 
 

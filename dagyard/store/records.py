@@ -168,6 +168,8 @@ class Task:
     cache_reason: str | None = None
     error: str | None = None
     log_uri: str | None = None
+    # The host its last attempt ran on (a Ray node id, or this machine's name). The
+    # field's name is stored and served by the API, so it stays `node`.
     node: str | None = None
     created_at: datetime | None = None
     started_at: datetime | None = None

@@ -115,7 +115,7 @@ class ExecutorContract:
     def test_success_exits_zero(self, executor: Executor, launch: Callable[..., Launch]) -> None:
         outcome = self.run(executor, launch([PY, "-c", "pass"]))
         assert outcome.exit_code == 0 and outcome.ok and outcome.error is None
-        assert outcome.node
+        assert outcome.host
 
     def test_nonzero_exit_code_is_reported(
         self, executor: Executor, launch: Callable[..., Launch]
