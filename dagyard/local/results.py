@@ -13,8 +13,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from dagyard import ir
 from dagyard.display import RunView, TaskView, run_html
 from dagyard.errors import DagyardError, TaskFailed, UsageError
+from dagyard.ir.pipeline import DagComponent, Definitions, ParameterType
+from dagyard.ir.pipeline import Task as PlannedTask
 from dagyard.runtime.artifacts import Artifact, artifact_class
 from dagyard.service.platform import Platform
 from dagyard.store.records import Run, RunState, Task, TaskKind, TaskState
@@ -75,11 +78,12 @@ def finished(platform: Platform, run: Run, *, what: str, ui: str) -> LocalTask:
     """The result of `run`, which has ended; `what` names it for messages ("component
     'add'"), `ui` is the UI's address for the link to the run's page."""
     tasks = platform.store.list_tasks(run.run_id)
-    outputs = _outputs(platform, run)
+    plan = ir.plan(ir.from_dict(run.pipeline_spec))
+    outputs = _outputs(platform, run, plan.root.outputs)
     failure = None if run.state is RunState.SUCCEEDED else _failure(platform, run, tasks, what)
     url = f"{ui}/runs/{run.run_id}"
     return LocalTask(
-        name=str(run.pipeline_spec.get("pipelineInfo", {}).get("name", "")),
+        name=plan.info.name,
         run_id=run.run_id,
         state=str(run.state),
         outputs=outputs,
@@ -94,7 +98,7 @@ def finished(platform: Platform, run: Run, *, what: str, ui: str) -> LocalTask:
             finished_at=run.finished_at,
             parameters=dict(run.runtime_config.get("parameters", {})),
             outputs={name: _shown(value) for name, value in outputs.items()},
-            tasks=task_views(run.pipeline_spec, tasks),
+            tasks=task_views(plan, tasks),
             url=url,
             error=run.error,
         ),
@@ -104,16 +108,12 @@ def finished(platform: Platform, run: Run, *, what: str, ui: str) -> LocalTask:
 # -- outputs -----------------------------------------------------------------------------
 
 
-def _outputs(platform: Platform, run: Run) -> dict[str, Any]:
+def _outputs(platform: Platform, run: Run, definitions: Definitions) -> dict[str, Any]:
+    """The run's outputs as `definitions` (the pipeline's output definitions) type them."""
     from dagyard.service.artifacts import run_artifacts
 
-    definitions = run.pipeline_spec.get("root", {}).get("outputDefinitions", {})
-    parameter_types = {
-        name: d.get("parameterType") for name, d in definitions.get("parameters", {}).items()
-    }
-    artifact_lists = {
-        name: bool(d.get("isArtifactList")) for name, d in definitions.get("artifacts", {}).items()
-    }
+    parameter_types = {name: d.type for name, d in definitions.parameters.items()}
+    artifact_lists = {name: d.is_list for name, d in definitions.artifacts.items()}
     records = {}
     if artifact_lists:
         # A cached task's artifacts are an earlier run's; the run's own come last, so win.
@@ -140,13 +140,13 @@ def _artifact(name: str, uri: str, record: Any) -> Artifact:
     )
 
 
-def _typed(value: Any, parameter_type: str | None) -> Any:
+def _typed(value: Any, parameter_type: ParameterType | None) -> Any:
     """A stored parameter value as its declared type: JSON keeps 3 and 3.0 apart only
     as far as the writer did."""
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    if parameter_type == "NUMBER_INTEGER" and number and float(value).is_integer():
+    if parameter_type is ParameterType.NUMBER_INTEGER and number and float(value).is_integer():
         return int(value)
-    if parameter_type == "NUMBER_DOUBLE" and number:
+    if parameter_type is ParameterType.NUMBER_DOUBLE and number:
         return float(value)
     return value
 
@@ -211,38 +211,36 @@ def _log_tail(platform: Platform, run_id: str, task: Task) -> str:
 # -- the task graph ----------------------------------------------------------------------
 
 
-def task_views(spec: Mapping[str, Any], tasks: list[Task]) -> tuple[TaskView, ...]:
+def task_views(plan: ir.PipelinePlan, tasks: list[Task]) -> tuple[TaskView, ...]:
     """Every task of a run as the HTML view shows it: by path, with the tasks it waits
-    for (its siblings named in the IR's `dependentTasks`, else the group it belongs to)."""
+    for (its siblings the plan lists as `dependent_tasks`, else the group it belongs to)."""
     by_id = {t.task_id: t for t in tasks}
-    components = spec.get("components", {})
-    dags: dict[str | None, Mapping[str, Any]] = {None: spec.get("root", {}).get("dag", {})}
+    dags: dict[str | None, DagComponent | None] = {None: plan.root}
 
-    def dag_of(task_id: str | None) -> Mapping[str, Any]:
+    def dag_of(task_id: str | None) -> DagComponent | None:
         """The DAG whose tasks are the children of the task `task_id` (None: the root)."""
         if task_id not in dags:
             task = by_id.get(task_id or "")
             if task is None:
-                return {}
+                return None
             if task.iteration_index is not None:
                 # An iteration runs its loop's body: the loop's component's DAG.
                 dags[task_id] = dag_of(task.parent_task_id)
             else:
-                ref = _task_spec(task).get("componentRef", {}).get("name", "")
-                dags[task_id] = components.get(ref, {}).get("dag", {})
+                planned = _planned(task)
+                component = None if planned is None else planned.component
+                dags[task_id] = component if isinstance(component, DagComponent) else None
         return dags[task_id]
 
-    def _task_spec(task: Task) -> Mapping[str, Any]:
-        spec_of = dag_of(task.parent_task_id).get("tasks", {}).get(task.name, {})
-        return spec_of if isinstance(spec_of, Mapping) else {}
+    def _planned(task: Task) -> PlannedTask | None:
+        dag = dag_of(task.parent_task_id)
+        return None if dag is None else dag.tasks.get(task.name)
 
     views = []
     for task in tasks:
         prefix = task.path.rsplit("/", 1)[0] + "/" if "/" in task.path else ""
-        if task.iteration_index is not None:
-            waits: list[str] = []
-        else:
-            waits = [prefix + d for d in _task_spec(task).get("dependentTasks", [])]
+        planned = None if task.iteration_index is not None else _planned(task)
+        waits = [] if planned is None else [prefix + d for d in planned.dependent_tasks]
         parent = by_id.get(task.parent_task_id or "")
         if not waits and parent is not None:
             waits = [parent.path]
