@@ -16,6 +16,7 @@ from typing import Any
 
 from dagyard.client.objects import Experiment, Pipeline, PipelineVersion, Run, Task
 from dagyard.display import RunView, TaskView, record_html, run_html
+from dagyard.errors import DagyardError
 
 
 def html(value: Run | Experiment | Pipeline | PipelineVersion) -> str:
@@ -102,17 +103,27 @@ def _task_views(tasks: tuple[Task, ...], spec: dict[str, Any]) -> tuple[TaskView
 def _dependencies(spec: dict[str, Any]) -> dict[str, set[str]]:
     """Each task name of every DAG in the IR → the names of the tasks it waits for. A
     name used in two DAGs gets the union, which can only add an edge between siblings
-    that share both names."""
+    that share both names. A spec this client cannot read shows no edges.
+
+    `dagyard.ir` is imported here, not with the module: it costs a notebook's
+    `import dagyard.client` nothing until a run's tasks are shown."""
     inner = spec.get("pipeline_spec", spec)
-    dags = [inner.get("root", {}).get("dag", {})]
-    dags += [c.get("dag", {}) for c in (inner.get("components") or {}).values()]
+    if not isinstance(inner, dict) or not inner:
+        return {}
+    from dagyard import ir
+    from dagyard.ir.pipeline import DagComponent
+
+    try:
+        plan = ir.plan(ir.from_dict(inner))
+    except DagyardError:
+        return {}
+    dags = [plan.root] + [c for c in plan.components.values() if isinstance(c, DagComponent)]
     found: dict[str, set[str]] = {}
     for dag in dags:
-        tasks = dag.get("tasks") or {}
-        names = {key: (t.get("taskInfo") or {}).get("name") or key for key, t in tasks.items()}
-        for key, task in tasks.items():
-            found.setdefault(names[key], set()).update(
-                names.get(dep, dep) for dep in task.get("dependentTasks") or ()
+        for task in dag.tasks.values():
+            found.setdefault(task.display_name, set()).update(
+                dag.tasks[dep].display_name if dep in dag.tasks else dep
+                for dep in task.dependent_tasks
             )
     return found
 

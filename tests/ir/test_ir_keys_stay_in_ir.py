@@ -31,7 +31,6 @@ WRITERS = (
 NOT_YET_SWITCHED = (
     "server/models.py",
     "components/",  # a v2 IR file loaded as a component
-    "client/notebook.py",
 )
 
 # Names that are also fields of other formats these modules speak: ExecutorInput and
