@@ -10,6 +10,7 @@ place in the document in dotted form, e.g. `root.dag.tasks.train.inputs.paramete
     dagyard.ir.dump(doc, "copy.yaml")
     plan = dagyard.ir.plan(doc)              # typed, frozen views: dagyard.ir.pipeline
     plan.root.tasks["train"].retry.max_retry_count
+    dagyard.ir.pipeline_info(stored_dict).display_name   # no validation: specs stored valid
 
 Use `dagyard.ir.pipeline_spec_pb2` for the protobuf messages: importing
 `kfp.pipeline_spec` would also import the whole kfp SDK when it is installed.
@@ -18,7 +19,7 @@ Use `dagyard.ir.pipeline_spec_pb2` for the protobuf messages: importing
 from dagyard.ir.codec import dump, dumps, load, loads
 from dagyard.ir.document import PipelineDocument, from_dict, validate
 from dagyard.ir.pipeline import PipelinePlan
-from dagyard.ir.planning import plan
+from dagyard.ir.planning import pipeline_info, plan
 from dagyard.ir.schema import SCHEMA_VERSION, pipeline_spec_pb2
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "from_dict",
     "load",
     "loads",
+    "pipeline_info",
     "pipeline_spec_pb2",
     "plan",
     "validate",

@@ -1,9 +1,11 @@
 """Building the plan: a validated document read once into the views of `pipeline.py`.
 
-Belongs here: `plan(document)` and the reading of each IR section into its view. After
-validation, this is where the IR's camelCase field names are read; every other package
-reads the plan. It reads `document.raw`, not the protobuf message, because protobuf
-keeps every number of a `Value` as a double, and the plan keeps integers integers.
+Belongs here: `plan(document)` and the reading of each IR section into its view, and
+`pipeline_info(spec)`, the one part cheap enough to read from a stored spec without
+planning it. After validation, this is where the IR's camelCase field names are read;
+every other package reads the plan. It reads `document.raw`, not the protobuf message,
+because protobuf keeps every number of a `Value` as a double, and the plan keeps
+integers integers.
 
 Must not validate: the document passed `structure.py` (shapes, types, one field of
 each oneof) and `semantics.py` (references, cycles, iterators), so a missing section
@@ -45,13 +47,8 @@ def plan(document: PipelineDocument) -> pipeline.PipelinePlan:
             "as a pipeline (kfp and Dagyard wrap it in a one-task dag)",
             path=_ROOT,
         )
-    info = _section(raw, "pipelineInfo")
     return pipeline.PipelinePlan(
-        info=pipeline.PipelineInfo(
-            name=info.get("name", ""),
-            display_name=info.get("displayName") or "",
-            description=info.get("description") or "",
-        ),
+        info=pipeline_info(raw),
         root=root,
         components=_frozen(components),
         executors=_frozen(executors),
@@ -59,6 +56,20 @@ def plan(document: PipelineDocument) -> pipeline.PipelinePlan:
         sdk_version=raw.get("sdkVersion") or "",
         default_pipeline_root=raw.get("defaultPipelineRoot") or None,
         platform_spec=document.platform_spec,
+    )
+
+
+def pipeline_info(spec: Mapping[str, Any]) -> pipeline.PipelineInfo:
+    """The `pipelineInfo` of a PipelineSpec dict, read without validating or planning
+    the rest: for specs validated when they were stored, where planning each would cost
+    too much (a page of runs). A section that is missing or not a mapping reads as empty."""
+    info = spec.get("pipelineInfo")
+    if not isinstance(info, dict):
+        info = {}
+    return pipeline.PipelineInfo(
+        name=info.get("name", ""),
+        display_name=info.get("displayName") or "",
+        description=info.get("description") or "",
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dagyard import ir
 from dagyard.service.artifacts import Lineage, TaskUse
 from dagyard.store import records
 
@@ -531,15 +532,16 @@ def _tasks(tasks: list[records.Task]) -> list[PipelineTaskDetail]:
 
 
 def _pipeline_name(spec: dict[str, Any] | None) -> str | None:
-    """The display name (else the name) in a spec's `pipelineInfo`, also inside kfp's
-    {pipeline_spec, platform_spec}."""
+    """The display name (else the name) of a stored spec's pipeline, also inside kfp's
+    {pipeline_spec, platform_spec}. Read without planning the spec: a page of runs
+    names each one's pipeline."""
     if not isinstance(spec, dict):
         return None
     inner = spec.get("pipeline_spec", spec)
-    info = inner.get("pipelineInfo") if isinstance(inner, dict) else None
-    if not isinstance(info, dict):
+    if not isinstance(inner, dict):
         return None
-    for key in ("displayName", "name"):
-        if isinstance(info.get(key), str) and info[key]:
-            return str(info[key])
+    info = ir.pipeline_info(inner)
+    for name in (info.display_name, info.name):
+        if isinstance(name, str) and name:
+            return name
     return None

@@ -5,6 +5,7 @@ from ir_sample import sample_spec
 
 import dagyard.ir as ir
 from dagyard.errors import IRError
+from dagyard.ir.pipeline import PipelineInfo
 
 
 def test_public_surface_is_pinned() -> None:
@@ -17,6 +18,7 @@ def test_public_surface_is_pinned() -> None:
         "from_dict",
         "load",
         "loads",
+        "pipeline_info",
         "pipeline_spec_pb2",
         "plan",
         "validate",
@@ -33,6 +35,16 @@ def test_read_helpers_give_typed_messages() -> None:
     assert doc.component("comp-for-loop-2").WhichOneof("implementation") == "dag"
     assert doc.executor("exec-add").container.image == "python:3.11"
     assert doc.executor("exec-importer").importer.artifact_uri.runtime_parameter == "uri"
+
+
+def test_pipeline_info_of_a_stored_spec_is_the_plans_without_validating_the_rest() -> None:
+    spec = sample_spec()
+    spec["pipelineInfo"] = {"name": "sample", "displayName": "Sample", "description": "d"}
+
+    assert ir.pipeline_info(spec) == ir.plan(ir.from_dict(spec)).info
+    # Nothing else of the spec is needed, nor checked.
+    assert ir.pipeline_info({"pipelineInfo": {"name": "only"}}) == PipelineInfo(name="only")
+    assert ir.pipeline_info({}) == ir.pipeline_info({"pipelineInfo": None}) == PipelineInfo("")
 
 
 def test_unknown_names_raise_key_error_listing_the_known_ones() -> None:

@@ -29,7 +29,6 @@ WRITERS = (
 
 # Readers of the IR not yet switched to the plan. Remove an entry once it reads the plan.
 NOT_YET_SWITCHED = (
-    "server/models.py",
     "components/",  # a v2 IR file loaded as a component
 )
 
