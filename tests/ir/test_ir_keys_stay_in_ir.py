@@ -21,16 +21,22 @@ from dagyard.ir import pipeline_spec_pb2
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dagyard"
 
-# Modules (or packages, ending in "/") that write IR: naming its fields is their job.
+# Modules (or packages, ending in "/") that write IR, or speak it as a file format of
+# their own: naming its fields is their job.
 WRITERS = (
     "compiler/",
     "client/packages.py",  # switches a compiled pipeline's caching before upload
+    # Loads a compiled lone component as a dsl ComponentSpec that the compiler writes
+    # back byte for byte: the compiler's inverse, on the SDK side (it imports no
+    # dagyard.ir). It must see what the plan deliberately forgets (which keys a task
+    # carries, command strings as written) and name the line of a refused document,
+    # which validating and planning it first would lose.
+    "components/",
 )
 
 # Readers of the IR not yet switched to the plan. Remove an entry once it reads the plan.
-NOT_YET_SWITCHED = (
-    "components/",  # a v2 IR file loaded as a component
-)
+# Empty since every reader was switched: a new reader reads the plan from the start.
+NOT_YET_SWITCHED: tuple[str, ...] = ()
 
 # Names that are also fields of other formats these modules speak: ExecutorInput and
 # ExecutorOutput (the contract between the engine and the task, shared with the IR's
