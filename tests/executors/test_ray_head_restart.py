@@ -61,7 +61,14 @@ def test_a_head_restart_loses_the_attempt_in_flight_which_runs_again_on_the_new_
     assert ray_platform.artifacts.read_bytes(model.uri) == b"weights"
     artifacts = ray_platform.artifacts
     first_log = artifacts.local_path(artifacts.log_uri(run.run_id, held.path, 1)).read_text()
-    assert f"The Ray head at {cluster.address!r} was lost" in first_log
+    # The first attempt's log says it was lost with the machine under it. Which words
+    # depends on a race this test cannot order: if the Ray driver process learns of the
+    # task's end before the new head answers, it blames the head; if the new head
+    # answers first (seen on a loaded machine), the node that died under the task.
+    assert (
+        f"The Ray head at {cluster.address!r} was lost" in first_log
+        or "The Ray node or worker running this attempt was lost" in first_log
+    ), first_log
 
 
 def test_attempts_fail_naming_the_address_when_no_head_comes_back(
