@@ -79,7 +79,7 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture
 def s3_root(s3_endpoint: str) -> str:
     """`s3://<a new bucket>/artifacts` on the test S3 server."""
-    from dagyard.store.artifacts import open_url
+    from dagyard.store.artifact_store import open_url
 
     bucket = f"dagyard-{uuid.uuid4().hex[:12]}"
     fs, _ = open_url(f"s3://{bucket}")

@@ -19,7 +19,7 @@ from dagyard.engine.values import from_ir
 from dagyard.errors import StoreError
 from dagyard.executors.staging import Staging
 from dagyard.ir.pipeline import ArtifactType, Definitions, ParameterDefinition, ParameterType
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.records import Artifact
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from dagyard.conventions import STALENESS_VARIABLE
 from dagyard.ir.pipeline import Container
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Task
 

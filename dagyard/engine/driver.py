@@ -38,7 +38,7 @@ from dagyard.engine.retries import next_retry_delay
 from dagyard.engine.scopes import Node, Result, Scope, all_nodes, dag_outputs
 from dagyard.errors import DagyardError, LeaseLost, StoreError
 from dagyard.executors.base import Executor
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Run, RunState, TaskState
 

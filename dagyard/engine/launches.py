@@ -21,7 +21,7 @@ from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.scopes import Node
 from dagyard.executors.base import Launch
 from dagyard.ir.pipeline import ContainerComponent
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.records import Artifact, TaskState
 
 

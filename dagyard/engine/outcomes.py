@@ -22,7 +22,7 @@ from dagyard.engine.termination import STOPPED_TERMINATED
 from dagyard.errors import StoreError
 from dagyard.executors.base import Outcome
 from dagyard.ir.pipeline import ContainerComponent
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.records import Artifact, Event, EventKind, TaskState
 
 

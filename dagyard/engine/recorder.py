@@ -17,7 +17,7 @@ from typing import Any
 from dagyard.engine import caching
 from dagyard.engine.journal import Journal
 from dagyard.engine.scopes import Node, Result, Scope, dag_outputs, iteration_index
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Event, EventKind, Task, TaskKind, TaskState
 

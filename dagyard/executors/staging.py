@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard.errors import ExecutorError, StoreError
-from dagyard.store.artifacts import open_url
+from dagyard.store.artifact_store import open_url
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ import dataclasses
 
 from dagyard.executors.base import Executor
 from dagyard.settings import Settings
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from dagyard.store.artifacts import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Run, RunState, TaskKind, TaskState
 from dagyard.store.sql import default_database_url, open_store

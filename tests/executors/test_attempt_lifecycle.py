@@ -27,7 +27,7 @@ from dagyard.executors.environments import EnvironmentCache
 from dagyard.executors.lifecycle import Attempt, Host
 from dagyard.executors.ray_attempt import run_attempt
 from dagyard.executors.staging import Staging
-from dagyard.store.artifacts import open_url
+from dagyard.store.artifact_store import open_url
 
 PY = sys.executable
 GRACE = 0.5

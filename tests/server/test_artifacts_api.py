@@ -14,7 +14,7 @@ from dagyard import dsl
 from dagyard.dsl import HTML, Artifact, Dataset, Input, Metrics, Output
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
-from dagyard.store.artifacts import open_url
+from dagyard.store.artifact_store import open_url
 
 CSV = "x,y\n1,2\n3,4\n"
 PAGE = "<h1>Report</h1><script>document.title = 'ran'</script>"

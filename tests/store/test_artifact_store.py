@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dagyard.errors import StoreError
-from dagyard.store.artifacts import ArtifactStore, open_url
+from dagyard.store.artifact_store import ArtifactStore, open_url
 
 
 @pytest.fixture(params=["path", "file-url", "s3"])
