@@ -613,7 +613,7 @@ class MetadataStoreContract:
             "z": 1,
             "a": {"nested": {"list": [1, 2.5, True, None, "x"], "big": 2**53 + 1}},
             "float_whole": 2.0,
-            "text": "héllo \u4e16\u754c \U0001f680 \x00 \ud800",
+            "text": "héllo \u4e16\u754c \U0001f680 \x00",
             "nan": math.nan,
             "empty": {},
         }
@@ -624,6 +624,54 @@ class MetadataStoreContract:
         assert type(back["z"]) is int and type(back["a"]["nested"]["big"]) is int
         assert type(back["float_whole"]) is float and math.isnan(back["nan"])
         assert store.get_run("r1").max_cache_staleness_seconds == 0.1
+
+    @pytest.mark.parametrize(
+        ("bad", "problem"),
+        [("a\x00b", "contains a NUL character"), ("a\ud800b", "not valid UTF-8 text")],
+        ids=["nul", "lone-surrogate"],
+    )
+    def test_text_with_nul_or_a_lone_surrogate_is_refused_naming_the_field(
+        self, store: SqlMetadataStore, bad: str, problem: str
+    ) -> None:
+        attempts: list[tuple[str, Callable[[], Any]]] = [
+            ("experiments.display_name", lambda: store.create_experiment(Experiment("e", bad))),
+            (
+                "experiments.description",
+                lambda: store.create_experiment(Experiment("e", "ok", description=bad)),
+            ),
+            ("pipelines.name", lambda: store.create_pipeline(Pipeline("p", bad))),
+            ("runs.display_name", lambda: store.create_run(Run("r2", bad, pipeline_spec={}))),
+            ("runs.description", lambda: store.update_run("r1", description=bad)),
+            ("runs.error", lambda: store.update_run("r1", error=bad)),
+            ("tasks.path", lambda: store.write_tasks([task("t2", bad)], [])),
+            ("tasks.error", lambda: store.update_task("t1", error=bad)),
+        ]
+        store.create_run(run())
+        store.get_or_create_task(task("t1", "a"))
+        for field, attempt in attempts:
+            with pytest.raises(StoreError, match=f"^{field} .*{problem}.*position 1"):
+                attempt()
+        assert store.list_experiments() == [] and store.get_run("r1").description == ""
+        assert [t.task_id for t in store.list_tasks("r1")] == ["t1"]
+        assert store.get_task("t1").error is None
+
+    def test_a_lone_surrogate_in_json_is_refused_naming_its_path(
+        self, store: SqlMetadataStore
+    ) -> None:
+        parameters = {"runtime_config": {"parameters": {"ok": "x", "greeting": "hi \ud800"}}}
+        with pytest.raises(
+            StoreError,
+            match=r"^runs.runtime_config at parameters.greeting is not valid UTF-8 .*position 3",
+        ):
+            store.create_run(run(**parameters))
+        with pytest.raises(StoreError, match=r"^runs.outputs at a.1.\\udfff is not valid UTF-8"):
+            store.create_run(run(outputs={"a": [0, {"\udfff": 1}]}))
+        with pytest.raises(StoreError, match=r"^pipelines.tags at t is not valid UTF-8"):
+            store.create_pipeline(Pipeline("p", "p", tags={"t": "\ud800"}))
+        assert store.list_runs() == [] and store.list_pipelines() == []
+        # A NUL is well-formed text in JSON, stored escaped alike on every backend.
+        store.create_run(run(runtime_config={"parameters": {"nul": "a\x00b"}}))
+        assert store.get_run("r1").runtime_config == {"parameters": {"nul": "a\x00b"}}
 
     def test_a_large_pipeline_spec_fits(self, store: SqlMetadataStore) -> None:
         tasks = {f"task-{i}": {"componentRef": {"name": f"comp-{i}"}, "n": i} for i in range(30000)}

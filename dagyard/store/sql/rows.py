@@ -3,12 +3,20 @@
 SQLite enforces neither string lengths nor much else, so values are checked here before
 they reach any database: the same bad value gets the same StoreError everywhere. Queries
 do not belong here (see `store.py`).
+
+Text is checked here too, for every text column and every string inside a JSON document:
+a lone surrogate (what `json.loads` makes of "\\ud800") is not UTF-8, so no driver can
+send it and no API answer could show it; a NUL character fits SQLite and MariaDB text
+but not PostgreSQL's. Both are refused in text columns, whatever the backend; JSON keeps
+NUL (it is stored escaped, alike everywhere) and refuses lone surrogates.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,7 +24,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from dagyard.errors import StoreError
-from dagyard.store.sql.columns import UTCDateTime
+from dagyard.store.sql.columns import JSONDocument, UTCDateTime
 from dagyard.store.sql.schema import Base
 
 R = TypeVar("R")
@@ -24,6 +32,11 @@ M = TypeVar("M", bound=Base)
 
 # Record fields whose attribute on the row differs (names SQLAlchemy reserves).
 _ATTRIBUTES = {"metadata": "metadata_"}
+
+# What no text column may hold: NUL, and a surrogate code point, which in a Python str is
+# always a lone one (a valid pair is one code point).
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def attribute(field: str) -> str:
@@ -82,10 +95,21 @@ def _checker(model: type[Base], field: str) -> Callable[[Any], Any] | None:
             if (v is None and nullable) or (isinstance(v, datetime) and v.tzinfo is not None)
             else slow(v)
         )
-    if isinstance(kind, sa.String) and kind.length is not None:
+    if isinstance(kind, sa.String):
         limit = kind.length
         return lambda v: (
-            v if (v is None and nullable) or (isinstance(v, str) and len(v) <= limit) else slow(v)
+            v
+            if (v is None and nullable)
+            or (
+                isinstance(v, str)
+                and (limit is None or len(v) <= limit)
+                and _BAD_TEXT.search(v) is None
+            )
+            else slow(v)
+        )
+    if isinstance(kind, JSONDocument):
+        return lambda v: (
+            v if (v is None and nullable) or (v is not None and _plain_json(v)) else slow(v)
         )
     if not nullable:
         return lambda v: v if v is not None else slow(v)
@@ -141,7 +165,73 @@ def check_value(model: type[Base], field: str, value: Any) -> Any:
                 f"{where} is {len(value)} characters long, more than the "
                 f"{column_type.length} the database holds: {value[:60]!r}... Use a shorter value."
             )
+        check_text(where, value)
+    elif isinstance(column_type, sa.String) and isinstance(value, str):
+        check_text(where, value)
+    elif isinstance(column_type, JSONDocument):
+        check_json(where, value)
     return value
+
+
+def check_text(where: str, value: str) -> None:
+    """Reject text that not every backend can hold: a NUL character or a lone surrogate.
+    The message names `where` and the position, never the text itself (an answer that
+    showed a lone surrogate could not be encoded)."""
+    found = _BAD_TEXT.search(value)
+    if found is not None:
+        raise StoreError(_bad_text(where, value, found.start()))
+
+
+def check_json(where: str, value: Any) -> None:
+    """Reject a JSON document with a lone surrogate in any key or string, naming the
+    path to it (e.g. `runs.runtime_config at parameters.greeting`)."""
+    if _plain_json(value):
+        return
+    found = _surrogate_path(value, ())
+    if found is not None:
+        path, text, index = found
+        at = f"{where} at {'.'.join(path)}" if path else where
+        raise StoreError(_bad_text(at, text, index))
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether `value` holds no lone surrogate (or is not JSON at all: the column says
+    so when it serializes it). One pass in C; the slow search only on a hit."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return True
+    return _SURROGATE.search(text) is None
+
+
+def _surrogate_path(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], str, int] | None:
+    """The path to the first string holding a lone surrogate, the string and where in it."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return None if found is None else (path, value, found.start())
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    for key, item in items:
+        if isinstance(key, str) and (hit := _SURROGATE.search(key)) is not None:
+            return (*path, ascii(key)[1:-1]), key, hit.start()
+        if (inner := _surrogate_path(item, (*path, str(key)))) is not None:
+            return inner
+    return None
+
+
+def _bad_text(where: str, value: str, index: int) -> str:
+    if value[index] == "\x00":
+        return (
+            f"{where} contains a NUL character (at position {index}); remove it: the "
+            "database cannot hold it in text on every backend."
+        )
+    return (
+        f"{where} is not valid UTF-8 text (a lone surrogate, {value[index]!a} at "
+        f"position {index}); send well-formed text, whose surrogates come in pairs."
+    )
 
 
 def check_time(where: str, value: Any) -> None:
