@@ -3,6 +3,11 @@
 Builds KFP's ExecutorInput JSON (where each output goes), and after the process exits
 reads the ExecutorOutput JSON and the parameter output files, and turns output artifacts
 into stored records with their digests. No scheduling here.
+
+An output artifact on a local root that is, or holds, a symbolic link leading out of its
+task's folder fails the task here, when outputs are collected (on an object-store root
+`staging.stage_out` refuses to upload it): its bytes are not the task's to publish, and
+the store would refuse to serve them anyway.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dagyard.engine.values import from_ir
 from dagyard.errors import StoreError
 from dagyard.executors.staging import Staging
 from dagyard.ir.pipeline import ArtifactType, Definitions, ParameterDefinition, ParameterType
-from dagyard.store.artifact_store import ArtifactStore
+from dagyard.store.artifact_store import ArtifactStore, leaving_link
 from dagyard.store.records import Artifact
 
 
@@ -266,6 +271,7 @@ def collect_outputs(
         records = []
         for item in items:
             uri = to_store(item.get("uri") or declared["uri"])
+            _refuse_leaving_link(store, name=name, uri=uri, staged=staged)
             type_ = artifact_definition.type
             records.append(
                 Artifact(
@@ -283,6 +289,26 @@ def collect_outputs(
             )
         artifacts[name] = records
     return parameters, artifacts
+
+
+def _refuse_leaving_link(
+    store: ArtifactStore, *, name: str, uri: str, staged: StagedFiles | None
+) -> None:
+    """TaskFailure if output `name` at `uri` (on a local root) is, or holds, a symbolic
+    link to something outside its task's folder."""
+    if not (store.is_local and store.is_within(uri)):
+        return
+    relative = store.relative(uri) or ""
+    path = Path(store.local_path(store.root_uri), *relative.split("/"))
+    within = staged.task_root if staged is not None else path.parent
+    found = leaving_link(path, within=within)
+    if found is not None:
+        link, target = found
+        raise TaskFailure(
+            f"Output artifact '{name}' is a symbolic link (or holds one: {str(link)!r}) to "
+            f"{target!r}, outside the task's folder {str(within)!r}; write or copy the file "
+            "itself into the output's path instead of linking to it."
+        )
 
 
 def _read_parameter_file(path: Path, definition: ParameterDefinition) -> Any:

@@ -154,15 +154,21 @@ def _failed(recorder: TaskRecorder, node: Node, message: str, clock: Callable[[]
     recorder.update(node, state=TaskState.PENDING, error=message, started_at=None)
 
 
+# How much of the end of a failed attempt's log is read for its last lines: a bound, so
+# that a task printing hundreds of MiB costs no memory when it fails.
+LOG_TAIL_BYTES = 64 << 10
+
+
 def _log_tail(node: Node, attempt: Attempt, artifacts: ArtifactStore) -> str:
-    """The last lines of the attempt's log, for the task's error."""
-    if attempt.launch.log_path.exists():
-        text = attempt.launch.log_path.read_text(errors="replace")
-    else:  # the attempt ran on another host: its log is in the store
-        try:
+    """The last lines of the attempt's log, for the task's error; read from the end."""
+    path = attempt.launch.log_path
+    try:
+        if path.exists():
+            data = artifacts.read_tail(str(path), LOG_TAIL_BYTES)
+        else:  # the attempt ran on another host: its log is in the store
             log_uri = node.task.log_uri if node.task is not None else None
-            text = artifacts.read_text(log_uri) if log_uri else ""
-        except StoreError:
-            return ""
-    lines = text.strip().splitlines()[-5:]
+            data = artifacts.read_tail(log_uri, LOG_TAIL_BYTES) if log_uri else b""
+    except StoreError:
+        return ""
+    lines = data.decode("utf-8", errors="replace").strip().splitlines()[-5:]
     return ("\n" + "\n".join(lines)) if lines else ""

@@ -10,7 +10,9 @@ local artifact root a `Staging` is empty: nothing to copy, and each function doe
 Task code only ever sees local paths: when the artifact root is an object store (say
 `s3://bucket/prefix`), the engine gives the task local files under its scratch folder and
 a `Staging` saying which store URI each one stands for. An attempt that fails uploads
-nothing but its log. Object stores have no append: the log is uploaded whole, at most
+nothing but its log. An output that is, or holds, a symbolic link leading out of the
+folder it was written in is not uploaded: the attempt fails, naming the link and its
+target. Object stores have no append: the log is uploaded whole, at most
 once per `log_interval` seconds while it grows (less often once it is past a few MiB,
 so that the bytes sent per second stay bounded: `ship_every`), and once more at the end.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard.errors import ExecutorError, StoreError
-from dagyard.store.artifact_store import open_url
+from dagyard.store.artifact_store import leaving_link, open_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,9 +66,17 @@ def stage_in(staging: Staging) -> None:
 
 
 def stage_out(staging: Staging) -> None:
-    """Send every upload whose local file or folder exists."""
+    """Send every upload whose local file or folder exists; an ExecutorError for one
+    that is, or holds, a symbolic link leading out of its folder."""
     for local, uri in staging.uploads:
         source = Path(local)
+        found = leaving_link(source, within=source.parent)
+        if found is not None:
+            raise ExecutorError(
+                f"Output {source.name!r} is a symbolic link (or holds one: {str(found[0])!r}) "
+                f"to {found[1]!r}, outside the task's folder; write or copy the file itself "
+                "into the output's path instead of linking to it."
+            )
         if not source.exists():
             continue
         fs, path = _open(uri)

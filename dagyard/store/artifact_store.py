@@ -13,6 +13,12 @@ Layout under the root:
 `task_path` may contain '/' (tasks inside sub-DAGs and loop iterations). A URI of a local
 root is a plain absolute path when the root was given as a path, and a `file://` URL when it
 was given as one; the task runtime accepts both.
+
+Containment: on a local root, whatever a URI under the root names must really be under it.
+A symbolic link there whose target lies outside (a task's output linked to /etc/passwd)
+is refused with a `StoreError` by every read, digest and listing, so nothing outside the
+root is ever served as an artifact. `leaving_link` finds such links when outputs are
+collected, so that the task that made one fails.
 """
 
 from __future__ import annotations
@@ -138,6 +144,12 @@ class ArtifactStore:
         fs, path = self._resolve(uri)
         return self._cat(uri, fs, path, start=start, end=end)
 
+    def read_tail(self, uri: str, size: int) -> bytes:
+        """The last `size` bytes of the file at `uri` (all of it if shorter): read from the
+        end, so memory stays flat whatever the file's length."""
+        length = self.size(uri)
+        return self.read_range(uri, max(0, length - size), length)
+
     def read_text(self, uri: str) -> str:
         """The content of the file at `uri` as UTF-8 text (undecodable bytes replaced)."""
         return self.read_bytes(uri).decode("utf-8", errors="replace")
@@ -198,13 +210,27 @@ class ArtifactStore:
         relative = self._relative(uri)
         if relative is not None:
             path = self._root_path.rstrip("/") + "/" + relative if relative else self._root_path
+            if self._local:
+                self._contain(uri, path)
             return self._fs, path
         return open_url(uri)
+
+    def _contain(self, uri: str, path: str) -> None:
+        """Refuse `path` (of `uri`) if its real path is outside the root's real path."""
+        real = os.path.realpath(path)
+        if not _inside(real, os.path.realpath(self._root_path)):
+            raise StoreError(
+                f"Cannot access {uri!r}: it is a symbolic link (or under one) to {real!r}, "
+                "outside the artifact store; only files inside the store are served."
+            )
 
     def _files(self, uri: str, fs: Any, path: str) -> dict[str, dict[str, Any]]:
         """The files under folder `path`, keyed by their '/'-separated relative path."""
         found: dict[str, dict[str, Any]] = self._call(uri, fs.find, path, detail=True)
         base = path.rstrip("/") + "/"
+        if self._local:
+            for name in found:
+                self._contain(uri + "/" + name[len(base) :], name)
         return {name[len(base) :]: info for name, info in found.items() if info["type"] == "file"}
 
     def _feed(self, sha: Any, uri: str, fs: Any, path: str) -> None:
@@ -242,6 +268,25 @@ def open_url(uri: str) -> tuple[Any, str]:
     except (ImportError, ValueError) as e:
         raise StoreError(f"Cannot open {uri!r}: {e}") from e
     return fs, str(path)
+
+
+def leaving_link(path: Path, *, within: Path) -> tuple[Path, str] | None:
+    """The first symbolic link at or under `path` whose target is outside `within`, with
+    that target; None if there is none (or nothing at `path`). Links are not followed
+    while walking, so a link to a folder is judged by where it points."""
+    top = os.path.realpath(within)
+    candidates = [path]
+    if path.is_dir() and not path.is_symlink():
+        for folder, dirs, files in os.walk(path):
+            candidates += [Path(folder, name) for name in dirs + files]
+    for candidate in candidates:
+        if candidate.is_symlink() and not _inside(os.path.realpath(candidate), top):
+            return candidate, os.readlink(candidate)
+    return None
+
+
+def _inside(real: str, top: str) -> bool:
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
 
 
 def _options(uri: str) -> dict[str, Any]:

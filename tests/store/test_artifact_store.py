@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dagyard.errors import StoreError
-from dagyard.store.artifact_store import ArtifactStore, open_url
+from dagyard.store.artifact_store import ArtifactStore, leaving_link, open_url
 
 
 @pytest.fixture(params=["path", "file-url", "s3"])
@@ -212,3 +212,60 @@ def test_a_remote_root_goes_through_fsspec(tmp_path: Path) -> None:
     assert remote.digest(uri) is not None and remote.size(uri) == 3
     remote.delete_run("run-1")
     assert not remote.exists(uri) and remote.digest(uri) is None
+
+
+def test_a_link_leading_out_of_a_local_root_is_refused_by_every_read(
+    local_store: ArtifactStore, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the store")
+    uri = local_store.uri_for("run-1", "task", "out")
+    local_store.prepare_output(uri)
+    local_store.local_path(local_store.task_uri("run-1", "task")).joinpath("out").symlink_to(secret)
+    for read in (
+        local_store.read_bytes,
+        local_store.exists,
+        local_store.digest,
+        local_store.size,
+        lambda u: local_store.read_range(u, 0, 5),
+        lambda u: local_store.read_tail(u, 5),
+    ):
+        with pytest.raises(StoreError, match="outside the artifact store"):
+            read(uri)
+
+
+def test_a_folder_holding_a_link_out_of_the_root_is_refused(
+    local_store: ArtifactStore, tmp_path: Path
+) -> None:
+    (tmp_path / "secret.txt").write_text("not for the store")
+    uri = local_store.uri_for("run-1", "task", "folder")
+    write(local_store, uri + "/part-0", b"0")
+    local_store.local_path(uri).joinpath("part-1").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(StoreError, match=r"part-1.*outside the artifact store"):
+        local_store.digest(uri)
+
+
+def test_a_link_inside_the_root_is_followed(local_store: ArtifactStore) -> None:
+    target = local_store.uri_for("run-1", "task", "data")
+    write(local_store, target, b"inside")
+    link = local_store.uri_for("run-1", "task", "alias")
+    local_store.local_path(link).symlink_to(local_store.local_path(target))
+    assert local_store.read_bytes(link) == b"inside"
+
+
+def test_leaving_link_names_a_link_out_of_its_folder_and_nothing_else(tmp_path: Path) -> None:
+    folder = tmp_path / "task"
+    (folder / "out").mkdir(parents=True)
+    (folder / "out" / "file").write_text("x")
+    (folder / "out" / "near").symlink_to(folder / "out" / "file")
+    assert leaving_link(folder / "out", within=folder) is None
+    (folder / "out" / "far").symlink_to("/etc")
+    assert leaving_link(folder / "out", within=folder) == (folder / "out" / "far", "/etc")
+    assert leaving_link(folder / "missing", within=folder) is None
+
+
+def test_read_tail_returns_the_last_bytes(store: ArtifactStore) -> None:
+    uri = store.log_uri("run-1", "task", 0)
+    write(store, uri, b"0123456789")
+    assert store.read_tail(uri, 4) == b"6789"
+    assert store.read_tail(uri, 100) == b"0123456789"
