@@ -26,6 +26,12 @@ unbuffered stdio, the signal dispositions of a new interpreter), runs the runtim
 exits as the interpreter would: non-daemon threads joined, atexit functions run, streams
 flushed. What it cannot undo: the string hash seed is the zygote's (PYTHONHASHSEED is one
 per process), and modules loaded here are already in `sys.modules`.
+
+Nothing a task starts outlives it, daemons included. On Linux, the zygote and each task
+are child subreapers (PR_SET_CHILD_SUBREAPER): a process whose parent dies is adopted by
+its task while the task runs, and by the zygote once the task has ended. A child of the
+zygote that is not a task it runs is therefore what an ended task left behind: the zygote
+kills it on sight (after each task's end, and at the end of its input).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]  # no stub: the C side of `signal`
 import atexit
 import builtins
+import ctypes
 import gc
 import io
 import json
@@ -92,10 +99,31 @@ _ZYGOTE_STDIO: list[Any] = []
 # cost a task more than the rest of its signal handling (it raises and catches ValueError).
 _SIGCHLD = int(signal.SIGCHLD)
 _SIGCHLD_AT_START = _signal.getsignal(_SIGCHLD)
+_PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+
+
+def _subreaper_call() -> Any:
+    """prctl(2) of the C library, resolved once here; None where there is none (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _subreaper_call()
+
+
+def _become_subreaper() -> None:
+    """Adopt this process's orphaned descendants (Linux; elsewhere nothing happens)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _main() -> None:
     pending = bytearray()  # input read but not yet handled
+    _become_subreaper()
     bootstrap = _first_message(pending)["bootstrap"]
     _load(bootstrap)
     _write("ready")
@@ -234,9 +262,12 @@ def _start(request: dict[str, Any], children: dict[int, int], bootstrap: str) ->
 
 
 def _reap(children: dict[int, int]) -> None:
-    while children:
+    while True:
         if hasattr(os, "waitid"):
-            found = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            try:
+                found = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:  # no child at all
+                return
             if found is None:
                 return
             pid = found.si_pid
@@ -246,13 +277,18 @@ def _reap(children: dict[int, int]) -> None:
             _kill_group(pid)
             _, status = os.waitpid(pid, 0)
         else:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
             if pid == 0:
                 return
             _kill_group(pid)
         request_id = children.pop(pid, None)
         if request_id is not None:
             _write(f"exited {request_id} {os.waitstatus_to_exitcode(status)}")
+            # What it left outside its group was adopted by the zygote when it ended.
+            _kill_strays(children)
 
 
 def _kill_all(children: dict[int, int]) -> None:
@@ -260,6 +296,37 @@ def _kill_all(children: dict[int, int]) -> None:
         _kill_group(pid)
     for pid in children:
         os.waitpid(pid, 0)
+    children.clear()
+    strays = _kill_strays(children)
+    while strays:  # what each killed one leaves is adopted in turn
+        for pid in strays:
+            try:  # noqa: SIM105
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        strays = _kill_strays(children)
+
+
+def _kill_strays(children: dict[int, int]) -> list[int]:
+    """SIGKILL the zygote's children that are not tasks it runs (orphans adopted from
+    ended tasks), and return them. Reaped as any child is."""
+    strays = [pid for pid in _own_children() if pid not in children]
+    for pid in strays:
+        _kill_group(pid)  # its own group, if it made one
+        try:  # noqa: SIM105
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return strays
+
+
+def _own_children() -> list[int]:
+    pid = os.getpid()
+    try:  # one thread: its children are the process's
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(child) for child in f.read().split()]
+    except OSError:  # no procfs: no subreaper either, nothing is adopted
+        return []
 
 
 def _kill_group(pid: int) -> None:
@@ -278,6 +345,7 @@ def _child(request: dict[str, Any], cwd: int, log: int, bootstrap: str) -> NoRet
     code = 1
     try:
         os.setsid()
+        _become_subreaper()  # not inherited through fork
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.dup2(log, 1)

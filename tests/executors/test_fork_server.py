@@ -347,3 +347,59 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry))
     return found
+
+
+# A daemon as the textbook makes one: fork, setsid, fork again, the middle process exits;
+# the daemon (which ignores SIGTERM) writes its pid to `pid_file` and sleeps.
+DAEMONIZE = (
+    "import os, signal, time\n"
+    "def daemonize(pid_file):\n"
+    "    if os.fork() == 0:\n"
+    "        os.setsid()\n"
+    "        if os.fork() == 0:\n"
+    "            signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "            open(pid_file + '.tmp', 'w').write(str(os.getpid()))\n"
+    "            os.replace(pid_file + '.tmp', pid_file)\n"
+    "            time.sleep(60)\n"
+    "        os._exit(0)\n"
+    "    os.wait()\n"
+    "    while not os.path.exists(pid_file):\n"
+    "        time.sleep(0.005)\n"
+)
+
+
+@pytest.mark.parametrize("end", ["exits", "is cancelled"])
+def test_a_daemon_a_forked_task_leaves_behind_is_killed_when_the_task_ends(
+    executor: LocalExecutor, tmp_path: Path, end: str
+) -> None:
+    """The task and the zygote adopt orphans (child subreapers): a daemon that left the
+    task's session is the zygote's child once the task ends, and is killed then."""
+    pid_file = tmp_path / "daemon.pid"
+    body = f"{DAEMONIZE}daemonize({str(pid_file)!r})\n"
+    if end == "is cancelled":
+        body += "time.sleep(60)\n"
+    body += "return 'done'"
+    task = Task(tmp_path / "t", function(body), "f")
+    handle = executor.submit(task.launch)
+    wait_until(pid_file.exists, "the daemon has started")
+    pid = int(pid_file.read_text())
+    if end == "is cancelled":
+        assert _alive(pid)
+        executor.cancel(handle)
+    outcome = finish(executor, [handle])[handle]
+    assert outcome.ok == (end == "exits"), task.log
+    wait_until(lambda: not _alive(pid), f"the daemon {pid} is gone")
+
+
+def test_a_daemon_of_a_forked_task_is_killed_when_the_zygote_is_stopped(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    """At the end of its input (closed, or its starter died), the zygote kills its tasks,
+    then the daemons they leave behind."""
+    pid_file = tmp_path / "daemon.pid"
+    body = f"{DAEMONIZE}daemonize({str(pid_file)!r})\ntime.sleep(60)\nreturn 'done'"
+    executor.submit(Task(tmp_path / "t", function(body), "f").launch)
+    wait_until(pid_file.exists, "the daemon has started")
+    pid = int(pid_file.read_text())
+    executor.close()
+    wait_until(lambda: not _alive(pid), f"the daemon {pid} is gone")
