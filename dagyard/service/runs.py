@@ -64,7 +64,7 @@ def prepare_parameters(
     unknown = sorted(set(given) - set(inputs))
     if unknown:
         known = ", ".join(sorted(inputs)) or "none"
-        raise RunError(f"Unknown pipeline parameter '{unknown[0]}'; the pipeline takes: {known}.")
+        raise RunError(f"Unknown pipeline parameter {unknown[0]!r}; the pipeline takes: {known}.")
     values: dict[str, Any] = {}
     for name, definition in inputs.items():
         ptype = definition.type.value
