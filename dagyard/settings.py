@@ -32,6 +32,8 @@ class Settings:
     executor        DAGYARD_EXECUTOR: local (child processes here, the default) or ray
     ray_address     DAGYARD_RAY_ADDRESS: the Ray cluster's head, HOST:PORT (or "auto"),
                     for the ray executor
+    allowed_hosts   DAGYARD_ALLOWED_HOSTS: comma-separated names (or addresses, "*.domain",
+                    "*") the API server may be reached under besides the loopback names
     """
 
     home: Path
@@ -44,6 +46,7 @@ class Settings:
     lease_seconds: float = 15.0
     executor: str = "local"
     ray_address: str = ""
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -90,6 +93,9 @@ class Settings:
             lease_seconds=_float(env, "DAGYARD_LEASE_SECONDS") or Settings.lease_seconds,
             executor=env.get("DAGYARD_EXECUTOR", "").strip().lower() or "local",
             ray_address=env.get("DAGYARD_RAY_ADDRESS", "").strip(),
+            allowed_hosts=tuple(
+                h.strip() for h in env.get("DAGYARD_ALLOWED_HOSTS", "").split(",") if h.strip()
+            ),
         )
 
 

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -38,12 +39,59 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _token(home: Path) -> str | None:
+# A token shorter than this is guessable; `dagyard up` warns about it.
+MIN_TOKEN_LENGTH = 16
+_NEW_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def _token(home: Path, log: logging.Logger) -> str | None:
+    """The API token, from DAGYARD_AUTH_TOKEN or else `<home>/token`; a weak one (short,
+    or in a file others may read) is used, with a warning saying how to fix it."""
     token = os.environ.get("DAGYARD_AUTH_TOKEN", "").strip()
-    if token:
-        return token
-    path = home / "token"
-    return path.read_text().strip() or None if path.exists() else None
+    where = "DAGYARD_AUTH_TOKEN"
+    if not token:
+        path = home / "token"
+        if not path.exists():
+            return None
+        token = path.read_text().strip()
+        where = str(path)
+        if token and path.stat().st_mode & 0o077:
+            log.warning(
+                "The API token file %s can be read by other users of this machine; "
+                "make it yours alone: chmod 600 %s",
+                path,
+                path,
+            )
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        log.warning(
+            "The API token in %s has %d characters, easy to guess; use at least %d, "
+            "for example the output of: %s",
+            where,
+            len(token),
+            MIN_TOKEN_LENGTH,
+            _NEW_TOKEN,
+        )
+    return token or None
+
+
+def allowed_hosts(*, host: str, configured: Sequence[str]) -> list[str]:
+    """The hosts the API may be reached under, besides the loopback names: those
+    configured, and the address it listens on. Listening on every interface (0.0.0.0 or
+    ::) with none configured, any host: the names it is reached under cannot be known
+    here, and such a server needs a token (or --insecure)."""
+    hosts = list(configured)
+    if _wildcard(host) and not hosts:
+        return ["*"]
+    if not _loopback(host):
+        hosts.append(host)
+    return hosts
+
+
+def _wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def settings_for(
@@ -141,6 +189,13 @@ def up_command(
     insecure: Annotated[
         bool, typer.Option(help="Allow a non-loopback address without an API token.")
     ] = False,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A host name (or address, *.domain, *) the API may be reached under "
+            "besides localhost; repeat for several (DAGYARD_ALLOWED_HOSTS).",
+        ),
+    ] = None,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
     log_level: log_setup.LevelOption = LogLevel.info,
@@ -160,7 +215,7 @@ def up_command(
     log = logging.getLogger("dagyard.up")
     try:
         settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
-        token = _token(settings.home)
+        token = _token(settings.home, log)
         if not _loopback(host) and token is None and not insecure:
             raise UsageError(
                 f"Refusing to listen on {host} without an API token: anyone who can reach "
@@ -186,7 +241,10 @@ def up_command(
         for run in load_demo(platform):
             log.info("demo run %s (%s) submitted", run.run_id, run.display_name)
         worker.wake()
-    app = create_app(platform, token=token)
+    hosts = allowed_hosts(host=host, configured=[*settings.allowed_hosts, *(allowed_host or [])])
+    if "*" in hosts:
+        log.info("Accepting any Host header; name the server's hosts with --allowed-host")
+    app = create_app(platform, token=token, allowed_hosts=hosts)
     log.info(
         "Dagyard on http://%s:%d  (home %s, database %s)",
         host,

@@ -11,32 +11,36 @@ traceback.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from dagyard.errors import DagyardError, RunError
 from dagyard.server import artifacts, experiments, health, pipelines, recurring, runs, ui
+from dagyard.server.edge import AllowedHosts, BodyLimit, HostCheck
+from dagyard.server.responses import (
+    ALREADY_EXISTS,
+    FAILED_PRECONDITION,
+    INTERNAL,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    UNAVAILABLE,
+    error_response,
+)
 from dagyard.server.routing import PREFIX
 from dagyard.service.pipelines import MAX_PACKAGE_BYTES
 from dagyard.service.platform import Platform
 
 log = logging.getLogger(__name__)
 
-# gRPC codes, as KFP puts them in `code`.
-INVALID_ARGUMENT = 3
-NOT_FOUND = 5
-ALREADY_EXISTS = 6
-FAILED_PRECONDITION = 9
-INTERNAL = 13
-UNAVAILABLE = 14
-UNAUTHENTICATED = 16
 _HTTP_CODES = {
     400: INVALID_ARGUMENT,
     401: UNAUTHENTICATED,
@@ -48,6 +52,12 @@ _HTTP_CODES = {
 }
 # How long a client should wait before retrying after a 503.
 RETRY_AFTER_SECONDS = 5
+# The most a request body may have: a pipeline package and its form's framing.
+MAX_BODY_BYTES = MAX_PACKAGE_BYTES + 64 * 1024
+_TOO_LARGE_MESSAGE = (
+    f"The request body has more than {MAX_BODY_BYTES} bytes (a pipeline package may have "
+    f"{MAX_PACKAGE_BYTES}); upload the compiled pipeline YAML alone."
+)
 # What a client reads of an error of ours; the whole message goes to the log.
 _UNAVAILABLE_MESSAGE = (
     "The metadata database does not answer (it is unreachable, or busy past its lock "
@@ -57,10 +67,16 @@ _UNAVAILABLE_MESSAGE = (
 
 
 def create_app(
-    platform: Platform, *, token: str | None = None, ui_folder: Path = ui.UI_DIST
+    platform: Platform,
+    *,
+    token: str | None = None,
+    ui_folder: Path = ui.UI_DIST,
+    allowed_hosts: Sequence[str] = (),
 ) -> FastAPI:
     """The REST API over `platform`, and the web UI built in `ui_folder`. With a
-    `token`, every API call but healthz needs `Authorization: Bearer <token>`."""
+    `token`, every API call but healthz needs `Authorization: Bearer <token>`. Requests
+    must name a loopback host or one of `allowed_hosts` (see `edge.AllowedHosts`), and
+    writes from a browser page of another origin are refused."""
     app = FastAPI(
         title="Dagyard",
         description="Kubeflow Pipelines v2beta1 REST API",
@@ -70,17 +86,14 @@ def create_app(
     for module in (health, pipelines, experiments, runs, recurring, artifacts):
         app.include_router(module.router, prefix=PREFIX)
     _add_errors(app)
-    _add_upload_limit(app)
     if token:
         _add_token_check(app, token)
+    # Added last, so outermost: a foreign Host is refused before anything else, and an
+    # oversize body before a multipart parser spools it.
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, message=_TOO_LARGE_MESSAGE)
+    app.add_middleware(HostCheck, allowed=AllowedHosts(allowed_hosts))
     ui.add_ui(app, ui_folder)
     return app
-
-
-def error_response(status: int, code: int, message: str) -> JSONResponse:
-    return JSONResponse(
-        status_code=status, content={"error": message, "code": code, "message": message}
-    )
 
 
 def _add_errors(app: FastAPI) -> None:
@@ -130,27 +143,13 @@ def _internal_error(status: int, error: Exception) -> Response:
     return error_response(status, _HTTP_CODES.get(status, INTERNAL), message)
 
 
-def _add_upload_limit(app: FastAPI) -> None:
-    # Refuse an oversize upload by its length, before the multipart parser spools it.
-    limit = MAX_PACKAGE_BYTES + 64 * 1024
-
-    @app.middleware("http")
-    async def check_length(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length", "")
-        if request.method == "POST" and length.isdigit() and int(length) > limit:
-            return error_response(
-                413,
-                INVALID_ARGUMENT,
-                f"The request is {int(length)} bytes, more than the {MAX_PACKAGE_BYTES} "
-                "a pipeline package may have; upload the compiled pipeline YAML alone.",
-            )
-        return await call_next(request)
-
-
 def _add_token_check(app: FastAPI, token: str) -> None:
-    expected = f"Bearer {token}".encode()
+    # The header's bytes, compared with the token's: a client may send a non-ASCII
+    # token as UTF-8 (httpx, given bytes) or as Latin-1 (http.client, urllib3).
+    expected = [f"Bearer {token}".encode()]
+    if not token.isascii():
+        with contextlib.suppress(UnicodeEncodeError):
+            expected.append(f"Bearer {token}".encode("latin-1"))
     open_paths = {f"{PREFIX}/healthz"}
 
     @app.middleware("http")
@@ -159,8 +158,9 @@ def _add_token_check(app: FastAPI, token: str) -> None:
     ) -> Response:
         path = request.url.path
         if path.startswith("/apis/") and path not in open_paths:
-            given = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
+            # Starlette decodes header bytes as Latin-1: encoding back gives them as sent.
+            given = request.headers.get("authorization", "").encode("latin-1")
+            if not any([hmac.compare_digest(given, each) for each in expected]):
                 return error_response(
                     401,
                     UNAUTHENTICATED,
