@@ -10,8 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from dagyard import dsl
 from dagyard.cli import exit_codes
@@ -43,8 +46,10 @@ def call(base: str, method: str, path: str, body: Any = None) -> Any:
         return json.loads(response.read() or b"{}")
 
 
-def start(home: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DAGYARD_HOME": str(home)}
+def start(
+    home: Path, port: int, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DAGYARD_HOME": str(home), **(env or {})}
     with open(home / "server.log", "ab") as log:  # the child keeps its own copy of the fd
         return subprocess.Popen(
             [sys.executable, "-m", "dagyard.cli", "up", "--port", str(port), *extra],
@@ -202,3 +207,96 @@ def test_up_has_no_access_log_by_default_and_log_level_hides_info(tmp_path: Path
     finally:
         assert stop(quiet) == 0
     assert (tmp_path / "server.log").read_text() == ""
+
+
+def test_up_answers_only_under_loopback_and_allowed_host_names(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(
+        tmp_path,
+        port,
+        "--allowed-host",
+        "dagyard.test",
+        env={"DAGYARD_ALLOWED_HOSTS": "ci.example, *.corp.example"},
+    )
+    try:
+        wait_ready(base, server)
+        with httpx.Client(base_url=f"{base}/apis/v2beta1", timeout=10) as api:
+            for host in (
+                "localhost",
+                f"[::1]:{port}",
+                "dagyard.test",
+                "ci.example",
+                "a.corp.example",
+            ):
+                assert api.get("/runs", headers={"Host": host}).status_code == 200, host
+            refused = api.get("/runs", headers={"Host": "rebind.attacker.example"})
+            assert refused.status_code == 400
+            assert "DAGYARD_ALLOWED_HOSTS" in refused.json()["message"]
+    finally:
+        assert stop(server) == 0
+
+
+def test_up_refuses_a_chunked_oversize_body_without_holding_it(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(tmp_path, port)
+
+    def body(megabytes: int) -> Iterator[bytes]:
+        yield b'{"display_name": "big", "description": "'
+        block = b"x" * (1024 * 1024)
+        for _ in range(megabytes):
+            yield block
+        yield b'"}'
+
+    try:
+        wait_ready(base, server)
+        before = peak_memory(server.pid)
+        with httpx.Client(base_url=f"{base}/apis/v2beta1", timeout=60) as api:
+            answer = api.post("/experiments", content=body(100), headers=JSON)
+            assert answer.status_code == 413, answer.text
+            assert api.get("/experiments").json().get("experiments") is None
+            small = api.post("/experiments", content=body(1), headers=JSON)
+            assert small.status_code == 200, small.text
+        # At most the limit (32 MB) is read before the cut; the whole body would be
+        # 100 MB, held twice over while parsed.
+        assert peak_memory(server.pid) - before < 64 * 1024 * 1024
+    finally:
+        assert stop(server) == 0
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def peak_memory(pid: int) -> int:
+    """A process's peak resident memory so far, in bytes (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    (line,) = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+def test_up_warns_of_a_token_others_can_read_or_a_short_one(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("short\n")
+    token_file.chmod(0o644)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(tmp_path, port, env={"DAGYARD_AUTH_TOKEN": ""})
+    try:
+        wait_ready(base, server)  # warned, not refused
+    finally:
+        assert stop(server) == 0
+    log = (tmp_path / "server.log").read_text()
+    assert f"The API token file {token_file} can be read by other users" in log
+    assert f"chmod 600 {token_file}" in log
+    assert f"The API token in {token_file} has 5 characters" in log
+
+    token_file.write_text("a-long-enough-token-of-32-chars!\n")
+    token_file.chmod(0o600)
+    (tmp_path / "server.log").unlink()
+    quiet = start(tmp_path, port, env={"DAGYARD_AUTH_TOKEN": ""})
+    try:
+        wait_ready(base, quiet)
+    finally:
+        assert stop(quiet) == 0
+    assert "WARNING" not in (tmp_path / "server.log").read_text()
