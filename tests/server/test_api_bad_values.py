@@ -115,6 +115,13 @@ def test_bad_text_in_names_and_descriptions_is_400_naming_the_field(
     assert_refused(
         post(api, "/runs", {"display_name": bad, "pipeline_spec": spec}), "runs.display_name", bad
     )
+    # An id in the body is checked before it is looked up (a lone surrogate there was a
+    # 500 and a reset connection; a NUL, a 400 on PostgreSQL only).
+    assert_refused(
+        post(api, "/runs", {"display_name": "r", "pipeline_spec": spec, "experiment_id": bad}),
+        "experiments.experiment_id",
+        bad,
+    )
     # Nothing was stored, and the server answers as before.
     assert api.get("/healthz").status_code == 200
     experiments = api.get("/experiments").json().get("experiments", [])

@@ -655,6 +655,27 @@ class MetadataStoreContract:
         assert [t.task_id for t in store.list_tasks("r1")] == ["t1"]
         assert store.get_task("t1").error is None
 
+    @pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"], ids=["nul", "lone-surrogate"])
+    def test_lookups_with_nul_or_a_lone_surrogate_are_refused_alike(
+        self, store: SqlMetadataStore, bad: str
+    ) -> None:
+        store.create_run(run())
+        for field, lookup in [
+            ("experiments.experiment_id", lambda: store.get_experiment(bad)),
+            ("runs.run_id", lambda: store.update_run(bad, description="x")),
+            ("pipelines.pipeline_id", lambda: store.delete_pipeline(bad)),
+        ]:
+            with pytest.raises(StoreError, match=f"^{field} .*position 1") as refused:
+                lookup()
+            assert not isinstance(refused.value, NotFound)
+        # Lookups by other columns find nothing, or are refused as the caller's fault
+        # (PostgreSQL's driver refuses a NUL in any query); never an error of ours.
+        for lookup in [lambda: store.find_experiment(bad), lambda: store.list_tasks(bad)]:
+            try:
+                assert not lookup()
+            except StoreError as error:
+                assert error.status == 400, error
+
     def test_a_lone_surrogate_in_json_is_refused_naming_its_path(
         self, store: SqlMetadataStore
     ) -> None:

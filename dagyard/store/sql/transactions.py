@@ -5,9 +5,11 @@ every record type shares. What a method means belongs in `store.py`, not here.
 Database errors are translated by whose fault they are (see `dagyard.errors`): a
 database that does not answer, or a lock not granted in time, is StoreUnavailable (retry
 later); a broken key is Conflict; a value the database cannot hold is a plain StoreError
-(the caller's); anything else is StoreFailure (ours). Only StoreUnavailable and
-StoreFailure name the database (its URL, password masked): their messages are for the
-operator's log, and the API never shows them to a client.
+(the caller's: text is checked before it is written, in `rows.py`, and ids before they are
+looked up, here, so that every backend refuses the same text alike); anything else is
+StoreFailure (ours). Only StoreUnavailable and StoreFailure name the database (its URL,
+password masked): their messages are for the operator's log, and the API never shows
+them to a client.
 
 Threads: the engine's pool hands each session its own connection, and a session never
 outlives the call that made it, so calls may come from any thread at the same time.
@@ -132,6 +134,11 @@ class Transactions:
             raise StoreFailure(f"The metadata database {self.url} failed: {error.orig}") from error
         except sa_exc.StatementError as error:  # e.g. a value that JSON cannot encode
             raise StoreError(f"Cannot store a value: {error.orig}") from error
+        except UnicodeEncodeError as error:  # a lone surrogate in a lookup's value
+            raise StoreError(
+                "A value looked up is not valid UTF-8 text (it holds a lone surrogate); "
+                "send well-formed text, whose surrogates come in pairs."
+            ) from error
 
     def _is_outage(self, error: sa_exc.OperationalError) -> bool:
         if not database.is_sqlite(self._engine):
@@ -139,13 +146,14 @@ class Transactions:
         return any(word in str(error.orig).lower() for word in _SQLITE_OUTAGES)
 
     def _get(self, session: Session, model: type[M], key: str, *, lock: bool = False) -> M:
+        _check_key(model, key)
         row = session.get(model, key, with_for_update=lock)
         if row is None:
             raise NotFound(f"No {_noun(model)} with id {key!r}.")
         return row
 
     def _require(self, session: Session, model: type[Base], key: str) -> None:
-        column = _primary_key(model)
+        column = _check_key(model, key)
         if session.scalar(sa.select(column).where(column == key)) is None:
             raise NotFound(f"No {_noun(model)} with id {key!r}.")
 
@@ -212,7 +220,7 @@ class Transactions:
 
     def _delete(self, model: type[Base], key: str) -> None:
         """Delete a row and, through the database's cascades, what it owns."""
-        column = _primary_key(model)
+        column = _check_key(model, key)
         with self._session(write=True) as session:
             result = session.execute(sa.delete(model).where(column == key))
             if cast(sa.CursorResult[Any], result).rowcount == 0:
@@ -222,6 +230,16 @@ class Transactions:
 def _first_line(cause: BaseException | None) -> str:
     """A driver's message without the statement and parameters some append to it."""
     return str(cause).strip().splitlines()[0] if cause is not None else "unknown reason"
+
+
+def _check_key(model: type[Base], key: Any) -> sa.ColumnElement[Any]:
+    """The model's primary key column, once `key` is text every backend can look up
+    (no NUL, no lone surrogate): the same 400 everywhere, not a driver's refusal on
+    one backend and NotFound on the others."""
+    column = _primary_key(model)
+    if isinstance(key, str):
+        rows.check_text(f"{model.__tablename__}.{column.key}", key)
+    return column
 
 
 def _primary_key(model: type[Base]) -> sa.ColumnElement[Any]:
