@@ -18,7 +18,12 @@ UNAUTHENTICATED = 16
 
 
 def error_response(status: int, code: int, message: str) -> JSONResponse:
-    """An answer with HTTP `status`, gRPC `code` and `message` in KFP's error shape."""
+    """An answer with HTTP `status`, gRPC `code` and `message` in KFP's error shape.
+
+    A message may quote what a request sent, and JSON bodies can carry lone surrogates,
+    which no answer can encode: those are shown escaped (`\\ud800`), so that refusing a
+    request can never fail in turn."""
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return JSONResponse(
         status_code=status, content={"error": message, "code": code, "message": message}
     )
