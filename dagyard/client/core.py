@@ -87,9 +87,13 @@ class ClientCore:
         )
         self._namespace = "" if namespace == _KFP_DEFAULT_NAMESPACE else namespace
         bearer = token or existing_token or os.environ.get(TOKEN_VARIABLE, "").strip()
-        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        # Sent as UTF-8 bytes: httpx would encode a str header as ASCII, and refuse a
+        # token with any other character (the server takes UTF-8 or Latin-1).
+        headers: dict[bytes, bytes] = {}
+        if bearer:
+            headers[b"Authorization"] = f"Bearer {bearer}".encode()
         if cookies:
-            headers["Cookie"] = cookies
+            headers[b"Cookie"] = cookies.encode()
         verify: Any = True
         if verify_ssl is False:
             verify = False

@@ -296,3 +296,17 @@ def test_waiting_in_a_notebook_shows_the_run_and_updates_it_in_place(
     assert len(_tags(shown["data"]["text/html"], "dagyard-node")) == 3
     (result,) = [o for o in outputs if o["output_type"] == "execute_result"]
     assert result["data"]["text/plain"] == "'SUCCEEDED'"
+
+
+def test_a_token_with_non_ascii_characters_reaches_the_server(platform: Platform) -> None:
+    token = "pässwörd-ключ-1234567890"
+    server = Server(platform, token=token).start()
+    try:
+        with Client(host=server.url, existing_token=token) as client:
+            assert client.list_experiments().experiments == ()
+        with Client(host=server.url, existing_token=token[:-1] + "x") as client:
+            with pytest.raises(ApiError) as refused:
+                client.list_experiments()
+            assert refused.value.status == 401
+    finally:
+        server.stop()
