@@ -254,6 +254,9 @@ def collect_outputs(
     values = dict(written.get("parameterValues", {}))
     for name, entry in document["outputs"]["parameters"].items():
         path = Path(entry["outputFile"])
+        # Whoever read the file (the task's runtime, into the executor output, or this
+        # function), a link out of the task's folder must not become the value.
+        _refuse_linked_parameter(name, path, within=output_file.parent)
         if name not in values and path.exists():
             values[name] = _read_parameter_file(path, outputs.parameters[name])
     parameters: dict[str, Any] = {}
@@ -308,6 +311,17 @@ def _refuse_leaving_link(
             f"Output artifact '{name}' is a symbolic link (or holds one: {str(link)!r}) to "
             f"{target!r}, outside the task's folder {str(within)!r}; write or copy the file "
             "itself into the output's path instead of linking to it."
+        )
+
+
+def _refuse_linked_parameter(name: str, path: Path, *, within: Path) -> None:
+    """TaskFailure if output parameter `name`'s file is a symbolic link out of the task's
+    folder: its target's content would become the parameter's value."""
+    found = leaving_link(path, within=within)
+    if found is not None:
+        raise TaskFailure(
+            f"Output parameter '{name}' is a symbolic link to {found[1]!r}, outside the "
+            f"task's folder; write the value itself into {path.name}."
         )
 
 

@@ -431,3 +431,28 @@ def test_a_deleted_cached_artifact_is_a_miss(platform: Platform) -> None:
     again = run_pipeline(platform, rows)
     assert again["write-rows"].state == TaskState.SUCCEEDED
     assert "no longer exists" in (again["write-rows"].cache_reason or "")
+
+
+@dsl.component
+def link_out(target: str, value: dsl.OutputPath(str)) -> None:  # type: ignore[valid-type]
+    import os
+
+    os.symlink(target, value)
+
+
+@dsl.pipeline(name="linked-parameter")
+def linked_parameter(target: str) -> None:
+    link_out(target=target)
+
+
+def test_an_output_parameter_linked_out_of_its_task_fails_the_task(
+    platform: Platform, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the run")
+    ran = run_pipeline(platform, linked_parameter, target=str(secret))
+    assert ran.run.state == RunState.FAILED
+    task = ran["link-out"]
+    assert task.state == TaskState.FAILED
+    assert "Output parameter 'value' is a symbolic link" in (task.error or "")
+    assert "not for the run" not in str(task.outputs)
