@@ -115,7 +115,9 @@ def test_an_experiment_is_created_lists_its_runs_and_is_archived_and_restored(
     form.locator("input[name=description]").fill("made in the browser")
     form.get_by_role("button", name="Create").click()
     experiments = page.get_by_test_id("experiments-table")
-    expect(experiments.get_by_role("link", name=name)).to_be_visible()
+    # The list is fetched again after the create; the server also runs the demo's
+    # training pipeline meanwhile, which on a busy machine took longer than 5 s once.
+    expect(experiments.get_by_role("link", name=name)).to_be_visible(timeout=20_000)
     listed = platform.api.get("/experiments", params={"page_size": 1000}).json()["experiments"]
     experiment = by_name(listed, name)
     assert experiment["description"] == "made in the browser"
