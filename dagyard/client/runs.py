@@ -115,18 +115,10 @@ class RunCalls(ExperimentCalls):
         `experiment_id` or called `experiment_name` (created when missing; default
         KF_PIPELINES_DEFAULT_EXPERIMENT_NAME, else "Default")."""
         spec = packages.read_spec(Path(pipeline_file))
-        if enable_caching is not None:
-            packages.set_caching(spec, enable_caching, cache_key)
         return self._create_run(
-            spec,
-            arguments=arguments,
-            run_name=run_name,
-            experiment_name=experiment_name,
-            namespace=namespace,
-            pipeline_root=pipeline_root,
-            service_account=service_account,
-            experiment_id=experiment_id,
-        )
+            spec, arguments, run_name, experiment_name, namespace, pipeline_root,
+            enable_caching, cache_key, service_account, experiment_id,
+        )  # fmt: skip
 
     def create_run_from_pipeline_func(
         self,
@@ -146,18 +138,10 @@ class RunCalls(ExperimentCalls):
         from dagyard.compiler.compiler import compile_to_dict
 
         spec = compile_to_dict(pipeline_func)
-        if enable_caching is not None:
-            packages.set_caching(spec, enable_caching, cache_key)
         return self._create_run(
-            spec,
-            arguments=arguments,
-            run_name=run_name,
-            experiment_name=experiment_name,
-            namespace=namespace,
-            pipeline_root=pipeline_root,
-            service_account=service_account,
-            experiment_id=experiment_id,
-        )
+            spec, arguments, run_name, experiment_name, namespace, pipeline_root,
+            enable_caching, cache_key, service_account, experiment_id,
+        )  # fmt: skip
 
     def get_run(self, run_id: str) -> Run:
         """The run with its tasks."""
@@ -298,15 +282,20 @@ class RunCalls(ExperimentCalls):
     def _create_run(
         self,
         spec: dict[str, Any],
-        *,
         arguments: dict[str, Any] | None,
         run_name: str | None,
         experiment_name: str | None,
         namespace: str | None,
         pipeline_root: str | None,
+        enable_caching: bool | None,
+        cache_key: str | None,
         service_account: str | None,
         experiment_id: str | None,
     ) -> RunPipelineResult:
+        """What both `create_run_from_*` do once they have the spec, with their
+        parameters in their order."""
+        if enable_caching is not None:
+            packages.set_caching(spec, enable_caching, cache_key)
         if not experiment_id:
             name = experiment_name or os.environ.get(
                 DEFAULT_EXPERIMENT_VARIABLE, DEFAULT_EXPERIMENT
