@@ -53,8 +53,8 @@ up: $(STAMP) bytecode ui
 	$(VENV)/bin/dagyard up --demo
 
 test: $(STAMP) bytecode ui ui-check chromium
-	$(VENV)/bin/ruff check dagyard tests bench scripts hatch_build.py
-	$(VENV)/bin/ruff format --check dagyard tests bench scripts hatch_build.py
+	$(VENV)/bin/ruff check dagyard tests bench scripts examples hatch_build.py
+	$(VENV)/bin/ruff format --check dagyard tests bench scripts examples hatch_build.py
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest -n 2
