@@ -13,7 +13,7 @@ from typing import Final
 import typer
 from rich.console import Console
 
-from dagyard.errors import ApiError, DagyardError, StoreUnavailable, UserCodeError
+from dagyard.errors import ApiError, DagyardError, StoreFailure, StoreUnavailable, UserCodeError
 
 SUCCESS: Final = 0
 # A run (or the run a command waited for) ended in a state other than SUCCEEDED.
@@ -27,7 +27,9 @@ USER_CODE_ERROR: Final = 3
 # The server cannot be reached or answers 503, or the metadata database does not answer
 # (StoreUnavailable).
 UNAVAILABLE: Final = 4
-# An error nobody foresaw: a bug in Dagyard, shown with its whole traceback.
+# An error nobody foresaw: a bug in Dagyard, shown with its whole traceback. Also ours,
+# shown with their message: a database failure that is not an outage (StoreFailure) and a
+# server's 5xx answer other than 503.
 INTERNAL_ERROR: Final = 70
 # Ctrl-C (SIGINT): 128 + 2, as shells report it.
 INTERRUPTED: Final = 130
@@ -45,6 +47,8 @@ def code_for(error: DagyardError) -> int:
         return UNAVAILABLE
     if isinstance(error, StoreUnavailable):
         return UNAVAILABLE
+    if isinstance(error, StoreFailure) or (isinstance(error, ApiError) and error.status >= 500):
+        return INTERNAL_ERROR
     return BAD_INPUT
 
 

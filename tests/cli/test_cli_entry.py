@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -157,6 +158,18 @@ def test_a_database_that_does_not_answer_exits_4(tmp_path: Path) -> None:
         done.stderr
     )
     assert "secret" not in done.stderr
+
+
+def test_a_database_that_fails_rather_than_being_away_exits_70(tmp_path: Path) -> None:
+    # A real SQLite home whose runs table was dropped behind Dagyard's back: the database
+    # answers, with an error that is nobody's input (StoreFailure), so it is ours.
+    home = tmp_path / "home"
+    assert run(MODULE, "runs", "list", "--local", DAGYARD_HOME=str(home)).returncode == 0
+    with sqlite3.connect(home / "dagyard.db") as db:
+        db.execute("DROP TABLE runs")
+    done = run(MODULE, "runs", "list", "--local", DAGYARD_HOME=str(home))
+    assert done.returncode == exit_codes.INTERNAL_ERROR == 70, done.stderr
+    assert "no such table: runs" in done.stderr
 
 
 def test_an_unforeseen_error_is_a_bug_with_its_own_exit_code() -> None:
