@@ -14,7 +14,7 @@ import math
 import mimetypes
 from collections.abc import Sequence
 
-from dagyard.errors import NotFound, StoreError, UsageError
+from dagyard.errors import NotFound, StoreError, StoreFailure, StoreUnavailable, UsageError
 from dagyard.service.platform import Platform
 from dagyard.service.runs import MAX_ARTIFACT_READ_BYTES
 from dagyard.store.listing import ListQuery, Page
@@ -122,8 +122,8 @@ def read_content(
             )
         size = files.size(artifact.uri)
         data = files.read_range(artifact.uri, offset, min(offset + limit, size))
-    except NotFound:
-        raise
+    except (NotFound, StoreUnavailable, StoreFailure):
+        raise  # a store away or failing is 503 or 500, not a missing artifact
     except StoreError as e:
         raise NotFound(f"Artifact {artifact_id!r} cannot be read: {e}") from e
     name = artifact.uri.rstrip("/").rsplit("/", 1)[-1] or artifact.name

@@ -17,7 +17,15 @@ from typing import Any
 from dagyard import ir
 from dagyard.engine.driver import DriverOptions, RunDriver
 from dagyard.engine.values import coerce, from_ir, parse_cli
-from dagyard.errors import AlreadyExists, NotFound, RunError, StoreError, UsageError
+from dagyard.errors import (
+    AlreadyExists,
+    NotFound,
+    RunError,
+    StoreError,
+    StoreFailure,
+    StoreUnavailable,
+    UsageError,
+)
 from dagyard.ir.pipeline import ParameterDefinition
 from dagyard.service import leases
 from dagyard.service.leases import Lease
@@ -280,6 +288,8 @@ def read_artifact(platform: Platform, run_id: str, task_id: str, name: str) -> b
                 f"it from {artifact.uri!r} instead."
             )
         return platform.artifacts.read_bytes(artifact.uri)
+    except (StoreUnavailable, StoreFailure):
+        raise  # the store's fault, not a missing artifact: 503 or 500, not 404
     except StoreError as e:
         raise NotFound(f"Artifact {name!r} of task {task.path!r} cannot be read: {e}") from e
 

@@ -31,7 +31,7 @@ from typing import Any
 import fsspec  # type: ignore[import-untyped]
 from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
 
-from dagyard.errors import StoreError
+from dagyard.errors import NotFound, StoreError, StoreFailure, StoreUnavailable
 
 _CHUNK = 1 << 20
 # Folder digests start with this, so that no folder shares a digest with a file.
@@ -239,7 +239,7 @@ class ArtifactStore:
                 while chunk := f.read(_CHUNK):
                     sha.update(chunk)
         except OSError as e:
-            raise StoreError(f"Cannot read {uri!r}: {_reason(e)}") from e
+            raise _access_error("Cannot read", uri, e) from e
 
     def _cat(self, uri: str, fs: Any, path: str, **kwargs: Any) -> bytes:
         try:
@@ -249,16 +249,16 @@ class ArtifactStore:
             # Object stores have no folders to refuse reading: a prefix just has no object.
             if self._call(uri, fs.isdir, path):
                 raise StoreError(f"Cannot access {uri!r}: it is a folder, not a file") from e
-            raise StoreError(f"Cannot access {uri!r}: {_reason(e)}") from e
+            raise _access_error("Cannot access", uri, e) from e
         except OSError as e:
-            raise StoreError(f"Cannot access {uri!r}: {_reason(e)}") from e
+            raise _access_error("Cannot access", uri, e) from e
 
     @staticmethod
     def _call(uri: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
         except OSError as e:
-            raise StoreError(f"Cannot access {uri!r}: {_reason(e)}") from e
+            raise _access_error("Cannot access", uri, e) from e
 
 
 def open_url(uri: str) -> tuple[Any, str]:
@@ -294,6 +294,21 @@ def _options(uri: str) -> dict[str, Any]:
     # time, and a stale listing would hide their files.
     protocol = fsspec.core.split_protocol(uri)[0]
     return {} if protocol in (None, "file", "local") else {"use_listings_cache": False}
+
+
+def _access_error(what: str, uri: str, error: OSError) -> StoreError:
+    """A failed read as the error of whoever is at fault (see `dagyard.errors`): nothing
+    at `uri` is NotFound (404), a folder read as a file the caller's (400), a store that
+    does not answer StoreUnavailable (503), anything else (a permission, a disk error)
+    StoreFailure, ours (500)."""
+    message = f"{what} {uri!r}: {_reason(error)}"
+    if isinstance(error, FileNotFoundError):
+        return NotFound(message)
+    if isinstance(error, IsADirectoryError | NotADirectoryError):
+        return StoreError(message)
+    if isinstance(error, ConnectionError | TimeoutError):
+        return StoreUnavailable(f"{message}. Check that the artifact store is reachable.")
+    return StoreFailure(message)
 
 
 def _reason(error: OSError) -> str:

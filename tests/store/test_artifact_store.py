@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dagyard.errors import StoreError
+from dagyard.errors import NotFound, StoreError
 from dagyard.store.artifact_store import ArtifactStore, leaving_link, open_url
 
 
@@ -171,7 +171,7 @@ def test_bad_path_segments_are_refused(
 def test_reading_what_does_not_exist_names_the_uri(store: ArtifactStore) -> None:
     uri = store.uri_for("run-1", "task", "missing")
     for read in (store.read_bytes, store.read_text, store.size):
-        with pytest.raises(StoreError, match=f"{uri}.*does not exist"):
+        with pytest.raises(NotFound, match=f"{uri}.*does not exist"):
             read(uri)
 
 
