@@ -14,12 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "store"))
 
+from scheduler_support import Clock, open_platform
 from store_backends import Backend, server_or_skip
 
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
 from dagyard.service.platform import Platform
-from dagyard.settings import Settings
 
 BACKENDS: dict[str, tuple[str, str] | None] = {
     "sqlite": None,
@@ -51,16 +51,6 @@ def pipeline_spec() -> dict[str, Any]:
     return compile_to_dict(greeting)
 
 
-class Clock:
-    """A clock that stands still until the test moves it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -79,10 +69,6 @@ def scheduler_backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     yield {"get": backend}
     for each in made.values():
         each.close()
-
-
-def open_platform(home: Path, url: str) -> Platform:
-    return Platform.open(Settings(home=home, database_url=url, max_parallel=1))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Clock, open_platform
+from scheduler_support import Clock, open_platform
 
 from dagyard.errors import AlreadyExists, NotFound, RunError, UsageError
 from dagyard.scheduler import Scheduler

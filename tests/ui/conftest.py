@@ -9,17 +9,11 @@ The UI must be built (`make ui`, which `make test` runs first) and Chromium inst
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-
-from dagyard.server.ui import UI_DIST
+from ui_platform import Platform, missing, start_platform, stop_platform
 
 CHROMIUM = Path(os.environ.get("DAGYARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 # Without the networking flags Chromium keeps trying Google's hosts, which this machine's
@@ -37,72 +31,6 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
-def _missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{what}; `make test` prepares it.")
-    pytest.skip(what)
-
-
-class Platform:
-    """A running `dagyard up`: its URL and home."""
-
-    def __init__(self, url: str, home: Path, process: subprocess.Popen[bytes]) -> None:
-        self.url = url
-        self.home = home
-        self.process = process
-        self.api = httpx.Client(base_url=f"{url}/apis/v2beta1", timeout=30)
-
-    def wait_for(self, check: object, what: str, seconds: float = 120) -> object:
-        deadline = time.monotonic() + seconds
-        while True:
-            result = check()  # type: ignore[operator]
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting until {what}")
-            time.sleep(0.1)
-
-
-def start_platform(home: Path, *args: str, env: dict[str, str] | None = None) -> Platform:
-    """`dagyard up` with `args` on a free port over `home`, once it answers healthz."""
-    if not (UI_DIST / "index.html").is_file():
-        _missing(f"The web UI is not built in {UI_DIST}")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [
-        str(Path(sys.executable).with_name("dagyard")),
-        "up",
-        *args,
-        "--port",
-        str(port),
-        "--home",
-        str(home),
-    ]
-    with (home / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/apis/v2beta1/healthz", timeout=1).status_code == 200:
-                return Platform(url, home, process)
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError((home / "server.log").read_text())
-        time.sleep(0.05)
-
-
-def stop_platform(platform: Platform) -> None:
-    platform.api.close()
-    platform.process.terminate()
-    platform.process.wait(30)
-
-
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     started = start_platform(tmp_path_factory.mktemp("ui-home"), "--demo")
@@ -113,7 +41,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        _missing(f"No Chromium at {CHROMIUM}")
+        missing(f"No Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from conftest import Platform
 from playwright.sync_api import Page, expect
 from ui_pipelines import ui_flaky, ui_greeting
+from ui_platform import Platform
 
 from dagyard.client import Client
 

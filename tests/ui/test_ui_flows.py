@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Platform
 from playwright.sync_api import Page, expect
 from ui_pipelines import ui_greeting
+from ui_platform import Platform
 
 from dagyard.compiler import Compiler, compile_to_dict
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Platform
 from playwright.sync_api import Dialog, Locator, Page, expect
 from ui_pipelines import ui_flaky, ui_greeting, ui_loop, ui_views
+from ui_platform import Platform
 
 from dagyard.compiler import Compiler, compile_to_dict
 

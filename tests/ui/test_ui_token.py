@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Platform, start_platform, stop_platform
 from playwright.sync_api import Browser, expect
+from ui_platform import Platform, start_platform, stop_platform
 
 pytestmark = pytest.mark.browser
 
