@@ -12,6 +12,10 @@ from dagyard.errors import UsageError
 
 # The executors a setting can name (dagyard.service.platform builds them).
 EXECUTORS = ("local", "ray")
+# The most bytes a task attempt's log keeps unless DAGYARD_TASK_LOG_LIMIT says otherwise.
+DEFAULT_TASK_LOG_LIMIT = 100 << 20
+# Suffixes of a size in bytes (DAGYARD_TASK_LOG_LIMIT): powers of 1024.
+_SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +38,10 @@ class Settings:
                     for the ray executor
     allowed_hosts   DAGYARD_ALLOWED_HOSTS: comma-separated names (or addresses, "*.domain",
                     "*") the API server may be reached under besides the loopback names
+    task_log_limit  DAGYARD_TASK_LOG_LIMIT, default 100M: the most bytes each task attempt's
+                    log keeps (its first and last halves, with a line saying how much was
+                    cut between them); a number of bytes, or with a suffix K, M, G (powers
+                    of 1024); 0 or "none": no cap
     """
 
     home: Path
@@ -47,6 +55,7 @@ class Settings:
     executor: str = "local"
     ray_address: str = ""
     allowed_hosts: tuple[str, ...] = ()
+    task_log_limit: int = DEFAULT_TASK_LOG_LIMIT
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -55,6 +64,11 @@ class Settings:
             object.__setattr__(self, "artifact_root", str(self.home / "artifacts"))
         if self.max_parallel <= 0:
             object.__setattr__(self, "max_parallel", os.cpu_count() or 1)
+        if self.task_log_limit < 0:
+            raise UsageError(
+                f"The task log limit must be 0 (no cap) or a number of bytes, not "
+                f"{self.task_log_limit}."
+            )
         if self.lease_seconds <= 0:
             raise UsageError(f"The lease length must be positive, not {self.lease_seconds} s.")
         if self.executor not in EXECUTORS:
@@ -96,6 +110,7 @@ class Settings:
             allowed_hosts=tuple(
                 h.strip() for h in env.get("DAGYARD_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
+            task_log_limit=_size(env, "DAGYARD_TASK_LOG_LIMIT", DEFAULT_TASK_LOG_LIMIT),
         )
 
 
@@ -116,3 +131,21 @@ def _float(env: Mapping[str, str], name: str) -> float | None:
         return float(text)
     except ValueError as e:
         raise UsageError(f"Setting {name}={text!r} must be a number of seconds.") from e
+
+
+def _size(env: Mapping[str, str], name: str, default: int) -> int:
+    """A size in bytes: a whole number, maybe with a suffix K, M, G or T (powers of 1024,
+    "MiB" and "MB" alike); 0 or "none" for no limit."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if text.lower() in ("none", "off"):
+        return 0
+    upper = text.upper().removesuffix("B").removesuffix("I")
+    number, suffix = upper.rstrip("KMGT"), upper[len(upper.rstrip("KMGT")) :]
+    if not number.strip().isdigit() or suffix not in _SIZE_SUFFIXES:
+        raise UsageError(
+            f"Setting {name}={text!r} must be a number of bytes, maybe with a suffix K, M, "
+            "G or T (e.g. 100M), or 0 or none for no limit."
+        )
+    return int(number) * _SIZE_SUFFIXES[suffix]

@@ -59,6 +59,8 @@ class DriverOptions:
     # How long a terminated run's exit tasks may take (and its stopped attempts to end)
     # before whatever still runs is killed and the run ends CANCELED all the same.
     cancel_seconds: float = 300.0
+    # The most bytes each attempt's log keeps (DAGYARD_TASK_LOG_LIMIT); 0: no cap.
+    task_log_limit: int = 0
 
 
 class RunDriver:
@@ -103,7 +105,12 @@ class RunDriver:
         # soon as a slot frees, while this loop still records the attempt that ended.
         holds = executor.holds_slots
         self._submit_limit = options.max_parallel * (2 if holds else 1)
-        self.place = Place(options.work_root, artifacts, options.max_parallel if holds else None)
+        self.place = Place(
+            options.work_root,
+            artifacts,
+            options.max_parallel if holds else None,
+            log_limit=options.task_log_limit,
+        )
         self.cache = CachePolicy(
             enabled=run.cache_enabled and options.cache_enabled,
             staleness_seconds=(

@@ -47,12 +47,14 @@ class Attempt:
 
 @dataclasses.dataclass(frozen=True)
 class Place:
-    """Where a run's attempts work: the scratch root, the artifact store, and the slots
-    an executor that holds them gives the run (None if it does not)."""
+    """Where a run's attempts work: the scratch root, the artifact store, the slots an
+    executor that holds them gives the run (None if it does not), and the most bytes
+    each attempt's log keeps (0: no cap)."""
 
     work_root: Path
     artifacts: ArtifactStore
     slots: int | None
+    log_limit: int = 0
 
 
 def prepare_attempt(
@@ -111,6 +113,7 @@ def prepare_attempt(
         mounts=_mounts(place),
         staging=staged.staging,
         slots=place.slots,
+        log_limit=place.log_limit,
     )
     return Attempt(number, launch, document, staged, log_uri)
 

@@ -97,6 +97,9 @@ class Launch:
     # `holds_slots` starts the others as soon as one ends, without waiting for the engine.
     # None: no limit here (the engine's own is enough).
     slots: int | None = None
+    # The most bytes the log keeps: its first and last halves, with a line between them
+    # saying how many bytes were cut (`logs.CappedLog`). 0: no cap.
+    log_limit: int = 0
 
     @property
     def argv(self) -> list[str]:

@@ -38,7 +38,8 @@ from dagyard.executors.base import Command, Launch, Outcome
 from dagyard.executors.containers import container_argv
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
-from dagyard.executors.staging import LogShipper, stage_in, stage_out
+from dagyard.executors.logs import LogKeeper, note
+from dagyard.executors.staging import stage_in, stage_out
 from dagyard.executors.watchdog import Watchdog
 
 CANCELLED_BEFORE_START = "cancelled before it started"
@@ -148,7 +149,8 @@ class Attempt:
 
     def run(self) -> Outcome:
         """Live the attempt to its end and say how it ended; the log holds every line
-        this host added (why it could not start, a failed upload) before this returns."""
+        this host added (why it could not start, a failed upload), and is capped
+        (`Launch.log_limit`) and shipped, before this returns."""
         launch = self.launch
         try:
             launch.workdir.mkdir(parents=True, exist_ok=True)
@@ -156,28 +158,30 @@ class Attempt:
             log = open(launch.log_path, "ab", buffering=0)  # noqa: SIM115 - closed below
         except OSError as e:
             return self._outcome(None, f"Cannot open the log file: {e}")
-        shipper = None
+        keeper = None
         try:
             with log:
-                if launch.staging.log_uri is not None:
-                    try:
-                        shipper = LogShipper(
-                            launch.log_path, launch.staging.log_uri, launch.staging.log_interval
-                        )
-                    except ExecutorError as e:
-                        return self._not_started(log, str(e))
+                try:
+                    keeper = LogKeeper(
+                        launch.log_path,
+                        limit=launch.log_limit,
+                        ship_to=launch.staging.log_uri,
+                        interval=launch.staging.log_interval,
+                    )
+                except ExecutorError as e:
+                    return self._not_started(log, str(e))
                 outcome = self._live(log)
                 if outcome.ok:
                     try:
                         stage_out(launch.staging)
                     except ExecutorError as e:
-                        log.write(f"dagyard: {e}\n".encode())
+                        note(log, f"dagyard: {e}\n")
                         return self._outcome(None, str(e))
                 return outcome
         finally:
             # Before the outcome is reported: whoever reads the log then sees all of it.
-            if shipper is not None:
-                shipper.close()
+            if keeper is not None:
+                keeper.close()
 
     def _live(self, log: BinaryIO) -> Outcome:
         try:
@@ -324,7 +328,7 @@ class Attempt:
         self._killer.start()
 
     def _not_started(self, log: BinaryIO, message: str) -> Outcome:
-        log.write(f"dagyard: {message}\n".encode())
+        note(log, f"dagyard: {message}\n")
         return self._outcome(None, message)
 
     def _outcome(self, exit_code: int | None, error: str | None = None) -> Outcome:

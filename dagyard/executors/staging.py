@@ -12,18 +12,22 @@ Task code only ever sees local paths: when the artifact root is an object store 
 a `Staging` saying which store URI each one stands for. An attempt that fails uploads
 nothing but its log. An output that is, or holds, a symbolic link leading out of the
 folder it was written in is not uploaded: the attempt fails, naming the link and its
-target. Object stores have no append: the log is uploaded whole, at most
-once per `log_interval` seconds while it grows (less often once it is past a few MiB,
-so that the bytes sent per second stay bounded: `ship_every`), and once more at the end.
+target. Object stores have no append: the log is uploaded whole (as `logs.CappedLog`
+cuts it: at most its cap), streamed in chunks, at most once per `log_interval` seconds
+while it grows (less often once it is past a few MiB, so that the bytes sent per second
+stay bounded: `ship_every`), and once more at the end.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
 
 from dagyard.errors import ExecutorError, StoreError
 from dagyard.store.artifact_store import leaving_link, open_url
@@ -92,18 +96,34 @@ def stage_out(staging: Staging) -> None:
 
 
 def append_log(uri: str, text: str) -> None:
-    """Add `text` to the end of the log at `uri` (read and rewritten: stores cannot append)."""
+    """Add `text` to the end of the log at `uri`: appended to a local file; on an object
+    store (which cannot append), copied in chunks with `text` after it to a new object
+    that then takes its place."""
     fs, path = _open(uri)
     try:
-        before = fs.cat_file(path) if fs.exists(path) else b""
-        fs.pipe_file(path, before + text.encode())
+        if isinstance(fs, LocalFileSystem):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "ab") as log:
+                log.write(text.encode())
+            return
+        staged = path + ".appending"
+        with fs.open(staged, "wb", block_size=UPLOAD_BLOCK) as out:
+            if fs.exists(path):
+                with fs.open(path, "rb", block_size=UPLOAD_BLOCK) as before:
+                    while piece := before.read(UPLOAD_BLOCK):
+                        out.write(piece)
+            out.write(text.encode())
+        fs.mv(staged, path)
     except (OSError, ValueError) as e:
         raise ExecutorError(f"Cannot write the log at {uri!r}: {_reason(e)}") from e
 
 
 # A log up to this size is shipped every interval; a bigger one as often as keeps the
-# upload to about this many bytes per interval (a 400 MiB log: every 100 intervals).
+# upload to about this many bytes per interval (a 100 MiB log: every 25 intervals).
 LOG_STEP = 4 << 20
+# Uploads are written through a buffer of this size (the smallest part of a multipart
+# upload to S3): a log is never held whole in memory.
+UPLOAD_BLOCK = 5 << 20
 
 
 def ship_every(interval: float, size: int) -> float:
@@ -112,45 +132,52 @@ def ship_every(interval: float, size: int) -> float:
 
 
 class LogShipper:
-    """Uploads a growing log file to `uri` while it grows, and once more on `close()`."""
+    """Uploads a growing log to `uri`: what `read` gives (the log file's size, and the
+    bytes to store, in chunks; None while there is no file). On `tick`, at most once per
+    `ship_every` seconds and only if the file has changed; on `close`, once more."""
 
-    def __init__(self, log_path: str | Path, uri: str, interval: float) -> None:
-        self._path = Path(log_path)
-        self._uri = uri
+    def __init__(
+        self,
+        read: Callable[[], tuple[int, Iterator[bytes]] | None],
+        uri: str,
+        interval: float,
+    ) -> None:
+        self._read = read
+        self.uri = uri
         self._interval = interval
         self._fs, self._target = _open(uri)
-        self._sent = -1
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="dagyard-log-shipper", daemon=True)
-        self._thread.start()
+        self._seen = -1  # the file's size at the last upload
+        self._due = time.monotonic() + interval
 
-    def close(self) -> None:
-        """Stop shipping and upload the final log. Upload errors are swallowed here: a
-        log that cannot be uploaded must not change how the attempt ended."""
-        self._stop.set()
-        self._thread.join()
-        self._ship(final=True)
+    def tick(self) -> None:
+        """Upload the log if it is due and has changed since the last upload."""
+        now = time.monotonic()
+        if now >= self._due:
+            sent = self._ship(final=False)
+            self._due = now + ship_every(self._interval, sent)
 
-    def _loop(self) -> None:
-        wait = self._interval
-        while not self._stop.wait(wait):
-            self._ship(final=False)
-            wait = ship_every(self._interval, max(self._sent, 0))
+    def close(self) -> bool:
+        """Upload the final log; whether that worked (an error is not raised: a log that
+        cannot be uploaded must not change how the attempt ended)."""
+        return self._ship(final=True) >= 0
 
-    def _ship(self, *, final: bool) -> None:
+    def _ship(self, *, final: bool) -> int:
+        """Upload the log if it changed (or is final); the bytes sent (0 if unchanged,
+        -1 if the upload failed)."""
+        found = self._read()
+        if found is None or (found[0] == self._seen and not final):
+            return 0
+        size, pieces = found
+        sent = 0
         try:
-            size = self._path.stat().st_size
-        except OSError:
-            return
-        if size == self._sent and not final:
-            return
-        try:
-            self._fs.pipe_file(self._target, self._path.read_bytes())
-            self._sent = size
+            with self._fs.open(self._target, "wb", block_size=UPLOAD_BLOCK) as out:
+                for piece in pieces:
+                    out.write(piece)
+                    sent += len(piece)
         except (OSError, ValueError):
-            if final:
-                with self._path.open("ab") as log:
-                    log.write(f"dagyard: cannot upload this log to {self._uri}\n".encode())
+            return -1
+        self._seen = size
+        return sent
 
 
 def _open(uri: str) -> tuple[Any, str]:

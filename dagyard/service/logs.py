@@ -3,6 +3,15 @@
 A log is read by byte offset, so that a caller tailing a running task asks for what came
 after its last piece. A cached task has no log of its own: its log is the one of the task
 whose outputs it reused.
+
+A log is kept within its cap (DAGYARD_TASK_LOG_LIMIT, `executors.logs`): while its task
+runs past the cap, the middle of a local log file is a hole, which a read steps over (the
+piece then starts later than asked: `next_offset` says where it ended). Once the task
+has ended, the log is its head, a line saying how much was cut, and its tail: a reader
+that had followed it past that length goes on where it was in the tail (on an object
+store, where a running log past its cap is shipped as head + line + tail so far, a
+follower may see part of the tail twice or miss some of it). Every read is ranged: no
+log is held whole in memory.
 """
 
 from __future__ import annotations
@@ -10,12 +19,16 @@ from __future__ import annotations
 import dataclasses
 
 from dagyard.errors import NotFound, StoreError, UsageError
+from dagyard.executors.logs import data_span, find_cut
 from dagyard.service.platform import Platform
 from dagyard.service.runs import find_task
 from dagyard.store.records import Task
 
 # The most a single read returns; a caller reads on from `next_offset`.
 MAX_LOG_CHUNK_BYTES = 1 << 20
+# How far from the middle of a capped log the line saying what was cut is looked for:
+# its head and tail each end up to a few KiB short of half the cap, to end on a line.
+CUT_SEARCH = 16 << 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,23 +92,44 @@ def read_task_log(
     uri = platform.artifacts.log_uri(source.run_id, source.path, chosen)
     # An earlier attempt is complete even while a retry runs.
     complete = complete or chosen < latest
+    artifacts = platform.artifacts
     try:
-        size = platform.artifacts.size(uri) if platform.artifacts.exists(uri) else 0
-        data = platform.artifacts.read_range(uri, offset, min(size, offset + limit))
+        size = artifacts.size(uri) if artifacts.exists(uri) else 0  # `exists` contains it
+        if complete and offset > size:  # read while it ran, and capped since
+            offset = _after_cut(platform, uri, size, offset)
+        start, end = offset, size
+        # A running log past its cap has a hole in its middle: step over it.
+        span = data_span(artifacts.local_path(uri), offset) if artifacts.is_local else None
+        if span is not None:
+            start, end = span
+        data = artifacts.read_range(uri, start, min(end, size, start + limit))
     except StoreError as e:
         raise NotFound(f"The log of task {task.path!r} cannot be read: {e}") from e
-    if offset + len(data) < size or not complete:
+    if start + len(data) < size or not complete:
         data = _whole_characters(data)
     return LogChunk(
         task=task,
         attempt=chosen,
         offset=offset,
-        next_offset=offset + len(data),
+        next_offset=start + len(data),
         size=size,
         text=data.decode("utf-8", errors="replace"),
-        complete=complete and offset + len(data) >= size,
+        complete=complete and start + len(data) >= size,
         source=source,
     )
+
+
+def _after_cut(platform: Platform, uri: str, size: int, offset: int) -> int:
+    """Where a reader that had read a log up to `offset` while it ran goes on, now that
+    it is capped (shorter than `offset`): at the same byte in the tail, or at the tail's
+    start if that byte was cut; `offset` itself (nothing more) if the log was not cut.
+    The line saying what was cut is in the middle of a capped log: found there."""
+    low = max(0, size // 2 - CUT_SEARCH)
+    found = find_cut(platform.artifacts.read_range(uri, low, min(size, size // 2 + CUT_SEARCH)))
+    if found is None:
+        return offset
+    head_end, tail, cut = (low + found[0], low + found[1], found[2])
+    return tail + max(0, offset - (head_end + cut))
 
 
 def _whole_characters(data: bytes) -> bytes:

@@ -342,6 +342,7 @@ def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
             max_parallel=settings.max_parallel,
             cache_enabled=settings.cache_enabled,
             max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
+            task_log_limit=settings.task_log_limit,
         ),
         stop=lease.lost,
         lease_owner=lease.owner,
