@@ -4,7 +4,7 @@ command line, the executor's `Launch`) and the `Attempt` in flight.
 Belongs here: what a `decisions.Start` becomes before the driver records it and hands
 it to the executor. Files are prepared here (the attempt's folders, staging plans); the
 task record and the executor are the driver's. TaskFailure when the command cannot be
-resolved (a placeholder with no value).
+resolved (a placeholder with no value), or its folders cannot be made (a full disk, named).
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from dagyard.engine import attempts, python_functions
 from dagyard.engine.attempts import StagedFiles
 from dagyard.engine.commands import RuntimeContext, resolve_argv
 from dagyard.engine.decisions import Start
+from dagyard.engine.failures import TaskFailure
 from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.scopes import Node
+from dagyard.errors import StoreError
 from dagyard.executors.base import Launch
+from dagyard.executors.disks import full_disk, no_space
 from dagyard.ir.pipeline import ContainerComponent
 from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.records import Artifact, TaskState
@@ -75,27 +78,30 @@ def prepare_attempt(
     # Made by executor_input below, with its outputs folder.
     workdir = place.work_root / run_id / path / f"attempt-{number}"
     log_uri = store.log_uri(run_id, path, number)
-    # On an object-store root the task works on local copies, made on its host; on a
-    # local root, on the store's own files, with nothing to copy.
-    staged = attempts.staged_files(
-        store,
-        run_id=run_id,
-        task_path=path,
-        attempt=number,
-        workdir=workdir,
-        inputs=artifacts,
-        output_uris={name: store.uri_for(run_id, path, name) for name in outputs.artifacts},
-        output_parameters=list(outputs.parameters),
-        log_uri=log_uri,
-    )
-    document = attempts.executor_input(
-        outputs=outputs,
-        parameters=parameters,
-        artifacts=staged.inputs,
-        output_uris=staged.output_uris,
-        workdir=workdir,
-        task_root=staged.task_root,
-    )
+    try:
+        # On an object-store root the task works on local copies, made on its host; on
+        # a local root, on the store's own files, with nothing to copy.
+        staged = attempts.staged_files(
+            store,
+            run_id=run_id,
+            task_path=path,
+            attempt=number,
+            workdir=workdir,
+            inputs=artifacts,
+            output_uris={name: store.uri_for(run_id, path, name) for name in outputs.artifacts},
+            output_parameters=list(outputs.parameters),
+            log_uri=log_uri,
+        )
+        document = attempts.executor_input(
+            outputs=outputs,
+            parameters=parameters,
+            artifacts=staged.inputs,
+            output_uris=staged.output_uris,
+            workdir=workdir,
+            task_root=staged.task_root,
+        )
+    except (StoreError, OSError) as e:
+        raise TaskFailure(_unprepared(e, place, workdir)) from e
     if staged.names:
         context = dataclasses.replace(context, stored_uri=staged.to_store)
     container = component.container
@@ -175,6 +181,18 @@ def note_waiting(
             recorder.update(node, state=TaskState.RUNNING, error=None, started_at=now())
         else:
             recorder.update(node, state=TaskState.PENDING, error=reason, started_at=None)
+
+
+def _unprepared(error: BaseException, place: Place, workdir: Path) -> str:
+    """Why the attempt's folders could not be made: a full disk by name."""
+    message = f"Cannot prepare the task's folders: {error}"
+    if not no_space(error):
+        return message
+    root = place.artifacts.root_uri
+    folders = [(workdir, "the task's work folder")]
+    if place.artifacts.is_local:
+        folders.insert(0, (Path(root), "the artifact root"))
+    return f"{message}: {full_disk(folders) or 'a disk is full'}"
 
 
 def _mounts(place: Place) -> tuple[Path, ...]:

@@ -36,6 +36,7 @@ from typing import BinaryIO
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Command, Launch, Outcome
 from dagyard.executors.containers import container_argv
+from dagyard.executors.disks import name_full_disk
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
 from dagyard.executors.logs import LogKeeper, note
@@ -149,15 +150,15 @@ class Attempt:
 
     def run(self) -> Outcome:
         """Live the attempt to its end and say how it ended; the log holds every line
-        this host added (why it could not start, a failed upload), and is capped
-        (`Launch.log_limit`) and shipped, before this returns."""
+        this host added (why it could not start, a failed upload, a full disk), and is
+        capped (`Launch.log_limit`) and shipped, before this returns."""
         launch = self.launch
         try:
             launch.workdir.mkdir(parents=True, exist_ok=True)
             launch.log_path.parent.mkdir(parents=True, exist_ok=True)
             log = open(launch.log_path, "ab", buffering=0)  # noqa: SIM115 - closed below
         except OSError as e:
-            return self._outcome(None, f"Cannot open the log file: {e}")
+            return name_full_disk(self._outcome(None, f"Cannot open the log file: {e}"), launch)
         keeper = None
         try:
             with log:
@@ -176,8 +177,11 @@ class Attempt:
                         stage_out(launch.staging)
                     except ExecutorError as e:
                         note(log, f"dagyard: {e}\n")
-                        return self._outcome(None, str(e))
-                return outcome
+                        outcome = self._outcome(None, str(e))
+                named = outcome if self._cancelled else name_full_disk(outcome, launch)
+                if named is not outcome:
+                    note(log, f"dagyard: {named.error}\n")
+                return named
         finally:
             # Before the outcome is reported: whoever reads the log then sees all of it.
             if keeper is not None:

@@ -15,7 +15,10 @@ Command line, every flag followed by one value:
     --pip_index_urls JSON        optional list of index URLs; the first is `--index-url`
 
 Exit codes: 0 done; 1 the user's code raised, or returned what its annotations forbid;
-2 the arguments or the executor input are wrong; 3 installing packages failed.
+2 the arguments or the executor input are wrong; 3 installing packages failed; 4 a write
+failed for lack of disk space (an OSError ENOSPC or EDQUOT, raised by the user's code or
+while writing the outputs; one wrapped in another error is 1). What it prints then may
+be lost with the disk: the executor names a full disk too, from the space it reports.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from dagyard.runtime.packages import ensure_packages
 EXIT_USER_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INSTALL_FAILED = 3
+EXIT_NO_SPACE = 4
 
 _FLAGS = frozenset(
     {
@@ -109,8 +113,15 @@ def main(argv: Sequence[str]) -> int:
     except BadOutput as e:
         return _fail(EXIT_USER_ERROR, str(e))
     except Exception as e:
-        _report_user_exception(e, source, name)
-        return EXIT_USER_ERROR
+        # ENOSPC or EDQUOT: a full disk (the user's own OSError, as most libraries let it be)
+        code = EXIT_NO_SPACE if getattr(e, "errno", 0) in (28, 122) else EXIT_USER_ERROR
+        try:  # stderr on a full disk fails too
+            _report_user_exception(e, source, name)
+            if code == EXIT_NO_SPACE:
+                _fail(code, "no space left on device: free space on the disk, then retry the run")
+        except OSError:
+            pass
+        return code
     return 0
 
 

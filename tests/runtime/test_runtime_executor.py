@@ -413,3 +413,21 @@ def test_annotations_naming_classes_resolve_as_get_type_hints_resolves_them() ->
         func = namespace[name]
         expected = typing.get_type_hints(func, namespace, include_extras=True)
         assert executor._type_hints(func, namespace) == expected, name
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_while_the_task_writes_exits_4_saying_so(
+    task: Task, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = """
+    def f():
+        with open("/dev/full", "wb") as f:
+            f.write(b"x" * (1 << 20))
+    """
+    assert task.run(source) == executor.EXIT_NO_SPACE == 4
+    err = capsys.readouterr().err
+    assert "OSError: [Errno 28] No space left on device" in err  # the user's traceback
+    assert err.endswith(
+        "dagyard executor: no space left on device: free space on the disk, then retry the run\n"
+    )
+    assert not task.output_file.exists()
