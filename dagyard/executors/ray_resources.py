@@ -19,34 +19,16 @@ Resources, from the task's settings (`Launch.resources`, KFP's `container.resour
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dagyard.errors import ExecutorError
+from dagyard.executors.limits import cpu_quantity, memory_quantity
 
 if TYPE_CHECKING:
     from dagyard.ir.pipeline import Resources
 
 # Accelerator types that mean "a GPU" rather than a resource of that name.
 _GPU_TYPES = {"gpu", "nvidia.com/gpu", "amd.com/gpu"}
-_MEMORY_UNITS = {
-    "": 1,
-    "k": 10**3,
-    "K": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-}
-_QUANTITY = re.compile(r"^([0-9]*\.?[0-9]+)([A-Za-z]*)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,13 +66,13 @@ def ray_request(resources: Resources | None) -> RayRequest:
         (resources.resource_memory_request, resources.memory_request),
         (resources.resource_memory_limit, resources.memory_limit),
     )
-    num_cpus = _cpu(cpu) if cpu is not None else 0.0
+    num_cpus = cpu_quantity(cpu) if cpu is not None else 0.0
     # The IR's numeric memory is in GB (KFP's layout); the string form is a quantity.
     memory_bytes: int | None = None
     if isinstance(memory, int | float):
         memory_bytes = round(memory * 1e9)
     elif memory is not None:
-        memory_bytes = _memory_bytes(memory)
+        memory_bytes = memory_quantity(memory)
     accelerator = resources.accelerator
     if accelerator is None:
         return RayRequest(num_cpus, memory_bytes, 0.0)
@@ -110,21 +92,6 @@ def _first(*pairs: tuple[str | None, float | None]) -> str | float | None:
         if number is not None:
             return number
     return None
-
-
-def _cpu(value: Any) -> float:
-    text = str(value)
-    try:
-        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
-    except ValueError as e:
-        raise ExecutorError(f"CPU quantity {text!r} is not valid; use e.g. '500m' or '2'.") from e
-
-
-def _memory_bytes(text: str) -> int:
-    match = _QUANTITY.match(text)
-    if not match or match.group(2) not in _MEMORY_UNITS:
-        raise ExecutorError(f"Memory quantity {text!r} is not valid; use e.g. '512Mi' or '2G'.")
-    return round(float(match.group(1)) * _MEMORY_UNITS[match.group(2)])
 
 
 def unfit_reason(needed: Mapping[str, float], nodes: Sequence[Mapping[str, float]]) -> str | None:
