@@ -111,9 +111,15 @@ class Conflict(StoreError):
 
 class StoreUnavailable(StoreError):
     """The metadata database does not answer: it cannot be reached, or a lock was not
-    granted within the timeout. Nothing was written; the same call may succeed later."""
+    granted within the timeout, or its disk is full. Nothing was written (unless the
+    connection was lost during COMMIT); the same call may succeed later. `reason` says
+    why in words a client may read (no URL, no path), when it is known."""
 
     status = 503
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class StoreFailure(StoreError):

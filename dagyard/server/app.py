@@ -60,10 +60,10 @@ _TOO_LARGE_MESSAGE = (
 )
 # What a client reads of an error of ours; the whole message goes to the log.
 _UNAVAILABLE_MESSAGE = (
-    "The metadata database does not answer (it is unreachable, or busy past its lock "
-    "timeout); nothing was changed. Retry in a few seconds; if this persists, the "
-    "server's log says why."
+    "The metadata database does not answer ({reason}); nothing was changed. Retry in a "
+    "few seconds; if this persists, the server's log says why."
 )
+_UNAVAILABLE_REASON = "it is unreachable, or busy past its lock timeout"
 
 
 def create_app(
@@ -106,7 +106,8 @@ def _add_errors(app: FastAPI) -> None:
             return error_response(status, code, str(error))
         if status == 503:
             log.warning("API request refused, store unavailable: %s", error)
-            response = error_response(503, UNAVAILABLE, _UNAVAILABLE_MESSAGE)
+            reason = getattr(error, "reason", "") or _UNAVAILABLE_REASON
+            response = error_response(503, UNAVAILABLE, _UNAVAILABLE_MESSAGE.format(reason=reason))
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         log.error("API request failed: %s", error, exc_info=error)

@@ -177,7 +177,9 @@ class MetadataStore(abc.ABC):
         tasks (in order, so a parent comes before its children), replace every field of
         the `changed` ones (whole records, matched by id), store new `artifacts` and add
         lineage `events` (repeats are ignored). AlreadyExists if a created task's id or
-        path is taken. With `fence` (a lease owner), only if that owner holds the lease
+        path is taken, except by this very batch: written again after StoreUnavailable
+        (its first COMMIT may have landed), a batch already stored changes nothing and
+        is no error. With `fence` (a lease owner), only if that owner holds the lease
         of every run the tasks and artifacts belong to, checked in the same transaction
         (the runs' rows stay locked until it ends): LeaseLost otherwise."""
 

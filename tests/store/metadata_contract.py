@@ -488,6 +488,25 @@ class MetadataStoreContract:
         assert store.get_task("t2") == done
         assert store.list_events(task_id="t2") == [output]
 
+    def test_write_tasks_a_batch_written_again_is_stored_once(
+        self, store: SqlMetadataStore
+    ) -> None:
+        """As a driver writes a batch again when the answer to its COMMIT was lost."""
+        store.create_run(run())
+        earlier, _ = store.get_or_create_task(task("t0", "seed"))
+        finished = dataclasses.replace(earlier, state=TaskState.SUCCEEDED)
+        made = artifact("a1")
+        output = Event("t1", "a1", EventKind.OUTPUT, "model", created_at=T0)
+        for _ in range(2):
+            store.write_tasks([task("t1", "train")], [finished], artifacts=[made], events=[output])
+            store.write_tasks([], [], artifacts=[artifact("a2")])
+        assert [t.task_id for t in store.list_tasks("r1")] == ["t0", "t1"]
+        assert [a.artifact_id for a in store.list_artifacts("r1")] == ["a1", "a2"]
+        assert store.list_events(task_id="t1") == [output]
+        # A new task on a path taken is a clash all the same, beside a repeated one.
+        with pytest.raises(AlreadyExists, match="exists already"):
+            store.write_tasks([task("t1", "train"), task("t2", "train")], [])
+
     def test_write_tasks_writes_nothing_of_a_refused_batch(self, store: SqlMetadataStore) -> None:
         store.create_run(run())
         first, _ = store.get_or_create_task(task("t1", "producer"))

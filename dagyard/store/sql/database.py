@@ -6,15 +6,17 @@ PyMySQL). This module knows backends apart; the store above it does not, apart f
 transactions that write on SQLite (see `write_engine`).
 
 SQLite settings, per connection: WAL (readers never wait for the writer), foreign keys on,
-a 30 s busy timeout, synchronous=NORMAL (in WAL mode this survives a killed process; a
-power cut may lose the last commits but does not corrupt the file). Transactions that
-write begin with BEGIN IMMEDIATE: a deferred transaction that reads and then writes fails
-at once with "database is locked" when another connection wrote meanwhile, instead of
-waiting for the lock.
+a 30 s busy timeout (another with the URL's `timeout` query parameter, in seconds:
+`sqlite:////path/dagyard.db?timeout=5`), synchronous=NORMAL (in WAL mode this survives a
+killed process; a power cut may lose the last commits but does not corrupt the file).
+Transactions that write begin with BEGIN IMMEDIATE: a deferred transaction that reads
+and then writes fails at once with "database is locked" when another connection wrote
+meanwhile, instead of waiting for the lock.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from pathlib import Path
@@ -122,36 +124,57 @@ def _sqlite_engine(url: URL) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise connection_error(url, error) from error
+    timeout = _busy_timeout(url)
     engine = sa.create_engine(
-        url.set(database=str(path)),
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        url.set(database=str(path)).difference_update_query(["timeout"]),
+        connect_args={"timeout": timeout, "check_same_thread": False},
     )
-    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "connect", functools.partial(_on_sqlite_connect, timeout=timeout))
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
 
 
-def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+def _busy_timeout(url: URL) -> float:
+    """How long a SQLite connection waits for a lock: the URL's `timeout` (seconds)."""
+    text = url.query.get("timeout")
+    if text is None:
+        return SQLITE_BUSY_TIMEOUT_SECONDS
+    try:
+        timeout = float(text if isinstance(text, str) else text[-1])
+    except ValueError:
+        timeout = -1.0
+    if not timeout >= 0:  # also NaN
+        raise StoreError(
+            f"The SQLite URL's timeout={text!r} is not a number of seconds; give e.g. "
+            "'?timeout=5', or leave it out for the default of "
+            f"{SQLITE_BUSY_TIMEOUT_SECONDS:g} s."
+        )
+    return timeout
+
+
+def _on_sqlite_connect(
+    dbapi_connection: sqlite3.Connection, _record: object, *, timeout: float
+) -> None:
     # Transactions are begun by _on_sqlite_begin, not implicitly by the driver (whose
     # implicit BEGIN is deferred and skips DDL).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            _switch_to_wal(cursor)
+            _switch_to_wal(cursor, timeout)
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
 
 
-def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+def _switch_to_wal(cursor: sqlite3.Cursor, timeout: float) -> None:
     """Put a new database file in WAL mode (it stays so). Openers racing on a new file may
     find it locked by another doing the same or migrating, and SQLite may say so at once
     instead of waiting: try again until one of them has switched it, within the busy
     timeout."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
     while True:
         try:
             cursor.execute("PRAGMA journal_mode = WAL")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -22,6 +23,8 @@ from dagyard.store.sql.leases import lease_lost
 from dagyard.store.sql.prepared import Prepared
 from dagyard.store.sql.schema import ArtifactRow, EventRow, RunRow, TaskRow
 from dagyard.store.sql.transactions import Conflict, Transactions, chunks, stamped
+
+log = logging.getLogger(__name__)
 
 
 class TaskStorage(Transactions):
@@ -90,6 +93,18 @@ class TaskStorage(Transactions):
         events: Sequence[Event] = (),
         fence: str | None = None,
     ) -> None:
+        """See `MetadataStore.write_tasks`. A batch may be written again after the
+        database did not answer (`StoreUnavailable`): if the connection was lost during
+        COMMIT, the first try may have landed. Such a batch is recognised rather than
+        written twice: it is atomic and its new rows (tasks, artifacts) carry ids made
+        for it, so when inserting them breaks a key and every one of them is stored, the
+        earlier try committed all of it, and this one returns having changed nothing.
+        Inserts that skip rows already there (ON CONFLICT DO NOTHING, INSERT IGNORE)
+        would do it too, but differ on every backend and would also pass over a genuine
+        clash (a new task on a path taken), which must stay AlreadyExists. Lineage
+        events carry no id of their own: those already stored are left out (a batch
+        without new tasks or artifacts is written again whole, which changes nothing).
+        """
         # Each statement runs once (executemany) for the whole batch, prepared for this
         # database: a driver's batch costs a few statements whatever its size, where the
         # ORM would flush row by row and Connection.execute costs more than the writes.
@@ -121,10 +136,39 @@ class TaskStorage(Transactions):
                     connection, [{"b_task_id": t.task_id, **_TASK_CHANGES(t)} for t in changed]
                 )
         except Conflict as conflict:
+            if self._landed(created, artifacts):
+                log.info(
+                    "A batch of %d task records had been written already (the database's "
+                    "answer to its COMMIT was lost); it is not written again.",
+                    len(created) + len(changed),
+                )
+                return
             raise AlreadyExists(
                 "Cannot record the run's tasks: a task with one of these ids or paths "
                 f"exists already, or one names a record that does not exist ({conflict})."
             ) from None
+
+    def _landed(self, created: Sequence[Task], artifacts: Sequence[Artifact]) -> bool:
+        """Whether every task and artifact of a batch is stored already, each task on
+        its path in its run (see `write_tasks`)."""
+        if not created and not artifacts:
+            return False
+        tasks = (_TASKS.c.task_id, _TASKS.c.run_id, _TASKS.c.path)
+        ids = _ARTIFACTS.c.artifact_id
+        with self._session() as session:
+            stored = {
+                tuple(row)
+                for chunk in chunks([t.task_id for t in created])
+                for row in session.execute(sa.select(*tasks).where(tasks[0].in_(chunk)))
+            }
+            stored_ids = {
+                row[0]
+                for chunk in chunks([a.artifact_id for a in artifacts])
+                for row in session.execute(sa.select(ids).where(ids.in_(chunk)))
+            }
+        return all((t.task_id, t.run_id, t.path) in stored for t in created) and all(
+            a.artifact_id in stored_ids for a in artifacts
+        )
 
     def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
         query = sa.select(TaskRow).where(

@@ -119,11 +119,7 @@ class Transactions:
             raise Conflict(f"The metadata database refused a write: {error.orig}") from error
         except sa_exc.OperationalError as error:  # lost server, lock timeout, deadlock...
             if self._is_outage(error):
-                raise StoreUnavailable(
-                    f"The metadata database {self.url} does not answer: {error.orig}. Check "
-                    "that the database server is running and reachable; after a lock "
-                    "timeout or a deadlock, retry."
-                ) from error
+                raise self._unavailable(error) from error
             raise StoreFailure(f"The metadata database {self.url} failed: {error.orig}") from error
         except sa_exc.DataError as error:  # e.g. a name longer than its column
             raise StoreError(
@@ -131,6 +127,8 @@ class Transactions:
                 "well-formed value."
             ) from error
         except sa_exc.DBAPIError as error:
+            if error.connection_invalidated:  # e.g. a connection the server closed
+                raise self._unavailable(error) from error
             raise StoreFailure(f"The metadata database {self.url} failed: {error.orig}") from error
         except sa_exc.StatementError as error:  # e.g. a value that JSON cannot encode
             raise StoreError(f"Cannot store a value: {error.orig}") from error
@@ -139,6 +137,20 @@ class Transactions:
                 "A value looked up is not valid UTF-8 text (it holds a lone surrogate); "
                 "send well-formed text, whose surrogates come in pairs."
             ) from error
+
+    def _unavailable(self, error: sa_exc.DBAPIError) -> StoreUnavailable:
+        text = str(error.orig)
+        if database.is_sqlite(self._engine) and "full" in text.lower():
+            return StoreUnavailable(
+                f"The metadata database {self.url} cannot write: {text}. Free space on the "
+                "disk that holds it; writes resume by themselves.",
+                reason="the disk that holds it is full",
+            )
+        return StoreUnavailable(
+            f"The metadata database {self.url} does not answer: {text}. Check that the "
+            "database server is running and reachable; after a lock timeout or a "
+            "deadlock, retry."
+        )
 
     def _is_outage(self, error: sa_exc.OperationalError) -> bool:
         if not database.is_sqlite(self._engine):
