@@ -33,6 +33,9 @@ class Settings:
     lease_seconds   DAGYARD_LEASE_SECONDS, default 15: how long a process's claim on a run
                     lasts unless renewed (renewed every third of it); a dead process's runs
                     are taken over by another within about this time
+    store_outage_seconds  DAGYARD_STORE_OUTAGE_SECONDS, default 120: how long a run's driver
+                    waits out a metadata database that does not answer (its running tasks
+                    go on) before it leaves the run unfinished, to be resumed
     executor        DAGYARD_EXECUTOR: local (child processes here, the default) or ray
     ray_address     DAGYARD_RAY_ADDRESS: the Ray cluster's head, HOST:PORT (or "auto"),
                     for the ray executor
@@ -42,6 +45,10 @@ class Settings:
                     log keeps (its first and last halves, with a line saying how much was
                     cut between them); a number of bytes, or with a suffix K, M, G (powers
                     of 1024); 0 or "none": no cap
+    task_cgroups    DAGYARD_TASK_CGROUPS: auto (the default) gives a task attempt a cgroup of
+                    its own where this process may make one (for its memory and CPU limits,
+                    and to kill what it leaves behind); off never does (limits then hold
+                    per process through RLIMIT_DATA and CPU affinity)
     """
 
     home: Path
@@ -52,10 +59,12 @@ class Settings:
     max_cache_staleness_seconds: float | None = None
     container_runtime: str = ""
     lease_seconds: float = 15.0
+    store_outage_seconds: float = 120.0
     executor: str = "local"
     ray_address: str = ""
     allowed_hosts: tuple[str, ...] = ()
     task_log_limit: int = DEFAULT_TASK_LOG_LIMIT
+    task_cgroups: bool = True
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -71,6 +80,11 @@ class Settings:
             )
         if self.lease_seconds <= 0:
             raise UsageError(f"The lease length must be positive, not {self.lease_seconds} s.")
+        if self.store_outage_seconds < 0:
+            raise UsageError(
+                f"DAGYARD_STORE_OUTAGE_SECONDS must be 0 or more seconds, not "
+                f"{self.store_outage_seconds}."
+            )
         if self.executor not in EXECUTORS:
             raise UsageError(
                 f"Executor {self.executor!r} is not known; choose one of {', '.join(EXECUTORS)}."
@@ -95,6 +109,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         home = Path(env.get("DAGYARD_HOME") or Path.home() / ".dagyard").expanduser()
+        outage = _float(env, "DAGYARD_STORE_OUTAGE_SECONDS")
         return cls(
             home=home,
             database_url=env.get("DAGYARD_DATABASE_URL", ""),
@@ -105,13 +120,24 @@ class Settings:
             max_cache_staleness_seconds=_float(env, "DAGYARD_MAX_CACHE_STALENESS"),
             container_runtime=env.get("DAGYARD_CONTAINER_RUNTIME", ""),
             lease_seconds=_float(env, "DAGYARD_LEASE_SECONDS") or Settings.lease_seconds,
+            store_outage_seconds=(Settings.store_outage_seconds if outage is None else outage),
             executor=env.get("DAGYARD_EXECUTOR", "").strip().lower() or "local",
             ray_address=env.get("DAGYARD_RAY_ADDRESS", "").strip(),
             allowed_hosts=tuple(
                 h.strip() for h in env.get("DAGYARD_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
             task_log_limit=_size(env, "DAGYARD_TASK_LOG_LIMIT", DEFAULT_TASK_LOG_LIMIT),
+            task_cgroups=_auto_or_off(env, "DAGYARD_TASK_CGROUPS"),
         )
+
+
+def _auto_or_off(env: Mapping[str, str], name: str) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text in ("", "auto", "on", "1", "true", "yes"):
+        return True
+    if text in ("off", "0", "false", "no"):
+        return False
+    raise UsageError(f"Setting {name}={text!r} must be auto or off.")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

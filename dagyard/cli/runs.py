@@ -12,7 +12,7 @@ from rich.console import Console
 
 from dagyard.cli import exit_codes
 from dagyard.cli.up import ExecutorOption, RayAddressOption, settings_for
-from dagyard.errors import DagyardError, UsageError
+from dagyard.errors import DagyardError, StoreUnavailable, UsageError
 from dagyard.store.records import Run, RunState
 
 if TYPE_CHECKING:
@@ -101,6 +101,8 @@ def _drive(
         except KeyboardInterrupt:
             errors.print(f"[yellow]Run {run_id} canceled.[/]")
             raise typer.Exit(code=exit_codes.INTERRUPTED) from None
+        except StoreUnavailable as e:
+            raise exit_codes.fail(StoreUnavailable(left_unfinished(run_id)), errors) from e
         except DagyardError as e:
             raise exit_codes.fail(e, errors) from e
         tasks = platform.store.list_tasks(run_id)
@@ -114,6 +116,18 @@ def _drive(
         platform.close()
     succeeded = run.state == RunState.SUCCEEDED
     raise typer.Exit(code=exit_codes.SUCCESS if succeeded else exit_codes.RUN_NOT_SUCCEEDED)
+
+
+def left_unfinished(run_id: str) -> str:
+    """What `dagyard run`, `runs resume` and `runs retry` say of a run they leave
+    unfinished because a store stopped answering. It names no URL: the warnings logged
+    meanwhile say which store, and why."""
+    return (
+        f"Run {run_id} is left unfinished: the metadata database (or the artifact store) "
+        "did not answer for too long. Nothing of the run was canceled, and the tasks "
+        "that finished are kept. Once the store answers again, continue the run with "
+        f"`dagyard runs resume {run_id}`."
+    )
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the final run record.")]

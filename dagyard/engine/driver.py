@@ -11,6 +11,14 @@ finished nodes are read back (`TaskRecorder.restore`), never run again. Records 
 written in batches (`journal.py`): one transaction for each pass of the loop, and the
 attempts the pass decided are submitted only after it.
 
+How a driver stops, besides the run's end: terminated or interrupted (`cancel`: the run
+and its unfinished tasks end CANCELED); its lease lost, or the metadata database away
+for longer than `DriverOptions.outage_seconds` (`outages.py` waits out shorter
+outages): it abandons the run, recording nothing, so that the run stays unfinished for
+the next driver, as after a crash; a fault of its own or of the database's (a
+StoreFailure): the run ends FAILED with its attempts killed and its unfinished tasks
+closed. No run ends with a task of it PENDING or RUNNING.
+
 Belongs here: the loop, the only caller of the executor's submit and wait, and the only
 holder of the run's `TaskRecorder`; stopping a run (`termination.py` says how).
 """
@@ -33,10 +41,11 @@ from dagyard.engine.commands import RuntimeContext
 from dagyard.engine.decisions import CachePolicy, Facts
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.launches import Place
+from dagyard.engine.outages import Outages
 from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.retries import next_retry_delay
 from dagyard.engine.scopes import Node, Result, Scope, all_nodes, dag_outputs
-from dagyard.errors import DagyardError, LeaseLost, StoreError
+from dagyard.errors import DagyardError, LeaseLost, StoreError, StoreUnavailable
 from dagyard.executors.base import Executor
 from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
@@ -61,6 +70,13 @@ class DriverOptions:
     cancel_seconds: float = 300.0
     # The most bytes each attempt's log keeps (DAGYARD_TASK_LOG_LIMIT); 0: no cap.
     task_log_limit: int = 0
+    # How long the metadata database may not answer before the driver leaves the run
+    # unfinished (DAGYARD_STORE_OUTAGE_SECONDS); the running attempts go on meanwhile.
+    outage_seconds: float = 120.0
+
+
+# The error of a task a run's engine failure leaves unfinished.
+NOT_FINISHED_ENGINE_ERROR = "not finished: the run failed in the engine"
 
 
 class RunDriver:
@@ -92,8 +108,14 @@ class RunDriver:
         self.options = options
         self.clock = clock
         self.plan = ir.plan(ir.from_dict(run.pipeline_spec))
+        # Every store call of the driver waits out an outage of the database through it.
+        self.outages = Outages(
+            what=f"run {run.run_id}", budget_seconds=options.outage_seconds, stop=self.stop
+        )
         # Task writes wait in its journal until the driver is about to wait, read or end.
-        self.recorder = TaskRecorder(store, run_id=run.run_id, fence=lease_owner)
+        self.recorder = TaskRecorder(
+            store, run_id=run.run_id, fence=lease_owner, outages=self.outages
+        )
         # Nodes with an attempt submitted, by handle; and decided in this pass, to submit.
         self.running: dict[str, Node] = {}
         self.queued: list[Node] = []
@@ -135,7 +157,9 @@ class RunDriver:
     # -- the loop ----------------------------------------------------------------------
     def drive(self) -> Run:
         """Run until every node is finished; return the final run record (as last seen,
-        unfinished, if the driver had to abandon the run)."""
+        unfinished, if the driver lost its lease). StoreUnavailable when the database did
+        not answer for too long: the run is left unfinished, as after a crash. Any other
+        error: the run is recorded FAILED (if the store can) and the error raised."""
         root = Scope(
             path="",
             component=self.plan.root,
@@ -145,7 +169,10 @@ class RunDriver:
         )
         next_check = self.clock() + self.options.poll_seconds
         try:
-            self.run = self._update_run(state=RunState.RUNNING)
+            if self.run.state == RunState.CANCELING:
+                self._begin_terminate()  # asked to stop while no driver had it
+            else:
+                self.run = self._update_run(state=RunState.RUNNING)
             while True:
                 if self.stop():
                     return self._abandon()
@@ -159,7 +186,8 @@ class RunDriver:
                 elif self.clock() >= next_check:
                     # Someone else (the API's terminate) may have asked this run to stop.
                     next_check = self.clock() + self.options.poll_seconds
-                    if self.store.get_run(self.run.run_id).state == RunState.CANCELING:
+                    asked = self.outages.call(self.store.get_run, self.run.run_id)
+                    if asked.state == RunState.CANCELING:
                         self._begin_terminate()
                         continue
                 # What this pass decided becomes durable (and visible) in one write, and
@@ -202,17 +230,20 @@ class RunDriver:
         except LeaseLost as e:
             log.warning("Abandoning run %s: %s", self.run.run_id, e)
             return self._abandon()
+        except StoreUnavailable:
+            self._abandon()  # the database stayed away: the run waits for the next driver
+            raise
         except KeyboardInterrupt:
             self.cancel()
             raise
-        except Exception:
-            # What was recorded before the failure still holds: keep it if the store can.
-            with contextlib.suppress(StoreError):
-                self.recorder.journal.flush()
+        except Exception as error:
+            self._fail(error)
             raise
 
     def _update_run(self, **changes: Any) -> Run:
-        return self.store.update_run(self.run.run_id, fence=self.fence, **changes)
+        return self.outages.call(
+            self.store.update_run, self.run.run_id, fence=self.fence, **changes
+        )
 
     def _submit_queued(self) -> None:
         for node in self.queued:
@@ -235,6 +266,7 @@ class RunDriver:
             self.recorder.close_unfinished()
             state = RunState.CANCELED
         elif self.recorder.failed:
+            self.recorder.close_unfinished()  # none is left but by a fault of ours
             error = self.recorder.failures()
         self.run = self._update_run(state=state, error=error, outputs=outputs.record())
         return self.run
@@ -380,6 +412,20 @@ class RunDriver:
         self.recorder.close_unfinished()
         self.run = self._update_run(state=RunState.CANCELED)
 
+    def _fail(self, error: Exception) -> None:
+        """A fault of the engine's or of the database's (not an outage): kill the
+        attempts and record the run FAILED, its unfinished tasks CANCELED with the reason.
+        What the store refuses stays as it was: the run is then unfinished, and its next
+        driver tries again."""
+        with contextlib.suppress(StoreError):  # what was recorded before the fault holds
+            self.recorder.journal.flush()
+        self._abandon()
+        try:
+            self.recorder.close_unfinished(NOT_FINISHED_ENGINE_ERROR)
+            self.run = self._update_run(state=RunState.FAILED, error=engine_error(error))
+        except StoreError as e:
+            log.warning("Could not record that run %s failed: %s", self.run.run_id, e)
+
     def _abandon(self) -> Run:
         """Stop driving without writing to the store: kill the running attempts and
         return the run as last seen. Their tasks stay RUNNING in the store; whoever
@@ -401,3 +447,31 @@ class RunDriver:
             done = self.executor.wait(pending, 1.0)
             pending = [h for h in pending if h not in done]
         self.running.clear()
+
+
+def engine_error(error: BaseException) -> str:
+    """The error of a run that failed by a fault of the engine's. The database's own
+    messages name the database: those go to the log, not into the run's record."""
+    if isinstance(error, StoreError) and error.status >= 500:
+        return (
+            f"engine error: the metadata database failed ({type(error).__name__}); the "
+            "log of the process that drove the run says why"
+        )
+    return f"engine error: {error}"
+
+
+def end_undriven(
+    store: MetadataStore,
+    run_id: str,
+    *,
+    state: RunState,
+    error: str | None,
+    task_error: str,
+    fence: str | None,
+) -> Run:
+    """End run `run_id` in `state` (with `error`) where no driver will: none could
+    start (a fault before: `engine_error`), or it was terminated while PENDING. Its
+    unfinished tasks (an earlier driver's, or a retry's) end CANCELED with `task_error`
+    first, as a driver closes its own."""
+    TaskRecorder(store, run_id=run_id, fence=fence).close_unfinished(task_error)
+    return store.update_run(run_id, state=state, error=error, fence=fence)

@@ -11,6 +11,11 @@ What it means for a crash: the database always holds a prefix of the driver's hi
 since a batch is written whole or not at all and batches are written in order. A task
 finished in the last unwritten batch is simply not finished for the next driver, which
 runs it again; a task recorded SUCCEEDED never runs again.
+
+A flush that meets a database that does not answer is tried again (`outages.py`) with
+the same batch, and nothing new is added to the journal meanwhile: the batch is written
+once, also when the first try's COMMIT landed and only its answer was lost
+(`MetadataStore.write_tasks` recognises a batch already written).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from dagyard.engine.outages import Outages
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Event, Task, TaskState
 
@@ -28,8 +34,12 @@ class Journal:
     """Task records changed since the last `flush`, and the artifacts and lineage
     events to store with them. Not thread-safe: it belongs to one driver."""
 
-    def __init__(self, store: MetadataStore, *, fence: str | None = None) -> None:
+    def __init__(
+        self, store: MetadataStore, *, fence: str | None = None, outages: Outages | None = None
+    ) -> None:
         self._store = store
+        # Through which a flush rides out an unanswering database (default: it does not).
+        self._outages = outages or Outages(what="a journal", budget_seconds=0)
         # The lease owner every flush is fenced by: LeaseLost, and nothing written, once
         # another process holds the run.
         self._fence = fence
@@ -88,10 +98,12 @@ class Journal:
 
     def flush(self) -> None:
         """Write everything held, in one transaction; nothing is held afterwards. On a
-        StoreError (LeaseLost included) nothing was written and everything is still held."""
+        StoreError everything is still held, and nothing was written (LeaseLost, or any
+        refusal) or, after StoreUnavailable, maybe all of it: flush again."""
         if not len(self):
             return
-        self._store.write_tasks(
+        self._outages.call(
+            self._store.write_tasks,
             [self._latest[i] for i in self._created],
             [self._latest[i] for i in self._changed],
             artifacts=self._artifacts,

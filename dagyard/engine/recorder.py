@@ -5,7 +5,8 @@ record created or updated (through the `Journal`, written in batches), a node co
 or finished with its artifacts and lineage, loop iterations opened and closed, the
 unfinished records of a stopped run closed, and the records an earlier driver left read
 back (`restore`, and the cache's look-up). No decisions and no executor: the driver
-says what to write.
+says what to write. Every store call goes through the driver's `Outages`, so that a
+database that stops answering for a while is waited out wherever the driver meets it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from dagyard.engine import caching
 from dagyard.engine.journal import Journal
+from dagyard.engine.outages import Outages
 from dagyard.engine.scopes import Node, Result, Scope, dag_outputs, iteration_index
 from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
@@ -31,11 +33,19 @@ class TaskRecorder:
     """Writes the task records of run `run_id`. `existing`: its records when the driver
     started (an earlier driver's, or those of the run being retried)."""
 
-    def __init__(self, store: MetadataStore, *, run_id: str, fence: str | None) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        run_id: str,
+        fence: str | None,
+        outages: Outages | None = None,
+    ) -> None:
         self.store = store
         self.run_id = run_id
-        self.journal = Journal(store, fence=fence)
-        self.existing = {t.path: t for t in store.list_tasks(run_id)}
+        self.outages = outages or Outages(what=f"run {run_id}", budget_seconds=0)
+        self.journal = Journal(store, fence=fence, outages=self.outages)
+        self.existing = {t.path: t for t in self._tasks()}
         # Whether a task of the run ended FAILED (this driver's, or a restored one).
         self.failed = False
 
@@ -149,20 +159,23 @@ class TaskRecorder:
         return outputs
 
     # -- the run -------------------------------------------------------------------------
-    def close_unfinished(self) -> None:
-        """Mark CANCELED every task record of the run still unfinished: groups, loops and
-        iterations that will not end otherwise, and tasks left PENDING (an earlier
-        driver's, or waiting for a retry)."""
+    def close_unfinished(self, error: str | None = None) -> None:
+        """Mark CANCELED (with `error`, if given: why) every task record of the run still
+        unfinished: groups, loops and iterations that will not end otherwise, tasks left
+        PENDING (an earlier driver's, or waiting for a retry) or RUNNING."""
         self.journal.flush()
         stamp = now()
-        for task in self.store.list_tasks(self.run_id):
+        for task in self._tasks():
             if not task.state.terminal:
-                self.journal.update(task, state=TaskState.CANCELED, finished_at=stamp)
+                changes: dict[str, Any] = {"state": TaskState.CANCELED, "finished_at": stamp}
+                if error is not None:
+                    changes["error"] = error
+                self.journal.update(task, **changes)
         self.journal.flush()
 
     def failures(self) -> str:
         """The errors of the run's failed tasks, for the run's own."""
-        failed = [t for t in self.store.list_tasks(self.run_id) if t.state == TaskState.FAILED]
+        failed = [t for t in self._tasks() if t.state == TaskState.FAILED]
         return "; ".join(f"{t.path}: {t.error}" for t in failed if t.error) or "a task failed"
 
     # -- reading back --------------------------------------------------------------------
@@ -191,22 +204,29 @@ class TaskRecorder:
         included (they are written first, so that the look-up sees them)."""
         if self.journal.holds_success(fingerprint):
             self.journal.flush()
-        return caching.look_up(
+        return self.outages.call(
+            caching.look_up,
             self.store,
             artifacts,
             fingerprint=fingerprint,
             staleness_seconds=staleness,
-            output_artifacts=self.output_artifacts,
+            output_artifacts=self._output_artifacts,  # retried as a whole
         )
 
     def output_artifacts(self, task: Task) -> dict[str, list[Artifact]]:
         """A finished task's output artifacts by output name, in order."""
+        return self.outages.call(self._output_artifacts, task)
+
+    def _output_artifacts(self, task: Task) -> dict[str, list[Artifact]]:
         found: dict[str, list[tuple[int, Artifact]]] = {}
         for event in self.store.list_events(task_id=task.task_id):
             if event.kind == EventKind.OUTPUT:
                 artifact = self.store.get_artifact(event.artifact_id)
                 found.setdefault(event.key, []).append((event.index, artifact))
         return {k: [a for _, a in sorted(v, key=lambda p: p[0])] for k, v in found.items()}
+
+    def _tasks(self) -> list[Task]:
+        return self.outages.call(self.store.list_tasks, self.run_id)
 
 
 def output_events(node: Node, outputs: dict[str, list[Artifact]]) -> list[Event]:

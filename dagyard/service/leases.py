@@ -3,10 +3,15 @@ lease held from one heartbeat thread, and telling a run's driver when its lease 
 
 The database decides who holds a lease (`MetadataStore.claim_run` and friends are
 compare-and-set updates); this module only keeps the claims of one process alive. A
-lease counts as lost when a renewal is refused (another process took the run over) and
-also, without asking the database, once its last known expiry has passed on this
-machine's monotonic clock: a process that was paused for longer than the lease then
-stops driving the run before it writes anything more, even before its heartbeat runs.
+lease counts as lost when a renewal is refused (another process took the run over).
+Once its last known expiry has passed on this machine's monotonic clock (the process
+was paused, or the database did not answer the heartbeat), the driver's next check
+asks the database at once: a process paused for longer than the lease stops driving a
+run another process took before it writes anything more, and keeps driving one nobody
+took. While the database does not answer, a lapsed lease is not lost: the driver is
+waiting the outage out (`engine/outages.py`), and the database refuses any write it
+makes after (fenced by the owner) if another process took the run meanwhile. An outage
+is logged once when renewals start failing and once when they succeed again.
 What to do with a run, and when, belongs in `worker.py` and `runs.py`, not here.
 """
 
@@ -23,7 +28,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dagyard.errors import RunError
+from dagyard.errors import RunError, StoreUnavailable
 from dagyard.store.metadata import MetadataStore
 
 log = logging.getLogger(__name__)
@@ -59,14 +64,32 @@ def _utc_now() -> datetime:
 class Lease:
     """This process's claim on one run. `lost()` tells the run's driver to stop."""
 
-    def __init__(self, run_id: str, owner: str, deadline: float) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        owner: str,
+        deadline: float,
+        renew: Callable[[Lease], bool | None] | None = None,
+    ) -> None:
         self.run_id = run_id
         self.owner = owner  # the run's writes are fenced by it (`MetadataStore` fence=)
         self._deadline = deadline  # time.monotonic() at which the lease lapses
         self._lost = threading.Event()
+        # Renews this lease now: whether the database did (None: it did not answer).
+        self._renew = renew
 
     def lost(self) -> bool:
-        return self._lost.is_set() or time.monotonic() >= self._deadline
+        """Whether the run is no longer this process's to drive: the lease was given up
+        or taken over, or it lapsed here and the database, asked now, does not renew it
+        for this owner (a database that does not answer renews nothing and takes
+        nothing: see the module's docstring)."""
+        if self._lost.is_set():
+            return True
+        if time.monotonic() < self._deadline:
+            return False
+        if self._renew is None:
+            return True
+        return self._renew(self) is False
 
 
 class LeaseKeeper:
@@ -86,6 +109,8 @@ class LeaseKeeper:
         self.clock = clock
         self._leases: dict[str, Lease] = {}
         self._lock = threading.Lock()
+        # Whether the last renewal met a database that did not answer (logged once).
+        self._unanswered = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -108,7 +133,7 @@ class LeaseKeeper:
             if not replaced:
                 return None
             log.info("Took run %s over from %s, which has exited.", run_id, holder)
-        lease = Lease(run_id, self.owner, deadline)
+        lease = Lease(run_id, self.owner, deadline, renew=self._renew)
         with self._lock:
             self._leases[run_id] = lease
         return lease
@@ -119,14 +144,20 @@ class LeaseKeeper:
             self._leases.pop(run_id, None)
         self.store.release_run(run_id, self.owner)
 
+    def release_quietly(self, run_id: str) -> None:
+        """`release`, where failing is no harm: the lease then lapses on its own."""
+        try:
+            self.release(run_id)
+        except StoreUnavailable as e:
+            log.warning("Run %s keeps its lease until it lapses: %s", run_id, e)
+        except Exception:
+            log.exception("Could not release the lease of run %s.", run_id)
+
     def release_all(self) -> None:
         with self._lock:
             held = list(self._leases)
         for run_id in held:
-            try:
-                self.release(run_id)
-            except Exception:  # the lease then lapses on its own
-                log.exception("Could not release the lease of run %s.", run_id)
+            self.release_quietly(run_id)
 
     def give_up(self) -> None:
         """Mark every lease held as lost, so that their drivers stop (before release)."""
@@ -140,19 +171,36 @@ class LeaseKeeper:
         with self._lock:
             held = list(self._leases.values())
         for lease in held:
-            deadline = time.monotonic() + self.seconds
-            try:
-                renewed = self.store.renew_lease(lease.run_id, self.owner, until=self.expiry())
-            except Exception:  # a store hiccup; the lease lapses locally if it lasts
-                log.exception("Could not renew the lease of run %s.", lease.run_id)
-                continue
-            if renewed:
-                lease._deadline = deadline
-            else:
-                log.warning("Lost the lease of run %s to another process.", lease.run_id)
-                lease._lost.set()
-                with self._lock:
-                    self._leases.pop(lease.run_id, None)
+            self._renew(lease)
+
+    def _renew(self, lease: Lease) -> bool | None:
+        """Renew one lease: True if renewed, False if another owner took it (it is lost
+        now), None if the database did not answer or failed (it lapses here if that
+        lasts, and is asked about again)."""
+        deadline = time.monotonic() + self.seconds
+        try:
+            renewed = self.store.renew_lease(lease.run_id, self.owner, until=self.expiry())
+        except StoreUnavailable as e:
+            with self._lock:
+                first, self._unanswered = not self._unanswered, True
+            if first:
+                log.warning("Cannot renew the leases of the runs driven here: %s", e)
+            return None
+        except Exception:  # a fault: logged whole, and the lease is asked about again
+            log.exception("Could not renew the lease of run %s.", lease.run_id)
+            return None
+        with self._lock:
+            recovered, self._unanswered = self._unanswered, False
+        if recovered:
+            log.info("The metadata database answers again; the leases are renewed.")
+        if renewed:
+            lease._deadline = deadline
+            return True
+        log.warning("Lost the lease of run %s to another process.", lease.run_id)
+        lease._lost.set()
+        with self._lock:
+            self._leases.pop(lease.run_id, None)
+        return False
 
     def start(self) -> LeaseKeeper:
         """Renew from a background thread until `stop`."""

@@ -8,6 +8,7 @@ dagyard.local, the scheduler through `service.recurring`). Every function takes 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -15,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from dagyard import ir
+from dagyard.engine import driver as run_driver
 from dagyard.engine.driver import DriverOptions, RunDriver
+from dagyard.engine.termination import NOT_RUN_TERMINATED
 from dagyard.engine.values import coerce, from_ir, parse_cli
 from dagyard.errors import (
     AlreadyExists,
+    LeaseLost,
     NotFound,
     RunError,
     StoreError,
@@ -238,8 +242,15 @@ def terminate_run(platform: Platform, run_id: str) -> Run:
         return run
     if run.state.terminal:
         raise RunError(f"Run {run_id} is {run.state} already; only an unfinished run can stop.")
-    if run.state is RunState.PENDING:
-        return platform.store.update_run(run_id, state=RunState.CANCELED)
+    if run.state is RunState.PENDING:  # no driver has it: nothing runs, nothing will
+        return run_driver.end_undriven(
+            platform.store,
+            run_id,
+            state=RunState.CANCELED,
+            error=None,
+            task_error=NOT_RUN_TERMINATED,
+            fence=None,
+        )
     return platform.store.update_run(run_id, state=RunState.CANCELING)
 
 
@@ -332,21 +343,37 @@ def drive_run(
 
 def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
     settings = platform.settings
-    driver = RunDriver(
-        run=platform.store.get_run(run_id),
-        store=platform.store,
-        artifacts=platform.artifacts,
-        executor=platform.executor,
-        options=DriverOptions(
-            work_root=settings.work_root,
-            max_parallel=settings.max_parallel,
-            cache_enabled=settings.cache_enabled,
-            max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
-            task_log_limit=settings.task_log_limit,
-        ),
-        stop=lease.lost,
-        lease_owner=lease.owner,
-    )
+    run = platform.store.get_run(run_id)
+    try:
+        driver = RunDriver(
+            run=run,
+            store=platform.store,
+            artifacts=platform.artifacts,
+            executor=platform.executor,
+            options=DriverOptions(
+                work_root=settings.work_root,
+                max_parallel=settings.max_parallel,
+                cache_enabled=settings.cache_enabled,
+                max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
+                task_log_limit=settings.task_log_limit,
+                outage_seconds=settings.store_outage_seconds,
+            ),
+            stop=lease.lost,
+            lease_owner=lease.owner,
+        )
+    except (StoreUnavailable, LeaseLost):
+        raise  # the run stays unfinished, for a later driver
+    except Exception as error:  # a driver cannot even start on it: a fault of ours
+        with contextlib.suppress(StoreError):  # else it stays unfinished, to be tried again
+            run_driver.end_undriven(
+                platform.store,
+                run_id,
+                state=RunState.FAILED,
+                error=run_driver.engine_error(error),
+                task_error=run_driver.NOT_FINISHED_ENGINE_ERROR,
+                fence=lease.owner,
+            )
+        raise
     return driver.drive()
 
 

@@ -11,6 +11,13 @@ are read back from the store, unfinished ones run again. A driver whose lease is
 (e.g. the process was paused longer than the lease) kills its attempts and stops
 without recording anything more. Stopping releases the leases held and leaves unfinished
 runs RUNNING in the store, for whichever process claims them next.
+
+A database that stops answering: each driver waits it out (`engine/outages.py`) for up to
+DAGYARD_STORE_OUTAGE_SECONDS, then leaves its run unfinished (RUNNING, nothing canceled
+or failed) and releases the lease if it can (it lapses otherwise); the loop logs one
+warning while it cannot list runs and one line when it can again, and claims the run
+again once the database answers. A run whose driver fails by a fault (ours, or a
+StoreFailure) is recorded FAILED by `runs.drive_run`, its tasks closed.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import logging
 import threading
 import time
 
+from dagyard.errors import StoreUnavailable
 from dagyard.service import runs
 from dagyard.service.leases import Lease, LeaseKeeper, is_dead_here
 from dagyard.service.platform import Platform
@@ -85,11 +93,20 @@ class RunWorker:
         return [run_id for run_id, t in self._drivers.items() if t.is_alive()]
 
     def _loop(self) -> None:
+        unanswered = False  # whether the last look met a database that did not answer
         while not self._stop.is_set():
             try:
                 self._take()
-            except Exception:  # a store hiccup must not end the loop
+            except StoreUnavailable as e:
+                if not unanswered:
+                    log.warning("Cannot look for runs to execute, retrying: %s", e)
+                unanswered = True
+            except Exception:  # a fault of ours, or the database's: the loop goes on
                 log.exception("Looking for runs to execute failed; retrying.")
+            else:
+                if unanswered:
+                    log.info("The metadata database answers again; looking for runs.")
+                unanswered = False
             self._wake.wait(self._poll_seconds)
             self._wake.clear()
 
@@ -125,31 +142,21 @@ class RunWorker:
             thread.start()
 
     def _drive(self, lease: Lease) -> None:
-        store = self._platform.store
         run_id = lease.run_id
         try:
-            current = store.get_run(run_id).state
-            if current.terminal:
+            if self._platform.store.get_run(run_id).state.terminal:
                 return  # e.g. terminated through the API between listing and now
-            if current == RunState.CANCELING:
-                store.update_run(run_id, state=RunState.CANCELED, fence=lease.owner)
-                return
             runs.drive_run(self._platform, run_id, lease=lease)
             if lease.lost():
                 log.warning("Stopped driving run %s: its lease was lost.", run_id)
-        except Exception as e:
-            if lease.lost():  # the run is another process's now: record nothing
-                log.exception("Run %s failed here after its lease was lost.", run_id)
-                return
+        except StoreUnavailable as e:
+            log.warning(
+                "Left run %s unfinished, to be driven again once the store answers: %s",
+                run_id,
+                e,
+            )
+        except Exception:
+            # Recorded FAILED, with its tasks, by drive_run (unless the store refused).
             log.exception("Run %s failed in the engine.", run_id)
-            try:
-                store.update_run(
-                    run_id, state=RunState.FAILED, error=f"engine error: {e}", fence=lease.owner
-                )
-            except Exception:
-                log.exception("Could not record the failure of run %s.", run_id)
         finally:
-            try:
-                self._leases.release(run_id)
-            except Exception:  # it lapses on its own
-                log.exception("Could not release the lease of run %s.", run_id)
+            self._leases.release_quietly(run_id)

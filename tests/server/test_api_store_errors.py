@@ -4,7 +4,6 @@ fault of ours is 500; no answer shows the database URL or the server's home."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -21,23 +20,14 @@ from dagyard.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "store"))
 
-from store_backends import Backend, server_or_skip
-
-POSTGRES = os.environ.get(
-    "DAGYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from store_backends import new_postgres_database
 
 
 @pytest.fixture
 def postgres_url(tmp_path: Path) -> Iterator[str]:
     """A new, empty PostgreSQL database."""
-    backend = Backend(
-        "postgresql", tmp_path / "pg", server_or_skip(POSTGRES, "DAGYARD_TEST_POSTGRES_URL")
-    )
-    try:
-        yield backend.new_database_url()
-    finally:
-        backend.close()
+    with new_postgres_database(tmp_path / "pg") as url:
+        yield url
 
 
 def assert_shows_nothing_of_the_server(body: str, *secrets: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,10 @@ import sqlalchemy as sa
 
 from dagyard.store.sql import SqlMetadataStore
 from dagyard.store.sql.schema import Base
+
+POSTGRES_URL = os.environ.get(
+    "DAGYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 class Backend:
@@ -89,3 +95,14 @@ def server_or_skip(url: str, variable: str) -> sa.URL:
     finally:
         engine.dispose()
     return server
+
+
+@contextlib.contextmanager
+def new_postgres_database(tmp: Path) -> Iterator[str]:
+    """The URL of a new, empty database on the PostgreSQL server, dropped when the block
+    ends; the test is skipped if the server is unreachable (failed in CI)."""
+    backend = Backend("postgresql", tmp, server_or_skip(POSTGRES_URL, "DAGYARD_TEST_POSTGRES_URL"))
+    try:
+        yield backend.new_database_url()
+    finally:
+        backend.close()
