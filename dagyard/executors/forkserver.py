@@ -1,10 +1,11 @@
-"""The fork server: start lightweight tasks by forking a warm Python instead of exec-ing one.
+"""The fork server: start lightweight tasks by forking a warm Python instead of exec-ing one,
+and other commands from a fork of it, which execs them.
 
 Belongs here: the executor's side of the zygote (`zygote.py` is the other side and
 documents the protocol): starting it on first use, handing it tasks, reading what it
 reports, failing the tasks it had when it dies, stopping it. Not here: what the executor
-does with an outcome, cancelling (the executor signals a forked task's process group
-itself, by the pid the zygote reported) or anything about non-lightweight commands.
+does with an outcome, cancelling (the executor signals a task's process group itself, by
+the pid the zygote reported) or which bounds a task gets (`isolation.py`).
 
 Why: a fresh interpreter that unpacks and compiles the embedded runtime and imports what it
 needs takes ~40 ms per task; a fork of a process that has done all that takes ~1-2 ms.
@@ -16,7 +17,10 @@ A task is forked only when the result cannot differ from exec-ing its command li
 - the task's environment agrees with the zygote's on what an interpreter reads once, at
   start (`startup_environment`): PYTHON* variables, the locale, HOME, the dynamic loader's
   and the allocator's variables.
-Anything else `submit` declines, and the executor execs the command as before.
+Anything else `submit` declines, and the executor execs the command: through `submit` with
+`exec_command=True` (the zygote forks and the child execs it), which any command line may
+use. Either way the task is a child of the zygote, whose subreapers kill what it leaves
+behind (`zygote.py`); the fork of a warm Python costs ~1 ms, much less than any exec.
 
 The zygote is a single-threaded child of this process: fork() is never called here, where
 threads run. One reader thread per zygote turns its reports into `Ticket` events.
@@ -101,14 +105,26 @@ class ForkServer:
             return None if zygote is None or zygote.dead else zygote.process.pid
 
     def submit(
-        self, *, argv: Sequence[str], env: Mapping[str, str], cwd: Path, log_path: Path
+        self,
+        *,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        cwd: Path,
+        log_path: Path,
+        exec_command: bool = False,
+        bounds: Mapping[str, Any] | None = None,
     ) -> Ticket | None:
-        """Fork the task with command line `argv` in the zygote, or None to decline it.
+        """Fork the task with command line `argv` in the zygote, or None to decline it;
+        with `exec_command`, any command line, which the forked child execs.
 
         `env` replaces the child's whole environment, `cwd` is its working folder, and its
-        stdout and stderr are appended to `log_path`.
+        stdout and stderr are appended to `log_path`. `bounds`: the zygote protocol's
+        optional fields (cgroups, rlimit_data, cpus), applied before the task runs.
         """
-        if len(argv) < 3 or list(argv[:2]) != [self.python, "-c"] or argv[2] != bootstrap():
+        forked = not exec_command
+        if forked and (
+            len(argv) < 3 or list(argv[:2]) != [self.python, "-c"] or argv[2] != bootstrap()
+        ):
             return None
         with self._lock:
             if self._closed or self.disabled is not None:
@@ -123,14 +139,14 @@ class ForkServer:
                 except OSError as e:
                     self.disabled = f"cannot start the fork server: {e}"
                     return None
-            if startup_environment(env) != zygote.startup:
+            if forked and startup_environment(env) != zygote.startup:
                 return None
             ticket = Ticket(next(self._requests))
             zygote.tickets[ticket.request] = ticket
         base = zygote.env
-        request = {
+        request: dict[str, Any] = {
             "id": ticket.request,
-            "argv": list(argv[3:]),
+            **({"argv": list(argv[3:])} if forked else {"exec": list(argv)}),
             # Only what differs from the zygote's environment, usually nothing: less for the
             # zygote to parse and for the task to apply.
             "env": {key: value for key, value in env.items() if base.get(key) != value},
@@ -138,6 +154,7 @@ class ForkServer:
             # Absolute: the zygote's own cwd is "/", not this process's.
             "cwd": os.path.abspath(cwd),
             "log": os.path.abspath(log_path),
+            **(bounds or {}),
         }
         zygote.send(request)
         return ticket

@@ -4,20 +4,23 @@ Belongs here, in this order: the attempt's scratch folder and log file; its log 
 to the store while it runs (`Staging.log_uri`); its inputs staged in; the command chosen
 (a `PythonFunction` on this host's Python when that has its packages, else in a cached
 virtual environment; a `Command` as it is, or in its image where a container runtime is
-set); the process forked from the warm zygote (`forkserver.py`) when the result cannot
-differ from exec-ing it, else spawned under the watchdog (`watchdog.py`); the wait; its
-outputs staged out if it succeeded; the log shipped a last time. With a local artifact
-root, the staging has nothing to copy: the same steps, none of them copying anything.
+set); its bounds (`isolation.py`: a cgroup, limits); the process forked from the warm
+zygote (`forkserver.py`) when the result cannot differ from exec-ing it, else exec'd from
+a fork of the zygote, else (no zygote) spawned under the watchdog (`watchdog.py`); the
+wait; everything it started killed; its outputs staged out if it succeeded; the log
+shipped a last time. With a local artifact root, the staging has nothing to copy: the
+same steps, none of them copying anything.
 
 Not here: where an attempt runs and how its outcome comes back (placement: `local.py`
 runs it on a thread of this process, holding each run to its slots; `ray_attempt.py` in
 a Ray task on a cluster host), and anything about pipelines (the engine's).
 
 Like a container, an attempt is its whole process group: it runs in a session of its
-own, and when its first process ends, whatever it left in its group is killed. `cancel`
-sends SIGTERM to the group, then SIGKILL after the host's grace period. Nothing it
-starts outlives the process that started it, even killed by SIGKILL: the watchdog kills
-the groups of spawned attempts, the zygote those of forked ones, when their input closes.
+own, and when its first process ends, whatever it left in its group is killed, and so
+are the daemons it left outside its group (`isolation.py` says how). `cancel` sends
+SIGTERM to the group, then SIGKILL after the host's grace period. Nothing it starts
+outlives the process that started it, even killed by SIGKILL: the zygote kills what it
+started when its input closes, the watchdog the groups and cgroups of spawned attempts.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Command, Launch, Outcome
@@ -39,11 +42,15 @@ from dagyard.executors.containers import container_argv
 from dagyard.executors.disks import name_full_disk
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
+from dagyard.executors.isolation import Confinement, Isolation
+from dagyard.executors.limits import Limits, task_limits
 from dagyard.executors.logs import LogKeeper, note
 from dagyard.executors.staging import stage_in, stage_out
-from dagyard.executors.watchdog import Watchdog
+from dagyard.executors.watchdog import Watchdog, check_runnable
 
 CANCELLED_BEFORE_START = "cancelled before it started"
+# How a start reports an attempt's end (`Attempt._fork`, `Attempt._spawn`).
+_Ended = TypeVar("_Ended")
 
 
 class Host:
@@ -56,6 +63,8 @@ class Host:
     process's end interrupts a wait here (the local executor's threads); else waits are
     cut into slices of that many seconds, so that an exception raised in the waiting
     thread (Ray's cancel, a KeyboardInterrupt) is seen and the attempt is killed.
+    `cgroups`: whether attempts may get cgroups where this process can make them (False:
+    the fallbacks of `isolation.py` everywhere).
     """
 
     def __init__(
@@ -68,6 +77,7 @@ class Host:
         fork_server: bool = True,
         container_runtime: str | None = None,
         poll: float | None = None,
+        cgroups: bool = True,
     ) -> None:
         self.name = name
         self.interpreter = Interpreter(python)
@@ -80,6 +90,7 @@ class Host:
         self._lock = threading.Lock()
         self.fork_server = ForkServer(python, base_env) if fork_server else None
         self._watchdog: Watchdog | None = None
+        self.isolation = Isolation(cgroups=cgroups, watchdog=self.watchdog)
         if self.fork_server is not None:  # also for a host dropped without close()
             weakref.finalize(self, self.fork_server.close)
 
@@ -193,13 +204,24 @@ class Attempt:
             argv, env, forkable = self._prepare(log)
             if not argv:
                 raise ExecutorError("The command line is empty.")
+            limits = task_limits(self.launch.resources)
         except ExecutorError as e:
             return self._not_started(log, str(e))
+        server = self._host.fork_server
         ended: int | str | Outcome | None = None
-        if forkable and self._host.fork_server is not None:
-            ended = self._fork(self._host.fork_server, argv, env, log)
-        if ended is None:  # not forkable, or declined by the zygote: exec it
-            ended = self._spawn(argv, env, log)
+        confinement = None
+        if server is not None:  # the zygote forks it, or execs it from a fork
+            ended, confinement = self._confined(
+                limits,
+                log,
+                True,
+                lambda bounds: self._fork(server, argv, env, log, forkable, bounds),
+            )
+        if ended is None:  # no zygote, or it declined: spawn it
+            spawned, confinement = self._confined(
+                limits, log, False, lambda bounds: self._spawn(argv, env, log, bounds)
+            )
+            ended = spawned
         if isinstance(ended, Outcome):
             return ended
         cancelled = self._ended()
@@ -209,9 +231,31 @@ class Attempt:
             detail = f"killed by signal {-ended}" if ended < 0 else f"exited with code {ended}"
         if cancelled:
             return self._outcome(None, f"cancelled ({detail})")
+        if confinement is not None and (isinstance(ended, str) or ended != 0):
+            memory = confinement.memory_failure(detail, self.launch.log_path)
+            if memory is not None:
+                return self._outcome(None, memory)
         if isinstance(ended, str) or ended < 0:
             return self._outcome(None, detail)
         return self._outcome(ended)
+
+    def _confined(
+        self,
+        limits: Limits,
+        log: BinaryIO,
+        contained: bool,
+        start: Callable[[Confinement], _Ended],
+    ) -> tuple[_Ended | Outcome, Confinement | None]:
+        """`start` the attempt within its bounds, which hold until it has ended: a
+        cgroup's processes are killed and the cgroup removed before this returns."""
+        try:
+            confinement = self._host.isolation.confine(limits, contained=contained)
+        except OSError as e:
+            return self._not_started(log, f"Cannot hold the task to its limits: {e}"), None
+        try:
+            return start(confinement), confinement
+        finally:
+            confinement.close()
 
     def _prepare(self, log: BinaryIO) -> tuple[list[str], dict[str, str], bool]:
         """The command line and environment to run, and whether the zygote may fork it;
@@ -235,15 +279,19 @@ class Attempt:
         forkable = command.runner == "dagyard" and python == host.interpreter.executable
         return command.argv_for(python), env, forkable
 
-    def _spawn(self, argv: list[str], env: dict[str, str], log: BinaryIO) -> int | Outcome:
-        """Exec the attempt under the watchdog and wait for it: its exit code (as
-        `Popen.returncode`), or the outcome of an attempt that never started."""
+    def _spawn(
+        self, argv: list[str], env: dict[str, str], log: BinaryIO, bounds: Confinement
+    ) -> int | Outcome:
+        """Exec the attempt under the watchdog, within `bounds`, and wait for it: its exit
+        code (as `Popen.returncode`), or the outcome of an attempt that never started."""
         watchdog = self._host.watchdog()
         with self._lock:
             if self._cancelled:
                 return self._outcome(None, CANCELLED_BEFORE_START)
             try:
-                process = watchdog.spawn(argv, cwd=self.launch.workdir, env=env, log=log)
+                process = watchdog.spawn(
+                    argv, cwd=self.launch.workdir, env=env, log=log, admit=bounds.admit
+                )
             except OSError as e:
                 return self._not_started(log, f"Cannot start {argv[0]!r}: {e}")
             self._launched = True
@@ -262,16 +310,33 @@ class Attempt:
         return process.returncode
 
     def _fork(
-        self, server: ForkServer, argv: list[str], env: dict[str, str], log: BinaryIO
+        self,
+        server: ForkServer,
+        argv: list[str],
+        env: dict[str, str],
+        log: BinaryIO,
+        forkable: bool,
+        bounds: Confinement,
     ) -> int | str | Outcome | None:
-        """Fork the attempt from the zygote and wait for it: its exit code, why it ended
-        without one, the outcome of an attempt that never started, or None when the
-        zygote declined it (exec it then)."""
+        """Start the attempt from the zygote, within `bounds` (forked if `forkable`, else
+        exec'd from a fork), and wait for it: its exit code, why it ended without one,
+        the outcome of an attempt that never started, or None when the zygote declined it
+        (spawn it then)."""
+        if not forkable:
+            try:
+                check_runnable(argv[0], self.launch.workdir, env)
+            except OSError as e:
+                return self._not_started(log, f"Cannot start {argv[0]!r}: {e}")
         with self._lock:
             if self._cancelled:
                 return self._outcome(None, CANCELLED_BEFORE_START)
             ticket = server.submit(
-                argv=argv, env=env, cwd=self.launch.workdir, log_path=self.launch.log_path
+                argv=argv,
+                env=env,
+                cwd=self.launch.workdir,
+                log_path=self.launch.log_path,
+                exec_command=not forkable,
+                bounds=bounds.zygote_fields(),
             )
             if ticket is None:
                 return None

@@ -15,7 +15,8 @@ keeps at most `capacity` attempts of a run going).
 - An attempt lives as `lifecycle.Attempt` says, on a `lifecycle.Host` this executor
   keeps: stdout and stderr merged straight into the launch's log file, a process group
   of its own killed at its end, SIGTERM then SIGKILL after `kill_grace` on `cancel`, a
-  watchdog and a zygote that kill what it started if this process dies. Lightweight
+  watchdog and a zygote that kill what it started if this process dies, its memory and
+  CPU limits applied (`isolation.py`: a cgroup where one can be made). Lightweight
   Python components run on `python` when it has their packages, else in a virtual
   environment built once per package set; ours, on `python` itself, are forked from a
   warm zygote unless `fork_server=False` (~40 ms less per task). Other commands run as
@@ -71,6 +72,7 @@ class LocalExecutor(Executor):
     `fork_server` starts those that need nothing else by forking a warm zygote process.
     Attempts over their run's `Launch.slots` wait for a slot; `waiting` reports those held
     for more than `hold_reported_after` seconds (shorter holds are not worth a record).
+    `cgroups=False` makes no cgroup for any attempt (`isolation.py`'s fallbacks).
     """
 
     holds_slots = True
@@ -85,6 +87,7 @@ class LocalExecutor(Executor):
         fork_server: bool = True,
         container_runtime: str | None = None,
         hold_reported_after: float = 1.0,
+        cgroups: bool = True,
     ) -> None:
         resolved = shutil.which(python) if os.sep not in python else python
         if not resolved:
@@ -96,6 +99,7 @@ class LocalExecutor(Executor):
             kill_grace=kill_grace,
             fork_server=fork_server,
             container_runtime=container_runtime,
+            cgroups=cgroups,
         )
         self._capacity = max_workers or os.cpu_count() or 1
         self._kill_grace = kill_grace

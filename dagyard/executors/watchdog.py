@@ -1,5 +1,5 @@
-"""A watchdog process that kills attempts' process groups when the process that started
-them dies, however it dies (SIGKILL included).
+"""A watchdog process that kills attempts' process groups and cgroups when the process
+that started them dies, however it dies (SIGKILL included).
 
 Belongs here: starting that process, telling it which groups to watch, stopping it. Not
 here: starting or signalling attempts (`local.py`, `ray_attempt.py`).
@@ -12,9 +12,12 @@ orphan, writing outputs that a later attempt also writes. A death signal set in 
 it started, and fires when the parent's *thread* ends, not the process.
 
 How: the watchdog is `python -c <_PROGRAM>` in a session of its own, reading lines
-`+PGID` / `-PGID` from a pipe whose only writer is this process. When this process dies,
-the kernel closes the pipe; at that end of input the watchdog sends SIGKILL to every group
-still watched, and exits. Standard library only, no polling, on any POSIX system.
+`+PGID` / `-PGID` (a process group) and `+PATH` / `-PATH` (a cgroup's folder, an absolute
+path) from a pipe whose only writer is this process. When this process dies, the kernel
+closes the pipe; at that end of input the watchdog sends SIGKILL to every group still
+watched, then kills every process in each cgroup still watched (a daemon that left its
+group with `setsid` is still in its cgroup) and removes the cgroup, and exits. Standard
+library only, no polling, on any POSIX system.
 
 An attempt started with `Watchdog.spawn` is watched before it runs anything: it waits at a
 gate until its group is registered, so that a SIGKILL between its start and its
@@ -30,15 +33,16 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import BinaryIO
 
 # The watchdog's program. It ignores SIGINT and SIGTERM: a Ctrl-C or a `kill` aimed at
 # the orchestrator's group must not end it before it has done its job.
 _PROGRAM = """
-import os, signal
+import os, signal, time
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-groups, pending = set(), b""
+groups, cgroups, pending = set(), set(), b""
 while True:
     data = os.read(0, 4096)
     if not data:
@@ -46,15 +50,43 @@ while True:
     pending += data
     *lines, pending = pending.split(b"\\n")
     for line in lines:
+        watched = cgroups if line[1:2] == b"/" else groups
+        key = line[1:].decode() if watched is cgroups else int(line[1:])
         if line.startswith(b"+"):
-            groups.add(int(line[1:]))
+            watched.add(key)
         elif line.startswith(b"-"):
-            groups.discard(int(line[1:]))
+            watched.discard(key)
 for pgid in groups:
     try:
         os.killpg(pgid, signal.SIGKILL)
     except OSError:
         pass
+for path in cgroups:
+    try:
+        with open(path + "/cgroup.kill", "w") as f:
+            f.write("1")
+    except OSError:
+        pass
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        try:
+            os.rmdir(path)
+            break
+        except FileNotFoundError:
+            break
+        except OSError:
+            pass
+        try:
+            with open(path + "/cgroup.procs") as f:
+                pids = f.read().split()
+        except OSError:
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
 """
 
 
@@ -88,6 +120,15 @@ class Watchdog:
         """Stop watching group `pgid` (its attempt has ended and been cleaned up)."""
         self._send(f"-{pgid}\n")
 
+    def watch_cgroup(self, folder: str) -> None:
+        """Kill every process in the cgroup at `folder` (an absolute path) and remove it,
+        if this process dies before `forget_cgroup(folder)`."""
+        self._send(f"+{folder}\n")
+
+    def forget_cgroup(self, folder: str) -> None:
+        """Stop watching the cgroup at `folder` (its attempt has removed it)."""
+        self._send(f"-{folder}\n")
+
     def close(self) -> None:
         """Kill the groups still watched, and stop the watchdog."""
         with self._lock:
@@ -107,13 +148,21 @@ class Watchdog:
                 stdin.flush()
 
     def spawn(
-        self, argv: list[str], *, cwd: str | os.PathLike[str], env: dict[str, str], log: BinaryIO
+        self,
+        argv: list[str],
+        *,
+        cwd: str | os.PathLike[str],
+        env: dict[str, str],
+        log: BinaryIO,
+        admit: Callable[[int], None] | None = None,
     ) -> subprocess.Popen[bytes]:
         """Start `argv` in a session of its own (stdin /dev/null, stdout and stderr to
         `log`), watched from before it runs: it waits at a gate (`_GATE`) until its group
-        is registered here, and never runs if this process dies first. OSError if it
-        cannot start (as `subprocess.Popen` raises it)."""
-        _check_runnable(argv[0], cwd, env)
+        is registered here, and never runs if this process dies first. `admit(pid)` is
+        called while it waits there (to move it into a cgroup, limit it). OSError if it
+        cannot start (as `subprocess.Popen` raises it) or `admit` raises one; it then
+        never runs."""
+        check_runnable(argv[0], cwd, env)
         # The shell sets PWD; `env` puts back what the attempt was given (or nothing).
         pwd = ["--", f"PWD={env['PWD']}"] if "PWD" in env else ["-u", "PWD", "--"]
         process = subprocess.Popen(
@@ -128,6 +177,15 @@ class Watchdog:
         self.watch(process.pid)
         gate = process.stdin
         assert gate is not None
+        if admit is not None:
+            try:
+                admit(process.pid)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    gate.close()  # no line: it exits without running anything
+                process.wait()
+                self.forget(process.pid)
+                raise
         with contextlib.suppress(OSError):  # it died already: its exit code says so
             gate.write(b"go\n")
             gate.close()
@@ -143,7 +201,7 @@ _SH = "/bin/sh"
 _GATE = 'read -r dagyard_gate || exit 111; exec /usr/bin/env "$@" </dev/null'
 
 
-def _check_runnable(program: str, cwd: str | os.PathLike[str], env: dict[str, str]) -> None:
+def check_runnable(program: str, cwd: str | os.PathLike[str], env: dict[str, str]) -> None:
     """Raise as `subprocess.Popen` would for a program it cannot run (the gate's shell
     would only exit with 127 after it)."""
     if os.sep in program:

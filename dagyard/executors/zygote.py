@@ -14,7 +14,12 @@ Protocol. Standard input carries messages, each a 4-byte big-endian length and t
 bytes of JSON. The first is `{"bootstrap": TEXT}`; each later one is a task:
 `{"id": N, "argv": [...], "env": {...}, "unset": [...], "cwd": PATH, "log": PATH}`, where
 argv is what the bootstrap would have found in `sys.argv[1:]`, and the task's environment is
-the zygote's own with the variables of `env` set and those named in `unset` removed.
+the zygote's own with the variables of `env` set and those named in `unset` removed. A
+command to exec instead has `"exec": [...]` (its whole command line, the program found on
+the task's PATH) in place of `argv`. Optional bounds, applied by the child to itself
+before it runs anything: `"cgroups": [...]` (cgroup.procs files to join), `"rlimit_data":
+BYTES` (RLIMIT_DATA; for a forked task, on top of the data it starts with) and `"cpus":
+[...]` (the CPUs it may run on).
 Standard output carries one line per event: `ready` once everything is loaded (nothing is
 forked before it); `started ID PID`; `failed ID JSON-TEXT` when a task could not start;
 `exited ID CODE` with CODE as `Popen.returncode` has it (-N: killed by signal N). At the end
@@ -27,11 +32,17 @@ exits as the interpreter would: non-daemon threads joined, atexit functions run,
 flushed. What it cannot undo: the string hash seed is the zygote's (PYTHONHASHSEED is one
 per process), and modules loaded here are already in `sys.modules`.
 
+An exec'd command becomes what `subprocess.Popen` would start (own session, stdin from
+/dev/null, stdout and stderr appended to the log, its cwd and environment, SIGPIPE and
+SIGXFSZ back to their defaults); one that cannot be exec'd writes why to its log and
+exits with 127, as a shell would.
+
 Nothing a task starts outlives it, daemons included. On Linux, the zygote and each task
-are child subreapers (PR_SET_CHILD_SUBREAPER): a process whose parent dies is adopted by
-its task while the task runs, and by the zygote once the task has ended. A child of the
-zygote that is not a task it runs is therefore what an ended task left behind: the zygote
-kills it on sight (after each task's end, and at the end of its input).
+are child subreapers (PR_SET_CHILD_SUBREAPER, which an exec'd command keeps across exec):
+a process whose parent dies is adopted by its task while the task runs, and by the zygote
+once the task has ended. A child of the zygote that is not a task it runs is therefore
+what an ended task left behind: the zygote kills it on sight (whenever it reaps a child,
+and at the end of its input).
 """
 
 from __future__ import annotations
@@ -236,8 +247,9 @@ def _write(line: str) -> None:
 
 def _start(request: dict[str, Any], children: dict[int, int], bootstrap: str) -> None:
     request_id = request["id"]
-    # Compiled here once rather than in each task that runs the same component.
-    sys.modules[_RUNTIME].precompile(request["argv"])
+    if "argv" in request:
+        # Compiled here once rather than in each task that runs the same component.
+        sys.modules[_RUNTIME].precompile(request["argv"])
     opened: list[int] = []
     try:
         opened.append(os.open(request["cwd"], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
@@ -262,14 +274,15 @@ def _start(request: dict[str, Any], children: dict[int, int], bootstrap: str) ->
 
 
 def _reap(children: dict[int, int]) -> None:
+    reaped = False
     while True:
         if hasattr(os, "waitid"):
             try:
                 found = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:  # no child at all
-                return
+                break
             if found is None:
-                return
+                break
             pid = found.si_pid
             # Like a container's end, nothing the task started outlives it. Killed before
             # the task is reaped: while it is a zombie, its pid (the group's id) cannot be
@@ -280,15 +293,18 @@ def _reap(children: dict[int, int]) -> None:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                break
             if pid == 0:
-                return
+                break
             _kill_group(pid)
+        reaped = True
         request_id = children.pop(pid, None)
         if request_id is not None:
             _write(f"exited {request_id} {os.waitstatus_to_exitcode(status)}")
-            # What it left outside its group was adopted by the zygote when it ended.
-            _kill_strays(children)
+    if reaped:
+        # What an ended task left outside its group was adopted by the zygote when the
+        # task ended; what a killed leftover had started, when that one died.
+        _kill_strays(children)
 
 
 def _kill_all(children: dict[int, int]) -> None:
@@ -355,6 +371,9 @@ def _child(request: dict[str, Any], cwd: int, log: int, bootstrap: str) -> NoRet
     except BaseException:
         os._exit(code)  # nowhere to say why: stdout may still be the zygote's pipe
     try:
+        _confine(request)
+        if "exec" in request:
+            _exec(request)
         _become_task(request, bootstrap)
         code = _run(request["argv"])
     except BaseException as e:
@@ -363,14 +382,65 @@ def _child(request: dict[str, Any], cwd: int, log: int, bootstrap: str) -> NoRet
         os._exit(code & 0xFF)  # what the OS keeps of any int; cannot raise
 
 
-def _become_task(request: dict[str, Any], bootstrap: str) -> None:
-    _signal.set_wakeup_fd(-1)
-    _signal.signal(_SIGCHLD, _SIGCHLD_AT_START)
+def _confine(request: dict[str, Any]) -> None:
+    """Apply the task's bounds to this process (and so to all it starts), before it runs
+    anything: a task that cannot be held to them does not run."""
+    try:
+        for procs in request.get("cgroups", ()):
+            fd = os.open(procs, os.O_WRONLY)
+            try:
+                os.write(fd, b"0")  # 0: the writing process
+            finally:
+                os.close(fd)
+        if "rlimit_data" in request:
+            import resource
+
+            limit = request["rlimit_data"]
+            if "argv" in request:  # forked: what it shares with the zygote is not its use
+                limit += _data_size()
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        if "cpus" in request:
+            os.sched_setaffinity(0, request["cpus"])
+    except (OSError, ValueError) as e:
+        os.write(2, f"dagyard: cannot hold the task to its cgroup and limits: {e}\n".encode())
+        os._exit(1)
+
+
+def _data_size() -> int:
+    """This process's data segment (what RLIMIT_DATA counts), in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _exec(request: dict[str, Any]) -> NoReturn:
+    """Replace this process with the request's command, as `subprocess.Popen` would."""
+    _environment(request)
+    for name in ("SIGPIPE", "SIGXFSZ"):  # ignored by Python, kept ignored by exec
+        if hasattr(signal, name):
+            _signal.signal(int(getattr(signal, name)), int(signal.SIG_DFL))
+    argv = request["exec"]
+    try:
+        os.execvpe(argv[0], argv, os.environ)
+    except OSError as e:
+        os.write(2, f"dagyard: Cannot start {argv[0]!r}: {e}\n".encode())
+    os._exit(127)
+
+
+def _environment(request: dict[str, Any]) -> None:
     # The request holds only what differs: most of a task's environment is the zygote's.
     for key in request["unset"]:
         os.environ.pop(key, None)
     for key, value in request["env"].items():
         os.environ[key] = value
+
+
+def _become_task(request: dict[str, Any], bootstrap: str) -> None:
+    _signal.set_wakeup_fd(-1)
+    _signal.signal(_SIGCHLD, _SIGCHLD_AT_START)
+    _environment(request)
     time.tzset()  # TZ may differ from the zygote's
     # Stdin is /dev/null, like the files _stdio_ahead built them on; stdout and stderr
     # share one file description, the log the zygote opened.

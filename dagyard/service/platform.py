@@ -37,6 +37,7 @@ class Platform:
             executor = LocalExecutor(
                 environments=EnvironmentCache(settings.environments_root),
                 container_runtime=find_runtime(settings.container_runtime),
+                cgroups=settings.task_cgroups,
             )
         try:
             store = SqlMetadataStore(settings.database_url)
