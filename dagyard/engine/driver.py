@@ -75,10 +75,6 @@ class DriverOptions:
     outage_seconds: float = 120.0
 
 
-# The error of a task a run's engine failure leaves unfinished.
-NOT_FINISHED_ENGINE_ERROR = "not finished: the run failed in the engine"
-
-
 class RunDriver:
     """Drives one run to a terminal state. Not thread-safe; one driver per run."""
 
@@ -421,8 +417,10 @@ class RunDriver:
             self.recorder.journal.flush()
         self._abandon()
         try:
-            self.recorder.close_unfinished(NOT_FINISHED_ENGINE_ERROR)
-            self.run = self._update_run(state=RunState.FAILED, error=engine_error(error))
+            self.recorder.close_unfinished(termination.NOT_FINISHED_ENGINE_ERROR)
+            self.run = self._update_run(
+                state=RunState.FAILED, error=termination.engine_error(error)
+            )
         except StoreError as e:
             log.warning("Could not record that run %s failed: %s", self.run.run_id, e)
 
@@ -447,31 +445,3 @@ class RunDriver:
             done = self.executor.wait(pending, 1.0)
             pending = [h for h in pending if h not in done]
         self.running.clear()
-
-
-def engine_error(error: BaseException) -> str:
-    """The error of a run that failed by a fault of the engine's. The database's own
-    messages name the database: those go to the log, not into the run's record."""
-    if isinstance(error, StoreError) and error.status >= 500:
-        return (
-            f"engine error: the metadata database failed ({type(error).__name__}); the "
-            "log of the process that drove the run says why"
-        )
-    return f"engine error: {error}"
-
-
-def end_undriven(
-    store: MetadataStore,
-    run_id: str,
-    *,
-    state: RunState,
-    error: str | None,
-    task_error: str,
-    fence: str | None,
-) -> Run:
-    """End run `run_id` in `state` (with `error`) where no driver will: none could
-    start (a fault before: `engine_error`), or it was terminated while PENDING. Its
-    unfinished tasks (an earlier driver's, or a retry's) end CANCELED with `task_error`
-    first, as a driver closes its own."""
-    TaskRecorder(store, run_id=run_id, fence=fence).close_unfinished(task_error)
-    return store.update_run(run_id, state=state, error=error, fence=fence)

@@ -7,7 +7,9 @@ run whatever their upstream's outcome (exit tasks, which read CANCELLED as their
 final status); every other task not started ends CANCELED, and with them every group,
 loop and open iteration. After `DriverOptions.cancel_seconds` whatever still runs is
 killed. Belongs here: that state, its words, and what stopping does to the attempts
-in flight (the executor's `cancel`); waiting for them to end is the driver's.
+in flight (the executor's `cancel`); waiting for them to end is the driver's. Also the
+end of a run no driver drives (`end_undriven`) and the words of a run failed by a fault
+of the engine's (`engine_error`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ import dataclasses
 
 from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.scopes import Node, Result
+from dagyard.errors import StoreError
 from dagyard.executors.base import Executor
-from dagyard.store.records import TaskState
+from dagyard.store.metadata import MetadataStore
+from dagyard.store.records import Run, RunState, TaskState
 
 NOT_RUN_TERMINATED = "not run: the run was terminated"
 STOPPED_TERMINATED = "stopped: the run was terminated"
+# The error of a task a run's engine failure leaves unfinished.
+NOT_FINISHED_ENGINE_ERROR = "not finished: the run failed in the engine"
 
 # Why a group (sub-DAG, exit handler, iteration) did not succeed, by its state.
 GROUP_ERRORS = {
@@ -75,3 +81,31 @@ def kill_attempts(
         node.attempt = None
         recorder.update(node, state=TaskState.CANCELED, finished_at=now())
     queued.clear()
+
+
+def engine_error(error: BaseException) -> str:
+    """The error of a run that failed by a fault of the engine's. The database's own
+    messages name the database: those go to the log, not into the run's record."""
+    if isinstance(error, StoreError) and error.status >= 500:
+        return (
+            f"engine error: the metadata database failed ({type(error).__name__}); the "
+            "log of the process that drove the run says why"
+        )
+    return f"engine error: {error}"
+
+
+def end_undriven(
+    store: MetadataStore,
+    run_id: str,
+    *,
+    state: RunState,
+    error: str | None,
+    task_error: str,
+    fence: str | None,
+) -> Run:
+    """End run `run_id` in `state` (with `error`) where no driver will: none could
+    start (a fault before: `engine_error`), or it was terminated while PENDING. Its
+    unfinished tasks (an earlier driver's, or a retry's) end CANCELED with `task_error`
+    first, as a driver closes its own."""
+    TaskRecorder(store, run_id=run_id, fence=fence).close_unfinished(task_error)
+    return store.update_run(run_id, state=state, error=error, fence=fence)

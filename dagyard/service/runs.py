@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard import ir
-from dagyard.engine import driver as run_driver
+from dagyard.engine import termination
 from dagyard.engine.driver import DriverOptions, RunDriver
 from dagyard.engine.termination import NOT_RUN_TERMINATED
 from dagyard.engine.values import coerce, from_ir, parse_cli
@@ -243,7 +243,7 @@ def terminate_run(platform: Platform, run_id: str) -> Run:
     if run.state.terminal:
         raise RunError(f"Run {run_id} is {run.state} already; only an unfinished run can stop.")
     if run.state is RunState.PENDING:  # no driver has it: nothing runs, nothing will
-        return run_driver.end_undriven(
+        return termination.end_undriven(
             platform.store,
             run_id,
             state=RunState.CANCELED,
@@ -365,12 +365,12 @@ def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
         raise  # the run stays unfinished, for a later driver
     except Exception as error:  # a driver cannot even start on it: a fault of ours
         with contextlib.suppress(StoreError):  # else it stays unfinished, to be tried again
-            run_driver.end_undriven(
+            termination.end_undriven(
                 platform.store,
                 run_id,
                 state=RunState.FAILED,
-                error=run_driver.engine_error(error),
-                task_error=run_driver.NOT_FINISHED_ENGINE_ERROR,
+                error=termination.engine_error(error),
+                task_error=termination.NOT_FINISHED_ENGINE_ERROR,
                 fence=lease.owner,
             )
         raise

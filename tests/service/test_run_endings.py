@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
+from conditions import eventually
 
 from dagyard.compiler import compile_to_dict
-from dagyard.engine.driver import NOT_FINISHED_ENGINE_ERROR
-from dagyard.engine.termination import NOT_RUN_TERMINATED
+from dagyard.engine.termination import NOT_FINISHED_ENGINE_ERROR, NOT_RUN_TERMINATED
 from dagyard.service import runs
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
@@ -27,14 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
 from run_outages import gated, held_beside_a_producer
 
 UNFINISHED = {TaskState.PENDING, TaskState.RUNNING, TaskState.CANCELING}
-
-
-def eventually(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.02)
 
 
 def states(platform: Platform, run: Run) -> dict[str, TaskState]:
