@@ -15,13 +15,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
+from conditions import eventually
 from ray_cluster import Cluster, free_port, ray_cluster
 from test_executor_contract import ExecutorContract, finish, launcher, wait_until
 
@@ -311,17 +312,6 @@ def two_for_one_node(first: str, second: str) -> None:
     """Two tasks at once that each need the worker node's only `worker_node`."""
     hold(release=first).set_accelerator_type("worker_node").set_accelerator_limit(1)
     hold(release=second).set_accelerator_type("worker_node").set_accelerator_limit(1)
-
-
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60) -> T:
-    """The first truthy value of `probe`, asked until `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"Timed out waiting for {what}")
 
 
 def test_a_task_waiting_for_a_busy_node_shows_pending_with_the_reason(

@@ -9,27 +9,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
+from conditions import eventually
 
 from dagyard.compiler import compile_to_dict
 
 T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T | None], what: str, seconds: float = 120) -> T:
-    """The first true value `check` returns; fails naming `what` after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.05)
-    return found
 
 
 class DagyardUp:

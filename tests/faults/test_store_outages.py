@@ -27,6 +27,7 @@ from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
+from conditions import eventually
 from db_proxy import PostgresProxy
 
 from dagyard.compiler import compile_to_dict
@@ -53,14 +54,6 @@ T = TypeVar("T")
 
 
 # -- helpers ---------------------------------------------------------------------------
-def eventually(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.02)
-
-
 def patiently(read: Callable[[], T], seconds: float = 30) -> T:
     """`read()`, tried again while the test's own view of the database is away too."""
     deadline = time.monotonic() + seconds

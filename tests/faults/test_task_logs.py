@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagyard_up import DagyardUp, eventually
+from conditions import eventually
+from dagyard_up import DagyardUp
 
 from dagyard import dsl
 

@@ -4,12 +4,11 @@ server, worker and child processes on SQLite."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from conditions import eventually
 
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
@@ -45,15 +44,6 @@ def talking(release: str) -> None:
 @dsl.pipeline
 def retrying(marker: str) -> None:
     flaky(marker=marker).set_retry(num_retries=1, backoff_duration="0s")
-
-
-def eventually(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.02)
-    return result
 
 
 def submit(api: httpx.Client, pipeline: Any, **parameters: Any) -> str:

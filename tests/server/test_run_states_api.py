@@ -18,12 +18,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from conditions import eventually
 
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
@@ -146,14 +146,6 @@ def gated(folder: str, gate: str) -> None:
 def three_behind_gates(folder: str) -> None:
     for gate in ("a", "b", "c"):
         gated(folder=folder, gate=gate)
-
-
-def eventually(condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 def start(api: httpx.Client, pipeline: Any, **parameters: Any) -> str:

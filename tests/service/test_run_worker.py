@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conditions import eventually
 
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
@@ -47,14 +46,6 @@ def blocking(path: str) -> None:
 def blocking_then_adding(path: str) -> int:
     held = wait_for(path=path)
     return add(a=1, b=1).after(held).output
-
-
-def eventually(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.02)
 
 
 def state(platform: Platform, run: Run) -> RunState:
