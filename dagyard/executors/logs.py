@@ -27,6 +27,7 @@ import errno
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -183,7 +184,12 @@ def _passed_line(limit: int, tail: int) -> bytes:
 class LogKeeper:
     """Keeps a running attempt's log within its cap and, given `ship_to`, in the store
     (`staging.LogShipper`); `close` caps it for good and ships it a last time.
-    ExecutorError if `ship_to` cannot be opened."""
+    ExecutorError if `ship_to` cannot be opened.
+
+    A log kept on this host only is trimmed by the process's one `_Trimmer` thread,
+    with every other running log: a thread started and joined for each attempt cost
+    trivial tasks a tenth of their speed. A shipped log has a thread of its own, which
+    trims it too."""
 
     def __init__(
         self, path: Path, *, limit: int, ship_to: str | None = None, interval: float = 1.0
@@ -192,17 +198,21 @@ class LogKeeper:
         self._shipper = LogShipper(self.log.pieces, ship_to, interval) if ship_to else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        ticks: list[Callable[[], None]] = []
-        if limit > 0:
-            ticks.append(self.log.trim)
+        self._trimmed = False
         if self._shipper is not None:
-            ticks.append(self._shipper.tick)
-        if ticks:
-            every = min(TRIM_SECONDS, interval) if self._shipper else TRIM_SECONDS
+            ticks: list[Callable[[], None]] = [self._shipper.tick]
+            if limit > 0:
+                ticks.insert(0, self.log.trim)
             self._thread = threading.Thread(
-                target=self._loop, args=(ticks, every), name="dagyard-log-keeper", daemon=True
+                target=self._loop,
+                args=(ticks, min(TRIM_SECONDS, interval)),
+                name="dagyard-log-keeper",
+                daemon=True,
             )
             self._thread.start()
+        elif limit > 0:
+            _TRIMMER.add(self.log)
+            self._trimmed = True
 
     def close(self) -> None:
         """Stop, cap the log, and ship it a last time. Nothing raised: how the log is
@@ -210,6 +220,8 @@ class LogKeeper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        if self._trimmed:
+            _TRIMMER.remove(self.log)  # returns once no trim of it is under way
         self.log.finish()
         if self._shipper is not None and not self._shipper.close():
             with contextlib.suppress(OSError), open(self.log.path, "ab") as log:
@@ -219,6 +231,41 @@ class LogKeeper:
         while not self._stop.wait(every):
             for tick in ticks:
                 tick()
+
+
+class _Trimmer:
+    """One thread, started with the first log given, that trims every running log of
+    this process every `TRIM_SECONDS` (`CappedLog.trim`)."""
+
+    def __init__(self) -> None:
+        # Held while a pass trims, so that `remove` returns only once none touches the log.
+        self._lock = threading.Lock()
+        self._logs: set[CappedLog] = set()
+        self._thread: threading.Thread | None = None
+
+    def add(self, log: CappedLog) -> None:
+        with self._lock:
+            self._logs.add(log)
+            if self._thread is None or not self._thread.is_alive():
+                # A fork's child has the set but not the thread: it starts its own.
+                self._thread = threading.Thread(
+                    target=self._loop, name="dagyard-log-trimmer", daemon=True
+                )
+                self._thread.start()
+
+    def remove(self, log: CappedLog) -> None:
+        with self._lock:
+            self._logs.discard(log)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(TRIM_SECONDS)
+            with self._lock:
+                for log in list(self._logs):
+                    log.trim()
+
+
+_TRIMMER = _Trimmer()
 
 
 def note(log: BinaryIO, line: str) -> None:
