@@ -283,6 +283,12 @@ def container_component(func: Callable[..., ContainerSpec]) -> ContainerComponen
     placeholders: dict[str, Any] = {}
     for arg, passing in io.passing.items():
         spec = io.inputs.get(arg) or io.outputs[arg]
+        if passing == "artifact":
+            raise DslError(
+                f"Argument '{arg}' of container component '{name}' is a bare artifact class "
+                f"({spec.type_name}); write `{arg}: Input[...]` or `Output[...]`: a container "
+                "component's command needs to know which it is."
+            )
         if passing == "value":
             placeholders[arg] = InputValuePlaceholder(arg)
         elif passing == "input_path":
@@ -380,7 +386,7 @@ def build_pipeline(
     component_name = context.k8s_name(name)
     io = ty.read_function_io(func, component_name)
     for arg, passing in io.passing.items():
-        if passing not in ("value", "input"):
+        if passing not in ("value", "input", "artifact"):
             raise DslError(
                 f"Pipeline '{name}' argument '{arg}': pipeline inputs are parameters or "
                 "Input[...] artifacts; outputs are returned, not passed as OutputPath/Output."
@@ -418,10 +424,13 @@ def _pipeline_outputs(
         channels = {"Output": result}
     elif isinstance(result, tuple) and hasattr(result, "_fields"):
         channels = dict(zip(result._fields, result, strict=True))
+    elif isinstance(result, dict):
+        # `return task.outputs`, as kfp allows: the outputs by name.
+        channels = dict(result)
     else:
         raise DslError(
             f"Pipeline '{name}' returned {result!r}; return a task output, a NamedTuple of "
-            "task outputs, or nothing."
+            "task outputs, a task's `.outputs`, or nothing."
         )
     specs: dict[str, st.IOSpec] = {}
     for key, channel in channels.items():

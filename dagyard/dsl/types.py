@@ -124,7 +124,8 @@ class FunctionIO:
     def __init__(self) -> None:
         self.inputs: dict[str, st.IOSpec] = {}
         self.outputs: dict[str, st.IOSpec] = {}
-        # name -> "value" | "input_path" | "output_path" | "input" | "output"
+        # name -> "value" | "input_path" | "output_path" | "input" | "output" | "artifact"
+        # ("artifact": a bare artifact class, `x: Dataset`, an input as Input[...] is)
         self.passing: dict[str, str] = {}
         self.return_names: list[str] = []
 
@@ -165,8 +166,13 @@ def _read_parameter(
         extra["optional"] = True
         if param.default is not None:
             extra["default"] = param.default
+    # `Optional[Input[Artifact]] = None` as well as `Input[Optional[Artifact]]`.
+    optional_artifact = _is_optional(annotation) or has_default
+    if typing.get_origin(_strip_optional(annotation)) is typing.Annotated:
+        annotation = _strip_optional(annotation)
     if typing.get_origin(annotation) is typing.Annotated:
         inner, *markers = typing.get_args(annotation)
+        optional_artifact = optional_artifact or _is_optional(inner)
         inner = _strip_optional(inner)
         item = _list_item(inner)
         cls = artifact_class_of(item if item is not None else inner)
@@ -180,9 +186,7 @@ def _read_parameter(
             io.outputs[name] = artifact_io(cls, is_list=item is not None)
             io.passing[name] = "output"
         else:
-            io.inputs[name] = artifact_io(
-                cls, is_list=item is not None, optional=_is_optional(inner) or has_default
-            )
+            io.inputs[name] = artifact_io(cls, is_list=item is not None, optional=optional_artifact)
             io.passing[name] = "input"
         return
     if isinstance(annotation, ar.InputPath | ar.OutputPath):
@@ -192,11 +196,15 @@ def _read_parameter(
         io.inputs[name] = st.IOSpec(parameter_type=st.TASK_FINAL_STATUS, optional=True)
         io.passing[name] = "value"
         return
-    if artifact_class_of(annotation) is not None:
-        raise DslError(
-            f"Argument '{name}' of component '{component}' is a bare artifact class; "
-            f"write `{name}: Input[{annotation.__name__}]` or `Output[...]`."
-        )
+    bare = _strip_optional(annotation)
+    item = _list_item(bare)
+    cls = artifact_class_of(item if item is not None else bare)
+    if cls is not None and not isinstance(bare, str):
+        # A pythonic artifact input: `x: Dataset`, `xs: List[Dataset]` (kfp reads them as
+        # Input[...]; only lightweight components and pipelines take them).
+        io.inputs[name] = artifact_io(cls, is_list=item is not None, optional=optional_artifact)
+        io.passing[name] = "artifact"
+        return
     ptype = parameter_type_of(annotation)
     if ptype is None:
         raise DslError(

@@ -249,6 +249,20 @@ def _loaded(ran: Ran) -> None:
     assert ran.read("word-count", "counts").strip() == "1"
 
 
+def _sdk_pythonic_artifacts(ran: Ran) -> None:
+    # Returned artifacts keep the metadata their function gave them; a returned string
+    # is the artifact's content (kfp's executor: handle_single_return_value).
+    shards = [f"for-loop-1/{i}/write-shard" for i in (0, 1)]
+    assert [ran.read(s, "Output") for s in shards] == ["alpha", "beta"]
+    assert [ran.artifact(s, "Output").metadata for s in shards] == [{"chars": 5}, {"chars": 4}]
+    assert ran.read("header", "Output") == "# corpus\n"
+    assert ran.read("join-shards", "Output") == "# corpus\nalpha\nbeta\n"
+    assert ran.artifact("join-shards", "Output").metadata == {"shards": 2}
+    assert ran.read("fit-all/fit", "model") == "# corpus"
+    assert ran.artifact("fit-all/fit", "model").metadata == {"lines": 3}
+    assert ran.read("fit-all/fit", "rest") == "alpha\nbeta"
+
+
 def _dedup(ran: Ran) -> None:
     assert ran.log("echo") == ["first"]
     assert ran.log("echo-2") == ["second"]
@@ -563,6 +577,23 @@ EXPECTED: dict[str, Expected] = {
             "notify": (S, {}),
         },
         check=_training_e2e,
+    ),
+    # texts alpha, beta: joined under a header, then split into its first line (the
+    # model) and the rest; the sub-pipeline passes the split on as task.outputs.
+    "sdk_pythonic_artifacts": Expected(
+        RunState.SUCCEEDED,
+        {
+            "header": (S, {}),
+            "for-loop-1/0/write-shard": (S, {}),
+            "for-loop-1/1/write-shard": (S, {}),
+            "join-shards": (S, {}),
+            "fit-all": (S, None),
+            "fit-all/fit": (S, {"lines": 3}),
+            "describe": (S, {"Output": "# corpus from 3 lines, notes: alpha|beta"}),
+            "describe-2": (S, {"Output": "# corpus from 3 lines, no notes"}),
+        },
+        outputs={"Output": uri("join-shards", "Output")},
+        check=_sdk_pythonic_artifacts,
     ),
 }
 
