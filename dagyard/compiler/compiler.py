@@ -54,14 +54,21 @@ class Compiler:
 
 
 def dumps(document: dict[str, Any], *, json_format: bool = False) -> str:
+    """The text of what `compile_to_dict` returns: with a PlatformSpec, the YAML holds it
+    as a second document, as kfp writes it (JSON: the `{pipeline_spec, platform_spec}`
+    pair itself)."""
     if json_format:
         import json
 
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
-    header = f"# PIPELINE DEFINITION\n# Name: {document['pipelineInfo']['name']}\n"
+    spec, platform_spec = document.get("pipeline_spec", document), document.get("platform_spec")
+    header = f"# PIPELINE DEFINITION\n# Name: {spec['pipelineInfo']['name']}\n"
     # The C emitter, when PyYAML has it, is several times faster on large pipelines.
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return header + yaml.dump(document, Dumper=dumper, sort_keys=True, width=100)
+    text = header + yaml.dump(spec, Dumper=dumper, sort_keys=True, width=100)
+    if platform_spec:
+        text += "---\n" + yaml.dump(platform_spec, Dumper=dumper, sort_keys=True, width=100)
+    return text
 
 
 def compile_to_dict(
@@ -70,7 +77,9 @@ def compile_to_dict(
     pipeline_name: str | None = None,
     pipeline_parameters: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The IR of a pipeline or component, as a dict ready to dump."""
+    """The IR of a pipeline or component, as a dict ready to dump; when a task has
+    settings for another platform (`dagyard.kubernetes`), the `{pipeline_spec,
+    platform_spec}` pair kfp's client sends, which `dumps` writes as two documents."""
     if not isinstance(pipeline_func, BaseComponent):
         raise CompileError(
             f"Compiler.compile needs a function decorated with @dsl.pipeline, @dsl.component "
@@ -103,6 +112,12 @@ def compile_to_dict(
     }
     if pipeline_root:
         document["defaultPipelineRoot"] = pipeline_root
+    if table.platforms:
+        platforms = {
+            kind: {"deploymentSpec": {"executors": executors}}
+            for kind, executors in table.platforms.items()
+        }
+        return {"pipeline_spec": document, "platform_spec": {"platforms": platforms}}
     return document
 
 

@@ -93,30 +93,37 @@ def _memory_gb(value: str) -> float:
 
 
 def resources(res: st.Resources) -> dict[str, Any]:
-    """Container resources in KFP's layout: numbers for old readers, strings for new."""
+    """Container resources in KFP's layout: numbers for old readers, strings for new. A
+    setting given by a pipeline value is a placeholder, written in the string form only."""
     out: dict[str, Any] = {}
-    if res.cpu_limit is not None:
-        out["cpuLimit"] = _cpu_cores(res.cpu_limit)
-        out["resourceCpuLimit"] = res.cpu_limit
-    if res.cpu_request is not None:
-        out["cpuRequest"] = _cpu_cores(res.cpu_request)
-        out["resourceCpuRequest"] = res.cpu_request
-    if res.memory_limit is not None:
-        out["memoryLimit"] = _memory_gb(res.memory_limit)
-        out["resourceMemoryLimit"] = res.memory_limit
-    if res.memory_request is not None:
-        out["memoryRequest"] = _memory_gb(res.memory_request)
-        out["resourceMemoryRequest"] = res.memory_request
+    for field, key, number in (
+        ("cpu_limit", "CpuLimit", _cpu_cores),
+        ("cpu_request", "CpuRequest", _cpu_cores),
+        ("memory_limit", "MemoryLimit", _memory_gb),
+        ("memory_request", "MemoryRequest", _memory_gb),
+    ):
+        value = getattr(res, field)
+        if value is None:
+            continue
+        if not _is_placeholder(value):
+            out[key[0].lower() + key[1:]] = number(value)
+        out[f"resource{key}"] = value
     if res.accelerator_type is not None or res.accelerator_count is not None:
         accelerator: dict[str, Any] = {}
         if res.accelerator_count is not None:
-            accelerator["count"] = res.accelerator_count
+            if not _is_placeholder(res.accelerator_count):
+                accelerator["count"] = res.accelerator_count
             accelerator["resourceCount"] = res.accelerator_count
         if res.accelerator_type is not None:
-            accelerator["type"] = res.accelerator_type
+            if not _is_placeholder(res.accelerator_type):
+                accelerator["type"] = res.accelerator_type
             accelerator["resourceType"] = res.accelerator_type
         out["accelerator"] = accelerator
     return out
+
+
+def _is_placeholder(value: str) -> bool:
+    return value.startswith("{{$")
 
 
 def container_executor(
@@ -161,13 +168,21 @@ class ComponentTable:
     def __init__(self) -> None:
         self.components: dict[str, dict[str, Any]] = {}
         self.executors: dict[str, dict[str, Any]] = {}
+        # The PlatformSpec's executors: {platform: {executor label: settings}}.
+        self.platforms: dict[str, dict[str, Any]] = {}
         self._by_content: dict[str, str] = {}
 
     def add(
-        self, base_name: str, component: dict[str, Any], executor: dict[str, Any] | None
+        self,
+        base_name: str,
+        component: dict[str, Any],
+        executor: dict[str, Any] | None,
+        platform: dict[str, Any] | None = None,
     ) -> str:
-        """Register a component (and its executor); returns its `comp-*` name."""
-        key = json.dumps([component, executor], sort_keys=True, default=str)
+        """Register a component (and its executor, with its settings for other platforms,
+        by platform); returns its `comp-*` name. Tasks share a component only if their
+        platform settings are the same too."""
+        key = json.dumps([component, executor, platform or {}], sort_keys=True, default=str)
         existing = self._by_content.get(key)
         if existing is not None:
             return existing
@@ -179,6 +194,8 @@ class ComponentTable:
         if executor is not None:
             entry["executorLabel"] = f"exec-{name}"
             self.executors[f"exec-{name}"] = executor
+            for kind, settings in (platform or {}).items():
+                self.platforms.setdefault(kind, {})[f"exec-{name}"] = settings
         self.components[f"comp-{name}"] = entry
         self._by_content[key] = f"comp-{name}"
         return f"comp-{name}"

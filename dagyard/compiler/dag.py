@@ -10,6 +10,7 @@ producer and consumer are siblings.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -372,8 +373,39 @@ class DagCompiler:
             executor = cp.importer_executor(impl, constant)
         else:
             image = self._image(task)
-            executor = cp.container_executor(impl, image=image, env=task.env, res=task.resources)
-        return self.table.add(comp.name, cp.interface(comp), executor)
+            res = self._resources(task)
+            executor = cp.container_executor(impl, image=image, env=task.env, res=res)
+        platform = {kind: self._platform(task, c) for kind, c in task.platform_config.items() if c}
+        return self.table.add(comp.name, cp.interface(comp), executor, platform)
+
+    def _platform(self, task: PipelineTask, settings: Any) -> Any:
+        """A task's settings for another platform with each pipeline value in them
+        (a channel, left by `dagyard.kubernetes`) replaced by its reference from where
+        the task stands, as the task's own inputs are."""
+        if isinstance(settings, PipelineChannel):
+            return self._route(settings, task, None)
+        if isinstance(settings, dict):
+            return {key: self._platform(task, value) for key, value in settings.items()}
+        if isinstance(settings, list):
+            return [self._platform(task, value) for value in settings]
+        return settings
+
+    def _resources(self, task: PipelineTask) -> st.Resources:
+        """The task's resources, each one given by a pipeline value written as a
+        placeholder of the extra input named for it (`cpu_limit`, ...), as kfp writes
+        them; KFP's driver (resolvePodSpecInputRuntimeParameter) and the engine read the
+        placeholder's value when the task starts."""
+        given = dataclasses.asdict(task.resources)
+        params: dict[str, Any] | None = None
+        for field, value in given.items():
+            if not isinstance(value, PipelineChannel):
+                continue
+            if params is None:
+                params = self._spec(task).setdefault("inputs", {}).setdefault("parameters", {})
+            params[PREFIX + value.full_name] = self._route(value, task, None)
+            given[field] = f"{{{{$.inputs.parameters['{PREFIX}{value.full_name}']}}}}"
+            params[field] = {"runtimeValue": {"constant": given[field]}}
+        return task.resources if params is None else st.Resources(**given)
 
     def _image(self, task: PipelineTask) -> str | None:
         """The task's image override. One that comes from pipeline values is passed in

@@ -51,6 +51,9 @@ class PipelineTask:
         self.env: dict[str, str] = {}
         self.container_image: Any = None
         self.display_name: str | None = None
+        # Settings for other platforms, by platform (`dagyard.kubernetes` writes
+        # "kubernetes"): the compiler puts them in the PlatformSpec, as kfp does.
+        self.platform_config: dict[str, Any] = {}
         self.ignore_upstream_failure_flag = False
         self.exit_handler: ExitHandler | None = None
         self.group: TasksGroup = graph.current_group
@@ -249,22 +252,28 @@ class PipelineTask:
         self.resources = dataclasses.replace(self.resources, **change)
         return self
 
-    def set_cpu_request(self, cpu: str) -> PipelineTask:
+    # Each resource setter takes a constant or, as kfp's do, a pipeline value (a pipeline
+    # input or a task output), which the engine reads when the task starts.
+    def set_cpu_request(self, cpu: str | PipelineChannel) -> PipelineTask:
         return self._set_resource(cpu_request=_cpu(self.name, cpu))
 
-    def set_cpu_limit(self, cpu: str) -> PipelineTask:
+    def set_cpu_limit(self, cpu: str | PipelineChannel) -> PipelineTask:
         return self._set_resource(cpu_limit=_cpu(self.name, cpu))
 
-    def set_memory_request(self, memory: str) -> PipelineTask:
+    def set_memory_request(self, memory: str | PipelineChannel) -> PipelineTask:
         return self._set_resource(memory_request=_memory(self.name, memory))
 
-    def set_memory_limit(self, memory: str) -> PipelineTask:
+    def set_memory_limit(self, memory: str | PipelineChannel) -> PipelineTask:
         return self._set_resource(memory_limit=_memory(self.name, memory))
 
-    def set_accelerator_type(self, accelerator: str) -> PipelineTask:
+    def set_accelerator_type(self, accelerator: str | PipelineChannel) -> PipelineTask:
+        if isinstance(accelerator, PipelineChannel):
+            return self._set_resource(accelerator_type=_parameter(self.name, accelerator))
         return self._set_resource(accelerator_type=str(accelerator))
 
-    def set_accelerator_limit(self, limit: int | str) -> PipelineTask:
+    def set_accelerator_limit(self, limit: int | str | PipelineChannel) -> PipelineTask:
+        if isinstance(limit, PipelineChannel):
+            return self._set_resource(accelerator_count=_parameter(self.name, limit))
         count = str(limit)
         if not count.isdigit():
             raise DslError(
@@ -272,7 +281,7 @@ class PipelineTask:
             )
         return self._set_resource(accelerator_count=count)
 
-    def set_gpu_limit(self, gpu: int | str) -> PipelineTask:
+    def set_gpu_limit(self, gpu: int | str | PipelineChannel) -> PipelineTask:
         return self.set_accelerator_limit(gpu)
 
     def set_env_variable(self, name: str, value: str) -> PipelineTask:
@@ -312,13 +321,26 @@ _CPU = re.compile(r"^([0-9]*\.?[0-9]+m?)$")
 _MEMORY = re.compile(r"^([0-9]*\.?[0-9]+)(E|Ei|P|Pi|T|Ti|G|Gi|M|Mi|K|Ki|k)?$")
 
 
-def _cpu(task: str, cpu: str) -> str:
+def _parameter(task: str, value: PipelineChannel) -> PipelineChannel:
+    """A pipeline value given as a resource setting: a parameter, checked when it is used."""
+    if value.is_artifact:
+        raise DslError(
+            f"Task '{task}': a resource setting takes a parameter; {value!r} is an artifact."
+        )
+    return value
+
+
+def _cpu(task: str, cpu: str | PipelineChannel) -> str | PipelineChannel:
+    if isinstance(cpu, PipelineChannel):
+        return _parameter(task, cpu)
     if not _CPU.match(str(cpu)):
         raise DslError(f"Task '{task}': CPU {cpu!r} must be a number like '2', '0.5' or '500m'.")
     return str(cpu)
 
 
-def _memory(task: str, memory: str) -> str:
+def _memory(task: str, memory: str | PipelineChannel) -> str | PipelineChannel:
+    if isinstance(memory, PipelineChannel):
+        return _parameter(task, memory)
     if not _MEMORY.match(str(memory)):
         raise DslError(
             f"Task '{task}': memory {memory!r} must be a number with an optional unit, "

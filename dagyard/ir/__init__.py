@@ -17,7 +17,7 @@ Use `dagyard.ir.pipeline_spec_pb2` for the protobuf messages: importing
 """
 
 from dagyard.ir.codec import dump, dumps, load, loads
-from dagyard.ir.document import PipelineDocument, from_dict, validate
+from dagyard.ir.document import PipelineDocument, from_dict, stored_form, validate
 from dagyard.ir.pipeline import PipelinePlan
 from dagyard.ir.planning import pipeline_info, plan
 from dagyard.ir.schema import SCHEMA_VERSION, pipeline_spec_pb2
@@ -34,5 +34,6 @@ __all__ = [
     "pipeline_info",
     "pipeline_spec_pb2",
     "plan",
+    "stored_form",
     "validate",
 ]

@@ -1,8 +1,9 @@
 """A validated PipelineSpec document, and the two ways to get one from a dict.
 
 Belongs here: `PipelineDocument` (the raw dict plus typed protobuf views and a few read
-helpers), `from_dict` and `validate`. The document carries no behaviour beyond reading:
-planning, running and compiling live in other packages. Text and files are in `codec.py`.
+helpers), `from_dict` and `validate`, and `stored_form`, the document as one dict. The
+document carries no behaviour beyond reading: planning, running and compiling live in
+other packages. Text and files are in `codec.py`.
 """
 
 from __future__ import annotations
@@ -66,12 +67,23 @@ class PipelineDocument:
 def from_dict(
     spec: Mapping[str, Any], platform_spec: Mapping[str, Any] | None = None
 ) -> PipelineDocument:
-    """Validate a PipelineSpec dict (and optional PlatformSpec dict) and wrap it.
+    """Validate a PipelineSpec dict (and optional PlatformSpec dict) and wrap it. `spec`
+    may also be the `{pipeline_spec, platform_spec}` pair (`stored_form`).
 
     The dicts are copied, so later changes to them do not reach the document.
     Raises IRError naming the first problem and where it is.
     """
+    if platform_spec is None and "pipeline_spec" in spec and "root" not in spec:
+        spec, platform_spec = spec["pipeline_spec"], spec.get("platform_spec")
     return build(_copy(spec), _copy(platform_spec))
+
+
+def stored_form(document: PipelineDocument) -> JsonDict:
+    """The document as one dict, as kfp's client sends it and a run keeps it: the
+    PipelineSpec, or with a PlatformSpec the `{pipeline_spec, platform_spec}` pair."""
+    if document.platform_spec is None:
+        return document.raw
+    return {"pipeline_spec": document.raw, "platform_spec": document.platform_spec}
 
 
 def validate(spec: Mapping[str, Any], platform_spec: Mapping[str, Any] | None = None) -> None:

@@ -21,6 +21,7 @@ def test_public_surface_is_pinned() -> None:
         "pipeline_info",
         "pipeline_spec_pb2",
         "plan",
+        "stored_form",
         "validate",
     ]
 

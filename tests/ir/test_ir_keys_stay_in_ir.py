@@ -32,6 +32,8 @@ WRITERS = (
     # carries, command strings as written) and name the line of a refused document,
     # which validating and planning it first would lose.
     "components/",
+    # The kfp-kubernetes settings of a task, written as the PlatformSpec holds them.
+    "kubernetes/",
 )
 
 # Readers of the IR not yet switched to the plan. Remove an entry once it reads the plan.

@@ -1,0 +1,83 @@
+"""Every kfp-kubernetes setting on small pipelines, written once for both SDKs:
+`build(dsl, kubernetes)` makes the pipeline with kfp's (`kfp.dsl`, `kfp.kubernetes`) or
+Dagyard's (`dagyard.dsl`, `dagyard.kubernetes`). Container components only, so that
+nothing here depends on how either SDK reads a function's source.
+
+`every_setting`: one task with every setting, with constants, a pipeline parameter and a
+CreatePVC's output. `routed`: names that come from a task's output and from a pipeline
+parameter inside a condition (kfp routes those into the sub-DAG), and a task used twice
+with and without settings (each gets its own executor).
+"""
+
+# No `from __future__ import annotations`: kfp reads the components' annotations as types.
+from typing import Any
+
+
+def _echo(dsl: Any) -> Any:
+    @dsl.container_component
+    def echo(text: str, said: dsl.OutputPath(str)):  # type: ignore[valid-type]
+        return dsl.ContainerSpec(
+            image="alpine", command=["sh", "-c", 'printf %s "$0" > "$1"'], args=[text, said]
+        )
+
+    return echo
+
+
+def every_setting(dsl: Any, kubernetes: Any) -> Any:
+    echo = _echo(dsl)
+
+    @dsl.pipeline(name="k8s-every-setting")
+    def pipeline(secret: str = "db") -> None:
+        pvc = kubernetes.CreatePVC(
+            pvc_name_suffix="-work", access_modes=["ReadWriteOnce"], size="1Gi"
+        )
+        task = echo(text="a")
+        kubernetes.use_secret_as_env(task, "db", {"password": "PASSWORD"})
+        kubernetes.use_secret_as_env(task, secret, {"user": "DB_USER"}, optional=True)
+        kubernetes.use_secret_as_volume(task, "db", mount_path="/etc/db")
+        kubernetes.use_config_map_as_env(task, "settings", {"mode": "MODE"})
+        kubernetes.use_config_map_as_volume(task, "settings", "/etc/settings", optional=True)
+        kubernetes.mount_pvc(task, pvc.outputs["name"], mount_path="/data", sub_path="in")
+        kubernetes.mount_pvc(task, "shared", mount_path="/shared")
+        kubernetes.empty_dir_mount(task, "scratch", "/scratch", medium="Memory", size_limit="1Gi")
+        kubernetes.add_ephemeral_volume(
+            task, "eph", "/eph", access_modes=["ReadWriteOnce"], size="1Gi", labels={"a": "b"}
+        )
+        kubernetes.add_pod_label(task, "team", "ml")
+        kubernetes.add_pod_annotation(task, "note", "hello")
+        kubernetes.add_node_selector(task, "gpu", "a100")
+        kubernetes.add_toleration(task, key="gpu", operator="Exists", effect="NoSchedule")
+        kubernetes.add_toleration_json(task, [{"key": "k", "value": "v", "operator": "Equal"}])
+        kubernetes.add_node_affinity(
+            task, match_expressions=[{"key": "zone", "operator": "In", "values": ["a"]}], weight=5
+        )
+        kubernetes.add_node_affinity_json(
+            task, {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}
+        )
+        kubernetes.set_timeout(task, 30)
+        kubernetes.use_field_path_as_env(task, "POD_NAME", "metadata.name")
+        kubernetes.set_image_pull_secrets(task, ["registry"])
+        kubernetes.set_image_pull_policy(task, "IfNotPresent")
+        kubernetes.set_security_context(task, run_as_user=1000, run_as_non_root=True)
+        kubernetes.DeletePVC(pvc_name=pvc.outputs["name"]).after(task)
+
+    return pipeline
+
+
+def routed(dsl: Any, kubernetes: Any) -> Any:
+    echo = _echo(dsl)
+
+    @dsl.pipeline(name="k8s-routed")
+    def pipeline(secret: str = "db", flag: str = "on") -> None:
+        first = echo(text="db")
+        second = echo(text="b")
+        kubernetes.use_secret_as_env(second, first.outputs["said"], {"password": "PASSWORD"})
+        with dsl.If(flag == "on"):
+            third = echo(text="c")
+            kubernetes.use_secret_as_volume(third, secret, mount_path="/etc/db")
+            kubernetes.set_timeout(third, 5)
+
+    return pipeline
+
+
+PIPELINES = {"every_setting": every_setting, "routed": routed}
