@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from dagyard.engine.failures import TaskFailure
-from dagyard.engine.values import from_ir
+from dagyard.engine.values import from_ir, parse_output
 from dagyard.errors import StoreError
 from dagyard.executors.staging import Staging
-from dagyard.ir.pipeline import ArtifactType, Definitions, ParameterDefinition, ParameterType
+from dagyard.ir.pipeline import ArtifactType, Definitions, ParameterDefinition
 from dagyard.store.artifact_store import ArtifactStore, leaving_link
 from dagyard.store.records import Artifact
 
@@ -327,12 +327,10 @@ def _refuse_linked_parameter(name: str, path: Path, *, within: Path) -> None:
 
 def _read_parameter_file(path: Path, definition: ParameterDefinition) -> Any:
     text = path.read_text()
-    if definition.type == ParameterType.STRING:
-        return text
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
+        return parse_output(text, definition.type.value)
+    except ValueError as e:
         raise TaskFailure(
             f"Output parameter file {path.name} holds {text[:80]!r}, which is not a "
-            f"{definition.type} value."
+            f"{definition.type.value} value: {e}."
         ) from e

@@ -84,16 +84,30 @@ def _parameter(node: Node, source: ParameterSource, context: RuntimeContext) -> 
             return _final_status(scope.nodes.get(producer_name), context)
 
 
+# A producer's end as KFP's driver names it in PipelineTaskFinalStatus.state (the
+# execution states of its metadata, where success is COMPLETE; a cached or skipped
+# producer completed too), whatever Dagyard calls its own task states.
+_FINAL_STATES = {
+    TaskState.SUCCEEDED: "COMPLETE",
+    TaskState.CACHED: "COMPLETE",
+    TaskState.SKIPPED: "COMPLETE",
+    TaskState.CANCELED: "CANCELED",
+}
+
+
 def _final_status(producer: Node | None, context: RuntimeContext) -> dict[str, Any]:
-    """PipelineTaskFinalStatus of `producer` (an exit task's input), as KFP writes it."""
+    """PipelineTaskFinalStatus of `producer` (an exit task's input), as KFP's driver
+    writes it (`resolveTaskFinalStatus`): `state` COMPLETE, FAILED or CANCELED; `error`
+    empty when it completed (protobuf JSON leaves out a zero code and an empty message,
+    so the task reads None for both), else code 1 and the producer's error message."""
     result = producer.result if producer is not None else None
-    state = result.state if result is not None else TaskState.FAILED
-    error = result.error if result is not None else None
+    state = _FINAL_STATES.get(result.state, "FAILED") if result is not None else "FAILED"
+    error = (result.error if result is not None else None) or ""
     return {
-        "state": {"SUCCEEDED": "SUCCEEDED", "CANCELED": "CANCELLED"}.get(state, "FAILED"),
+        "state": state,
         "pipelineJobResourceName": context.job_name,
         "pipelineTaskName": producer.name if producer is not None else "",
-        "error": {"code": 0 if state == TaskState.SUCCEEDED else 1, "message": error or ""},
+        "error": {} if state == "COMPLETE" else {"code": 1, "message": error},
     }
 
 

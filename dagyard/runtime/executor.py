@@ -71,6 +71,9 @@ _MISSING: Any = object()
 _NAMED_TYPES = {"string": str, "str": str, "text": str, "integer": int, "int": int}
 _NAMED_TYPES.update({"float": float, "double": float, "boolean": bool, "bool": bool})
 _NAMED_TYPES.update({"list": list, "jsonarray": list, "dict": dict, "jsonobject": dict})
+# Go's strconv.ParseBool, with which KFP's launcher reads BOOLEAN output files.
+_BOOLS = dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True)
+_BOOLS.update(dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False))
 
 
 class BadInput(Exception):
@@ -627,6 +630,8 @@ class _Task:
             ) from None
         if type_ is None or _plain_type(type_) is str:
             return text
+        if _plain_type(type_) is bool and text.strip() in _BOOLS:
+            return _BOOLS[text.strip()]  # str(True) is 'True': read as KFP's launcher does
         try:
             value = json.loads(text)
         except ValueError as e:

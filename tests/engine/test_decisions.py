@@ -173,7 +173,7 @@ def test_on_a_terminated_run_only_exit_tasks_start() -> None:
     )
     exit_task = decide(scope.nodes["report"], facts(stopping=True))
     assert isinstance(exit_task, Start)
-    assert exit_task.parameters["status"]["state"] == "CANCELLED"
+    assert exit_task.parameters["status"]["state"] == "CANCELED"
 
 
 def test_a_container_task_waits_for_a_free_slot() -> None:

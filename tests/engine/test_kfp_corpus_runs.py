@@ -281,7 +281,7 @@ def _training_e2e(ran: Ran) -> None:
         assert ran[f"{deploys}/{index}/deploy"].outputs == {
             "Output": f"deployed {ran.uri(best, 'best')} to {target}"
         }
-    assert "SUCCEEDED " in ran.log("notify")
+    assert "COMPLETE " in ran.log("notify")
 
 
 # -- The expected results ----------------------------------------------------------------
@@ -594,6 +594,26 @@ EXPECTED: dict[str, Expected] = {
         },
         outputs={"Output": uri("join-shards", "Output")},
         check=_sdk_pythonic_artifacts,
+    ),
+    # Output files read as KFP's launcher reads them (TextToPbValue: Go's ParseBool for
+    # BOOLEAN, ParseInt/ParseFloat on the trimmed text); a loop item's fields reach STRING
+    # inputs as JSON text, as KFP's driver gives them; the exit task reads COMPLETE (the
+    # driver's resolveTaskFinalStatus: the producer's execution state, error left empty).
+    "run_values": Expected(
+        RunState.SUCCEEDED,
+        {
+            "exit-handler-1/write-flags": (S, {"ok": True, "no": False, "count": 3}),
+            "exit-handler-1/shell-flags": (S, {"ok": True, "ratio": 2.0}),
+            "exit-handler-1/combine": (S, {"Output": "True False 3 True 2.0"}),
+            "exit-handler-1/plan": (S, None),
+            "exit-handler-1/for-loop-2/0/echo": (S, {"Output": "str:110"}),
+            "exit-handler-1/for-loop-2/0/echo-2": (
+                S,
+                {"Output": 'str:{"a": 1, "b": [2.5, true]}'},
+            ),
+            "exit-handler-1/for-loop-2/0/echo-3": (S, {"Output": "str:0.5"}),
+            "final-state": (S, {"Output": "COMPLETE None None"}),
+        },
     ),
 }
 

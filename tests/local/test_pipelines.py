@@ -37,7 +37,7 @@ def test_a_pipeline_runs_with_every_kind_of_control_flow(
     assert tasks[f"{branches}/condition-3/label"].state == TaskState.SUCCEEDED
     assert tasks[f"{branches}/condition-4"].state == TaskState.SKIPPED
     assert tasks[f"{branches}/condition-5"].state == TaskState.SKIPPED
-    assert tasks["report"].outputs == {"Output": "SUCCEEDED:exit-handler-1"}
+    assert tasks["report"].outputs == {"Output": "COMPLETE:exit-handler-1"}
     assert runs.get_run(platform, result.run_id)[0].runtime_config["parameters"] == {
         "xs": [1, 2, 3],
         "big": 10,

@@ -3,7 +3,7 @@ waits: honest states and durations. A real server and run worker on SQLite, task
 real child processes; every wait has a deadline.
 
 - Terminate: running attempts get SIGTERM (then a kill after the executor's grace), the
-  exit task still runs and reads CANCELLED, and no task, group, loop or iteration is left
+  exit task still runs and reads CANCELED, and no task, group, loop or iteration is left
   RUNNING, CANCELING or PENDING; the run ends CANCELED, even when its exit task never
   ends (killed after the driver's `cancel_seconds`).
 - Retry: the exit task runs again with the new final status.
@@ -220,7 +220,7 @@ def test_terminate_stops_attempts_gently_runs_the_exit_task_and_leaves_nothing_u
     ] * 2
     # The exit task ran after its group ended, and read how it ended.
     assert named["final-state"]["state"] == "SUCCEEDED"
-    assert named["final-state"]["outputs"] == {"Output": "CANCELLED"}
+    assert named["final-state"]["outputs"] == {"Output": "CANCELED"}
     # Each attempt had SIGTERM first (its handler left a mark), and is gone.
     assert (tmp_path / "0.term").exists() and (tmp_path / "1.term").exists()
     eventually(lambda: not any(alive(pid) for pid in pids), "the stopped tasks to end")
@@ -251,7 +251,7 @@ def test_an_exit_task_that_overruns_the_bound_is_killed_and_the_run_ends_cancele
     assert api.post(f"/runs/{run_id}:terminate").status_code == 200
     exit_pid = tmp_path / "exit.pid"
     pid, state = eventually(lambda: exit_pid.exists() and exit_pid.read_text().split(), "exit")
-    assert state == "CANCELLED"
+    assert state == "CANCELED"
     thread.join(timeout=60)
     assert not thread.is_alive(), "the driver did not end"
 
@@ -281,11 +281,11 @@ def test_retrying_a_failed_run_runs_its_exit_task_again_with_the_new_status(
     again = by_path(api, run_id)["final-state"]
     assert (again["state"], again["outputs"], again["attempts"]) == (
         "SUCCEEDED",
-        {"Output": "SUCCEEDED"},
+        {"Output": "COMPLETE"},
         2,
     )
     (status,) = again["inputs"]["parameters"].values()
-    assert status["state"] == "SUCCEEDED"
+    assert status["state"] == "COMPLETE"
     assert when(again["started_at"]) > when(first["finished_at"])
 
 
