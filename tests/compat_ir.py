@@ -23,6 +23,8 @@ Equivalent spellings that are normalised away:
 - numbers compare numerically (kfp writes every number as a double, so `1` equals
   `1.0`), in constants, defaults, metadata, resources and `raw` loop items, which are
   parsed as JSON; a string never equals a number;
+- dependentTasks and the tasks a task takes outputs from (kfp lists none for a task
+  output given to a resource setter; KFP's backend adds them, as Dagyard's engine does);
 - absent and false booleans (isOptional, isArtifactList, reimport, enableCache); absent
   and empty sections; `{"Concat": ...}`/`{"IfPresent": ...}` container arguments are
   compared as parsed JSON, so whitespace inside them does not matter.
@@ -199,7 +201,7 @@ class _Resolver:
             del trigger["strategy"]
         described: dict[str, Any] = {
             "taskInfo.name": task.get("taskInfo", {}).get("name"),
-            "dependentTasks": sorted(task.get("dependentTasks", [])),
+            "dependentTasks": _dependencies(task),
             "triggerPolicy": trigger,
             "iterator": _iterator(task),
             "iteratorPolicy": canonical(task.get("iteratorPolicy", {})),
@@ -295,6 +297,21 @@ def _definitions(defs: dict[str, Any] | None) -> dict[str, Any]:
         for name, spec in (defs.get("artifacts") or {}).items()
     }
     return _drop_empty({"parameters": parameters, "artifacts": artifacts})
+
+
+def _dependencies(task: dict[str, Any]) -> list[str]:
+    """dependentTasks with the tasks whose outputs the task takes, which KFP's backend
+    adds when kfp leaves them out (addImplicitDependencies), as the engine does."""
+    upstream = set(task.get("dependentTasks", []))
+    inputs = task.get("inputs", {})
+    for kind, source in (
+        ("parameters", "taskOutputParameter"),
+        ("artifacts", "taskOutputArtifact"),
+    ):
+        for value in (inputs.get(kind) or {}).values():
+            if source in value:
+                upstream.add(value[source]["producerTask"])
+    return sorted(upstream)
 
 
 def _iterator(task: dict[str, Any]) -> dict[str, Any]:

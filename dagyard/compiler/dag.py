@@ -395,7 +395,8 @@ class DagCompiler:
         placeholder of the extra input named for it (`cpu_limit`, ...), as kfp writes
         them; KFP's driver (resolvePodSpecInputRuntimeParameter) and the engine read the
         placeholder's value when the task starts."""
-        given = dataclasses.asdict(task.resources)
+        # Not dataclasses.asdict, which would copy the channels.
+        given = {f.name: getattr(task.resources, f.name) for f in dataclasses.fields(st.Resources)}
         params: dict[str, Any] | None = None
         for field, value in given.items():
             if not isinstance(value, PipelineChannel):

@@ -248,7 +248,7 @@ class PipelineTask:
         )
         return self
 
-    def _set_resource(self, **change: str) -> PipelineTask:
+    def _set_resource(self, **change: str | PipelineChannel) -> PipelineTask:
         self.resources = dataclasses.replace(self.resources, **change)
         return self
 

@@ -66,12 +66,15 @@ NO_DEFAULT: Any = _NO_DEFAULT
 
 @dataclasses.dataclass(frozen=True)
 class Resources:
-    cpu_request: str | None = None
-    cpu_limit: str | None = None
-    memory_request: str | None = None
-    memory_limit: str | None = None
-    accelerator_type: str | None = None
-    accelerator_count: str | None = None
+    """A task's resource settings: quantities as text, or a `PipelineChannel` where a
+    pipeline value gives one (the compiler writes a placeholder for it, as kfp does)."""
+
+    cpu_request: Any = None
+    cpu_limit: Any = None
+    memory_request: Any = None
+    memory_limit: Any = None
+    accelerator_type: Any = None
+    accelerator_count: Any = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 from dagyard.engine import attempts, python_functions
 from dagyard.engine.attempts import StagedFiles
 from dagyard.engine.commands import RuntimeContext, resolve_argv
+from dagyard.engine.container_values import resolve_container
 from dagyard.engine.decisions import Start
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.recorder import TaskRecorder, now
@@ -104,7 +105,8 @@ def prepare_attempt(
         raise TaskFailure(_unprepared(e, place, workdir)) from e
     if staged.names:
         context = dataclasses.replace(context, stored_uri=staged.to_store)
-    container = component.container
+    # Its image and resources may be pipeline values too (set_cpu_limit(param), ...).
+    container = resolve_container(component.container, parameters, context)
     argv = resolve_argv([*container.command, *container.args], document, context)
     launch = Launch(
         task_id=task_id,

@@ -119,7 +119,7 @@ class _Builder:
             name=name,
             display_name=_section(spec, "taskInfo").get("name") or name,
             component=component,
-            dependent_tasks=tuple(spec.get("dependentTasks") or ()),
+            dependent_tasks=_dependent_tasks(spec),
             parameters=_frozen(
                 {
                     key: _parameter_input(value, declared.get(key))
@@ -392,6 +392,24 @@ def _seconds(duration: str | None, default: float) -> float:
 def _enum_name(value: Any, enum: Any) -> str:
     """An enum given by name or, as protobuf's JSON also allows, by number."""
     return str(enum.Name(value)) if isinstance(value, int) else str(value)
+
+
+def _dependent_tasks(spec: JsonDict) -> tuple[str, ...]:
+    """The tasks listed in `dependentTasks`, then those whose outputs the task takes
+    and the list leaves out, as KFP's backend adds them (addImplicitDependencies in
+    backend/src/v2/compiler/argocompiler/dag.go): kfp writes none for a task output
+    given to `set_cpu_limit()` and the other resource setters."""
+    upstream = list(spec.get("dependentTasks") or ())
+    inputs = _section(spec, "inputs")
+    for kind, source in (
+        ("parameters", "taskOutputParameter"),
+        ("artifacts", "taskOutputArtifact"),
+    ):
+        for value in _section(inputs, kind).values():
+            producer = _section(value, source).get("producerTask")
+            if producer and producer not in upstream:
+                upstream.append(producer)
+    return tuple(upstream)
 
 
 def _section(holder: JsonDict, key: str) -> JsonDict:

@@ -595,6 +595,18 @@ EXPECTED: dict[str, Expected] = {
         outputs={"Output": uri("join-shards", "Output")},
         check=_sdk_pythonic_artifacts,
     ),
+    # memory=128M from the pipeline: 8 MiB fit under it, 512 MiB do not (the limit is
+    # applied by a cgroup or by RLIMIT_DATA, whose messages differ after this fragment).
+    "sdk_resource_values": Expected(
+        RunState.FAILED,
+        {
+            "pick-cpu": (S, {"Output": "500m"}),
+            "pick-cpu-2": (S, {"Output": "500m"}),
+            "pick-count": (S, {"Output": 1}),
+            "allocate": (S, {"Output": 8}),
+            "allocate-2": (F, "memory limit of 128 MB (set_memory_limit"),
+        },
+    ),
     # Output files read as KFP's launcher reads them (TextToPbValue: Go's ParseBool for
     # BOOLEAN, ParseInt/ParseFloat on the trimmed text); a loop item's fields reach STRING
     # inputs as JSON text, as KFP's driver gives them; the exit task reads COMPLETE (the
