@@ -2,7 +2,9 @@
 structured `IfPresent` / `Concat` placeholders, against one task attempt.
 
 Also resolves the runtime placeholders that may appear inside constant task inputs
-(`dsl.PIPELINE_JOB_NAME_PLACEHOLDER` passed as an argument, f-strings over outputs).
+(`dsl.PIPELINE_JOB_NAME_PLACEHOLDER` passed as an argument, f-strings over outputs), and
+finds, before a run starts, any placeholder in a pipeline that nothing here resolves
+(`unknown_placeholder`): such a run is refused rather than given the placeholder's text.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dagyard.engine.failures import TaskFailure
@@ -31,6 +33,8 @@ class RuntimeContext:
     # The stored artifact a local copy stands for (see attempts.StagedFiles.to_store):
     # `.uri` placeholders name the stored artifact, `.path` ones the copy.
     stored_uri: Callable[[str], str] | None = None
+    # The run's workspace folder (`dsl.WORKSPACE_PATH_PLACEHOLDER`), shared by its tasks.
+    workspace_path: str = ""
 
 
 _PLACEHOLDER = re.compile(r"\{\{\$(?P<body>[^{}]*)\}\}")
@@ -57,7 +61,69 @@ def _context_value(body: str, context: RuntimeContext) -> str | None:
         ".pipeline_root": context.pipeline_root,
         ".pipeline_job_create_time_utc": context.create_time,
         ".pipeline_job_schedule_time_utc": context.schedule_time,
+        ".workspace_path": context.workspace_path or None,
     }.get(body)
+
+
+_CONTEXT_BODIES = frozenset(
+    {
+        ".pipeline_job_name",
+        ".pipeline_job_resource_name",
+        ".pipeline_job_uuid",
+        ".pipeline_task_name",
+        ".pipeline_task_uuid",
+        ".pipeline_root",
+        ".pipeline_job_create_time_utc",
+        ".pipeline_job_schedule_time_utc",
+        ".workspace_path",
+    }
+)
+
+
+def _known(body: str) -> bool:
+    return (
+        body in ("", ".outputs.output_file")
+        or body in _CONTEXT_BODIES
+        or any(p.match(body) for p in (_INPUT_PARAM, _OUTPUT_PARAM, _ARTIFACT))
+    )
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
+def _places(spec: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Where placeholders are resolved: executors' command lines, tasks' constant inputs."""
+    executors = (spec.get("deploymentSpec") or {}).get("executors") or {}
+    for name, executor in executors.items():
+        container = (executor or {}).get("container") or {}
+        yield f"executor {name!r}", [container.get("command"), container.get("args")]
+    dags = [("the pipeline", spec.get("root") or {})]
+    dags += [(f"component {n!r}", c) for n, c in (spec.get("components") or {}).items()]
+    for owner, component in dags:
+        for task_name, task in ((component.get("dag") or {}).get("tasks") or {}).items():
+            inputs = ((task or {}).get("inputs") or {}).get("parameters") or {}
+            constants = [(i or {}).get("runtimeValue") for i in inputs.values()]
+            yield f"task {task_name!r} of {owner}", constants
+
+
+def unknown_placeholder(spec: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first `{{$...}}` placeholder of pipeline spec `spec` that the engine cannot
+    resolve, and where it is (an executor's command line, a task's constant input), or
+    None. A task would otherwise be handed the placeholder's own text."""
+    for where, values in _places(spec):
+        for text in _strings(values):
+            for match in _PLACEHOLDER.finditer(text):
+                if not _known(match.group("body")):
+                    return match.group(0), where
+    return None
 
 
 def resolve_constant(text: str, parameters: dict[str, Any], context: RuntimeContext) -> str:

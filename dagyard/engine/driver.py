@@ -148,6 +148,8 @@ class RunDriver:
             pipeline_root=run.runtime_config.get("pipeline_root") or artifacts.root_uri,
             create_time=created.isoformat(),
             schedule_time=(run.scheduled_at or created).isoformat(),
+            # Beside the tasks' folders; no task path starts with a dot.
+            workspace_path=str(options.work_root / run.run_id / ".workspace"),
         )
 
     # -- the loop ----------------------------------------------------------------------

@@ -108,6 +108,7 @@ def prepare_attempt(
     # Its image and resources may be pipeline values too (set_cpu_limit(param), ...).
     container = resolve_container(component.container, parameters, context)
     argv = resolve_argv([*container.command, *container.args], document, context)
+    _make_workspace(context.workspace_path, [*argv, *map(str, parameters.values())])
     launch = Launch(
         task_id=task_id,
         run_id=run_id,
@@ -183,6 +184,16 @@ def note_waiting(
             recorder.update(node, state=TaskState.RUNNING, error=None, started_at=now())
         else:
             recorder.update(node, state=TaskState.PENDING, error=reason, started_at=None)
+
+
+def _make_workspace(folder: str, texts: list[str]) -> None:
+    """Make the run's workspace folder if the attempt is given its path (it is shared by
+    the run's tasks, and made only for runs that use it)."""
+    if folder and any(folder in text for text in texts):
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise TaskFailure(f"Cannot make the run's workspace folder {folder!r}: {e}") from e
 
 
 def _unprepared(error: BaseException, place: Place, workdir: Path) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,8 @@ from dagyard.executors.staging import stage_in, stage_out
 from dagyard.executors.watchdog import Watchdog, check_runnable
 
 CANCELLED_BEFORE_START = "cancelled before it started"
+# The attempt's temporary folder in its work folder (TMPDIR, TEMP, TMP), removed at its end.
+TMP_FOLDER = "tmp"
 # How a start reports an attempt's end (`Attempt._fork`, `Attempt._spawn`).
 _Ended = TypeVar("_Ended")
 
@@ -166,6 +169,7 @@ class Attempt:
         launch = self.launch
         try:
             launch.workdir.mkdir(parents=True, exist_ok=True)
+            (launch.workdir / TMP_FOLDER).mkdir(exist_ok=True)
             launch.log_path.parent.mkdir(parents=True, exist_ok=True)
             log = open(launch.log_path, "ab", buffering=0)  # noqa: SIM115 - closed below
         except OSError as e:
@@ -197,6 +201,8 @@ class Attempt:
             # Before the outcome is reported: whoever reads the log then sees all of it.
             if keeper is not None:
                 keeper.close()
+            # Work folders are kept; what the task left in its temporary folder is not.
+            shutil.rmtree(launch.workdir / TMP_FOLDER, ignore_errors=True)
 
     def _live(self, log: BinaryIO) -> Outcome:
         try:
@@ -261,7 +267,10 @@ class Attempt:
         """The command line and environment to run, and whether the zygote may fork it;
         builds a virtual environment if the function's packages are not all here."""
         launch, host = self.launch, self._host
-        env = {**base_env(), **launch.env}
+        # Temporary files (mktemp, tempfile) go in the attempt's own folder, not the host's
+        # /tmp, and go with it; unless the task sets these itself.
+        tmp = str(launch.workdir / TMP_FOLDER)
+        env = {**base_env(), "TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, **launch.env}
         command = launch.command
         if isinstance(command, Command):
             if host.container_runtime is not None:

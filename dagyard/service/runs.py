@@ -17,6 +17,7 @@ from typing import Any
 
 from dagyard import ir
 from dagyard.engine import termination
+from dagyard.engine.commands import unknown_placeholder
 from dagyard.engine.driver import DriverOptions, RunDriver
 from dagyard.engine.termination import NOT_RUN_TERMINATED
 from dagyard.engine.values import coerce, from_ir, parse_cli
@@ -30,7 +31,7 @@ from dagyard.errors import (
     StoreUnavailable,
     UsageError,
 )
-from dagyard.ir.pipeline import ParameterDefinition
+from dagyard.ir.pipeline import ArtifactDefinition, ParameterDefinition
 from dagyard.service import leases
 from dagyard.service.leases import Lease
 from dagyard.service.pipelines import resolve_version, spec_document
@@ -93,6 +94,31 @@ def prepare_parameters(
                 f"{what} ({ptype}) is required and has no default; pass it with -p {name}=VALUE."
             )
     return values
+
+
+def _refuse_required_artifacts(inputs: Mapping[str, ArtifactDefinition]) -> None:
+    """RunError for a pipeline that needs an input artifact: a run is given parameters
+    only (as KFP's runtime config is), so the pipeline's tasks would get no artifact."""
+    for name, definition in sorted(inputs.items()):
+        if not definition.is_optional:
+            title = definition.type.schema_title or "system.Artifact"
+            raise RunError(
+                f"The pipeline takes input artifact {name!r} ({title}), which a run cannot "
+                "be given (a run takes parameters only); run it as a task of a pipeline "
+                f"that makes or imports {name!r} (dsl.importer), or make the input optional."
+            )
+
+
+def _refuse_unknown_placeholders(spec: Mapping[str, Any]) -> None:
+    """RunError for a placeholder nothing resolves: its task would get its text."""
+    found = unknown_placeholder(spec)
+    if found is not None:
+        placeholder, where = found
+        raise RunError(
+            f"The pipeline uses placeholder {placeholder!r} (in {where}), which Dagyard does "
+            "not know, so the task would be given its text; remove it, or pass the value "
+            "as a pipeline parameter instead."
+        )
 
 
 def experiment_for(platform: Platform, name: str, namespace: str = "") -> Experiment:
@@ -175,6 +201,8 @@ def submit_run(
         pipeline_id, pipeline_version_id = version.pipeline_id, version.pipeline_version_id
     raw = document.raw
     plan = ir.plan(document)
+    _refuse_required_artifacts(plan.root.inputs.artifacts)
+    _refuse_unknown_placeholders(document.raw)
     values = prepare_parameters(plan.root.inputs.parameters, parameters or {}, from_text=from_text)
     if experiment_id:
         experiment_id = platform.store.get_experiment(experiment_id).experiment_id
