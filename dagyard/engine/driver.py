@@ -42,6 +42,7 @@ from dagyard.engine.decisions import CachePolicy, Facts
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.launches import Place
 from dagyard.engine.outages import Outages
+from dagyard.engine.platform_settings import timed_out
 from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.retries import next_retry_delay
 from dagyard.engine.scopes import Node, Result, Scope, all_nodes, dag_outputs
@@ -128,6 +129,7 @@ class RunDriver:
             artifacts,
             options.max_parallel if holds else None,
             log_limit=options.task_log_limit,
+            kubernetes=self.plan.kubernetes,
         )
         self.cache = CachePolicy(
             enabled=run.cache_enabled and options.cache_enabled,
@@ -196,6 +198,7 @@ class RunDriver:
                 pause = self.options.poll_seconds
                 if delay is not None:
                     pause = min(delay, pause)
+                pause = self._stop_timed_out(pause)
                 if not self.running:
                     if delay is None:
                         raise DagyardError(
@@ -215,6 +218,9 @@ class RunDriver:
                     if attempt.waiting is not None:
                         # Held when last asked, it has started and ended since.
                         self.recorder.update(node, started_at=self.waiting_checked)
+                    if attempt.timed_out and attempt.timeout_seconds is not None:
+                        error = timed_out(attempt.timeout_seconds)
+                        outcome = dataclasses.replace(outcome, exit_code=None, error=error)
                     outcomes.record_outcome(
                         self.recorder,
                         node,
@@ -249,6 +255,23 @@ class RunDriver:
             node.attempt.handle = self.executor.submit(node.attempt.launch)
             self.running[node.attempt.handle] = node
         self.queued.clear()
+
+    def _stop_timed_out(self, pause: float) -> float:
+        """Stop the attempts past their time limit (set_timeout); how long the loop may
+        wait before the next one is due, at most `pause`."""
+        now_ = self.clock()
+        for handle, node in self.running.items():
+            attempt = node.attempt
+            if attempt is None or attempt.timeout_seconds is None or attempt.timed_out:
+                continue
+            if attempt.deadline is None:  # submitted in this pass: its time starts now
+                attempt.deadline = now_ + attempt.timeout_seconds
+            if now_ >= attempt.deadline:
+                attempt.timed_out = True
+                self.executor.cancel(handle)
+            else:
+                pause = min(pause, attempt.deadline - now_)
+        return pause
 
     def _note_waiting(self) -> None:
         self.waiting_checked = now()

@@ -65,6 +65,13 @@ def resolve_inputs(node: Node, context: RuntimeContext) -> Inputs:
     return Inputs(params, arts)
 
 
+def parameter_value(node: Node, source: ParameterSource, context: RuntimeContext) -> Any:
+    """The value `source` gives in `node`'s scope (None if it gives none): for values a
+    task reads from elsewhere than its inputs (the names in its Kubernetes settings)."""
+    value = _parameter(node, source, context)
+    return None if value is _MISSING else value
+
+
 def _parameter(node: Node, source: ParameterSource, context: RuntimeContext) -> Any:
     scope = node.scope
     match source:

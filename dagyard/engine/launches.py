@@ -10,6 +10,7 @@ resolved (a placeholder with no value), or its folders cannot be made (a full di
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,14 @@ from dagyard.engine.commands import RuntimeContext, resolve_argv
 from dagyard.engine.container_values import resolve_container
 from dagyard.engine.decisions import Start
 from dagyard.engine.failures import TaskFailure
+from dagyard.engine.inputs import parameter_value
+from dagyard.engine.platform_settings import KubernetesLaunch, kubernetes_launch
 from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.scopes import Node
 from dagyard.errors import StoreError
 from dagyard.executors.base import Launch
 from dagyard.executors.disks import full_disk, no_space
+from dagyard.ir.kubernetes import KubernetesSettings
 from dagyard.ir.pipeline import ContainerComponent
 from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.records import Artifact, TaskState
@@ -47,6 +51,11 @@ class Attempt:
     handle: str | None = None
     waiting: str | None = None
     stopping: bool = False
+    # Its time limit (kfp-kubernetes' set_timeout), the driver's clock reading past
+    # which it is stopped (set when submitted), and whether it was.
+    timeout_seconds: int | None = None
+    deadline: float | None = None
+    timed_out: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +68,8 @@ class Place:
     artifacts: ArtifactStore
     slots: int | None
     log_limit: int = 0
+    # The run's Kubernetes settings (kfp-kubernetes'), by executor label.
+    kubernetes: Mapping[str, KubernetesSettings] = dataclasses.field(default_factory=dict)
 
 
 def prepare_attempt(
@@ -72,8 +83,10 @@ def prepare_attempt(
     artifacts: dict[str, list[Artifact]],
     context: RuntimeContext,
     place: Place,
+    kubernetes: KubernetesLaunch | None = None,
 ) -> Attempt:
-    """Attempt `number` of the container task at `path`, ready to submit."""
+    """Attempt `number` of the container task at `path`, ready to submit, with what its
+    Kubernetes settings give it (`kubernetes`)."""
     store = place.artifacts
     outputs = component.outputs
     # Made by executor_input below, with its outputs folder.
@@ -115,7 +128,7 @@ def prepare_attempt(
         attempt=number,
         command=python_functions.task_command(argv),
         image=container.image,
-        env={e.name: e.value for e in container.env},
+        env={**(kubernetes.env if kubernetes else {}), **{e.name: e.value for e in container.env}},
         workdir=workdir,
         log_path=staged.log_path,
         resources=container.resources,
@@ -124,7 +137,11 @@ def prepare_attempt(
         slots=place.slots,
         log_limit=place.log_limit,
     )
-    return Attempt(number, launch, document, staged, log_uri)
+    attempt = Attempt(number, launch, document, staged, log_uri)
+    if kubernetes is not None:
+        attempt.timeout_seconds = kubernetes.timeout_seconds
+        _note(staged.log_path, kubernetes.notes)
+    return attempt
 
 
 def start_attempt(
@@ -140,6 +157,11 @@ def start_attempt(
     be resolved."""
     prior = node.task or recorder.existing.get(node.path)
     number = (prior.attempts if prior else 0) + 1
+    kubernetes = kubernetes_launch(
+        place.kubernetes.get(decision.component.executor_label),
+        task_id=node.task_id,
+        value=lambda source: parameter_value(node, source, context),
+    )
     attempt = prepare_attempt(
         run_id=recorder.run_id,
         task_id=node.task_id,
@@ -150,6 +172,7 @@ def start_attempt(
         artifacts=decision.inputs.artifacts,
         context=context,
         place=place,
+        kubernetes=kubernetes,
     )
     recorder.record(
         node,
@@ -206,6 +229,18 @@ def _unprepared(error: BaseException, place: Place, workdir: Path) -> str:
     if place.artifacts.is_local:
         folders.insert(0, (Path(root), "the artifact root"))
     return f"{message}: {full_disk(folders) or 'a disk is full'}"
+
+
+def _note(log_path: Path, lines: tuple[str, ...]) -> None:
+    """Start the attempt's log with `lines` (the executor appends to it)."""
+    if not lines:
+        return
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.writelines(lines)
+    except OSError as e:
+        raise TaskFailure(f"Cannot write the task's log {str(log_path)!r}: {e}") from e
 
 
 def _mounts(place: Place) -> tuple[Path, ...]:

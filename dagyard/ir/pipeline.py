@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
+from dagyard.ir.kubernetes import KubernetesSettings
 from dagyard.ir.sources import (
     ArtifactSource,
     CachingOptions,
@@ -285,7 +287,8 @@ class PipelinePlan:
     and artifacts, with their defaults. `components`: by name (`comp-...`), as tasks
     refer to them. `executors`: by label (`exec-...`). `default_pipeline_root`: None
     unless the pipeline sets one. `platform_spec`: the document's PlatformSpec
-    (`{platforms: {...}}`) as written, or None."""
+    (`{platforms: {...}}`) as written, or None. `kubernetes`: its Kubernetes settings
+    (kfp-kubernetes'), by executor label: `dagyard.ir.kubernetes`."""
 
     info: PipelineInfo
     root: DagComponent
@@ -295,3 +298,6 @@ class PipelinePlan:
     sdk_version: str = ""
     default_pipeline_root: str | None = None
     platform_spec: Mapping[str, Any] | None = field(default=None, repr=False)
+    kubernetes: Mapping[str, KubernetesSettings] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )

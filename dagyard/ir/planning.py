@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from dagyard.errors import IRError
 from dagyard.ir import pipeline, sources
 from dagyard.ir.document import PipelineDocument
+from dagyard.ir.kubernetes import read_kubernetes
 from dagyard.ir.schema import JsonDict, pipeline_spec_pb2
 
 _V = TypeVar("_V")
@@ -56,6 +57,7 @@ def plan(document: PipelineDocument) -> pipeline.PipelinePlan:
         sdk_version=raw.get("sdkVersion") or "",
         default_pipeline_root=raw.get("defaultPipelineRoot") or None,
         platform_spec=document.platform_spec,
+        kubernetes=read_kubernetes(document.platform_spec),
     )
 
 

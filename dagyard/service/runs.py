@@ -53,7 +53,8 @@ MAX_ARTIFACT_READ_BYTES = 32 * 1024 * 1024
 
 
 def load_pipeline_spec(path: Path, function: str | None = None) -> dict[str, Any]:
-    """The IR of a compiled YAML/JSON file, or of a pipeline in a .py file."""
+    """The IR of a compiled YAML/JSON file, or of a pipeline in a .py file; with a
+    PlatformSpec, the `{pipeline_spec, platform_spec}` pair (`ir.stored_form`)."""
     if not path.exists():
         raise UsageError(f"No such file: '{path}'. Give a compiled pipeline (.yaml) or a .py file.")
     if path.suffix == ".py":
@@ -61,8 +62,8 @@ def load_pipeline_spec(path: Path, function: str | None = None) -> dict[str, Any
         from dagyard.compiler.pipeline_file import load_pipeline
 
         spec = compile_to_dict(load_pipeline(path, function))
-        return ir.from_dict(spec).raw
-    return ir.load(path).raw
+        return ir.stored_form(ir.from_dict(spec))
+    return ir.stored_form(ir.load(path))
 
 
 def prepare_parameters(
@@ -199,7 +200,6 @@ def submit_run(
         version = resolve_version(platform, pipeline_id=pipeline_id, version_id=pipeline_version_id)
         document = spec_document(version.pipeline_spec, version.platform_spec)
         pipeline_id, pipeline_version_id = version.pipeline_id, version.pipeline_version_id
-    raw = document.raw
     plan = ir.plan(document)
     _refuse_required_artifacts(plan.root.inputs.artifacts)
     _refuse_unknown_placeholders(document.raw)
@@ -214,7 +214,7 @@ def submit_run(
             run_id=uuid.uuid4().hex,
             display_name=display_name or default_run_name(document.name, now),
             description=description,
-            pipeline_spec=raw,
+            pipeline_spec=ir.stored_form(document),
             experiment_id=experiment_id,
             pipeline_id=pipeline_id,
             pipeline_version_id=pipeline_version_id,

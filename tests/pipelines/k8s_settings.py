@@ -81,3 +81,68 @@ def routed(dsl: Any, kubernetes: Any) -> Any:
 
 
 PIPELINES = {"every_setting": every_setting, "routed": routed}
+
+
+def _writer(dsl: Any) -> Any:
+    @dsl.container_component
+    def write(marker: str, said: dsl.OutputPath(str)):  # type: ignore[valid-type]
+        # Leaves `marker` behind if it runs at all, and says what its settings gave it.
+        return dsl.ContainerSpec(
+            image="alpine",
+            command=["sh", "-c", 'touch "$0"; printf "%s|%s" "$POD" "$NODE" > "$1"'],
+            args=[marker, said],
+        )
+
+    return write
+
+
+def timed(dsl: Any, kubernetes: Any) -> Any:
+    """A task that would sleep for ten minutes, with a limit of one second."""
+
+    @dsl.container_component
+    def sleep():
+        return dsl.ContainerSpec(image="alpine", command=["sleep", "600"])
+
+    @dsl.pipeline(name="k8s-timed")
+    def pipeline() -> None:
+        kubernetes.set_timeout(sleep(), 1)
+
+    return pipeline
+
+
+def field_paths(dsl: Any, kubernetes: Any) -> Any:
+    """Pod fields as variables, with settings one machine records only."""
+    write = _writer(dsl)
+
+    @dsl.pipeline(name="k8s-field-paths")
+    def pipeline(marker: str) -> None:
+        task = write(marker=marker)
+        kubernetes.use_field_path_as_env(task, "POD", "metadata.name")
+        kubernetes.use_field_path_as_env(task, "NODE", "spec.nodeName")
+        kubernetes.add_pod_label(task, "team", "ml")
+        kubernetes.add_node_selector(task, "gpu", "a100")
+        kubernetes.use_secret_as_env(task, "absent", {"password": "PASSWORD"}, optional=True)
+
+    return pipeline
+
+
+def mounted(dsl: Any, kubernetes: Any) -> Any:
+    """A task that expects a volume claim at a path."""
+    write = _writer(dsl)
+
+    @dsl.pipeline(name="k8s-mounted")
+    def pipeline(marker: str) -> None:
+        kubernetes.mount_pvc(write(marker=marker), "shared", mount_path="/data")
+
+    return pipeline
+
+
+def secret_env(dsl: Any, kubernetes: Any) -> Any:
+    """A task that needs a secret's key as a variable."""
+    write = _writer(dsl)
+
+    @dsl.pipeline(name="k8s-secret-env")
+    def pipeline(marker: str, secret: str = "db") -> None:
+        kubernetes.use_secret_as_env(write(marker=marker), secret, {"password": "PASSWORD"})
+
+    return pipeline
