@@ -21,7 +21,11 @@ from dagyard.engine.container_values import resolve_container
 from dagyard.engine.decisions import Start
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.inputs import parameter_value
-from dagyard.engine.platform_settings import KubernetesLaunch, kubernetes_launch
+from dagyard.engine.platform_settings import (
+    KubernetesLaunch,
+    kubernetes_launch,
+    refuse_claim_task,
+)
 from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.scopes import Node
 from dagyard.errors import StoreError
@@ -157,6 +161,7 @@ def start_attempt(
     be resolved."""
     prior = node.task or recorder.existing.get(node.path)
     number = (prior.attempts if prior else 0) + 1
+    refuse_claim_task(decision.component.container.image)
     kubernetes = kubernetes_launch(
         place.kubernetes.get(decision.component.executor_label),
         task_id=node.task_id,

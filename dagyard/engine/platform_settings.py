@@ -25,6 +25,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from dagyard.conventions import CREATE_PVC_IMAGE, DELETE_PVC_IMAGE
 from dagyard.engine.failures import TaskFailure
 from dagyard.ir.kubernetes import KubernetesSettings
 from dagyard.ir.sources import ParameterSource
@@ -79,6 +80,18 @@ def kubernetes_launch(
         names = ", ".join(sorted(settings.recorded))
         notes = (f"dagyard: Kubernetes settings recorded but not enforced on this host: {names}\n",)
     return KubernetesLaunch(env=env, timeout_seconds=settings.timeout_seconds, notes=notes)
+
+
+def refuse_claim_task(image: str) -> None:
+    """TaskFailure for kfp-kubernetes' CreatePVC and DeletePVC tasks (marker images, no
+    command: KFP's driver does their work), which this host cannot do yet."""
+    if image in (CREATE_PVC_IMAGE, DELETE_PVC_IMAGE):
+        what = "CreatePVC" if image == CREATE_PVC_IMAGE else "DeletePVC"
+        raise TaskFailure(
+            f"{what} (kfp-kubernetes) makes or deletes a volume claim, which Dagyard cannot "
+            "do on this host yet; the task is not run. Run the pipeline on Kubeflow "
+            "Pipelines, or pass files between tasks as artifacts."
+        )
 
 
 def timed_out(seconds: int) -> str:

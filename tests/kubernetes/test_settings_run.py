@@ -101,3 +101,12 @@ def test_a_secret_without_a_store_fails_the_task_before_it_runs(
     assert task.state is TaskState.FAILED
     assert task.error is not None and "from the secret 'db'" in task.error
     assert not marker.exists()
+
+
+def test_create_pvc_fails_before_it_runs_saying_why(platform: Platform, tmp_path: Path) -> None:
+    run, tasks = _run(platform, tmp_path, k8s_settings.every_setting)
+    assert run.state is RunState.FAILED
+    assert tasks["createpvc"].state is TaskState.FAILED
+    assert "CreatePVC (kfp-kubernetes) makes or deletes a volume claim" in str(
+        tasks["createpvc"].error
+    )
