@@ -15,15 +15,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.values import from_ir, parse_output
-from dagyard.errors import StoreError
-from dagyard.executors.staging import Staging
+from dagyard.errors import ExecutorError, StoreError
+from dagyard.executors.staging import Staging, stage_out
 from dagyard.ir.pipeline import ArtifactType, Definitions, ParameterDefinition
+from dagyard.runtime.artifacts import uri_to_path
 from dagyard.store.artifact_store import ArtifactStore, leaving_link
 from dagyard.store.records import Artifact
 
@@ -273,6 +275,8 @@ def collect_outputs(
         items = reported.get(name, {}).get("artifacts") or [declared]
         records = []
         for item in items:
+            if item.get("custom_path"):
+                _move_from_custom_path(name, item, declared["uri"], staged)
             uri = to_store(item.get("uri") or declared["uri"])
             _refuse_leaving_link(store, name=name, uri=uri, staged=staged)
             type_ = artifact_definition.type
@@ -292,6 +296,44 @@ def collect_outputs(
             )
         artifacts[name] = records
     return parameters, artifacts
+
+
+def _move_from_custom_path(
+    name: str, item: dict[str, Any], declared_uri: str, staged: StagedFiles | None
+) -> None:
+    """Bring output `name`'s bytes from where the task put them (kfp's `set_path`: the
+    executor output's `custom_path`) to the artifact's own place, as KFP's launcher
+    uploads them from there; on an object-store root, sent to the store. TaskFailure if
+    there is nothing at that path."""
+    source = Path(str(item["custom_path"]))
+    local = uri_to_path(str(item.get("uri") or declared_uri))
+    if staged is not None and staged.names:
+        local = uri_to_path(declared_uri)  # the local copy the store's URI stands for
+    target = Path(local)
+    if source.resolve() == target.resolve():
+        return
+    if not source.exists():
+        raise TaskFailure(
+            f"Output artifact '{name}' was given the path {str(source)!r} (set_path), but "
+            "nothing is there when the task ends; write the artifact there, or leave its "
+            "path as it was."
+        )
+    try:
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True)
+        else:
+            shutil.copy2(source, target, follow_symlinks=False)
+        if staged is not None and staged.names:
+            stage_out(Staging(uploads=((str(target), staged.to_store(declared_uri)),)))
+    except (OSError, ExecutorError) as e:
+        raise TaskFailure(
+            f"Cannot collect output artifact '{name}' from its path {str(source)!r}: {e}"
+        ) from e
 
 
 def _refuse_leaving_link(

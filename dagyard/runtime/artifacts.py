@@ -50,6 +50,10 @@ class Artifact:
     def path(self, value: str) -> None:
         self._custom_path = value
 
+    def set_path(self, path: str) -> None:
+        """Write the artifact at `path` instead (kfp's `set_path`); collected from there."""
+        self._custom_path = path
+
     def __repr__(self) -> str:
         fields = f"name={self.name!r}, uri={self.uri!r}, metadata={self.metadata!r}"
         return f"{type(self).__name__}({fields})"

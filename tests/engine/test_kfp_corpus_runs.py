@@ -263,6 +263,21 @@ def _sdk_pythonic_artifacts(ran: Ran) -> None:
     assert ran.read("fit-all/fit", "rest") == "alpha\nbeta"
 
 
+def _sdk_after_loops(ran: Ran) -> None:
+    # Each later task started once every task it runs after had finished.
+    def after(later: str, *earlier: str) -> None:
+        for path in earlier:
+            assert ran[later].started_at >= ran[path].finished_at, (later, path)
+
+    prepared = ("for-loop-1/0/step", "for-loop-1/1/step")
+    after("step-2", *prepared)
+    after("for-loop-5/0/step-5", *prepared)
+    after("for-loop-5/1/step-5", *prepared)
+    for shard in (0, 1):
+        scored = [f"for-loop-2/{shard}/for-loop-4/{part}/step-3" for part in (0, 1)]
+        after(f"for-loop-2/{shard}/step-4", *scored)
+
+
 def _dedup(ran: Ran) -> None:
     assert ran.log("echo") == ["first"]
     assert ran.log("echo-2") == ["second"]
@@ -282,6 +297,11 @@ def _training_e2e(ran: Ran) -> None:
             "Output": f"deployed {ran.uri(best, 'best')} to {target}"
         }
     assert "COMPLETE " in ran.log("notify")
+
+
+def _custom_path(ran: Ran) -> None:
+    assert ran.read("train", "model") == "w=0.5"
+    assert ran.artifact("train", "model").digest
 
 
 # -- The expected results ----------------------------------------------------------------
@@ -595,6 +615,24 @@ EXPECTED: dict[str, Expected] = {
         outputs={"Output": uri("join-shards", "Output")},
         check=_sdk_pythonic_artifacts,
     ),
+    # shards [3, 4]: prepared, then merged; each scored in parts [1, 2], then summarised.
+    "sdk_after_loops": Expected(
+        RunState.SUCCEEDED,
+        {
+            "for-loop-1/0/step": (S, {"Output": "prepare-3"}),
+            "for-loop-1/1/step": (S, {"Output": "prepare-4"}),
+            "step-2": (S, {"Output": "merge-0"}),
+            "for-loop-2/0/for-loop-4/0/step-3": (S, {"Output": "score-1"}),
+            "for-loop-2/0/for-loop-4/1/step-3": (S, {"Output": "score-2"}),
+            "for-loop-2/1/for-loop-4/0/step-3": (S, {"Output": "score-1"}),
+            "for-loop-2/1/for-loop-4/1/step-3": (S, {"Output": "score-2"}),
+            "for-loop-2/0/step-4": (S, {"Output": "summarize-3"}),
+            "for-loop-2/1/step-4": (S, {"Output": "summarize-4"}),
+            "for-loop-5/0/step-5": (S, {"Output": "publish-3"}),
+            "for-loop-5/1/step-5": (S, {"Output": "publish-4"}),
+        },
+        check=_sdk_after_loops,
+    ),
     # memory=128M from the pipeline: 8 MiB fit under it, 512 MiB do not (the limit is
     # applied by a cgroup or by RLIMIT_DATA, whose messages differ after this fragment).
     "sdk_resource_values": Expected(
@@ -626,6 +664,12 @@ EXPECTED: dict[str, Expected] = {
             "exit-handler-1/for-loop-2/0/echo-3": (S, {"Output": "str:0.5"}),
             "final-state": (S, {"Output": "COMPLETE None None"}),
         },
+    ),
+    # KFP's launcher uploads an output from its executor output's custom_path.
+    "run_custom_path": Expected(
+        RunState.SUCCEEDED,
+        {"train": (S, {}), "load": (S, {"Output": "w=0.5"})},
+        check=_custom_path,
     ),
 }
 
