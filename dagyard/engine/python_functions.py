@@ -36,7 +36,16 @@ _KFP_VENV = re.compile(
     r"\n?export PIP_DISABLE_PIP_VERSION_CHECK=1\ntmp=\$\(mktemp -d\)\n"
     r"python3 -m venv \"\$tmp/venv\" --system-site-packages\n\. \"\$tmp/venv/bin/activate\"\n"
 )
-_PIP_FLAGS = {"--quiet", "-q", "--no-warn-script-location", "--no-deps", "--upgrade", "-U"}
+_PIP_FLAGS = {"--quiet", "-q", "--no-warn-script-location", "--upgrade", "-U"}
+_NO_DEPS = "--no-deps"
+# kfp's `_get_command_and_args_for_lightweight_component`: write the source (`$0`) to a
+# fresh temporary folder and run kfp's executor on it with the other arguments.
+_KFP_RUNNER = re.compile(
+    r"\s*program_path=\$\(mktemp -d\)\s+"
+    r'printf "%s" "\$0" > "\$program_path/ephemeral_component\.py"\s+'
+    r"_KFP_RUNTIME=true python3 -m kfp\.dsl\.executor_main\s+--component_module_path\s+"
+    r'"\$program_path/ephemeral_component\.py"\s+"\$@"\s*'
+)
 _PIP_INDEX_OPTIONS = {"--index-url": 0, "-i": 0, "--extra-index-url": 1, "--trusted-host": 2}
 
 
@@ -87,13 +96,14 @@ def _kfp_function(argv: Sequence[str]) -> PythonFunction | None:
     body_start = 0
     requirements: list[str] = []
     index_urls: list[str] = []
+    no_deps: list[str] = []
     if len(argv) >= 4 and list(argv[:2]) == ["sh", "-c"]:
         match = _KFP_INSTALL.fullmatch(argv[2])
         if match is not None:
             parsed = _pip_installs(match.group("installs"))
             if parsed is None:
                 return None
-            requirements, index_urls = parsed
+            requirements, index_urls, no_deps = parsed
             body_start = 3
     body = argv[body_start:]
     is_runner = (
@@ -104,18 +114,22 @@ def _kfp_function(argv: Sequence[str]) -> PythonFunction | None:
     )
     if not is_runner and body_start == 0:
         return None
+    standard = len(body) >= 4 and body[1] == "-ec" and _KFP_RUNNER.fullmatch(body[2])
     return PythonFunction(
         argv=tuple(argv),
         runner="kfp",
         packages=tuple(requirements),
         index_urls=tuple(index_urls),
         body=tuple(body),
+        no_deps=tuple(no_deps),
+        kfp_program=tuple(body[3:]) if standard else None,
     )
 
 
-def _pip_installs(script: str) -> tuple[list[str], list[str]] | None:
+def _pip_installs(script: str) -> tuple[list[str], list[str], list[str]] | None:
     """The requirements and index URLs of kfp's `python3 -m pip install ... && ...` chain,
-    or None if the script does anything else."""
+    and those of the requirements installed with `--no-deps`, or None if the script does
+    anything else."""
     script = _KFP_VENV.sub(" ", script).strip()
     script = script.removeprefix("PIP_DISABLE_PIP_VERSION_CHECK=1").strip()
     try:
@@ -130,13 +144,15 @@ def _pip_installs(script: str) -> tuple[list[str], list[str]] | None:
             commands.append([])
         else:
             commands[-1].append(token)
+    no_deps: list[str] = []
     for command in commands:
         if command[:4] != ["python3", "-m", "pip", "install"]:
             return None
+        alone = _NO_DEPS in command  # kfp installs itself so, on top of the other packages
         words = iter(command[4:])
         for word in words:
-            if word in _PIP_FLAGS:
-                continue  # --no-deps too: a cached environment gets the dependencies
+            if word in _PIP_FLAGS or word == _NO_DEPS:
+                continue
             if word in _PIP_INDEX_OPTIONS:
                 value = next(words, None)
                 if value is None:
@@ -145,6 +161,9 @@ def _pip_installs(script: str) -> tuple[list[str], list[str]] | None:
                     index_urls.append(value)
             elif word.startswith("-"):
                 return None
-            elif word not in requirements:
-                requirements.append(word)
-    return requirements, index_urls
+            else:
+                if word not in requirements:
+                    requirements.append(word)
+                if alone and word not in no_deps:
+                    no_deps.append(word)
+    return requirements, index_urls, no_deps

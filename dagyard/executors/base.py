@@ -51,6 +51,16 @@ class PythonFunction:
     # What runs the function once its packages are there: for ours, the arguments after
     # the interpreter; for kfp's, the whole command line after the install step.
     body: tuple[str, ...] = ()
+    # Those of `packages` installed without their dependencies, after the others: kfp's
+    # install step puts kfp itself in with pip's `--no-deps` on top of the component's
+    # packages, which it installs first, with theirs.
+    no_deps: tuple[str, ...] = ()
+    # kfp's only: the component's source and the executor's arguments when `body` is
+    # kfp's own runner script (`sh -ec SCRIPT SOURCE ARGS...`: write SOURCE to
+    # `ephemeral_component.py` in a new `mktemp -d` folder, then `python3 -m
+    # kfp.dsl.executor_main --component_module_path THAT_FILE ARGS...`), which an executor
+    # may then do itself, from a warm Python; None when the body is anything else.
+    kfp_program: tuple[str, ...] | None = None
 
     def argv_for(self, python: str) -> list[str]:
         """The command line that runs the function on `python`, installing nothing.

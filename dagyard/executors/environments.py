@@ -132,14 +132,20 @@ class EnvironmentCache:
         self._lock = threading.Lock()
 
     def key(
-        self, requirements: Sequence[str], index_urls: Sequence[str], python_version: str
+        self,
+        requirements: Sequence[str],
+        index_urls: Sequence[str],
+        python_version: str,
+        no_deps: Sequence[str] = (),
     ) -> str:
         """The folder name of the environment for these requirements (order-insensitive)."""
-        identity = {
+        identity: dict[str, object] = {
             "requirements": sorted(set(requirements)),
             "index_urls": list(index_urls),  # order matters: the first is the main index
             "python": python_version,
         }
+        if no_deps:  # absent otherwise: the environments built before keep their names
+            identity["no_deps"] = sorted(set(no_deps))
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
     def interpreter(
@@ -149,20 +155,25 @@ class EnvironmentCache:
         *,
         python: Interpreter,
         log: BinaryIO,
+        no_deps: Sequence[str] = (),
     ) -> Path:
         """The Python of the environment with `requirements`, built now if it does not exist.
 
-        A build writes its progress and the installer's output to `log`. Raises
-        ExecutorError if the environment cannot be built.
+        Those of `requirements` also in `no_deps` are installed after the others, without
+        their dependencies (as pip's `--no-deps`). A build writes its progress and the
+        installer's output to `log`. Raises ExecutorError if the environment cannot be
+        built.
         """
-        key = self.key(requirements, index_urls, python.version)
+        key = self.key(requirements, index_urls, python.version, no_deps)
         final = self.root / key
         if (final / MARKER).is_file():
             return final / "bin" / "python"
         self.root.mkdir(parents=True, exist_ok=True)
+        alone = sorted(set(no_deps) & set(requirements))
         with _file_lock(self.root / f".{key}.lock"):
             if not (final / MARKER).is_file():  # another builder may have finished meanwhile
-                self._build(final, sorted(set(requirements)), list(index_urls), python, log)
+                wanted = sorted(set(requirements) - set(alone))
+                self._build(final, (wanted, alone), list(index_urls), python, log)
         return final / "bin" / "python"
 
     def bin_dir_for(self, python: str) -> Path:
@@ -194,12 +205,15 @@ class EnvironmentCache:
     def _build(
         self,
         final: Path,
-        requirements: list[str],
+        installs: tuple[list[str], list[str]],
         index_urls: list[str],
         python: Interpreter,
         log: BinaryIO,
     ) -> None:
+        """Build the environment `final`: `installs` holds the requirements installed
+        with their dependencies, then those installed without."""
         key = final.name
+        requirements = [*installs[0], *installs[1]]
         for leftover in self.root.glob(f".{key}.staging-*"):  # from a crashed builder
             shutil.rmtree(leftover, ignore_errors=True)
         if final.exists():  # no marker: not ours to trust
@@ -208,14 +222,17 @@ class EnvironmentCache:
         env = staging / "env"
         installer = "uv" if self.uv else "pip"
         how = f"uv ({self.uv})" if self.uv else "pip (no uv found)"
-        wanted = " ".join(requirements)
+        wanted = " ".join(installs[0])
+        if installs[1]:
+            wanted = f"{wanted}, then without dependencies {' '.join(installs[1])}".lstrip(", ")
         _say(log, f"building the Python environment {key} with {how}: {wanted}")
         try:
-            for command in self._commands(env, requirements, index_urls, python):
+            for command in self._commands(env, installs, index_urls, python):
                 self._run(command, log, requirements)
             _relocate(env, final)
             marker = {
                 "requirements": requirements,
+                "no_deps": installs[1],
                 "index_urls": index_urls,
                 "python": python.version,
                 "installer": installer,
@@ -227,20 +244,32 @@ class EnvironmentCache:
         _say(log, f"built the Python environment {key} with {installer} in {final}")
 
     def _commands(
-        self, env: Path, requirements: list[str], index_urls: list[str], python: Interpreter
+        self,
+        env: Path,
+        installs: tuple[list[str], list[str]],
+        index_urls: list[str],
+        python: Interpreter,
     ) -> list[list[str]]:
+        """The commands that make the environment `env`: the venv, then one install per
+        non-empty part of `installs` (with dependencies, then without)."""
+        installers: list[list[str]] = []
         if self.uv:
             indexes: list[str] = []
             for i, url in enumerate(index_urls):
                 indexes += ["--index-url" if i == 0 else "--extra-index-url", url]
             install = [self.uv, "pip", "install", "--python", str(env / "bin" / "python")]
-            return [
-                [self.uv, "venv", "--quiet", "--python", python.executable, str(env)],
-                [*install, *indexes, *requirements],
-            ]
-        pip = packages.pip_install_command(requirements, index_urls)
-        pip[0] = str(env / "bin" / "python")
-        return [[python.executable, "-m", "venv", str(env)], pip]
+            commands = [[self.uv, "venv", "--quiet", "--python", python.executable, str(env)]]
+            installers = [[*install, *indexes], [*install, "--no-deps", *indexes]]
+        else:
+            commands = [[python.executable, "-m", "venv", str(env)]]
+            for extra in ([], ["--no-deps"]):
+                pip = packages.pip_install_command(extra, index_urls)
+                pip[0] = str(env / "bin" / "python")
+                installers.append(pip)
+        for installer, requirements in zip(installers, installs, strict=True):
+            if requirements:
+                commands.append([*installer, *requirements])
+        return commands
 
     @staticmethod
     def _run(command: list[str], log: BinaryIO, requirements: list[str]) -> None:

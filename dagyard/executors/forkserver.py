@@ -8,7 +8,8 @@ does with an outcome, cancelling (the executor signals a task's process group it
 the pid the zygote reported) or which bounds a task gets (`isolation.py`).
 
 Why: a fresh interpreter that unpacks and compiles the embedded runtime and imports what it
-needs takes ~40 ms per task; a fork of a process that has done all that takes ~1-2 ms.
+needs takes ~40 ms per task (kfp's script: a shell, `mktemp` and a Python importing kfp,
+~70 ms); a fork of a process that has done all that takes ~1-2 ms.
 
 A task is forked only when the result cannot differ from exec-ing its command line:
 - the command is `[python, "-c", BOOTSTRAP, ...]` with this server's Python and the very
@@ -17,6 +18,15 @@ A task is forked only when the result cannot differ from exec-ing its command li
 - the task's environment agrees with the zygote's on what an interpreter reads once, at
   start (`startup_environment`): PYTHON* variables, the locale, HOME, the dynamic loader's
   and the allocator's variables.
+A kfp-compiled lightweight task is forked from a zygote of its own, one per Python (a
+`ForkServer` made with `kfp`), whose children do what kfp's runner script does
+(`zygote.py` says how) when:
+- the task's command is that script, unchanged (`PythonFunction.kfp_program`);
+- this server's Python is the `python3` the script would find first on the task's PATH
+  (the executor puts the interpreter's folder there), started by that name;
+- the task's environment agrees with the zygote's on what an interpreter reads once, at
+  start, as above (the zygote's holds `_KFP_RUNTIME=true`, which kfp reads as it is
+  imported, and which the script sets for the task).
 Anything else `submit` declines, and the executor execs the command: through `submit` with
 `exec_command=True` (the zygote forks and the child execs it), which any command line may
 use. Either way the task is a child of the zygote, whose subreapers kill what it leaves
@@ -46,6 +56,20 @@ from dagyard.runtime.embed import bootstrap
 
 _STARTUP_PREFIXES = ("PYTHON", "LC_", "LD_", "MALLOC_")
 _STARTUP_NAMES = frozenset({"LANG", "HOME", "GLIBC_TUNABLES"})
+# kfp's executor module, which kfp's runner script runs as `python3 -m`, and what it
+# imports (kfp 2.x), loaded in a kfp zygote ahead of its tasks.
+KFP_EXECUTOR = "kfp.dsl.executor_main"
+_KFP_PRELOAD = (
+    "argparse",
+    "importlib.util",
+    "json",
+    "logging",
+    "kfp.dsl.executor",
+    "kfp.dsl.kfp_config",
+    "kfp.dsl.utils",
+)
+# Set by kfp's runner script for its Python; kfp's package reads it as it is imported.
+KFP_RUNTIME_ENV = {"_KFP_RUNTIME": "true"}
 
 
 def startup_environment(env: Mapping[str, str]) -> dict[str, str]:
@@ -84,11 +108,16 @@ class ForkServer:
     """Forks lightweight tasks that run on `python` from a zygote started on first use.
 
     `base_env` gives the environment to start a zygote with: the executor's own, which
-    every task's environment extends.
+    every task's environment extends. With `kfp`, the tasks forked are kfp-compiled
+    ones (their `PythonFunction.kfp_program`), run by kfp's executor on `python`, which
+    must be the `python3` of the tasks' PATH; else they are Dagyard's.
     """
 
-    def __init__(self, python: str, base_env: Callable[[], Mapping[str, str]]) -> None:
+    def __init__(
+        self, python: str, base_env: Callable[[], Mapping[str, str]], *, kfp: bool = False
+    ) -> None:
         self.python = python
+        self.kfp = kfp
         self._base_env = base_env
         self._lock = threading.Lock()
         self._zygote: _Zygote | None = None
@@ -115,14 +144,18 @@ class ForkServer:
         bounds: Mapping[str, Any] | None = None,
     ) -> Ticket | None:
         """Fork the task with command line `argv` in the zygote, or None to decline it;
-        with `exec_command`, any command line, which the forked child execs.
+        with `exec_command`, any command line, which the forked child execs. For a kfp
+        server, the `argv` to fork is the task's `kfp_program` (the component's source
+        and the executor's arguments), and `env` the task's, without what the script sets.
 
         `env` replaces the child's whole environment, `cwd` is its working folder, and its
         stdout and stderr are appended to `log_path`. `bounds`: the zygote protocol's
         optional fields (cgroups, rlimit_data, cpus), applied before the task runs.
         """
         forked = not exec_command
-        if forked and (
+        if forked and self.kfp:
+            env = {**env, **KFP_RUNTIME_ENV}
+        elif forked and (
             len(argv) < 3 or list(argv[:2]) != [self.python, "-c"] or argv[2] != bootstrap()
         ):
             return None
@@ -135,7 +168,9 @@ class ForkServer:
                     self.disabled = f"the fork server {zygote.how_it_ended()} before it was ready"
                     return None
                 try:
-                    zygote = self._zygote = _Zygote(self.python, self._base_env(), self._lock)
+                    zygote = self._zygote = _Zygote(
+                        self.python, self._base_env(), self._lock, kfp=self.kfp
+                    )
                 except OSError as e:
                     self.disabled = f"cannot start the fork server: {e}"
                     return None
@@ -144,9 +179,13 @@ class ForkServer:
             ticket = Ticket(next(self._requests))
             zygote.tickets[ticket.request] = ticket
         base = zygote.env
+        if not forked:
+            program = {"exec": list(argv)}
+        else:
+            program = {"kfp": list(argv)} if self.kfp else {"argv": list(argv[3:])}
         request: dict[str, Any] = {
             "id": ticket.request,
-            **({"argv": list(argv[3:])} if forked else {"exec": list(argv)}),
+            **program,
             # Only what differs from the zygote's environment, usually nothing: less for the
             # zygote to parse and for the task to apply.
             "env": {key: value for key, value in env.items() if base.get(key) != value},
@@ -176,8 +215,10 @@ def _zygote_source() -> str:
 class _Zygote:
     """One zygote process, the tasks it has in hand, and the thread reading its reports."""
 
-    def __init__(self, python: str, env: Mapping[str, str], lock: threading.Lock) -> None:
-        self.env = dict(env)  # what the zygote's os.environ holds
+    def __init__(
+        self, python: str, env: Mapping[str, str], lock: threading.Lock, *, kfp: bool
+    ) -> None:
+        self.env = {**env, **KFP_RUNTIME_ENV} if kfp else dict(env)  # its os.environ
         self.startup = startup_environment(env)
         self.process = subprocess.Popen(
             [python, "-c", _zygote_source()],
@@ -196,7 +237,10 @@ class _Zygote:
         # the zygote's reports, and a zygote blocked on a full report pipe reads nothing.
         self._write_lock = threading.Lock()
         # Sent under the server's lock, but into an empty pipe that holds it whole.
-        self.send({"bootstrap": bootstrap()})
+        if kfp:
+            self.send({"kfp": KFP_EXECUTOR, "preload": list(_KFP_PRELOAD)})
+        else:
+            self.send({"bootstrap": bootstrap()})
         self._reader = threading.Thread(
             target=self._read, name=f"dagyard-zygote-{self.process.pid}", daemon=True
         )

@@ -26,6 +26,7 @@ started when its input closes, the watchdog the groups and cgroups of spawned at
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -92,6 +93,8 @@ class Host:
         self._environments: EnvironmentCache | None = None
         self._lock = threading.Lock()
         self.fork_server = ForkServer(python, base_env) if fork_server else None
+        # kfp-compiled tasks' zygotes, by the Python they run on (made on first use).
+        self._kfp_fork_servers: dict[str, ForkServer] = {}
         self._watchdog: Watchdog | None = None
         self.isolation = Isolation(cgroups=cgroups, watchdog=self.watchdog)
         if self.fork_server is not None:  # also for a host dropped without close()
@@ -103,6 +106,25 @@ class Host:
             if self._environments is None:
                 self._environments = self._make_environments()
             return self._environments
+
+    def kfp_fork_server(self, python: str) -> ForkServer | None:
+        """The fork server of kfp-compiled tasks whose `python3` is `python`; None when
+        this host forks nothing."""
+        if self.fork_server is None:
+            return None
+        with self._lock:
+            server = self._kfp_fork_servers.get(python)
+            if server is None:
+                server = self._kfp_fork_servers[python] = ForkServer(python, base_env, kfp=True)
+                weakref.finalize(self, server.close)
+            return server
+
+    def kfp_zygote_pids(self) -> dict[str, int]:
+        """The pids of the running kfp zygotes, by the Python they run on."""
+        with self._lock:
+            servers = dict(self._kfp_fork_servers)
+        pids = {python: server.pid for python, server in servers.items()}
+        return {python: pid for python, pid in pids.items() if pid is not None}
 
     def watchdog(self) -> Watchdog:
         """The watchdog of spawned attempts, started with the first one."""
@@ -118,6 +140,9 @@ class Host:
             self.fork_server.close()
         with self._lock:
             watchdog, self._watchdog = self._watchdog, None
+            kfp_servers, self._kfp_fork_servers = list(self._kfp_fork_servers.values()), {}
+        for server in kfp_servers:
+            server.close()
         if watchdog is not None:
             watchdog.close()
 
@@ -207,23 +232,28 @@ class Attempt:
     def _live(self, log: BinaryIO) -> Outcome:
         try:
             stage_in(self.launch.staging)
-            argv, env, forkable = self._prepare(log)
+            argv, env, fork = self._prepare(log)
             if not argv:
                 raise ExecutorError("The command line is empty.")
             limits = task_limits(self.launch.resources)
         except ExecutorError as e:
             return self._not_started(log, str(e))
-        server = self._host.fork_server
         ended: int | str | Outcome | None = None
         confinement = None
-        if server is not None:  # the zygote forks it, or execs it from a fork
+        # A zygote forks it, or else the zygote execs it from a fork.
+        starts = [(*fork, False)] if fork is not None else []
+        if self._host.fork_server is not None:
+            starts.append((self._host.fork_server, argv, True))
+        for server, program, exec_command in starts:
             ended, confinement = self._confined(
                 limits,
                 log,
                 True,
-                lambda bounds: self._fork(server, argv, env, log, forkable, bounds),
+                functools.partial(self._fork, server, program, env, log, exec_command),
             )
-        if ended is None:  # no zygote, or it declined: spawn it
+            if ended is not None:
+                break
+        if ended is None:  # no zygote, or they declined: spawn it
             spawned, confinement = self._confined(
                 limits, log, False, lambda bounds: self._spawn(argv, env, log, bounds)
             )
@@ -263,9 +293,12 @@ class Attempt:
         finally:
             confinement.close()
 
-    def _prepare(self, log: BinaryIO) -> tuple[list[str], dict[str, str], bool]:
-        """The command line and environment to run, and whether the zygote may fork it;
-        builds a virtual environment if the function's packages are not all here."""
+    def _prepare(
+        self, log: BinaryIO
+    ) -> tuple[list[str], dict[str, str], tuple[ForkServer, list[str]] | None]:
+        """The command line and environment to run, and the zygote that may fork it
+        instead, with what it forks; builds a virtual environment if the function's
+        packages are not all here."""
         launch, host = self.launch, self._host
         # Temporary files (mktemp, tempfile) go in the attempt's own folder, not the host's
         # /tmp, and go with it; unless the task sets these itself.
@@ -274,19 +307,32 @@ class Attempt:
         command = launch.command
         if isinstance(command, Command):
             if host.container_runtime is not None:
-                return container_argv(host.container_runtime, launch), env, False
-            return list(command.argv), env, False
+                return container_argv(host.container_runtime, launch), env, None
+            return list(command.argv), env, None
         python = host.interpreter.executable
         if command.packages and host.interpreter.missing(command.packages):
             built = host.environments().interpreter(
-                command.packages, command.index_urls, python=host.interpreter, log=log
+                command.packages,
+                command.index_urls,
+                python=host.interpreter,
+                log=log,
+                no_deps=command.no_deps,
             )
             python = str(built)
+        argv = command.argv_for(python)
+        fork: tuple[ForkServer, list[str]] | None = None
         if command.runner == "kfp":
             bin_dir = host.environments().bin_dir_for(python)
             env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", os.defpath)])
-        forkable = command.runner == "dagyard" and python == host.interpreter.executable
-        return command.argv_for(python), env, forkable
+            # The script's `python3`: the interpreter's own when its folder is the one on
+            # PATH (a venv's), else the shim there, which execs `python`.
+            python3 = bin_dir / "python3" if bin_dir == Path(python).parent else Path(python)
+            server = host.kfp_fork_server(str(python3))
+            if command.kfp_program is not None and server is not None:
+                fork = (server, list(command.kfp_program))
+        elif python == host.interpreter.executable and host.fork_server is not None:
+            fork = (host.fork_server, argv)
+        return argv, env, fork
 
     def _spawn(
         self, argv: list[str], env: dict[str, str], log: BinaryIO, bounds: Confinement
@@ -324,14 +370,14 @@ class Attempt:
         argv: list[str],
         env: dict[str, str],
         log: BinaryIO,
-        forkable: bool,
+        exec_command: bool,
         bounds: Confinement,
     ) -> int | str | Outcome | None:
-        """Start the attempt from the zygote, within `bounds` (forked if `forkable`, else
-        exec'd from a fork), and wait for it: its exit code, why it ended without one,
-        the outcome of an attempt that never started, or None when the zygote declined it
-        (spawn it then)."""
-        if not forkable:
+        """Start the attempt from the zygote, within `bounds` (exec'd from a fork if
+        `exec_command`, else forked), and wait for it: its exit code, why it ended
+        without one, the outcome of an attempt that never started, or None when the
+        zygote declined it (start it another way then)."""
+        if exec_command:
             try:
                 check_runnable(argv[0], self.launch.workdir, env)
             except OSError as e:
@@ -344,7 +390,7 @@ class Attempt:
                 env=env,
                 cwd=self.launch.workdir,
                 log_path=self.launch.log_path,
-                exec_command=not forkable,
+                exec_command=exec_command,
                 bounds=bounds.zygote_fields(),
             )
             if ticket is None:

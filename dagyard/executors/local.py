@@ -133,6 +133,11 @@ class LocalExecutor(Executor):
         server = self._host.fork_server
         return server.pid if server is not None else None
 
+    @property
+    def kfp_zygote_pids(self) -> dict[str, int]:
+        """The pids of the running zygotes of kfp-compiled tasks, by the Python they run."""
+        return self._host.kfp_zygote_pids()
+
     def environments(self) -> EnvironmentCache:
         """The virtual-environment cache (the default one is made on first use)."""
         return self._host.environments()

@@ -10,16 +10,24 @@ has `sys.path[0] == ""` and, of Dagyard, only the runtime modules its bootstrap 
 same bootstrap minus its last line, which would call the runtime, so a forked task sees
 the same modules, paths and `__main__`-less namespace as an exec'd one.
 
+A zygote may serve kfp's executor instead (`kfp.dsl.executor_main`, which kfp-compiled
+lightweight components run as `python3 -m` from a shell script, `forkserver.py` says
+when): it then imports that module's package and what the module imports, but not the
+module itself, as `python3 -m` would not, and its children do the rest (below).
+
 Protocol. Standard input carries messages, each a 4-byte big-endian length and that many
-bytes of JSON. The first is `{"bootstrap": TEXT}`; each later one is a task:
+bytes of JSON. The first is `{"bootstrap": TEXT}`, or `{"kfp": MODULE, "preload": [...]}`
+for kfp's executor (its environment holding `_KFP_RUNTIME=true`, as the task's will);
+each later one is a task:
 `{"id": N, "argv": [...], "env": {...}, "unset": [...], "cwd": PATH, "log": PATH}`, where
 argv is what the bootstrap would have found in `sys.argv[1:]`, and the task's environment is
 the zygote's own with the variables of `env` set and those named in `unset` removed. A
 command to exec instead has `"exec": [...]` (its whole command line, the program found on
-the task's PATH) in place of `argv`. Optional bounds, applied by the child to itself
-before it runs anything: `"cgroups": [...]` (cgroup.procs files to join), `"rlimit_data":
-BYTES` (RLIMIT_DATA; for a forked task, on top of the data it starts with) and `"cpus":
-[...]` (the CPUs it may run on).
+the task's PATH) in place of `argv`; a kfp zygote's task has `"kfp": [SOURCE, ARGS...]`
+(what kfp's runner script gets as `$0 "$@"`) in place of `argv`. Optional bounds, applied
+by the child to itself before it runs anything: `"cgroups": [...]` (cgroup.procs files to
+join), `"rlimit_data": BYTES` (RLIMIT_DATA; for a forked task, on top of the data it starts
+with) and `"cpus": [...]` (the CPUs it may run on).
 Standard output carries one line per event: `ready` once everything is loaded (nothing is
 forked before it); `started ID PID`; `failed ID JSON-TEXT` when a task could not start;
 `exited ID CODE` with CODE as `Popen.returncode` has it (-N: killed by signal N). At the end
@@ -31,6 +39,16 @@ unbuffered stdio, the signal dispositions of a new interpreter), runs the runtim
 exits as the interpreter would: non-daemon threads joined, atexit functions run, streams
 flushed. What it cannot undo: the string hash seed is the zygote's (PYTHONHASHSEED is one
 per process), and modules loaded here are already in `sys.modules`.
+
+A kfp task does what kfp's script `sh -ec 'program_path=$(mktemp -d); printf "%s" "$0" >
+"$program_path/ephemeral_component.py"; _KFP_RUNTIME=true python3 -m MODULE
+--component_module_path "$program_path/ephemeral_component.py" "$@"'` does: it makes the
+folder as mktemp does (`tmp.` and 10 random letters or digits, mode 0700, under TMPDIR or
+/tmp), writes SOURCE's bytes into the file, sets PWD as the shell exports it, then becomes
+that `python3 -m` (argv, `sys.path[0]` the working folder, a fresh `__main__`) and runs
+MODULE as `-m` does (`runpy`). What differs from the script: no shell process sits between
+the task and its Python, so a signal that kills the Python alone is reported as such,
+where the shell would have exited with 128 + the signal's number.
 
 An exec'd command becomes what `subprocess.Popen` would start (own session, stdin from
 /dev/null, stdout and stderr appended to the log, its cwd and environment, SIGPIPE and
@@ -55,10 +73,13 @@ import gc
 import io
 import json
 import os
+import runpy
 import select
 import signal
 import sys
 import time
+import types
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 # Loaded here once rather than in every task: what the runtime imports lazily (traceback,
@@ -135,10 +156,38 @@ def _become_subreaper() -> None:
 def _main() -> None:
     pending = bytearray()  # input read but not yet handled
     _become_subreaper()
-    bootstrap = _first_message(pending)["bootstrap"]
-    _load(bootstrap)
+    first = _first_message(pending)
+    if "kfp" in first:
+        _load_kfp(first["kfp"], first["preload"])
+        bootstrap = first["kfp"]  # what a kfp task runs: the module's name
+    else:
+        bootstrap = first["bootstrap"]
+        _load(bootstrap)
     _write("ready")
     _serve(bootstrap, pending)
+
+
+def _load_kfp(module: str, preload: list[str]) -> None:
+    """Import kfp's executor module's package and what it imports (`preload`), for
+    tasks that run the module as `python3 -m` would (`_kfp_task`)."""
+    sys.path.pop(0)  # "": the zygote's cwd must not shadow what it loads; a task adds its own
+    __import__(module.rpartition(".")[0])  # its package, which `-m` imports before it runs
+    for name in (*preload, *_PRELOAD):
+        __import__(name)
+    _warm()
+
+
+def _warm() -> None:
+    """What every zygote does last before it forks: the tasks' streams built, and the
+    loaded objects frozen."""
+    _STDIO[:] = _stdio_ahead()
+    _ZYGOTE_STDIO.extend((sys.stdin, sys.stdout, sys.stderr))
+    threads = _thread_count()
+    if threads != 1:
+        raise RuntimeError(f"The zygote has {threads} threads after loading; forking is unsafe.")
+    # Objects loaded so far are never collected: the children's collector leaves their
+    # pages alone, so they stay shared instead of being copied into every child.
+    gc.freeze()
 
 
 def _load(bootstrap: str) -> None:
@@ -157,14 +206,7 @@ def _load(bootstrap: str) -> None:
             __import__(name)
     finally:
         sys.path.insert(0, here)
-    _STDIO[:] = _stdio_ahead()
-    _ZYGOTE_STDIO.extend((sys.stdin, sys.stdout, sys.stderr))
-    threads = _thread_count()
-    if threads != 1:
-        raise RuntimeError(f"The zygote has {threads} threads after loading; forking is unsafe.")
-    # Objects loaded so far are never collected: the children's collector leaves their
-    # pages alone, so they stay shared instead of being copied into every child.
-    gc.freeze()
+    _warm()
 
 
 def _thread_count() -> int:
@@ -374,8 +416,12 @@ def _child(request: dict[str, Any], cwd: int, log: int, bootstrap: str) -> NoRet
         _confine(request)
         if "exec" in request:
             _exec(request)
-        _become_task(request, bootstrap)
-        code = _run(request["argv"])
+        if "kfp" in request:
+            code = _kfp_task(request, bootstrap)
+        else:
+            _become_task(request)
+            _set_argv(["-c", *request["argv"]], ["-c", bootstrap, *request["argv"]])
+            code = _run(lambda: sys.modules[_RUNTIME].main(request["argv"]))
     except BaseException as e:
         sys.excepthook(type(e), e, e.__traceback__)
     finally:
@@ -396,7 +442,7 @@ def _confine(request: dict[str, Any]) -> None:
             import resource
 
             limit = request["rlimit_data"]
-            if "argv" in request:  # forked: what it shares with the zygote is not its use
+            if "exec" not in request:  # forked: what it shares with the zygote is not its use
                 limit += _data_size()
             resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
         if "cpus" in request:
@@ -437,7 +483,8 @@ def _environment(request: dict[str, Any]) -> None:
         os.environ[key] = value
 
 
-def _become_task(request: dict[str, Any], bootstrap: str) -> None:
+def _become_task(request: dict[str, Any]) -> None:
+    """Become a fresh interpreter in the task's environment, writing to its log."""
     _signal.set_wakeup_fd(-1)
     _signal.signal(_SIGCHLD, _SIGCHLD_AT_START)
     _environment(request)
@@ -449,11 +496,80 @@ def _become_task(request: dict[str, Any], bootstrap: str) -> None:
         stream = streams[fd] if streams else _stdio(fd, getattr(sys, f"__{name}__"))
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
-    sys.argv = ["-c", *request["argv"]]
-    if hasattr(sys, "orig_argv"):
-        sys.orig_argv = [sys.orig_argv[0], "-c", bootstrap, *request["argv"]]
     # `random` reseeds itself in a forked child (os.register_at_fork), as do tempfile's
     # name sequences; nothing to do for them here.
+
+
+def _set_argv(argv: list[str], options: list[str]) -> None:
+    """`sys.argv` as `argv`, and `sys.orig_argv` as this interpreter's program with
+    `options`."""
+    sys.argv = argv
+    if hasattr(sys, "orig_argv"):
+        sys.orig_argv = [sys.orig_argv[0], *options]
+
+
+def _kfp_task(request: dict[str, Any], module: str) -> int:
+    """What kfp's runner script does with `request["kfp"]` (its `$0 "$@"`), from the
+    shell's `mktemp -d` to `python3 -m module`'s exit code."""
+    source, *args = request["kfp"]
+    _become_task(request)
+    try:
+        folder = _mktemp_folder()
+    except OSError as e:
+        os.write(2, f"mktemp: failed to create directory: {e}\n".encode())
+        return 1
+    path = os.path.join(folder, "ephemeral_component.py")
+    try:
+        with open(path, "wb") as f:
+            f.write(os.fsencode(source))  # the very bytes `printf "%s" "$0"` writes
+    except OSError as e:
+        os.write(2, f"sh: cannot create {path}: {e.strerror}\n".encode())
+        return 2  # the shell's exit for a failed redirection
+    _shell_pwd()
+    os.environ["_KFP_RUNTIME"] = "true"
+    rest = ["--component_module_path", path, *args]
+    # As `python3 -m` starts: argv[0] is "-m" until runpy puts the module's file there.
+    sys.argv = ["-m", *rest]
+    if hasattr(sys, "orig_argv"):
+        sys.orig_argv = ["python3", "-m", module, *rest]  # as the shell found it on PATH
+    if not getattr(sys.flags, "safe_path", False):
+        sys.path.insert(0, os.getcwd())
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=builtins, __annotations__={})
+    sys.modules["__main__"] = main  # the zygote's own lives on in its functions' globals
+    return _run(lambda: _run_module(module))
+
+
+def _run_module(module: str) -> None:
+    """Run `module` as `python -m` runs it (its globals are not an exit code)."""
+    runpy._run_module_as_main(module)  # type: ignore[attr-defined]
+
+
+_TEMP_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _mktemp_folder() -> str:
+    """A new folder as `mktemp -d` makes it: TMPDIR/tmp.XXXXXXXXXX, mode 0700."""
+    root = os.environ.get("TMPDIR") or "/tmp"
+    while True:
+        name = "tmp." + "".join(_TEMP_LETTERS[b % 62] for b in os.urandom(10))
+        path = os.path.join(root, name)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        return path
+
+
+def _shell_pwd() -> None:
+    """PWD as a POSIX shell exports it: the inherited one if it names the working folder
+    by an absolute path, else the working folder's own."""
+    pwd = os.environ.get("PWD", "")
+    try:
+        same = pwd.startswith("/") and os.path.samefile(pwd, ".")
+    except OSError:
+        same = False
+    os.environ["PWD"] = pwd if same else os.getcwd()
 
 
 def _stdio_ahead() -> list[io.TextIOWrapper]:
@@ -502,11 +618,12 @@ def _stdio(fd: int, template: io.TextIOWrapper) -> io.TextIOWrapper:
     return stream
 
 
-def _run(argv: list[str]) -> int:
-    """`sys.exit(main(argv))` and the interpreter's exit, as the bootstrap would run them."""
+def _run(main: Callable[[], object]) -> int:
+    """`sys.exit(main())` and the interpreter's exit, as the bootstrap (or `-m`) would run
+    them."""
     interrupted = False
     try:
-        code = _exit_code(sys.modules[_RUNTIME].main(argv))
+        code = _exit_code(main())
     except SystemExit as e:
         code = _exit_code(e.code)
     except BaseException as e:

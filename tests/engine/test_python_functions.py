@@ -152,3 +152,30 @@ def test_our_command_with_malformed_options_is_left_to_the_runtime() -> None:
     )
     command[4] = json.dumps({"not": "a list"})
     assert python_function(command + args) is None
+
+
+@kfp_dsl.component(base_image="python:3.11", packages_to_install=["google-cloud-storage==1.31.2"])
+def old_pin(a: int) -> int:
+    return a
+
+
+def test_kfp_is_installed_without_its_dependencies_after_the_packages(tmp_path: Path) -> None:
+    """kfp's `_get_packages_to_install_command` writes `pip install PACKAGES && pip install
+    kfp==V --no-deps 'typing-extensions...'`: the component's packages are resolved
+    without kfp, so an old pin that conflicts with kfp's own dependencies still installs."""
+    command = python_function(kfp_argv(old_pin, tmp_path))
+    assert command is not None
+    assert command.packages == ("google-cloud-storage==1.31.2", KFP, TYPING)
+    assert command.no_deps == (KFP, TYPING)
+    plain_command = python_function(kfp_argv(no_kfp_with_packages, tmp_path))
+    assert plain_command is not None and plain_command.no_deps == ()
+
+
+def test_kfps_runner_script_is_recognised_for_forking(tmp_path: Path) -> None:
+    argv = kfp_argv(plain, tmp_path)
+    command = python_function(argv)
+    assert command is not None and command.kfp_program == tuple(argv[6:])
+    assert command.kfp_program[0].lstrip().startswith("import kfp")
+    changed = [*argv[:4], argv[4], argv[5].replace("mktemp -d", "mktemp -d -p /x"), *argv[6:]]
+    other = python_function(changed)
+    assert other is not None and other.kfp_program is None  # run as it is

@@ -42,6 +42,7 @@ def probe() -> str:
                          stream is getattr(sys, "__" + name + "__")]
     return json.dumps({
         "pid": os.getpid(),
+        "cmdline": open("/proc/self/cmdline").read(),
         "ppid": os.getppid(),
         "own_session": os.getsid(0) == os.getpid() == os.getpgrp(),
         "cwd": os.getcwd(),
@@ -56,6 +57,11 @@ def probe() -> str:
         "dagyard": sorted(n for n in dir(dagyard) if not n.startswith("_")),
     })
 """
+
+
+# In the command line of a process forked from the zygote (the zygote's own), never in
+# that of an exec'd task.
+ZYGOTE_DOCSTRING = "The fork server's zygote: a warm Python"
 
 
 class Task:
@@ -161,14 +167,24 @@ def test_a_forked_task_sees_what_an_execd_one_sees(tmp_path: Path) -> None:
         finally:
             executor.close()
         assert view.pop("pid") != os.getpid()
+        assert (ZYGOTE_DOCSTRING in view.pop("cmdline")) == fork_server
         assert Path(view.pop("cwd")).samefile(task.root)
         assert task.log == ""
         view["argv"] = [a.replace(str(task.root), "<root>") for a in view["argv"]]
+        view["environ"] = {
+            k: v.replace(str(task.root), "<root>") for k, v in view["environ"].items()
+        }
         views.append(view)
     assert views[0] == views[1]
     view = views[0]
     assert view["own_session"] and view["stdin"] == ["/dev/null", ""]
-    assert view["environ"] == {**os.environ, "PYTHONUNBUFFERED": "1", "DAGYARD_X": "a b=c"}
+    temporary = dict.fromkeys(("TMPDIR", "TEMP", "TMP"), "<root>/tmp")  # the attempt's own
+    assert view["environ"] == {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "DAGYARD_X": "a b=c",
+        **temporary,
+    }
     assert view["path0"] == "" and view["argv"][0] == "-c"
     assert view["handlers"]["SIGINT"] == "default_int_handler"
     assert "component" not in view["dsl"] and view["dagyard"] == ["dsl", "runtime"]
@@ -283,11 +299,14 @@ def test_tasks_the_zygote_cannot_run_as_exec_would_are_execd(
         Task(tmp_path / "version", PROBE, "probe", command=other_version),
         Task(tmp_path / "forked", PROBE, "probe", env={"TZ": "UTC"}),
     ]
-    parents = []
+    starts = []
     for task in tasks:
         assert run(executor, task).ok, task.log
-        parents.append(json.loads(task.output())["ppid"])
-    assert [forked(executor, pid) for pid in parents] == [False, False, False, True]
+        view = json.loads(task.output())
+        # Each is the zygote's child, exec'd from a fork of it or forked.
+        assert forked(executor, view["ppid"])
+        starts.append(ZYGOTE_DOCSTRING in view["cmdline"])
+    assert starts == [False, False, False, True]
 
 
 def test_a_dead_zygote_fails_its_tasks_and_is_replaced(

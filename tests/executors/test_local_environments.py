@@ -114,15 +114,20 @@ def ours(root: Path, packages: list[str], index_urls: list[str] | None = None) -
     return Task(root, command, args)
 
 
-def tiny_wheel(folder: Path) -> Path:
-    """A wheel of `dagyard-tinypkg` with a module and a console script, written by hand."""
-    dist = "dagyard_tinypkg-0.1.0"
+def tiny_wheel(folder: Path, name: str = TINY, requires: str | None = None) -> Path:
+    """A wheel of `name` (default `dagyard-tinypkg`) with a module and a console script,
+    written by hand; `requires`: a dependency it declares."""
+    module = name.replace("-", "_")
+    dist = f"{module}-0.1.0"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n"
+    if requires is not None:
+        metadata += f"Requires-Dist: {requires}\n"
     files = {
-        "dagyard_tinypkg/__init__.py": "VALUE = 'tiny'\ndef main():\n    print('cli', end='')\n",
-        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {TINY}\nVersion: 0.1.0\n",
+        f"{module}/__init__.py": "VALUE = 'tiny'\ndef main():\n    print('cli', end='')\n",
+        f"{dist}.dist-info/METADATA": metadata,
         f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
         "Tag: py3-none-any\n",
-        f"{dist}.dist-info/entry_points.txt": "[console_scripts]\ntinycli = dagyard_tinypkg:main\n",
+        f"{dist}.dist-info/entry_points.txt": f"[console_scripts]\ntinycli = {module}:main\n",
     }
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
@@ -174,6 +179,31 @@ def test_missing_package_gets_an_environment_built_once(installer: str, tmp_path
     assert f"with {installer}" in builds[0].log  # which installer built it, in log and record
     assert json.loads((envs[0] / MARKER).read_text())["installer"] == installer
     assert not list(cache.root.glob(".*.staging-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_no_deps_requirements_are_installed_alone_after_the_others(
+    installer: str, tmp_path: Path
+) -> None:
+    """As kfp's install step does for kfp itself (`pip install PACKAGES && pip install
+    kfp --no-deps`): a requirement in `no_deps` gets none of its dependencies (here one
+    that exists nowhere), and is installed after the others."""
+    wheels = tmp_path / "wheels"
+    needy = f"dagyard-needy @ {tiny_wheel(wheels, 'dagyard-needy', 'dagyard-nosuch').as_uri()}"
+    requirement = f"{TINY} @ {tiny_wheel(wheels).as_uri()}"
+    cache = EnvironmentCache(tmp_path / "envs", uv="auto" if installer == "uv" else None)
+    here = Interpreter(sys.executable)
+    with open(tmp_path / "log", "w+b") as log:
+        python = cache.interpreter([requirement, needy], [], python=here, log=log, no_deps=[needy])
+    assert python.parent.parent.name == cache.key([requirement, needy], [], here.version, [needy])
+    assert cache.key([requirement, needy], [], here.version) != python.parent.parent.name
+    found = Interpreter(str(python)).missing([TINY, "dagyard-needy", "dagyard-nosuch"])
+    assert found == ("dagyard-nosuch",)
+    built = (tmp_path / "log").read_text()
+    assert f"{requirement}, then without dependencies {needy}" in built
+    marker = json.loads((python.parent.parent / MARKER).read_text())
+    assert marker["no_deps"] == [needy]
 
 
 def test_uv_is_found_through_the_uv_package_dagyard_depends_on() -> None:
