@@ -101,12 +101,23 @@ class DagCompiler:
 
     # -- routing ---------------------------------------------------------------------
     def _depend(self, consumer: Node, producer: Node) -> None:
+        """`consumer.after(producer)`: the dependency lifted to the siblings that hold
+        them. Into a loop, as kfp allows it (its compiler_utils.get_dependencies checks
+        the producer's outermost group only), it waits for every iteration; never into
+        a condition the consumer is outside of, which may not run at all."""
         _, down, up = _split(consumer, producer)
         if not down or not up:
             raise CompileError(
                 f"'{consumer.name}' cannot depend on its own group '{producer.name}'."
             )
-        self._check_crossing(consumer, producer, up[:-1])
+        outermost = up[0]
+        if len(up) > 1 and isinstance(outermost, ConditionGroup | ConditionBranches):
+            raise CompileError(
+                f"Task '{consumer.name}' runs after '{producer.name}', which is inside a "
+                f"condition branch ('{outermost.name}') that does not contain "
+                f"'{consumer.name}' and may not run. Move the task into the same block, or "
+                "make it run after a task outside the branch."
+            )
         deps = self._spec(down[0]).setdefault("dependentTasks", [])
         if up[0].name not in deps:
             deps.append(up[0].name)

@@ -1,0 +1,71 @@
+"""What kfp's SDK refuses, Dagyard's refuses too, each with a message naming the place
+and the fix; and the SDK features of issue 16 that a corpus pipeline cannot show.
+
+Each case is written once against a `dsl` module and run with the real kfp 2.17 and with
+`dagyard.dsl`. Pipelines that run are in tests/pipelines (kfp_sdk_*.py, compared with
+kfp's IR by test_kfp_equivalence.py and run by tests/engine/test_kfp_corpus_runs.py).
+"""
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+from kfp import compiler as kfp_compiler
+from kfp import dsl as kfp_dsl
+
+from dagyard import compiler as dagyard_compiler
+from dagyard import dsl as dagyard_dsl
+from dagyard.errors import CompileError, DslError
+
+pytestmark = pytest.mark.kfp
+
+BOTH = pytest.mark.parametrize("dsl", [kfp_dsl, dagyard_dsl], ids=["kfp", "dagyard"])
+
+
+def _compile(dsl: ModuleType, pipeline: Any, tmp_path: Any) -> None:
+    if dsl is kfp_dsl:
+        kfp_compiler.Compiler().compile(pipeline, str(tmp_path / "kfp.yaml"))
+    else:
+        dagyard_compiler.Compiler().compile(pipeline, tmp_path / "dagyard.yaml")
+
+
+@BOTH
+def test_a_container_component_refuses_a_bare_artifact_class(dsl: ModuleType) -> None:
+    """kfp's component_factory.get_name_to_specs(containerized=True): container
+    components must say Input[...] or Output[...]."""
+    expected = (TypeError, r"Input/Output") if dsl is kfp_dsl else (DslError, r"`data: Input")
+    with pytest.raises(expected[0], match=expected[1]):
+
+        @dsl.container_component
+        def show(data: dsl.Dataset):  # type: ignore[no-untyped-def]
+            return dsl.ContainerSpec(image="alpine", command=["cat"], args=[data.path])
+
+
+@BOTH
+def test_after_a_task_inside_a_condition_from_outside_it_is_refused(
+    dsl: ModuleType, tmp_path: Any
+) -> None:
+    """kfp's compiler_utils.get_dependencies: the producer's outermost group that the
+    consumer is not in may be a loop, never a condition (it may not run)."""
+
+    @dsl.component(base_image="python:3.11")
+    def step(x: int) -> int:
+        return x
+
+    expected = (Exception, r"Illegal task dependency") if dsl is kfp_dsl else (CompileError, "")
+    # kfp checks when the pipeline is defined, Dagyard when it is compiled.
+    with pytest.raises(expected[0], match=expected[1] or None) as raised:
+
+        @dsl.pipeline
+        def pipeline(flag: bool = True):  # type: ignore[no-untyped-def]
+            with dsl.If(flag == True), dsl.ParallelFor([1, 2]) as item:  # noqa: E712
+                inner = step(x=item)
+            step(x=0).after(inner)
+
+        _compile(dsl, pipeline, tmp_path)
+    if dsl is dagyard_dsl:
+        assert str(raised.value) == (
+            "Task 'step-2' runs after 'step', which is inside a condition branch "
+            "('condition-1') that does not contain 'step-2' and may not run. Move the task "
+            "into the same block, or make it run after a task outside the branch."
+        )
