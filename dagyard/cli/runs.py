@@ -95,6 +95,7 @@ def _drive(
         view = ProgressView(
             platform, run_id, errors, follow=follow, output=errors if as_json else console
         )
+        before = platform.store.get_run(run_id)
         try:
             with view:
                 run = action(platform, run_id)
@@ -104,7 +105,7 @@ def _drive(
         except StoreUnavailable as e:
             raise exit_codes.fail(StoreUnavailable(left_unfinished(run_id)), errors) from e
         except DagyardError as e:
-            raise exit_codes.fail(e, errors) from e
+            run = _ended_by(platform, before, e)
         tasks = platform.store.list_tasks(run_id)
         if as_json:
             console.print_json(json.dumps(run_record(run, tasks), default=str))
@@ -116,6 +117,23 @@ def _drive(
         platform.close()
     succeeded = run.state == RunState.SUCCEEDED
     raise typer.Exit(code=exit_codes.SUCCESS if succeeded else exit_codes.RUN_NOT_SUCCEEDED)
+
+
+def _ended_by(platform: Platform, before: Run, error: DagyardError) -> Run:
+    """The run that `error` ended while it was driven (the engine records such a run
+    FAILED, its unfinished tasks closed): it is shown and exits as any failed run does,
+    with the error on stderr. An error that left the run unfinished, or came before
+    anything was driven (the run as it was `before`), ends the command with the error's
+    own code."""
+    try:
+        run = platform.store.get_run(before.run_id)
+    except DagyardError:
+        raise exit_codes.fail(error, errors) from error
+    untouched = (run.state, run.finished_at) == (before.state, before.finished_at)
+    if not run.state.terminal or untouched:
+        raise exit_codes.fail(error, errors) from error
+    errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    return run
 
 
 def left_unfinished(run_id: str) -> str:

@@ -239,6 +239,34 @@ def test_failed_run_exits_1_and_retry_reruns_only_what_failed(tmp_path: Path) ->
     assert counts == {"first": 1, "side": 1, "fragile": 2, "through": 1}
 
 
+def test_a_run_the_engine_cannot_drive_is_recorded_failed_shown_and_exits_1(
+    tmp_path: Path,
+) -> None:
+    # As a killed process leaves a run (RUNNING, a task RUNNING), with a stored spec the
+    # engine cannot plan: a fault of the engine's, met once driving has begun.
+    home = tmp_path / "home"
+    done = dagyard("run", str(PIPELINES), "--function", "squares", "-p", "n=2", home=home)
+    assert done.returncode == 0, done.stderr
+    (run,) = stored_runs(home)
+    store = open_store(default_database_url(home))
+    try:
+        task = next(iter(store.list_tasks(run.run_id)))
+        store.update_task(task.task_id, state=TaskState.RUNNING)
+        store.update_run(
+            run.run_id, state=RunState.RUNNING, pipeline_spec={"pipelineInfo": {"name": "x"}}
+        )
+    finally:
+        store.close()
+    resumed = dagyard("runs", "resume", run.run_id, "--json", home=home)
+    assert resumed.returncode == 1, resumed.stderr
+    record = json.loads(resumed.stdout)
+    assert (record["run_id"], record["state"]) == (run.run_id, "FAILED")
+    assert record["error"].startswith("engine error: ")
+    assert "error:" in resumed.stderr
+    assert all(t["state"] not in ("RUNNING", "PENDING") for t in record["tasks"])
+    assert stored_tasks(home, run.run_id)[task.path].state == TaskState.CANCELED
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
