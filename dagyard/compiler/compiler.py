@@ -140,11 +140,11 @@ def _spec_of(graph: context.Graph) -> st.ComponentSpec:
 
 
 def _wrap_component(component: BaseComponent) -> context.Graph:
-    """A one-task pipeline around a component, as kfp compiles a lone component."""
+    """A one-task pipeline around a component, as kfp compiles a lone component: every
+    input, a PipelineTaskFinalStatus too, is the pipeline's own."""
     graph = context.Graph(component.name)
     for name, spec in component.spec.inputs.items():
-        if spec.parameter_type != st.TASK_FINAL_STATUS:
-            graph.inputs[name] = PipelineChannel(name, spec)
+        graph.inputs[name] = PipelineChannel(name, spec)
     with context.building(graph):
         # Through __call__, so a component class can apply its own task settings.
         task = component(**graph.inputs)

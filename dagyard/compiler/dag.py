@@ -313,7 +313,8 @@ class DagCompiler:
         for name, value in task.arguments.items():
             self._argument(task, spec, name, value)
         for name, input_spec in task.component.spec.inputs.items():
-            if input_spec.parameter_type == st.TASK_FINAL_STATUS:
+            # Given by the exit handler, unless passed on from a pipeline's own input.
+            if input_spec.parameter_type == st.TASK_FINAL_STATUS and name not in task.arguments:
                 if task.exit_handler is None:
                     raise CompileError(
                         f"Task '{task.name}' takes a PipelineTaskFinalStatus ('{name}') but is "

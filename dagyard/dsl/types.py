@@ -292,8 +292,12 @@ def parameter_types_compatible(given: str, expected: str) -> bool:
     if given == expected:
         return True
     # An int is a valid double, as in Python; everything is a valid string in f-strings
-    # but not as a direct argument.
-    return given == st.NUMBER_INTEGER and expected == st.NUMBER_DOUBLE
+    # but not as a direct argument. A task's final status is a struct (kfp lets a
+    # pipeline pass its PipelineTaskFinalStatus input on to a `dict` input).
+    return (given, expected) in (
+        (st.NUMBER_INTEGER, st.NUMBER_DOUBLE),
+        (st.TASK_FINAL_STATUS, st.STRUCT),
+    )
 
 
 def artifact_types_compatible(given: str, expected: str) -> bool:

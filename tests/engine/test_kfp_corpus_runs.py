@@ -633,6 +633,18 @@ EXPECTED: dict[str, Expected] = {
         },
         check=_sdk_after_loops,
     ),
+    # epochs=-1: train fails; the exit pipeline reads FAILED from its status dict and alerts.
+    "sdk_final_status": Expected(
+        RunState.FAILED,
+        {
+            "exit-handler-1": (F, "a task inside failed"),
+            "exit-handler-1/train": (F, "epochs must be >= 0"),
+            "watch-training": (S, None),
+            "watch-training/read-state": (S, {"Output": "FAILED in exit-handler-1"}),
+            "watch-training/condition-1": (S, None),
+            "watch-training/condition-1/alert": (S, {"Output": "ALERT FAILED in exit-handler-1"}),
+        },
+    ),
     # memory=128M from the pipeline: 8 MiB fit under it, 512 MiB do not (the limit is
     # applied by a cgroup or by RLIMIT_DATA, whose messages differ after this fragment).
     "sdk_resource_values": Expected(
