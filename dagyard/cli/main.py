@@ -182,12 +182,16 @@ def _register_runs() -> None:
     from dagyard.cli import remote
     from dagyard.cli.runs import run_command, runs_app
     from dagyard.cli.up import up_command
+    from dagyard.cli.values import values_app
     from dagyard.cli.worker import worker_command
+    from dagyard.store.records import ValuesKind
 
     app.command("run")(run_command)
     app.add_typer(runs_app, name="runs")
     app.command("up")(up_command)
     app.command("worker")(worker_command)
+    app.add_typer(values_app(ValuesKind.SECRET), name="secrets")
+    app.add_typer(values_app(ValuesKind.CONFIG_MAP), name="configmaps")
     remote.register(app, runs_app)
 
 

@@ -18,6 +18,7 @@ from dagyard.store.records import (
     Artifact,
     Event,
     Experiment,
+    NamedValues,
     Pipeline,
     PipelineVersion,
     RecurringRun,
@@ -25,6 +26,7 @@ from dagyard.store.records import (
     RunState,
     Task,
     TaskState,
+    ValuesKind,
 )
 
 
@@ -237,6 +239,26 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def delete_recurring_run(self, recurring_run_id: str) -> None: ...
+
+    # -- secrets and config maps ------------------------------------------------------
+    # What tasks read through kfp-kubernetes' settings (use_secret_as_env, ...), by kind,
+    # namespace and name. A secret's values leave the store only for a task.
+    @abc.abstractmethod
+    def put_values(self, values: NamedValues) -> NamedValues:
+        """Create the secret or config map, or replace the values of the one with its
+        kind, namespace and name (keeping its `created_at`); `updated_at` is now."""
+
+    @abc.abstractmethod
+    def get_values(self, kind: ValuesKind, name: str, namespace: str = "") -> NamedValues:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def list_values(self, kind: ValuesKind, namespace: str = "") -> list[NamedValues]:
+        """Those of one kind in one namespace, by name."""
+
+    @abc.abstractmethod
+    def delete_values(self, kind: ValuesKind, name: str, namespace: str = "") -> None:
+        """Raises NotFound."""
 
     # -- paged listings (KFP's list calls) ---------------------------------------------
     # Filters are evaluated by the database; UsageError names a bad key, value, sort_by,

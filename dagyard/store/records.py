@@ -70,6 +70,13 @@ class EventKind(enum.StrEnum):
     OUTPUT = "OUTPUT"
 
 
+class ValuesKind(enum.StrEnum):
+    """What a set of named values is to the tasks that read it (kfp-kubernetes' words)."""
+
+    SECRET = "secret"  # its values are never shown: not in a listing, a log or the API
+    CONFIG_MAP = "config_map"
+
+
 @dataclasses.dataclass
 class Experiment:
     experiment_id: str
@@ -228,3 +235,18 @@ class RecurringRun:
     # The scheduler's watermark: every due time up to here has its run, or was skipped
     # (no_catchup, or while disabled). None: start from `start_time`, else `created_at`.
     scheduled_until: datetime | None = None
+
+
+@dataclasses.dataclass
+class NamedValues:
+    """A secret or a config map: named text values (`data`, key -> value) that tasks get
+    as environment variables or files (kfp-kubernetes' use_secret_as_env, ...). One per
+    (kind, namespace, name); the namespace is the one of the run's experiment ("" by
+    default), as KFP looks a secret up in the namespace of the run's pod."""
+
+    kind: ValuesKind
+    name: str
+    data: dict[str, str] = dataclasses.field(default_factory=dict)
+    namespace: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

@@ -28,6 +28,7 @@ from dagyard.store.records import (
     Event,
     EventKind,
     Experiment,
+    NamedValues,
     Pipeline,
     PipelineVersion,
     RecurringRun,
@@ -37,6 +38,7 @@ from dagyard.store.records import (
     Task,
     TaskKind,
     TaskState,
+    ValuesKind,
 )
 from dagyard.store.sql import SqlMetadataStore
 from dagyard.store.sql.migrate import head_revision
@@ -742,6 +744,44 @@ class MetadataStoreContract:
         finally:
             engine.dispose()
         assert differences == []
+
+    # -- secrets and config maps ------------------------------------------------------
+    def test_named_values_are_replaced_whole_and_keep_their_creation_time(
+        self, store: SqlMetadataStore
+    ) -> None:
+        secret = ValuesKind.SECRET
+        first = store.put_values(NamedValues(secret, "db", {"user": "u", "password": "p"}))
+        assert first.created_at is not None and first.updated_at == first.created_at
+        second = store.put_values(NamedValues(secret, "db", {"password": "q"}))
+        assert second.data == {"password": "q"}
+        assert second.created_at == first.created_at
+        assert second.updated_at is not None and second.updated_at >= first.updated_at
+        assert store.get_values(secret, "db").data == {"password": "q"}
+
+    def test_named_values_are_kept_apart_by_kind_and_namespace(
+        self, store: SqlMetadataStore
+    ) -> None:
+        secret, config_map = ValuesKind.SECRET, ValuesKind.CONFIG_MAP
+        store.put_values(NamedValues(secret, "db", {"k": "secret"}))
+        store.put_values(NamedValues(config_map, "db", {"k": "config"}))
+        store.put_values(NamedValues(secret, "db", {"k": "team"}, namespace="team"))
+        store.put_values(NamedValues(secret, "Db", {"k": "upper"}))
+        assert store.get_values(config_map, "db").data == {"k": "config"}
+        assert store.get_values(secret, "db", "team").data == {"k": "team"}
+        assert [v.name for v in store.list_values(secret)] == ["Db", "db"]
+        assert [v.name for v in store.list_values(secret, "team")] == ["db"]
+        store.delete_values(secret, "db")
+        assert store.get_values(config_map, "db").data == {"k": "config"}
+        with pytest.raises(NotFound, match="No secret named 'db' in namespace ''"):
+            store.get_values(secret, "db")
+        with pytest.raises(NotFound, match="config map named 'x'"):
+            store.delete_values(config_map, "x")
+
+    def test_named_values_refuse_names_no_backend_can_hold(self, store: SqlMetadataStore) -> None:
+        with pytest.raises(StoreError, match=r"named_values\.name"):
+            store.put_values(NamedValues(ValuesKind.SECRET, "a\x00b", {"k": "v"}))
+        with pytest.raises(StoreError):
+            store.put_values(NamedValues(ValuesKind.SECRET, "n" * 256, {"k": "v"}))
 
     def test_a_fresh_database_is_migrated_and_reopened(self, backend: Backend) -> None:
         url = backend.new_database_url()

@@ -18,7 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dagyard.store.records import EventKind, RunState, StorageState, TaskKind, TaskState
+from dagyard.store.records import (
+    EventKind,
+    RunState,
+    StorageState,
+    TaskKind,
+    TaskState,
+    ValuesKind,
+)
 from dagyard.store.sql.columns import JSONDocument, LongText, UTCDateTime, enum_type
 
 ID = sa.String(128)
@@ -228,3 +235,17 @@ class RecurringRunRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(LongText)
     scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NamedValuesRow(Base):
+    """Secrets and config maps (migration 0007), keyed by kind, namespace and name."""
+
+    __tablename__ = "named_values"
+    __table_args__ = (_MYSQL_TABLE,)
+
+    kind: Mapped[ValuesKind] = mapped_column(enum_type(ValuesKind), primary_key=True)
+    namespace: Mapped[str] = mapped_column(NAME, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    data: Mapped[dict[str, str]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

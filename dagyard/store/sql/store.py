@@ -5,8 +5,9 @@ returns, so one store may serve several threads (the engine's loop, a progress v
 API). An update locks its row first (SELECT ... FOR UPDATE; SQLite locks the database at
 BEGIN IMMEDIATE), so concurrent updates of a run lose no state change. The plumbing shared
 by the methods (sessions, error translation, generic create/get/update/delete) is in
-`transactions.py`; run leases are in `leases.py`, tasks and the run driver's batched writes
-in `tasks.py`; backend differences are in `database.py` and `columns.py`.
+`transactions.py`; run leases are in `leases.py`, secrets and config maps in `values.py`,
+tasks and the run driver's batched writes in `tasks.py`; backend differences are in
+`database.py` and `columns.py`.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ from dagyard.store.sql.schema import (
 )
 from dagyard.store.sql.tasks import TaskStorage
 from dagyard.store.sql.transactions import Conflict, chunks, now, stamped
+from dagyard.store.sql.values import ValuesStorage
 
 
-class SqlMetadataStore(TaskStorage, LeaseStorage, MetadataStore):
+class SqlMetadataStore(TaskStorage, LeaseStorage, ValuesStorage, MetadataStore):
     """The metadata store on the database at `url`, migrated to the newest schema on
     open. Raises StoreError, saying how to fix it, when the database cannot be used.
 
