@@ -1,43 +1,46 @@
 """CEL, as KFP uses it: `triggerPolicy.condition` over `inputs.parameter_values[...]`,
 and `parameterExpressionSelector` (`parseJson(string_value)["a"]`) over one value.
 
-Evaluated with cel-python. Compiled programs are cached: a loop of 1,000 iterations
-evaluates the same condition 1,000 times.
+Evaluated with cel-python, imported when the first expression is (most pipelines have
+none, and a command that runs one should not pay for its parser). Compiled programs are
+cached: a loop of 1,000 iterations evaluates the same condition 1,000 times.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from typing import Any
-
-import celpy
-from celpy import celtypes
-from celpy.adapter import json_to_cel
-from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError
+from typing import TYPE_CHECKING, Any
 
 from dagyard.engine.failures import TaskFailure
 
+if TYPE_CHECKING:
+    import celpy
+    from celpy import celtypes
+
 
 def _parse_json(text: celtypes.StringType) -> Any:
+    from celpy.adapter import json_to_cel
+
     return json_to_cel(json.loads(str(text)))
-
-
-_FUNCTIONS = {"parseJson": _parse_json}
 
 
 @functools.cache
 def _program(expression: str) -> celpy.Runner:
+    import celpy
+    from celpy.celparser import CELParseError
+
     env = celpy.Environment()
     try:
         ast = env.compile(expression)
     except CELParseError as e:
         raise TaskFailure(f"Cannot parse the CEL expression {expression!r}: {e}") from e
-    return env.program(ast, functions=_FUNCTIONS)
+    return env.program(ast, functions={"parseJson": _parse_json})
 
 
 def _to_python(value: Any) -> Any:
+    from celpy import celtypes
+
     if isinstance(value, celtypes.BoolType):
         return bool(value)
     if isinstance(value, celtypes.IntType | celtypes.UintType):
@@ -57,6 +60,10 @@ def _to_python(value: Any) -> Any:
 
 def condition_holds(expression: str, parameter_values: dict[str, Any]) -> bool:
     """Evaluate a trigger condition against a task's resolved input parameters."""
+    from celpy import celtypes
+    from celpy.adapter import json_to_cel
+    from celpy.evaluation import CELEvalError
+
     activation = {"inputs": json_to_cel({"parameter_values": parameter_values})}
     try:
         result = _program(expression).evaluate(activation)
@@ -71,6 +78,9 @@ def condition_holds(expression: str, parameter_values: dict[str, Any]) -> bool:
 
 def select(expression: str, value: Any) -> Any:
     """Apply a `parameterExpressionSelector` to one parameter value."""
+    from celpy import celtypes
+    from celpy.evaluation import CELEvalError
+
     string_value = value if isinstance(value, str) else json.dumps(value)
     activation = {"string_value": celtypes.StringType(string_value)}
     try:
