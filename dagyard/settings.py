@@ -101,6 +101,11 @@ class Settings:
         return self.home / "work"
 
     @property
+    def volumes_root(self) -> Path:
+        """Folders of volume claims (kfp-kubernetes' CreatePVC, mount_pvc)."""
+        return self.home / "volumes"
+
+    @property
     def environments_root(self) -> Path:
         """Cached virtual environments for `packages_to_install`."""
         return self.home / "envs"

@@ -46,6 +46,7 @@ from dagyard.engine.platform_settings import timed_out
 from dagyard.engine.recorder import TaskRecorder, now
 from dagyard.engine.retries import next_retry_delay
 from dagyard.engine.scopes import Node, Result, Scope, all_nodes, dag_outputs
+from dagyard.engine.volumes import Volumes
 from dagyard.errors import DagyardError, LeaseLost, StoreError, StoreUnavailable
 from dagyard.executors.base import Executor
 from dagyard.store.artifact_store import ArtifactStore
@@ -74,6 +75,9 @@ class DriverOptions:
     # How long the metadata database may not answer before the driver leaves the run
     # unfinished (DAGYARD_STORE_OUTAGE_SECONDS); the running attempts go on meanwhile.
     outage_seconds: float = 120.0
+    # Where volume claims (kfp-kubernetes' CreatePVC, mount_pvc) keep their folders
+    # (<home>/volumes); None: tasks cannot have volumes.
+    volumes_root: Path | None = None
 
 
 class RunDriver:
@@ -130,6 +134,11 @@ class RunDriver:
             options.max_parallel if holds else None,
             log_limit=options.task_log_limit,
             kubernetes=self.plan.kubernetes,
+            volumes=(
+                Volumes(options.volumes_root, store, experiment_id=run.experiment_id)
+                if options.volumes_root is not None
+                else None
+            ),
         )
         self.cache = CachePolicy(
             enabled=run.cache_enabled and options.cache_enabled,
@@ -350,11 +359,18 @@ class RunDriver:
                 outcomes.register_import(self.recorder, node, decision, artifacts=self.artifacts)
             case decisions.Start():
                 try:
-                    node.attempt = launches.start_attempt(
-                        self.recorder, node, decision, context=facts.context, place=self.place
-                    )
+                    # kfp-kubernetes' CreatePVC and DeletePVC are done here, run nothing.
+                    claimed = launches.claim_result(decision, place=self.place)
+                    if claimed is None:
+                        node.attempt = launches.start_attempt(
+                            self.recorder, node, decision, context=facts.context, place=self.place
+                        )
                 except TaskFailure as e:
                     self.recorder.conclude(node, Result(TaskState.FAILED, error=str(e)))
+                    return True
+                if claimed is not None:
+                    self.recorder.record(node, inputs=node.inputs.record(), started_at=now())
+                    self.recorder.conclude(node, claimed)
                     return True
                 self.queued.append(node)
             case decisions.OpenDag() | decisions.OpenLoop():

@@ -21,15 +21,12 @@ from dagyard.engine.container_values import resolve_container
 from dagyard.engine.decisions import Start
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.inputs import parameter_value
-from dagyard.engine.platform_settings import (
-    KubernetesLaunch,
-    kubernetes_launch,
-    refuse_claim_task,
-)
+from dagyard.engine.platform_settings import KubernetesLaunch, claim_task, kubernetes_launch
 from dagyard.engine.recorder import TaskRecorder, now
-from dagyard.engine.scopes import Node
+from dagyard.engine.scopes import Node, Result
+from dagyard.engine.volumes import Volumes
 from dagyard.errors import StoreError
-from dagyard.executors.base import Launch
+from dagyard.executors.base import Bind, Launch
 from dagyard.executors.disks import full_disk, no_space
 from dagyard.ir.kubernetes import KubernetesSettings
 from dagyard.ir.pipeline import ContainerComponent
@@ -74,6 +71,9 @@ class Place:
     log_limit: int = 0
     # The run's Kubernetes settings (kfp-kubernetes'), by executor label.
     kubernetes: Mapping[str, KubernetesSettings] = dataclasses.field(default_factory=dict)
+    # The folders and values behind their volumes, secrets and config maps (None: none
+    # on this host).
+    volumes: Volumes | None = None
 
 
 def prepare_attempt(
@@ -137,6 +137,7 @@ def prepare_attempt(
         log_path=staged.log_path,
         resources=container.resources,
         mounts=_mounts(place),
+        binds=_binds(place, kubernetes, workdir),
         staging=staged.staging,
         slots=place.slots,
         log_limit=place.log_limit,
@@ -161,11 +162,12 @@ def start_attempt(
     be resolved."""
     prior = node.task or recorder.existing.get(node.path)
     number = (prior.attempts if prior else 0) + 1
-    refuse_claim_task(decision.component.container.image)
+    volumes = place.volumes
     kubernetes = kubernetes_launch(
         place.kubernetes.get(decision.component.executor_label),
         task_id=node.task_id,
         value=lambda source: parameter_value(node, source, context),
+        values=volumes.values if volumes is not None else lambda kind, name: None,
     )
     attempt = prepare_attempt(
         run_id=recorder.run_id,
@@ -193,6 +195,22 @@ def start_attempt(
         cache_reason=decision.cache_reason,
     )
     return attempt
+
+
+def claim_result(decision: Start, *, place: Place) -> Result | None:
+    """The result of kfp-kubernetes' CreatePVC (its output `name`) or DeletePVC task,
+    done here without running anything, as KFP's driver does it; None for any other
+    task. TaskFailure if it cannot be done."""
+    what = claim_task(decision.component.container.image)
+    if what is None:
+        return None
+    if place.volumes is None:
+        raise TaskFailure(f"{what} (kfp-kubernetes): this host keeps no volume claims.")
+    if what == "CreatePVC":
+        name = place.volumes.create_claim(decision.parameters)
+        return Result(TaskState.SUCCEEDED, {"name": name})
+    place.volumes.delete_claim(decision.parameters)
+    return Result(TaskState.SUCCEEDED)
 
 
 def note_waiting(
@@ -246,6 +264,15 @@ def _note(log_path: Path, lines: tuple[str, ...]) -> None:
             log.writelines(lines)
     except OSError as e:
         raise TaskFailure(f"Cannot write the task's log {str(log_path)!r}: {e}") from e
+
+
+def _binds(place: Place, kubernetes: KubernetesLaunch | None, workdir: Path) -> tuple[Bind, ...]:
+    """The folders behind the attempt's Kubernetes mounts, made now."""
+    if kubernetes is None or not kubernetes.mounts:
+        return ()
+    if place.volumes is None:
+        raise TaskFailure("The task mounts volumes, and this host keeps none.")
+    return place.volumes.binds(kubernetes.mounts, workdir)
 
 
 def _mounts(place: Place) -> tuple[Path, ...]:

@@ -1,21 +1,22 @@
 """What the engine does with a task's Kubernetes settings (kfp-kubernetes') on a
 machine that is not a Kubernetes cluster.
 
-Belongs here: `kubernetes_launch`, a decision with no I/O: from a task's
-`KubernetesSettings` (typed in `dagyard.ir.kubernetes`), what its attempt gets (extra
-environment variables, a time limit) and what its log is told (the settings only
-recorded), or a TaskFailure before it runs when a setting would change its results and
-cannot be honoured here. Not here: running the attempt or enforcing its time limit (the
-driver's), reading the run's records.
+Belongs here: `kubernetes_launch`, a decision with no I/O of its own (the values of
+secrets and config maps come through a callable): from a task's `KubernetesSettings`
+(typed in `dagyard.ir.kubernetes`), what its attempt gets (extra environment variables,
+mounts, a time limit) and what its log is told (the settings only recorded), or a
+TaskFailure before it runs when a setting would change its results and cannot be
+honoured here. Not here: running the attempt or enforcing its time limit (the driver's),
+making the mounts' folders (`volumes.py`), reading the run's records.
 
 As built (docs/kubernetes.md): `set_timeout` (`activeDeadlineSeconds`) is enforced, as
 KFP's pod deadline is; `use_field_path_as_env` gives `metadata.name` (the task's id) and
-`spec.nodeName` (this host's name); pod labels, annotations, node selectors, affinity,
-tolerations, image pulling and security context are recorded and named in the task's
-log. What is not honoured yet fails the task before it runs, saying why: secrets and
-config maps (no secret store yet), and every mount (volume claims, secret or config map
-volumes, empty dirs): a task that expects a folder at a path must never find the host's
-own folder there instead.
+`spec.nodeName` (this host's name); secrets and config maps (Dagyard's store) become
+variables or read-only folders of one file per key; volume claims and empty dirs become
+folders; pod labels, annotations, node selectors, affinity, tolerations, image pulling
+and security context are recorded and named in the task's log. A missing secret, config
+map or key fails the task before it runs, unless the setting is optional, as on
+Kubernetes.
 """
 
 from __future__ import annotations
@@ -27,19 +28,24 @@ from typing import Any
 
 from dagyard.conventions import CREATE_PVC_IMAGE, DELETE_PVC_IMAGE
 from dagyard.engine.failures import TaskFailure
-from dagyard.ir.kubernetes import KubernetesSettings
+from dagyard.engine.volumes import MountPlan
+from dagyard.ir.kubernetes import KubernetesSettings, ValuesKind
 from dagyard.ir.sources import ParameterSource
 
 
 @dataclasses.dataclass(frozen=True)
 class KubernetesLaunch:
     """What an attempt gets from its task's Kubernetes settings: `env` on top of its
-    own, at most `timeout_seconds` to run (None: no limit), and `notes`, lines for its
-    log about the settings only recorded."""
+    own, `mounts` (folders to show at paths of its own), at most `timeout_seconds` to run
+    (None: no limit), and `notes`, lines for its log about the settings only recorded."""
 
     env: dict[str, str] = dataclasses.field(default_factory=dict)
+    mounts: tuple[MountPlan, ...] = ()
     timeout_seconds: int | None = None
     notes: tuple[str, ...] = ()
+
+
+Values = Callable[[ValuesKind, str], "dict[str, str] | None"]
 
 
 def kubernetes_launch(
@@ -47,25 +53,15 @@ def kubernetes_launch(
     *,
     task_id: str,
     value: Callable[[ParameterSource], Any],
+    values: Values,
 ) -> KubernetesLaunch:
     """The attempt's share of `settings` (None: the task has none). `value` gives the
-    value of a name that comes from the pipeline. TaskFailure, before the task runs,
+    value of a name that comes from the pipeline; `values` the values of a secret or
+    config map (None: there is none by that name). TaskFailure, before the task runs,
     for a setting that would change its results and cannot be honoured here."""
     if settings is None:
         return KubernetesLaunch()
-    if settings.env:
-        _refuse_values(settings, value)
-    mounts = settings.mount_paths
-    if mounts:
-        raise TaskFailure(
-            f"The task expects volumes mounted at {', '.join(map(repr, mounts))} "
-            "(kfp-kubernetes: mount_pvc, use_secret_as_volume, use_config_map_as_volume, "
-            "empty_dir_mount or add_ephemeral_volume), which Dagyard cannot provide on "
-            "this host yet; it is not run, so that it never reads or writes the host's own "
-            "folders at those paths. Run it on Kubeflow Pipelines, or give the task its "
-            "files through artifacts instead."
-        )
-    env = {}
+    env = _values_env(settings, value, values)
     for entry in settings.field_paths:
         field_value = _field(entry.field_path, task_id)
         if field_value is None:
@@ -79,19 +75,22 @@ def kubernetes_launch(
     if settings.recorded:
         names = ", ".join(sorted(settings.recorded))
         notes = (f"dagyard: Kubernetes settings recorded but not enforced on this host: {names}\n",)
-    return KubernetesLaunch(env=env, timeout_seconds=settings.timeout_seconds, notes=notes)
+    return KubernetesLaunch(
+        env=env,
+        mounts=_mounts(settings, value, values),
+        timeout_seconds=settings.timeout_seconds,
+        notes=notes,
+    )
 
 
-def refuse_claim_task(image: str) -> None:
-    """TaskFailure for kfp-kubernetes' CreatePVC and DeletePVC tasks (marker images, no
-    command: KFP's driver does their work), which this host cannot do yet."""
-    if image in (CREATE_PVC_IMAGE, DELETE_PVC_IMAGE):
-        what = "CreatePVC" if image == CREATE_PVC_IMAGE else "DeletePVC"
-        raise TaskFailure(
-            f"{what} (kfp-kubernetes) makes or deletes a volume claim, which Dagyard cannot "
-            "do on this host yet; the task is not run. Run the pipeline on Kubeflow "
-            "Pipelines, or pass files between tasks as artifacts."
-        )
+def claim_task(image: str) -> str | None:
+    """ "CreatePVC" or "DeletePVC" for kfp-kubernetes' volume claim tasks (marker images,
+    no command: KFP's driver does their work, and so does the engine), else None."""
+    if image == CREATE_PVC_IMAGE:
+        return "CreatePVC"
+    if image == DELETE_PVC_IMAGE:
+        return "DeletePVC"
+    return None
 
 
 def timed_out(seconds: int) -> str:
@@ -102,17 +101,69 @@ def timed_out(seconds: int) -> str:
     )
 
 
-def _refuse_values(settings: KubernetesSettings, value: Callable[[ParameterSource], Any]) -> None:
-    required = [e for e in settings.env if not e.optional]
-    if not required:
-        return  # an optional secret that is not there sets nothing, as on Kubernetes
-    entry = required[0]
-    raise TaskFailure(
-        f"The task takes environment variables from the {entry.kind} "
-        f"{value(entry.name)!r} (kfp-kubernetes' use_{entry.kind.replace(' ', '_')}_as_env), "
-        f"and Dagyard has no {entry.kind} store yet; it is not run. Pass the values as "
-        "pipeline parameters, or mark the setting optional=True to run without them."
+def _values_env(
+    settings: KubernetesSettings, value: Callable[[ParameterSource], Any], values: Values
+) -> dict[str, str]:
+    """The variables from secrets and config maps. As on Kubernetes, `optional` lets a
+    missing secret or key set nothing; a required one fails the task, naming it (never
+    a value)."""
+    env: dict[str, str] = {}
+    for entry in settings.env:
+        name = str(value(entry.name))
+        found = values(entry.kind, name)
+        if found is None:
+            if entry.optional:
+                continue
+            raise TaskFailure(_missing(entry.kind, name, "use_*_as_env"))
+        for key, variable in entry.keys:
+            if key in found:
+                env[variable] = found[key]
+            elif not entry.optional:
+                raise TaskFailure(
+                    f"The {entry.kind} {name!r} has no key {key!r} (for {variable}); its "
+                    f"keys: {', '.join(sorted(found)) or 'none'}. Add it with "
+                    f"`dagyard {_command(entry.kind)} set {name} ...` (which replaces all "
+                    "its values), or mark the setting optional=True."
+                )
+    return env
+
+
+def _mounts(
+    settings: KubernetesSettings, value: Callable[[ParameterSource], Any], values: Values
+) -> tuple[MountPlan, ...]:
+    plans: list[MountPlan] = []
+    for path in settings.mount_paths:
+        if not path.startswith("/"):
+            raise TaskFailure(
+                f"The mount path {path!r} is not absolute; Kubernetes needs an absolute "
+                "path, e.g. /data."
+            )
+    for volume in settings.volumes:
+        name = str(value(volume.name))
+        found = values(volume.kind, name)
+        if found is None and not volume.optional:
+            raise TaskFailure(_missing(volume.kind, name, "use_*_as_volume"))
+        # A secret's files are read-only, as Kubernetes mounts them.
+        plans.append(MountPlan(volume.mount_path, data=found or {}, read_only=True))
+    for claim in settings.claims:
+        plans.append(
+            MountPlan(claim.mount_path, claim=str(value(claim.name)), sub_path=claim.sub_path)
+        )
+    plans.extend(MountPlan(scratch.mount_path) for scratch in settings.scratch)
+    return tuple(plans)
+
+
+def _missing(kind: ValuesKind, name: str, setting: str) -> str:
+    return (
+        f"The task reads the {kind} {name!r} (kfp-kubernetes' "
+        f"{setting.replace('*', kind.replace(' ', '_'))}), and there is none by that name "
+        f"in the run's namespace; create it with `dagyard {_command(kind)} set {name} "
+        "KEY=VALUE`, or mark the setting optional=True to run without it."
     )
+
+
+def _command(kind: ValuesKind) -> str:
+    return "secrets" if kind is ValuesKind.SECRET else "configmaps"
 
 
 def _field(path: str, task_id: str) -> str | None:

@@ -77,6 +77,16 @@ class PythonFunction:
 
 
 @dataclasses.dataclass(frozen=True)
+class Bind:
+    """A host folder `source` that the task sees at `target` (a Kubernetes volume's
+    mount path), and only there: `dagyard.executors.mounts` says how."""
+
+    source: Path
+    target: str
+    read_only: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class Launch:
     """One attempt of one task, ready to run."""
 
@@ -110,6 +120,9 @@ class Launch:
     # The most bytes the log keeps: its first and last halves, with a line between them
     # saying how many bytes were cut (`logs.CappedLog`). 0: no cap.
     log_limit: int = 0
+    # Folders the task sees at paths of its own (its Kubernetes volumes), never the
+    # host's folders at those paths.
+    binds: tuple[Bind, ...] = ()
 
     @property
     def argv(self) -> list[str]:

@@ -56,6 +56,8 @@ def container_argv(runtime: str, launch: Launch) -> list[str]:
     ]
     for folder in sorted({str(p) for p in (*launch.mounts, launch.workdir)}):
         argv += ["--volume", f"{folder}:{folder}"]
+    for bind in launch.binds:  # its Kubernetes volumes, at their mount paths only
+        argv += ["--volume", f"{bind.source}:{bind.target}{':ro' if bind.read_only else ''}"]
     for name, value in sorted(launch.env.items()):
         argv += ["--env", f"{name}={value}"]
     return [*argv, "--entrypoint", launch.argv[0], launch.image, *launch.argv[1:]]

@@ -47,6 +47,7 @@ from dagyard.executors.forkserver import ForkServer
 from dagyard.executors.isolation import Confinement, Isolation
 from dagyard.executors.limits import Limits, task_limits
 from dagyard.executors.logs import LogKeeper, note
+from dagyard.executors.mounts import isolated
 from dagyard.executors.staging import stage_in, stage_out
 from dagyard.executors.watchdog import Watchdog, check_runnable
 
@@ -233,6 +234,10 @@ class Attempt:
         try:
             stage_in(self.launch.staging)
             argv, env, fork = self._prepare(log)
+            if self.launch.binds and self._host.container_runtime is None:
+                # Its volumes at their paths, in a mount namespace of its own (mounts.py).
+                argv = isolated(argv, self.launch.binds, self.launch.workdir / TMP_FOLDER)
+                fork = None
             if not argv:
                 raise ExecutorError("The command line is empty.")
             limits = task_limits(self.launch.resources)

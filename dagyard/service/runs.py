@@ -385,6 +385,7 @@ def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
                 max_cache_staleness_seconds=settings.max_cache_staleness_seconds,
                 task_log_limit=settings.task_log_limit,
                 outage_seconds=settings.store_outage_seconds,
+                volumes_root=settings.volumes_root,
             ),
             stop=lease.lost,
             lease_owner=lease.owner,

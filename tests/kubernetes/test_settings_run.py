@@ -76,37 +76,3 @@ def test_field_paths_reach_the_task_and_recorded_settings_are_named_in_its_log(
     assert node
     log = logs.read_log(platform, run.run_id, task.task_id).text
     assert "not enforced on this host: nodeSelector, podMetadata" in log
-
-
-def test_a_mount_that_cannot_be_provided_fails_the_task_before_it_runs(
-    platform: Platform, tmp_path: Path
-) -> None:
-    marker = tmp_path / "ran"
-    run, tasks = _run(platform, tmp_path, k8s_settings.mounted, marker=str(marker))
-    assert run.state is RunState.FAILED
-    task = tasks["write"]
-    assert task.state is TaskState.FAILED
-    assert task.error is not None and "mounted at '/data'" in task.error
-    assert "never reads or writes the host's own folders" in task.error
-    assert not marker.exists()
-
-
-def test_a_secret_without_a_store_fails_the_task_before_it_runs(
-    platform: Platform, tmp_path: Path
-) -> None:
-    marker = tmp_path / "ran"
-    run, tasks = _run(platform, tmp_path, k8s_settings.secret_env, marker=str(marker))
-    assert run.state is RunState.FAILED
-    task = tasks["write"]
-    assert task.state is TaskState.FAILED
-    assert task.error is not None and "from the secret 'db'" in task.error
-    assert not marker.exists()
-
-
-def test_create_pvc_fails_before_it_runs_saying_why(platform: Platform, tmp_path: Path) -> None:
-    run, tasks = _run(platform, tmp_path, k8s_settings.every_setting)
-    assert run.state is RunState.FAILED
-    assert tasks["createpvc"].state is TaskState.FAILED
-    assert "CreatePVC (kfp-kubernetes) makes or deletes a volume claim" in str(
-        tasks["createpvc"].error
-    )
