@@ -146,9 +146,9 @@ class DagCompiler:
         assert isinstance(group, TasksGroup)
         dag = self.dags[group]
         spec = channel.spec
-        if (collected and isinstance(group, ParallelFor)) or (
-            collected and any(isinstance(g, ParallelFor) for g in up[1:])
-        ):
+        # Every group a collected value passes out of holds it as a list, as kfp types it
+        # (from the one inside a loop's iteration to a condition that is in no loop).
+        if collected:
             spec = (
                 st.IOSpec(
                     artifact_type=spec.artifact_type,
@@ -238,14 +238,36 @@ class DagCompiler:
         crossing = up[:-1]
         if collected:
             if not any(isinstance(g, ParallelFor) for g in crossing):
-                raise CompileError(
-                    f"dsl.Collected({channel.full_name}) is used by '{consumer.name}' inside the "
-                    "same loop that produces it; use it after the loop."
-                )
+                self._check_collected_outside_loops(channel, consumer, crossing)
         else:
             self._check_crossing(consumer, producer, crossing)
         key = self._lift_output(channel, up, collected=collected)
         return ancestor, up[0], _task_ref(kind, up[0].name, key), down
+
+    def _check_collected_outside_loops(
+        self, channel: PipelineChannel, consumer: Node, crossing: list[Node]
+    ) -> None:
+        """`dsl.Collected` of a task whose loops, if any, hold the consumer too. kfp
+        allows one case: a pipeline's output collecting a task inside a condition, which
+        gives that task's value, if it ran (compiler_utils.get_outputs_for_all_groups)."""
+        producer = channel.task
+        assert producer is not None
+        if crossing and consumer is self.graph.root:
+            return
+        loops = [g for g in _chain(producer) if isinstance(g, ParallelFor)]
+        user = f"the output of pipeline '{self.graph.name}'"
+        if consumer is not self.graph.root:
+            user = f"'{consumer.name}'"
+        if loops:
+            raise CompileError(
+                f"dsl.Collected({channel.full_name}) is used by {user} inside the loop that "
+                f"produces it ('{loops[-1].name}'); use it after the loop, or pass "
+                f"'{producer.name}'s output directly."
+            )
+        raise CompileError(
+            f"dsl.Collected({channel.full_name}) is used by {user}, but '{producer.name}' is "
+            "in no dsl.ParallelFor: there is nothing to collect. Pass its output directly."
+        )
 
     def _route(
         self, channel: PipelineChannel, consumer: Node, input_name: str | None
@@ -258,10 +280,15 @@ class DagCompiler:
             deps = self._spec(down[0]).setdefault("dependentTasks", [])
             if producer.name not in deps:
                 deps.append(producer.name)
-        # Every group between the source and the consumer receives the value as an input.
+        # Every group between the source and the consumer receives the value as an input;
+        # collected values under the name kfp gives them: the loop's, then its output's.
+        name = PREFIX + carried.full_name
+        if isinstance(channel, Collected) and producer is not None:
+            ((_, source),) = ref.items()
+            key = source.get("outputArtifactKey") or source["outputParameterKey"]
+            name = f"{PREFIX}{producer.name}-{key}"
         for node in down[:-1]:
             assert isinstance(node, TasksGroup)
-            name = PREFIX + carried.full_name
             self._add_input(self._spec(node), name, ref, channel)
             self.dags[node].inputs[name] = _carried_spec(carried)
             kind = "Artifact" if channel.is_artifact else "Parameter"

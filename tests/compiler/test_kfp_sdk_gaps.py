@@ -121,3 +121,56 @@ def test_a_lone_component_taking_a_final_status_compiles_as_kfp_writes_it(
         "isOptional": True,
         "parameterType": "TASK_FINAL_STATUS",
     }
+
+
+@BOTH
+def test_a_task_collecting_a_task_in_no_loop_is_refused(dsl: ModuleType, tmp_path: Any) -> None:
+    """kfp's compiler_utils.validate_parallel_for_fan_in_consumption_legal: Collected
+    fans in a loop's values; a task in a condition alone has none to collect."""
+
+    @dsl.component(base_image="python:3.11")
+    def double(num: int) -> int:
+        return 2 * num
+
+    @dsl.component(base_image="python:3.11")
+    def add(nums: list[int]) -> int:
+        return sum(nums)
+
+    expected = (Exception, "can only be used to fan-in") if dsl is kfp_dsl else (CompileError, "")
+    with pytest.raises(expected[0], match=expected[1] or None) as raised:
+
+        @dsl.pipeline
+        def pipeline(flag: bool = True):  # type: ignore[no-untyped-def]
+            with dsl.If(flag == True):  # noqa: E712
+                doubled = double(num=1)
+            add(nums=dsl.Collected(doubled.output))
+
+        _compile(dsl, pipeline, tmp_path)
+    if dsl is dagyard_dsl:
+        assert str(raised.value) == (
+            "dsl.Collected(double-Output) is used by 'add', but 'double' is in no "
+            "dsl.ParallelFor: there is nothing to collect. Pass its output directly."
+        )
+
+
+def test_a_task_collecting_inside_the_producing_loop_is_told_so(tmp_path: Any) -> None:
+    @dagyard_dsl.component(base_image="python:3.11")
+    def double(num: int) -> int:
+        return 2 * num
+
+    @dagyard_dsl.component(base_image="python:3.11")
+    def add(nums: list[int]) -> int:
+        return sum(nums)
+
+    @dagyard_dsl.pipeline
+    def pipeline():  # type: ignore[no-untyped-def]
+        with dagyard_dsl.ParallelFor([1, 2]) as item:
+            doubled = double(num=item)
+            add(nums=dagyard_dsl.Collected(doubled.output))
+
+    with pytest.raises(CompileError) as raised:
+        _compile(dagyard_dsl, pipeline, tmp_path)
+    assert str(raised.value) == (
+        "dsl.Collected(double-Output) is used by 'add' inside the loop that produces it "
+        "('for-loop-2'); use it after the loop, or pass 'double's output directly."
+    )

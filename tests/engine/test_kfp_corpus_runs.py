@@ -645,6 +645,17 @@ EXPECTED: dict[str, Expected] = {
             "watch-training/condition-1/alert": (S, {"Output": "ALERT FAILED in exit-handler-1"}),
         },
     ),
+    # threshold=2: 2 and 3 are doubled, 1 is skipped; their sum 10 is the output itself.
+    "sdk_collected_condition": Expected(
+        RunState.SUCCEEDED,
+        {
+            "for-loop-2/0/condition-3": (K, None),
+            "for-loop-2/1/condition-3/double": (S, {"Output": 4}),
+            "for-loop-2/2/condition-3/double": (S, {"Output": 6}),
+            "condition-4/add": (S, {"Output": 10}),
+        },
+        outputs={"Output": 10},
+    ),
     # memory=128M from the pipeline: 8 MiB fit under it, 512 MiB do not (the limit is
     # applied by a cgroup or by RLIMIT_DATA, whose messages differ after this fragment).
     "sdk_resource_values": Expected(
