@@ -21,7 +21,7 @@ from typing import Any, overload
 from dagyard.dsl import context
 from dagyard.dsl import structures as st
 from dagyard.dsl import types as ty
-from dagyard.dsl.channels import PipelineChannel
+from dagyard.dsl.channels import PipelineChannel, find_in
 from dagyard.dsl.pipeline_task import PipelineTask
 from dagyard.dsl.placeholders import (
     ArtifactPlaceholders,
@@ -460,9 +460,12 @@ def importer(
         raise DslError(
             f"dsl.importer artifact_uri must be a string or a parameter; got {artifact_uri!r}."
         )
+    inputs = {"uri": st.IOSpec(parameter_type=st.STRING)}
+    values: dict[str, PipelineChannel] = {}
+    written = _metadata_inputs(dict(metadata or {}), inputs, values)
     spec = st.ComponentSpec(
         name="importer",
-        inputs={"uri": st.IOSpec(parameter_type=st.STRING)},
+        inputs=inputs,
         outputs={"artifact": ty.artifact_io(artifact_class)},
         implementation=st.ImporterImplementation(
             artifact_uri="uri",
@@ -470,7 +473,38 @@ def importer(
             schema_title=artifact_class.schema_title,
             schema_version=artifact_class.schema_version,
             reimport=reimport,
-            metadata=dict(metadata or {}),
+            metadata=written,
         ),
     )
-    return BaseComponent(spec)(uri=artifact_uri)
+    return BaseComponent(spec)(uri=artifact_uri, **values)
+
+
+def _metadata_inputs(
+    value: Any, inputs: dict[str, st.IOSpec], values: dict[str, PipelineChannel]
+) -> Any:
+    """`value` (the importer's metadata, or a part of it) with each pipeline value in it,
+    in keys, values and f-strings, replaced by the placeholder of an importer input made
+    for it (`metadata`, `metadata-2`, ...: one per value), as kfp writes it."""
+    if isinstance(value, PipelineChannel):
+        if value.is_artifact:
+            raise DslError(f"dsl.importer metadata takes parameters; {value!r} is an artifact.")
+        name = next((n for n, v in values.items() if v is value), None)
+        if name is None:
+            name, n = "metadata", 1
+            while name in values:
+                n += 1
+                name = f"metadata-{n}"
+            values[name] = value
+            inputs[name] = dataclasses.replace(value.spec, default=st.NO_DEFAULT, optional=False)
+        return f"{{{{$.inputs.parameters['{name}']}}}}"
+    if isinstance(value, dict):
+        return {
+            _metadata_inputs(k, inputs, values): _metadata_inputs(v, inputs, values)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_metadata_inputs(item, inputs, values) for item in value]
+    if isinstance(value, str):
+        for channel in find_in(value):
+            value = value.replace(channel.pattern, _metadata_inputs(channel, inputs, values))
+    return value

@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 
 from dagyard.engine import caching, cel, loops
 from dagyard.engine.commands import RuntimeContext
+from dagyard.engine.executor_settings import resolve_metadata
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.inputs import resolve_inputs, with_defaults
 from dagyard.engine.loops import Loop
@@ -95,11 +96,13 @@ class OpenLoop:
 
 @dataclasses.dataclass(frozen=True)
 class Import:
-    """An importer registers the artifact at `uri`."""
+    """An importer registers the artifact at `uri` with `metadata` (its pipeline values
+    filled in)."""
 
     inputs: Inputs
     component: ImporterComponent
     uri: str
+    metadata: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,12 +146,12 @@ def decide(node: Node, facts: Facts) -> Decision:
         condition = node.spec.trigger.condition
         if condition and not cel.condition_holds(condition, inputs.parameters):
             return Conclude(Result(TaskState.SKIPPED))
-        return _start(node, inputs, facts.cache)
+        return _start(node, inputs, facts.cache, facts.context)
     except TaskFailure as e:
         return Conclude(Result(TaskState.FAILED, error=str(e)))
 
 
-def _start(node: Node, inputs: Inputs, cache: CachePolicy) -> Decision:
+def _start(node: Node, inputs: Inputs, cache: CachePolicy, context: RuntimeContext) -> Decision:
     spec = node.spec
     component = spec.component
     if spec.iterator is not None:
@@ -162,7 +165,8 @@ def _start(node: Node, inputs: Inputs, cache: CachePolicy) -> Decision:
         )
         if not uri:
             raise TaskFailure(f"Importer '{node.path}' has no artifact URI.")
-        return Import(inputs, component, str(uri))
+        metadata = resolve_metadata(component.importer.metadata, inputs.parameters, context)
+        return Import(inputs, component, str(uri), dict(metadata))
     if not isinstance(component, ContainerComponent):
         raise TaskFailure(
             f"Task '{node.path}' runs a {component.executor.kind} executor, which Dagyard "

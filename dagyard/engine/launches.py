@@ -17,8 +17,8 @@ from typing import Any
 from dagyard.engine import attempts, python_functions
 from dagyard.engine.attempts import StagedFiles
 from dagyard.engine.commands import RuntimeContext, resolve_argv
-from dagyard.engine.container_values import resolve_container
 from dagyard.engine.decisions import Start
+from dagyard.engine.executor_settings import resolve_container
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.inputs import parameter_value
 from dagyard.engine.platform_settings import KubernetesLaunch, claim_task, kubernetes_launch

@@ -60,7 +60,7 @@ def register_import(
         uri=uri,
         schema_title=importer.type.schema_title or "system.Artifact",
         schema_version=importer.type.schema_version or "0.0.1",
-        metadata=dict(importer.metadata),
+        metadata=decision.metadata,
         # The digest makes a changed file under the same URI a cache miss downstream.
         digest=artifacts.digest(uri) if local else None,
         producer_task_id=task.task_id,

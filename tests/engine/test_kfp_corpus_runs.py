@@ -656,6 +656,26 @@ EXPECTED: dict[str, Expected] = {
         },
         outputs={"Output": 10},
     ),
+    # owner=ml-team, version=3: every placeholder in the metadata filled in, as text.
+    "sdk_importer_metadata": Expected(
+        RunState.SUCCEEDED,
+        {
+            "version-tag": (S, {"Output": "v3"}),
+            "importer": (S, None),
+            "read-metadata": (
+                S,
+                {
+                    "Output": {
+                        "owner": "ml-team",
+                        "tag": "v3",
+                        "label": "iris-v3",
+                        "versions": ["3", "v3", "latest"],
+                        "ml-team": {"source": "survey"},
+                    }
+                },
+            ),
+        },
+    ),
     # memory=128M from the pipeline: 8 MiB fit under it, 512 MiB do not (the limit is
     # applied by a cgroup or by RLIMIT_DATA, whose messages differ after this fragment).
     "sdk_resource_values": Expected(

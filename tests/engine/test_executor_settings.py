@@ -1,9 +1,11 @@
-"""A container's image and resources given by pipeline values are read for each attempt
-from its input parameters, as KFP's driver does (resolvePodSpecInputRuntimeParameter in
-backend/src/v2/driver/resolve.go); what cannot be read fails the task, naming it.
+"""An executor's settings given by pipeline values are read for each task from its
+input parameters: a container's image and resources, as KFP's driver does
+(resolvePodSpecInputRuntimeParameter in backend/src/v2/driver/resolve.go), and an
+importer's metadata, as kfp.local does; what cannot be read fails the task, naming it.
 
 The runs of such pipelines, compiled by kfp and by Dagyard, are in the corpus
-(tests/pipelines/kfp_sdk_resource_values.py, run by test_kfp_corpus_runs.py).
+(tests/pipelines/kfp_sdk_resource_values.py and kfp_sdk_importer_metadata.py, run by
+test_kfp_corpus_runs.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from dagyard.engine.commands import RuntimeContext
-from dagyard.engine.container_values import resolve_container
+from dagyard.engine.executor_settings import resolve_container, resolve_metadata
 from dagyard.engine.failures import TaskFailure
 from dagyard.ir.pipeline import Accelerator, Container, Resources
 
@@ -88,3 +90,25 @@ def test_a_value_that_is_not_a_setting_fails_the_task_naming_it(
     container = Container(image="python:3.11", resources=resources)
     with pytest.raises(TaskFailure, match=message):
         resolve_container(container, {"pipelinechannel--v": value}, CONTEXT)
+
+
+def test_an_importers_metadata_is_filled_in_keys_values_and_lists_as_text() -> None:
+    """As kfp.local's importer_handler fills it (recursively_resolve_json_dict_placeholders)."""
+    metadata = {
+        "owner": "{{$.inputs.parameters['metadata']}}",
+        "{{$.inputs.parameters['metadata']}}": ["v{{$.inputs.parameters['metadata-2']}}", 1],
+        "job": "{{$.pipeline_job_name}}",
+        "nested": {"n": "{{$.inputs.parameters['metadata-2']}}"},
+    }
+    parameters = {"metadata": "ml-team", "metadata-2": 3}
+    assert resolve_metadata(metadata, parameters, CONTEXT) == {
+        "owner": "ml-team",
+        "ml-team": ["v3", 1],
+        "job": "job",
+        "nested": {"n": "3"},
+    }
+
+
+def test_an_importers_metadata_value_with_no_input_fails_the_task() -> None:
+    with pytest.raises(TaskFailure, match=r"importer's metadata .*'metadata-9'"):
+        resolve_metadata({"a": "{{$.inputs.parameters['metadata-9']}}"}, {}, CONTEXT)

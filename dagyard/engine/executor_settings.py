@@ -1,4 +1,5 @@
-"""A container's image and resources given by pipeline values, read for one attempt.
+"""An executor's settings given by pipeline values, read for one task: a container's
+image and resources, an importer's metadata.
 
 kfp writes `set_cpu_limit(param)`, `set_accelerator_type(task.output)`,
 `set_container_image(param)` and the like as placeholders in the executor
@@ -6,8 +7,12 @@ kfp writes `set_cpu_limit(param)`, `set_accelerator_type(task.output)`,
 extra task input that carries the value. KFP's driver replaces each with the task's
 input parameter of that name when it builds the pod (`resolvePodSpecInputRuntimeParameter`
 in backend/src/v2/driver/resolve.go); so does this, from the attempt's parameters.
+`dsl.importer(metadata=...)` holding pipeline values is written alike (placeholders of
+the importer's inputs `metadata`, `metadata-2`, ...); kfp.local fills them in, keys and
+values, as text (importer_handler.py); so does this. KFP's own importer launcher stores
+them unfilled.
 
-Belongs here: that substitution and the check that what it gives is a setting the
+Belongs here: those substitutions and the check that what they give is a setting the
 executors can read (a CPU or memory quantity, a whole number of accelerators); either
 failing is the task's `TaskFailure`, naming the setting and its value. Not here: the
 command line (`commands.py`), reading quantities (`executors/limits.py`).
@@ -16,6 +21,7 @@ command line (`commands.py`), reading quantities (`executors/limits.py`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from dagyard.engine.commands import RuntimeContext, resolve_constant
@@ -98,3 +104,18 @@ def _resolved(what: str, text: str, parameters: dict[str, Any], context: Runtime
             "value; compile the pipeline again with a current SDK, which passes it in."
         )
     return value
+
+
+def resolve_metadata(metadata: Any, parameters: dict[str, Any], context: RuntimeContext) -> Any:
+    """An importer's `metadata` with the placeholders in its keys and values filled in
+    from the task's input parameters (a value in a string as text, as in a command)."""
+    if isinstance(metadata, Mapping):
+        return {
+            resolve_metadata(key, parameters, context): resolve_metadata(value, parameters, context)
+            for key, value in metadata.items()
+        }
+    if isinstance(metadata, list | tuple):
+        return [resolve_metadata(item, parameters, context) for item in metadata]
+    if isinstance(metadata, str):
+        return _resolved("a value of the importer's metadata", metadata, parameters, context)
+    return metadata
