@@ -55,7 +55,7 @@ def test_a_float_file_holds_any_number(text: str, value: float) -> None:
 def test_a_float_file_may_hold_infinity_and_nan_as_go_reads_them() -> None:
     assert parse_output("inf", "NUMBER_DOUBLE") == math.inf
     assert math.isnan(parse_output("NaN", "NUMBER_DOUBLE"))
-    with pytest.raises(ValueError, match="number such as 2.5"):
+    with pytest.raises(ValueError, match=r"number such as 2\.5"):
         parse_output("two", "NUMBER_DOUBLE")
 
 

@@ -24,7 +24,7 @@ def add(nums: List[int]) -> int:
 
 @dsl.pipeline(name="sdk-collected-condition")
 def pipeline(threshold: int = 2) -> List[int]:
-    with dsl.ParallelFor([1, 2, 3]) as x:
+    with dsl.ParallelFor([1, 2, 3]) as x:  # noqa: SIM117
         with dsl.If(x >= threshold):
             doubled = double(num=x)
     with dsl.If(threshold < 3):
