@@ -15,7 +15,7 @@ import inspect
 import textwrap
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from typing import Any, overload
 
 from dagyard.dsl import context
@@ -142,6 +142,7 @@ def component(
     kfp_package_path: str | None = None,
     pip_trusted_hosts: Sequence[str] | None = None,
     use_venv: bool = False,
+    additional_funcs: Sequence[Callable[..., Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], PythonComponent]: ...
 def component(
     func: Callable[..., Any] | None = None,
@@ -155,6 +156,7 @@ def component(
     kfp_package_path: str | None = None,
     pip_trusted_hosts: Sequence[str] | None = None,
     use_venv: bool = False,
+    additional_funcs: Sequence[Callable[..., Any]] | None = None,
 ) -> PythonComponent | Callable[[Callable[..., Any]], PythonComponent]:
     """Make a lightweight Python component from a self-contained function.
 
@@ -162,6 +164,8 @@ def component(
     `packages_to_install` present. kfp's `install_kfp_package`, `kfp_package_path`,
     `target_image`, `pip_trusted_hosts` and `use_venv` are accepted so kfp code keeps
     working; Dagyard's runtime travels inside the command, so nothing is installed for it.
+    `additional_funcs`: helper functions whose source goes in with the function's, before
+    it, as kfp puts it, so the function may call them.
     """
 
     def decorate(f: Callable[..., Any]) -> PythonComponent:
@@ -170,6 +174,7 @@ def component(
             base_image=base_image or DEFAULT_BASE_IMAGE,
             packages_to_install=list(packages_to_install or []),
             pip_index_urls=list(pip_index_urls) if pip_index_urls else None,
+            additional_funcs=list(additional_funcs or []),
         )
         if output_component_file:
             from dagyard.compiler import Compiler
@@ -186,12 +191,13 @@ def make_python_component(
     base_image: str,
     packages_to_install: list[str],
     pip_index_urls: list[str] | None,
+    additional_funcs: Sequence[Callable[..., Any]] = (),
 ) -> PythonComponent:
     from dagyard.runtime import embed
 
     name = context.k8s_name(func.__name__)
     io = ty.read_function_io(func, name)
-    source = function_source(func, name)
+    source = function_source(func, name, additional_funcs)
     command, args = embed.lightweight_container(
         function_source=source,
         function_name=func.__name__,
@@ -216,8 +222,22 @@ _PROVIDED |= set(typing.__all__) | set(DSL_NAMES) | {"dsl"}
 _SOURCE_PREFIX = "from dagyard import dsl\nfrom dagyard.dsl import *\nfrom typing import *\n\n"
 
 
-def function_source(func: Callable[..., Any], component: str) -> str:
-    """The function's own source (decorators removed), checked to be self-contained."""
+def function_source(
+    func: Callable[..., Any], component: str, additional_funcs: Sequence[Callable[..., Any]] = ()
+) -> str:
+    """The function's own source (decorators removed), after that of `additional_funcs`,
+    checked to be self-contained: each may use only what the runtime provides and the
+    additional functions."""
+    helpers = {f.__name__ for f in additional_funcs}
+    sources: list[str] = []
+    for f in [*additional_funcs, func]:
+        body = _definition(f, component)
+        _check_self_contained(f, component, "".join(sources) + body, also=helpers)
+        sources.append(body + "\n" if f is not func else body)
+    return _SOURCE_PREFIX + "".join(sources)
+
+
+def _definition(func: Callable[..., Any], component: str) -> str:
     try:
         text = textwrap.dedent(inspect.getsource(func))
     except (OSError, TypeError) as e:
@@ -228,9 +248,7 @@ def function_source(func: Callable[..., Any], component: str) -> str:
     tree = ast.parse(text)
     node = next(n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
     lines = text.splitlines()[node.lineno - 1 :]
-    body = textwrap.dedent("\n".join(lines)) + "\n"
-    _check_self_contained(func, component, body)
-    return _SOURCE_PREFIX + body
+    return textwrap.dedent("\n".join(lines)) + "\n"
 
 
 def _local_names(code: types.CodeType) -> set[str]:
@@ -241,7 +259,9 @@ def _local_names(code: types.CodeType) -> set[str]:
     return names
 
 
-def _check_self_contained(func: Callable[..., Any], component: str, body: str) -> None:
+def _check_self_contained(
+    func: Callable[..., Any], component: str, body: str, *, also: Set[str] = frozenset()
+) -> None:
     closure = inspect.getclosurevars(func)
     # `import x` inside the body names `x` in the code's names too; it is local, not a
     # use of the module's own `x`.
@@ -249,7 +269,10 @@ def _check_self_contained(func: Callable[..., Any], component: str, body: str) -
     outside = sorted(
         name
         for name in [*closure.globals, *closure.nonlocals]
-        if name not in _PROVIDED and name != func.__name__ and name not in local
+        if name not in _PROVIDED
+        and name != func.__name__
+        and name not in local
+        and name not in also
     )
     if outside:
         raise DslError(

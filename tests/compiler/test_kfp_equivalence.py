@@ -81,8 +81,8 @@ def _assert_same(expected: Any, actual: Any) -> None:
 
 
 def _to_dagyard_imports(source: str) -> str:
-    source = re.sub(r"^from kfp\.dsl import", "from dagyard.dsl import", source, flags=re.M)
-    return re.sub(r"^from kfp import", "from dagyard import", source, flags=re.M)
+    # `from kfp import`, `from kfp.dsl import`, `from kfp.dsl.types.artifact_types import`.
+    return re.sub(r"^from kfp((?:\.\w+)*) import", r"from dagyard\1 import", source, flags=re.M)
 
 
 # --- The corpus ------------------------------------------------------------------------

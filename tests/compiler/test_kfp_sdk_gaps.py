@@ -174,3 +174,19 @@ def test_a_task_collecting_inside_the_producing_loop_is_told_so(tmp_path: Any) -
         "dsl.Collected(double-Output) is used by 'add' inside the loop that produces it "
         "('for-loop-2'); use it after the loop, or pass 'double's output directly."
     )
+
+
+_LIMIT = 3
+
+
+def _clip(value: int) -> int:
+    return min(value, _LIMIT)
+
+
+def test_a_helper_in_additional_funcs_must_be_self_contained_too() -> None:
+    """Its source goes into the component without the module around it."""
+    with pytest.raises(DslError, match=r"'clipped' is not self-contained: it uses _LIMIT"):
+
+        @dagyard_dsl.component(base_image="python:3.11", additional_funcs=[_clip])
+        def clipped(value: int) -> int:
+            return _clip(value)

@@ -278,6 +278,10 @@ def _sdk_after_loops(ran: Ran) -> None:
         after(f"for-loop-2/{shard}/step-4", *scored)
 
 
+def _sdk_helpers(ran: Ran) -> None:
+    assert ran.read("build-vocabulary", "words") == "cat\ndog\nran\nsaw\nthe"
+
+
 def _dedup(ran: Ran) -> None:
     assert ran.log("echo") == ["first"]
     assert ran.log("echo-2") == ["second"]
@@ -675,6 +679,12 @@ EXPECTED: dict[str, Expected] = {
                 },
             ),
         },
+    ),
+    # The helpers strip punctuation and lower the words: five distinct, "Dog" among them.
+    "sdk_helpers": Expected(
+        RunState.SUCCEEDED,
+        {"build-vocabulary": (S, {"Output": 5}), "lookup": (S, {"Output": True})},
+        check=_sdk_helpers,
     ),
     # memory=128M from the pipeline: 8 MiB fit under it, 512 MiB do not (the limit is
     # applied by a cgroup or by RLIMIT_DATA, whose messages differ after this fragment).
