@@ -18,6 +18,7 @@ from dagyard.dsl import context
 from dagyard.dsl import structures as st
 from dagyard.dsl.channels import PipelineChannel
 from dagyard.dsl.component import BaseComponent, GraphComponent
+from dagyard.dsl.pipeline_config import platform_config
 from dagyard.errors import CompileError
 
 SCHEMA_VERSION = "2.1.0"
@@ -85,11 +86,13 @@ def compile_to_dict(
             f"Compiler.compile needs a function decorated with @dsl.pipeline, @dsl.component "
             f"or @dsl.container_component; got {pipeline_func!r}."
         )
+    config: dict[str, Any] = {}
     if isinstance(pipeline_func, GraphComponent):
         graph = pipeline_func.graph
         description = pipeline_func.description
         display_name = pipeline_func.display_name
         pipeline_root = pipeline_func.pipeline_root
+        config = platform_config(pipeline_func.pipeline_config)
     else:
         graph = _wrap_component(pipeline_func)
         description, display_name, pipeline_root = "", None, None
@@ -112,11 +115,14 @@ def compile_to_dict(
     }
     if pipeline_root:
         document["defaultPipelineRoot"] = pipeline_root
-    if table.platforms:
-        platforms = {
-            kind: {"deploymentSpec": {"executors": executors}}
-            for kind, executors in table.platforms.items()
-        }
+    platforms: dict[str, Any] = {
+        kind: {"deploymentSpec": {"executors": executors}}
+        for kind, executors in table.platforms.items()
+    }
+    if config:
+        # The pipeline's own settings (its workspace), where kfp writes them.
+        platforms.setdefault("kubernetes", {})["pipelineConfig"] = config
+    if platforms:
         return {"pipeline_spec": document, "platform_spec": {"platforms": platforms}}
     return document
 

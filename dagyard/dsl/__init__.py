@@ -17,6 +17,7 @@ from dagyard.dsl.component import (
     pipeline,
 )
 from dagyard.dsl.control_flow import Condition, Elif, Else, ExitHandler, If, ParallelFor
+from dagyard.dsl.pipeline_config import KubernetesWorkspaceConfig, PipelineConfig, WorkspaceConfig
 from dagyard.dsl.pipeline_task import PipelineTask
 from dagyard.dsl.placeholders import (
     PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
@@ -81,6 +82,7 @@ __all__ = [
     "IfPresentPlaceholder",
     "Input",
     "InputPath",
+    "KubernetesWorkspaceConfig",
     "Markdown",
     "Metrics",
     "Model",
@@ -89,10 +91,12 @@ __all__ = [
     "OutputPath",
     "ParallelFor",
     "PipelineChannel",
+    "PipelineConfig",
     "PipelineTask",
     "PipelineTaskFinalStatus",
     "PythonComponent",
     "SlicedClassificationMetrics",
+    "WorkspaceConfig",
     "component",
     "container_component",
     "get_uri",

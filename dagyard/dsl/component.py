@@ -22,6 +22,7 @@ from dagyard.dsl import context
 from dagyard.dsl import structures as st
 from dagyard.dsl import types as ty
 from dagyard.dsl.channels import PipelineChannel, find_in
+from dagyard.dsl.pipeline_config import PipelineConfig, check_workspace_use
 from dagyard.dsl.pipeline_task import PipelineTask
 from dagyard.dsl.placeholders import (
     ArtifactPlaceholders,
@@ -107,6 +108,7 @@ class GraphComponent(BaseComponent):
         self.pipeline_func = pipeline_func
         self.display_name = display_name
         self.pipeline_root = pipeline_root
+        self.pipeline_config: PipelineConfig | None = None
         functools.update_wrapper(self, pipeline_func)
 
     @property
@@ -372,7 +374,7 @@ def pipeline(
     description: str | None = None,
     pipeline_root: str | None = None,
     display_name: str | None = None,
-    pipeline_config: Any = None,
+    pipeline_config: PipelineConfig | None = None,
 ) -> Callable[[Callable[..., Any]], GraphComponent]: ...
 def pipeline(
     func: Callable[..., Any] | None = None,
@@ -381,10 +383,16 @@ def pipeline(
     description: str | None = None,
     pipeline_root: str | None = None,
     display_name: str | None = None,
-    pipeline_config: Any = None,
+    pipeline_config: PipelineConfig | None = None,
 ) -> GraphComponent | Callable[[Callable[..., Any]], GraphComponent]:
     """Make a pipeline from a function that calls components. The function runs once,
-    now, with channels for its inputs; the tasks it creates form the pipeline's DAG."""
+    now, with channels for its inputs; the tasks it creates form the pipeline's DAG.
+    `pipeline_config` holds its workspace (`dagyard/dsl/pipeline_config.py`)."""
+    if pipeline_config is not None and not isinstance(pipeline_config, PipelineConfig):
+        raise DslError(
+            f"pipeline_config={pipeline_config!r} is not a dsl.PipelineConfig; make it with "
+            "dsl.PipelineConfig(workspace=dsl.WorkspaceConfig(size=...))."
+        )
 
     def decorate(f: Callable[..., Any]) -> GraphComponent:
         return build_pipeline(
@@ -393,6 +401,7 @@ def pipeline(
             description=description or inspect.getdoc(f) or "",
             pipeline_root=pipeline_root,
             display_name=display_name,
+            pipeline_config=pipeline_config,
         )
 
     return decorate(func) if func is not None else decorate
@@ -405,6 +414,7 @@ def build_pipeline(
     description: str,
     pipeline_root: str | None,
     display_name: str | None,
+    pipeline_config: PipelineConfig | None = None,
 ) -> GraphComponent:
     component_name = context.k8s_name(name)
     io = ty.read_function_io(func, component_name)
@@ -421,6 +431,8 @@ def build_pipeline(
         result = func(**graph.inputs)
     outputs, output_channels = _pipeline_outputs(name, io, result)
     graph.outputs = output_channels
+    given = {task.name: task.arguments for task in graph.tasks.values()}
+    check_workspace_use(name, given, pipeline_config)
     spec = st.ComponentSpec(
         name=component_name,
         inputs=io.inputs,
@@ -429,7 +441,9 @@ def build_pipeline(
         description=description,
     )
     graph.component_spec = spec
-    return GraphComponent(spec, func, display_name=display_name, pipeline_root=pipeline_root)
+    built = GraphComponent(spec, func, display_name=display_name, pipeline_root=pipeline_root)
+    built.pipeline_config = pipeline_config
+    return built
 
 
 def _pipeline_outputs(
