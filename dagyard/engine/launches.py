@@ -138,6 +138,7 @@ def prepare_attempt(
         resources=container.resources,
         mounts=_mounts(place),
         binds=_binds(place, kubernetes, workdir),
+        node_selector=dict(kubernetes.node_selector) if kubernetes else {},
         staging=staged.staging,
         slots=place.slots,
         log_limit=place.log_limit,
@@ -145,7 +146,7 @@ def prepare_attempt(
     attempt = Attempt(number, launch, document, staged, log_uri)
     if kubernetes is not None:
         attempt.timeout_seconds = kubernetes.timeout_seconds
-        _note(staged.log_path, kubernetes.notes)
+        _note(staged.log_path, [f"dagyard: warning: {w}\n" for w in kubernetes.warnings])
     return attempt
 
 
@@ -193,6 +194,7 @@ def start_attempt(
         inputs=decision.inputs.record(),
         fingerprint=decision.fingerprint,
         cache_reason=decision.cache_reason,
+        warnings=list(kubernetes.warnings),
     )
     return attempt
 
@@ -254,7 +256,7 @@ def _unprepared(error: BaseException, place: Place, workdir: Path) -> str:
     return f"{message}: {full_disk(folders) or 'a disk is full'}"
 
 
-def _note(log_path: Path, lines: tuple[str, ...]) -> None:
+def _note(log_path: Path, lines: list[str]) -> None:
     """Start the attempt's log with `lines` (the executor appends to it)."""
     if not lines:
         return

@@ -88,6 +88,10 @@ def record_outcome(
     """Record how `attempt` of `node` ended. One stopped by the run's terminate that
     succeeded all the same counts as succeeded."""
     assert node.task is not None
+    known = node.task.warnings
+    added = [w for w in outcome.warnings if w not in known]
+    if added:  # what the executor could not honour of this attempt
+        recorder.update(node, warnings=[*known, *added])
     if attempt.stopping and not outcome.ok:
         recorder.conclude(node, Result(TaskState.CANCELED, error=STOPPED_TERMINATED))
         return

@@ -4,26 +4,30 @@ machine that is not a Kubernetes cluster.
 Belongs here: `kubernetes_launch`, a decision with no I/O of its own (the values of
 secrets and config maps come through a callable): from a task's `KubernetesSettings`
 (typed in `dagyard.ir.kubernetes`), what its attempt gets (extra environment variables,
-mounts, a time limit) and what its log is told (the settings only recorded), or a
-TaskFailure before it runs when a setting would change its results and cannot be
-honoured here. Not here: running the attempt or enforcing its time limit (the driver's),
-making the mounts' folders (`volumes.py`), reading the run's records.
+mounts, a time limit, the node labels it asks for) and the warnings its task record and
+log are given (one sentence per setting only recorded), or a TaskFailure before it runs
+when a setting would change its results and cannot be honoured here. Not here: running
+the attempt or enforcing its time limit (the driver's), making the mounts' folders
+(`volumes.py`), reading the run's records.
 
 As built (docs/kubernetes.md): `set_timeout` (`activeDeadlineSeconds`) is enforced, as
 KFP's pod deadline is; `use_field_path_as_env` gives `metadata.name` (the task's id) and
 `spec.nodeName` (this host's name); secrets and config maps (Dagyard's store) become
 variables or read-only folders of one file per key; volume claims and empty dirs become
-folders; pod labels, annotations, node selectors, affinity, tolerations, image pulling
-and security context are recorded and named in the task's log. A missing secret, config
-map or key fails the task before it runs, unless the setting is optional, as on
-Kubernetes.
+folders; a node selector goes to the executor, which places by it where it can (the Ray
+executor, on nodes with those Ray labels) and warns where it cannot; pod labels,
+annotations, affinity, tolerations, image pulling, security context, and an empty dir's
+medium and size are recorded, each with a warning. A missing secret, config map or key
+fails the task before it runs, unless the setting is optional, as on Kubernetes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dagyard.conventions import CREATE_PVC_IMAGE, DELETE_PVC_IMAGE
@@ -37,12 +41,14 @@ from dagyard.ir.sources import ParameterSource
 class KubernetesLaunch:
     """What an attempt gets from its task's Kubernetes settings: `env` on top of its
     own, `mounts` (folders to show at paths of its own), at most `timeout_seconds` to run
-    (None: no limit), and `notes`, lines for its log about the settings only recorded."""
+    (None: no limit), `node_selector` (the node labels it asks for, for the executor),
+    and `warnings`, a sentence per setting recorded but not honoured."""
 
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     mounts: tuple[MountPlan, ...] = ()
     timeout_seconds: int | None = None
-    notes: tuple[str, ...] = ()
+    node_selector: dict[str, str] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 Values = Callable[[ValuesKind, str], "dict[str, str] | None"]
@@ -71,16 +77,121 @@ def kubernetes_launch(
                 "and spec.nodeName. Remove the setting or use one of those."
             )
         env[entry.env] = field_value
-    notes: tuple[str, ...] = ()
-    if settings.recorded:
-        names = ", ".join(sorted(settings.recorded))
-        notes = (f"dagyard: Kubernetes settings recorded but not enforced on this host: {names}\n",)
     return KubernetesLaunch(
         env=env,
         mounts=_mounts(settings, value, values),
         timeout_seconds=settings.timeout_seconds,
-        notes=notes,
+        node_selector=_node_selector(settings, value),
+        warnings=recorded_warnings(settings),
     )
+
+
+def recorded_warnings(settings: KubernetesSettings) -> tuple[str, ...]:
+    """A sentence for each setting of `settings` that is recorded, not honoured, naming
+    the kfp-kubernetes function that wrote it and what it asked for (no secret is among
+    them: an image pull secret is named, never read)."""
+    found: list[str] = []
+    recorded = settings.recorded
+    metadata = recorded.get("podMetadata")
+    if isinstance(metadata, Mapping):
+        for key, what, function in (
+            ("labels", "Pod labels", "add_pod_label"),
+            ("annotations", "Pod annotations", "add_pod_annotation"),
+        ):
+            pairs = metadata.get(key)
+            if isinstance(pairs, Mapping) and pairs:
+                found.append(
+                    f"{what} {_pairs(pairs)} ({function}) are recorded, not applied: a task "
+                    "here runs as a process, not in a pod."
+                )
+    for key, sentence in _RECORDED_SENTENCES.items():
+        if key in recorded:
+            shown = recorded[key]
+            if key == "imagePullSecret" and isinstance(shown, list):
+                shown = [_mapping(e).get("secretName") or "(a pipeline value)" for e in shown]
+            found.append(sentence.format(value=_short(shown)))
+    for scratch in settings.scratch:
+        if scratch.medium or scratch.size:
+            asked = ", ".join(
+                part
+                for part in (
+                    f"medium {scratch.medium}" if scratch.medium else "",
+                    f"size {scratch.size}" if scratch.size else "",
+                )
+                if part
+            )
+            found.append(
+                f"The empty dir at {scratch.mount_path} ({asked}) is a folder on disk, with "
+                "no size limit: its medium and size are recorded, not applied."
+            )
+    return tuple(found)
+
+
+# The settings recorded as they are, each with the sentence of its warning.
+_RECORDED_SENTENCES = {
+    "nodeAffinity": (
+        "Node affinity (add_node_affinity) {value} is recorded, not applied: the task is "
+        "placed without it."
+    ),
+    "podAffinity": (
+        "Pod affinity {value} is recorded, not applied: the task is placed without it."
+    ),
+    "tolerations": (
+        "Tolerations (add_toleration) {value} are recorded, not applied: no node here is "
+        "tainted, so the task may run on any node, as a tolerating pod may."
+    ),
+    "imagePullSecret": (
+        "Image pull secrets (set_image_pull_secrets) {value} are recorded, not used: "
+        "Dagyard pulls no image with them."
+    ),
+    "imagePullPolicy": (
+        "The image pull policy (set_image_pull_policy) {value} is recorded, not applied."
+    ),
+    "securityContext": (
+        "The security context (set_security_context) {value} is recorded, not applied: the "
+        "task runs as the user that runs Dagyard."
+    ),
+    "enabledSharedMemory": (
+        "Shared memory (enabledSharedMemory) {value} is recorded, not applied: the task "
+        "has the host's /dev/shm."
+    ),
+}
+
+
+def _node_selector(
+    settings: KubernetesSettings, value: Callable[[ParameterSource], Any]
+) -> dict[str, str]:
+    """The labels the task's node must have: `add_node_selector_json`'s object when set
+    (a null pipeline value: none), else `add_node_selector`'s labels, as KFP's driver
+    chooses. TaskFailure when the JSON is not an object of strings."""
+    if settings.node_selector_json is None:
+        return dict(settings.node_selector)
+    given = value(settings.node_selector_json)
+    if isinstance(given, str):
+        with contextlib.suppress(ValueError):  # not JSON: refused below
+            given = json.loads(given)
+    if given is None:
+        return {}
+    if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+        raise TaskFailure(
+            f"add_node_selector_json: the node selector {given!r} is not a JSON object of "
+            'label names to text values; give one like {"disktype": "ssd"}.'
+        )
+    return {str(k): v for k, v in given.items()}
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _pairs(pairs: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(pairs.items()))
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    """A recorded setting as compact JSON, cut at `limit` characters."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def claim_task(image: str) -> str | None:

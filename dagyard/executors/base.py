@@ -123,6 +123,9 @@ class Launch:
     # Folders the task sees at paths of its own (its Kubernetes volumes), never the
     # host's folders at those paths.
     binds: tuple[Bind, ...] = ()
+    # The labels of the node it must run on (kfp-kubernetes' node selector): an executor
+    # that places by labels honours them, else it reports them in `Outcome.warnings`.
+    node_selector: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def argv(self) -> list[str]:
@@ -149,6 +152,9 @@ class Outcome:
     # record keeps it in its permanent `node` field.
     host: str | None = None
     lost: bool = False
+    # What the executor could not honour of the launch (a node selector no node
+    # matches, ...), one sentence each; the engine adds them to the task's warnings.
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

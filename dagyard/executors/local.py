@@ -216,7 +216,7 @@ class LocalExecutor(Executor):
                 self._finish(handle, Outcome(None, CANCELLED_BEFORE_START, self._host.name))
                 return
             try:
-                self._finish(handle, placed.attempt.run())
+                self._finish(handle, _unplaced(placed.launch, placed.attempt.run()))
             finally:
                 self._give_slot(placed)
         finally:
@@ -310,3 +310,17 @@ def _environments(given: EnvironmentCache | None) -> EnvironmentCache:
     from dagyard.settings import Settings
 
     return EnvironmentCache(Settings.from_env().environments_root)
+
+
+def _unplaced(launch: Launch, outcome: Outcome) -> Outcome:
+    """`outcome` with a warning for the node labels the attempt asked for: this host is
+    the only node, and its labels are not looked at."""
+    if not launch.node_selector:
+        return outcome
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(launch.node_selector.items()))
+    warning = (
+        f"The node selector {labels} (add_node_selector) is recorded, not applied: the "
+        "local executor runs every task on this host. The Ray executor places tasks on "
+        "nodes with those labels."
+    )
+    return dataclasses.replace(outcome, warnings=(*outcome.warnings, warning))

@@ -6,8 +6,9 @@ Belongs here: the views (`KubernetesSettings` and its parts) and `read_kubernete
 reads a PlatformSpec once into them, by executor label. Where a name (of a secret, a
 config map, a volume claim) may come from the pipeline, it is a `ParameterSource`, as a
 task input's is; the engine resolves it. Settings one machine cannot honour and only
-records (pod metadata, scheduling, image pulling, security context) are kept as written,
-by their IR name, in `recorded`, so that the engine can name them in a warning.
+records (pod metadata, affinity, tolerations, image pulling, security context) are kept as
+written, by their IR name, in `recorded`, so that the engine can name them in a warning.
+A node selector is read apart (`node_selector`), since an executor may place by it.
 
 Must not decide what is honoured, resolve a name or touch a volume: that is the
 engine's. The PlatformSpec was checked for shape only (a Struct per executor), so a
@@ -28,7 +29,6 @@ _PLATFORM = "kubernetes"
 # Settings one machine records and shows but cannot enforce, by their IR names.
 _RECORDED = (
     "podMetadata",
-    "nodeSelector",
     "nodeAffinity",
     "podAffinity",
     "tolerations",
@@ -111,6 +111,10 @@ class KubernetesSettings:
     field_paths: tuple[FieldPathEnv, ...] = ()
     timeout_seconds: int | None = None
     recorded: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # `nodeSelector`: its `labels` as written, and `nodeSelectorJson` (a JSON object of
+    # labels, which may come from the pipeline), None when not set.
+    node_selector: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    node_selector_json: sources.ParameterSource | None = None
 
     @property
     def mount_paths(self) -> tuple[str, ...]:
@@ -178,6 +182,11 @@ def _settings(config: Mapping[str, Any]) -> KubernetesSettings:
     except (TypeError, ValueError):
         timeout = None
     recorded = {key: config[key] for key in _RECORDED if config.get(key)}
+    selector = _mapping(config.get("nodeSelector"))
+    labels = {str(k): str(v) for k, v in _mapping(selector.get("labels")).items()}
+    selector_json = None
+    if _mapping(selector.get("nodeSelectorJson")):  # an InputParameterSpec
+        selector_json = _name(_mapping(selector["nodeSelectorJson"]), "constant")
     return KubernetesSettings(
         env=tuple(env),
         volumes=tuple(volumes),
@@ -186,6 +195,8 @@ def _settings(config: Mapping[str, Any]) -> KubernetesSettings:
         field_paths=tuple(field_paths),
         timeout_seconds=timeout,
         recorded=MappingProxyType(recorded),
+        node_selector=MappingProxyType(labels),
+        node_selector_json=selector_json,
     )
 
 

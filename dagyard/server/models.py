@@ -107,6 +107,15 @@ class RunDetails(ApiModel):
     task_details: list[PipelineTaskDetail] | None = None
 
 
+class RunWarning(ApiModel):
+    """What a task's settings asked for that Dagyard recorded but did not honour
+    (Dagyard's own)."""
+
+    task_id: str
+    task_path: str
+    message: str
+
+
 class Run(ApiModel):
     experiment_id: str | None = None
     run_id: str | None = None
@@ -133,6 +142,9 @@ class Run(ApiModel):
     # Beyond KFP: the pipeline's (display) name from its spec, kept when a list leaves the
     # spec out.
     pipeline_name: str | None = None
+    # Beyond KFP: its tasks' warnings (settings recorded, not honoured), given with its
+    # task details.
+    warnings: list[RunWarning] | None = None
 
 
 class ListPipelinesResponse(ApiModel):
@@ -271,6 +283,8 @@ class Task(ApiModel):
     finished_at: datetime | None = None
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
+    # Settings of its recorded, not honoured (kfp-kubernetes' pod labels, ...).
+    warnings: list[str] | None = None
 
 
 class ListTasksResponse(ApiModel):
@@ -411,6 +425,7 @@ def run(
         state=str(record.state),
         error=_error(record.error),
         run_details=None if tasks is None else RunDetails(task_details=_tasks(tasks)),
+        warnings=None if tasks is None else _warnings(tasks),
         recurring_run_id=record.recurring_run_id,
         cache_enabled=record.cache_enabled,
         outputs=record.outputs or None,
@@ -424,6 +439,15 @@ def run(
         ]
         or None,
     )
+
+
+def _warnings(tasks: list[records.Task]) -> list[RunWarning] | None:
+    found = [
+        RunWarning(task_id=t.task_id, task_path=t.path, message=message)
+        for t in tasks
+        for message in t.warnings
+    ]
+    return found or None
 
 
 def recurring_run(
@@ -483,6 +507,7 @@ def task(record: records.Task) -> Task:
         finished_at=record.finished_at,
         inputs=_set(record.inputs),
         outputs=_set(record.outputs),
+        warnings=_set(record.warnings),
     )
 
 

@@ -181,6 +181,9 @@ class Task:
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # What its settings asked for that was recorded, not honoured (kfp-kubernetes' pod
+    # labels, node selectors no Ray node matches, ...): one sentence each.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

@@ -64,9 +64,7 @@ def test_a_task_past_its_timeout_is_stopped_and_fails_saying_so(
     assert "Timed out" in task.error and "limit of 1 s (set_timeout)" in task.error
 
 
-def test_field_paths_reach_the_task_and_recorded_settings_are_named_in_its_log(
-    platform: Platform, tmp_path: Path
-) -> None:
+def test_field_paths_reach_the_task(platform: Platform, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     run, tasks = _run(platform, tmp_path, k8s_settings.field_paths, marker=str(marker))
     assert run.state is RunState.SUCCEEDED, run.error
@@ -74,5 +72,66 @@ def test_field_paths_reach_the_task_and_recorded_settings_are_named_in_its_log(
     pod, node = task.outputs["said"].split("|")
     assert pod == task.task_id
     assert node
+
+
+def test_settings_only_recorded_are_warnings_on_the_task_and_in_its_log(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """KFP's driver puts pod labels into the pod's metadata and a node selector into
+    its spec (backend/src/v2/driver, extendPodSpecPatch); one machine has neither, so
+    each becomes a warning on the task record, and the task still runs."""
+    run, tasks = _run(platform, tmp_path, k8s_settings.field_paths, marker=str(tmp_path / "m"))
+    assert run.state is RunState.SUCCEEDED, run.error
+    task = tasks["write"]
+    assert task.warnings == [
+        "Pod labels team=ml (add_pod_label) are recorded, not applied: a task here runs as "
+        "a process, not in a pod.",
+        "The node selector gpu=a100 (add_node_selector) is recorded, not applied: the local "
+        "executor runs every task on this host. The Ray executor places tasks on nodes with "
+        "those labels.",
+    ]
     log = logs.read_log(platform, run.run_id, task.task_id).text
-    assert "not enforced on this host: nodeSelector, podMetadata" in log
+    assert "dagyard: warning: Pod labels team=ml (add_pod_label)" in log
+
+
+def test_every_recorded_setting_has_its_own_warning(platform: Platform, tmp_path: Path) -> None:
+    """Each of kfp-kubernetes' settings that only a Kubernetes pod can honour (its
+    metadata, affinity, tolerations, image pulling, security context; kfp.kubernetes'
+    pod_metadata, node_affinity, toleration, image, security_context) is named with
+    what it asked for."""
+    run, tasks = _run(platform, tmp_path, k8s_settings.recorded_only)
+    assert run.state is RunState.SUCCEEDED, run.error
+    warnings = "\n".join(tasks["echo"].warnings)
+    for expected in (
+        "Pod annotations note=hello (add_pod_annotation)",
+        "Node affinity (add_node_affinity)",
+        'Tolerations (add_toleration) [{"effect":"NoSchedule","key":"gpu","operator":"Exists"}]',
+        'Image pull secrets (set_image_pull_secrets) ["registry"]',
+        'The image pull policy (set_image_pull_policy) "IfNotPresent"',
+        "The security context (set_security_context)",
+        "The empty dir at /scratch (medium Memory, size 1Gi)",
+    ):
+        assert expected in warnings
+    assert len(tasks["echo"].warnings) == 7
+
+
+def test_a_node_selector_from_a_pipeline_value_replaces_the_static_labels(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """KFP's driver takes add_node_selector_json's value, when set, instead of the
+    labels (backend/src/v2/driver, extendPodSpecPatch: nodeSelectorJson else labels)."""
+    run, tasks = _run(
+        platform, tmp_path, k8s_settings.selector_json, selector={"zone": "b", "disk": "ssd"}
+    )
+    assert run.state is RunState.SUCCEEDED, run.error
+    (warning,) = tasks["echo"].warnings
+    assert warning.startswith("The node selector disk=ssd, zone=b (add_node_selector)")
+
+
+def test_a_node_selector_that_is_not_an_object_fails_the_task_naming_it(
+    platform: Platform, tmp_path: Path
+) -> None:
+    run, tasks = _run(platform, tmp_path, k8s_settings.selector_json, selector={"zone": 3})
+    assert run.state is RunState.FAILED
+    error = tasks["echo"].error or ""
+    assert "the node selector {'zone': 3} is not a JSON object of label names to text" in error

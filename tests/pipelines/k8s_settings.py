@@ -126,6 +126,41 @@ def field_paths(dsl: Any, kubernetes: Any) -> Any:
     return pipeline
 
 
+def recorded_only(dsl: Any, kubernetes: Any) -> Any:
+    """One task with every setting one machine records and warns of, and runs anyway
+    (an empty dir needs a mount namespace, so it lives in a task that mounts nothing
+    else: medium and size are what is warned of)."""
+    echo = _echo(dsl)
+
+    @dsl.pipeline(name="k8s-recorded-only")
+    def pipeline() -> None:
+        task = echo(text="a")
+        kubernetes.add_pod_annotation(task, "note", "hello")
+        kubernetes.add_toleration(task, key="gpu", operator="Exists", effect="NoSchedule")
+        kubernetes.add_node_affinity(
+            task, match_expressions=[{"key": "zone", "operator": "In", "values": ["a"]}]
+        )
+        kubernetes.set_image_pull_secrets(task, ["registry"])
+        kubernetes.set_image_pull_policy(task, "IfNotPresent")
+        kubernetes.set_security_context(task, run_as_user=1000)
+        kubernetes.empty_dir_mount(task, "scratch", "/scratch", medium="Memory", size_limit="1Gi")
+
+    return pipeline
+
+
+def selector_json(dsl: Any, kubernetes: Any) -> Any:
+    """A node selector from a pipeline parameter, over static labels."""
+    echo = _echo(dsl)
+
+    @dsl.pipeline(name="k8s-selector-json")
+    def pipeline(selector: dict) -> None:  # type: ignore[type-arg]
+        task = echo(text="a")
+        kubernetes.add_node_selector(task, "gpu", "a100")
+        kubernetes.add_node_selector_json(task, selector)
+
+    return pipeline
+
+
 def mounted(dsl: Any, kubernetes: Any) -> Any:
     """A task that expects a volume claim at a path."""
     write = _writer(dsl)

@@ -423,6 +423,15 @@ class MetadataStoreContract:
         assert [t.task_id for t in store.list_tasks("r1")] == ["a", "b"]
         assert store.list_tasks("r1")[0].kind is TaskKind.DAG
 
+    def test_task_warnings_round_trip_and_start_empty(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        created, _ = store.get_or_create_task(task("a", "train"))
+        assert created.warnings == []
+        said = ["Pod labels team=ml (add_pod_label) are recorded, not applied.", "ü ✓"]
+        store.update_task("a", warnings=said)
+        assert store.get_task("a").warnings == said
+        assert store.list_tasks("r1")[0].warnings == said
+
     def test_find_cached_task_returns_the_newest_success(self, store: SqlMetadataStore) -> None:
         store.create_run(run("r1"))
         store.create_run(run("r2"))

@@ -172,6 +172,8 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Settings recorded but not honoured, as sentences (migration 0008).
+    warnings: Mapped[list[str]] = mapped_column(JSONDocument)
 
 
 class ArtifactRow(Base):
