@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from dagyard import ir
-from dagyard.engine import decisions, launches, loops, outcomes, termination
+from dagyard.engine import decisions, launches, loops, outcomes, termination, workspace
 from dagyard.engine.commands import RuntimeContext
 from dagyard.engine.decisions import CachePolicy, Facts
 from dagyard.engine.failures import TaskFailure
@@ -181,6 +181,11 @@ class RunDriver:
             if self.run.state == RunState.CANCELING:
                 self._begin_terminate()  # asked to stop while no driver had it
             else:
+                shortage = self._workspace_check(workspace.shortfall)
+                if shortage is not None:  # refused before anything (more) runs
+                    self.recorder.close_unfinished(shortage)
+                    self.run = self._update_run(state=RunState.FAILED, error=shortage)
+                    return self.run
                 self.run = self._update_run(state=RunState.RUNNING)
             while True:
                 if self.stop():
@@ -230,6 +235,10 @@ class RunDriver:
                     if attempt.timed_out and attempt.timeout_seconds is not None:
                         error = timed_out(attempt.timeout_seconds)
                         outcome = dataclasses.replace(outcome, exit_code=None, error=error)
+                    if outcome.ok:
+                        over = self._workspace_check(workspace.overflow)
+                        if over is not None:
+                            outcome = dataclasses.replace(outcome, exit_code=None, error=over)
                     outcomes.record_outcome(
                         self.recorder,
                         node,
@@ -252,6 +261,13 @@ class RunDriver:
         except Exception as error:
             self._fail(error)
             raise
+
+    def _workspace_check(self, check: Callable[[Path, str], str | None]) -> str | None:
+        """What `check` says of the run's workspace, when the pipeline sets its size."""
+        size = self.plan.workspace_size
+        if size is None:
+            return None
+        return check(Path(self.context.workspace_path), size)
 
     def _update_run(self, **changes: Any) -> Run:
         return self.outages.call(

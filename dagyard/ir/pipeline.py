@@ -288,7 +288,8 @@ class PipelinePlan:
     refer to them. `executors`: by label (`exec-...`). `default_pipeline_root`: None
     unless the pipeline sets one. `platform_spec`: the document's PlatformSpec
     (`{platforms: {...}}`) as written, or None. `kubernetes`: its Kubernetes settings
-    (kfp-kubernetes'), by executor label: `dagyard.ir.kubernetes`."""
+    (kfp-kubernetes'), by executor label: `dagyard.ir.kubernetes`. `workspace_size`:
+    the size of the run's workspace the pipeline asks for ("10Gi"), or None."""
 
     info: PipelineInfo
     root: DagComponent
@@ -301,3 +302,4 @@ class PipelinePlan:
     kubernetes: Mapping[str, KubernetesSettings] = field(
         default_factory=lambda: MappingProxyType({}), repr=False
     )
+    workspace_size: str | None = None

@@ -26,6 +26,7 @@ from dagyard.ir import pipeline, sources
 from dagyard.ir.document import PipelineDocument
 from dagyard.ir.kubernetes import read_kubernetes
 from dagyard.ir.schema import JsonDict, pipeline_spec_pb2
+from dagyard.ir.workspace import read_workspace_size
 
 _V = TypeVar("_V")
 _ROOT = "root"
@@ -58,6 +59,7 @@ def plan(document: PipelineDocument) -> pipeline.PipelinePlan:
         default_pipeline_root=raw.get("defaultPipelineRoot") or None,
         platform_spec=document.platform_spec,
         kubernetes=read_kubernetes(document.platform_spec),
+        workspace_size=read_workspace_size(document.platform_spec),
     )
 
 

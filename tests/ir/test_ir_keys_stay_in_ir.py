@@ -34,6 +34,8 @@ WRITERS = (
     "components/",
     # The kfp-kubernetes settings of a task, written as the PlatformSpec holds them.
     "kubernetes/",
+    # A pipeline's own settings (PipelineConfig), written as the PlatformSpec holds them.
+    "dsl/pipeline_config.py",
 )
 
 # Readers of the IR not yet switched to the plan. Remove an entry once it reads the plan.
