@@ -257,7 +257,10 @@ class EnvironmentCache:
             indexes: list[str] = []
             for i, url in enumerate(index_urls):
                 indexes += ["--index-url" if i == 0 else "--extra-index-url", url]
-            install = [self.uv, "pip", "install", "--python", str(env / "bin" / "python")]
+            # Compiled as pip compiles what it installs: else every process (a zygote, a
+            # task) compiles what it imports anew where .pyc files are not written.
+            install = [self.uv, "pip", "install", "--compile-bytecode", "--python"]
+            install.append(str(env / "bin" / "python"))
             commands = [[self.uv, "venv", "--quiet", "--python", python.executable, str(env)]]
             installers = [[*install, *indexes], [*install, "--no-deps", *indexes]]
         else:

@@ -206,6 +206,24 @@ def test_no_deps_requirements_are_installed_alone_after_the_others(
     assert marker["no_deps"] == [needy]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_installed_modules_are_compiled_to_bytecode_as_they_are_built(
+    installer: str, tmp_path: Path
+) -> None:
+    """pip compiles what it installs and uv does not unless told: built either way, the
+    environment's modules come with their .pyc, so that no task or kfp zygote compiles
+    them again where Python writes no bytecode (PYTHONDONTWRITEBYTECODE, a read-only
+    home). Nothing imports the module before the check."""
+    requirement = f"{TINY} @ {tiny_wheel(tmp_path / 'wheels').as_uri()}"
+    cache = EnvironmentCache(tmp_path / "envs", uv="auto" if installer == "uv" else None)
+    with open(tmp_path / "log", "w+b") as log:
+        python = cache.interpreter([requirement], [], python=Interpreter(sys.executable), log=log)
+    (package,) = python.parent.parent.glob("lib/python*/site-packages/dagyard_tinypkg")
+    tag = sys.implementation.cache_tag
+    assert (package / "__pycache__" / f"__init__.{tag}.pyc").is_file()
+
+
 def test_uv_is_found_through_the_uv_package_dagyard_depends_on() -> None:
     assert find_uv() == uv.find_uv_bin()
     assert EnvironmentCache(Path("unused")).uv == uv.find_uv_bin()
