@@ -22,9 +22,10 @@ T = TypeVar("T")
 
 
 class DagyardUp:
-    """`dagyard up` on `home` with `env` on top of this process's environment."""
+    """`dagyard up` on `home` with `env` on top of this process's environment, and
+    `args` after its own."""
 
-    def __init__(self, home: Path, env: dict[str, str]) -> None:
+    def __init__(self, home: Path, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
@@ -32,12 +33,13 @@ class DagyardUp:
         self.home = home
         self._env = {**os.environ, "DAGYARD_HOME": str(home), **env}
         self._process: subprocess.Popen[bytes] | None = None
+        self._args = args
         self.api = httpx.Client(base_url=f"http://127.0.0.1:{self.port}/apis/v2beta1", timeout=30)
 
     def __enter__(self) -> DagyardUp:
         with open(self.home / "server.log", "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "dagyard.cli", "up", "--port", str(self.port)],
+                [sys.executable, "-m", "dagyard.cli", "up", "--port", str(self.port), *self._args],
                 env=self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -35,6 +35,25 @@ def secrets(dsl: Any, kubernetes: Any) -> Any:
     return pipeline
 
 
+def secrets_labelled(dsl: Any, kubernetes: Any) -> Any:
+    """`secrets`, with a pod label one machine records with a warning."""
+    read = _shell(
+        dsl,
+        "read",
+        'printf "%s|%s" "$(printf %s "$PASSWORD" | sha256sum | cut -c1-16)" '
+        '"$(cat /etc/db/password | sha256sum | cut -c1-16)" > "$1"; echo "read the secret"',
+    )
+
+    @dsl.pipeline(name="k8s-secrets-labelled")
+    def pipeline(secret: str = "db") -> None:
+        task = read()
+        kubernetes.use_secret_as_env(task, secret, {"password": "PASSWORD"})
+        kubernetes.use_secret_as_volume(task, secret, mount_path="/etc/db")
+        kubernetes.add_pod_label(task, "team", "ml")
+
+    return pipeline
+
+
 def claim_written(dsl: Any, kubernetes: Any) -> Any:
     """CreatePVC, one task writing /mnt/data/note, another reading it."""
     write = _shell(dsl, "write", 'echo hello > /mnt/data/note && printf ok > "$1"')
