@@ -17,6 +17,7 @@ from dagyard.dsl.component import (
     pipeline,
 )
 from dagyard.dsl.control_flow import Condition, Elif, Else, ExitHandler, If, ParallelFor
+from dagyard.dsl.notebooks import notebook_component, run_notebook
 from dagyard.dsl.pipeline_config import KubernetesWorkspaceConfig, PipelineConfig, WorkspaceConfig
 from dagyard.dsl.pipeline_task import PipelineTask
 from dagyard.dsl.placeholders import (
@@ -39,6 +40,7 @@ from dagyard.runtime.artifacts import (
     Artifact,
     ClassificationMetrics,
     Dataset,
+    EmbeddedInput,
     Input,
     InputPath,
     Markdown,
@@ -76,6 +78,7 @@ __all__ = [
     "Dataset",
     "Elif",
     "Else",
+    "EmbeddedInput",
     "ExitHandler",
     "GraphComponent",
     "If",
@@ -101,5 +104,7 @@ __all__ = [
     "container_component",
     "get_uri",
     "importer",
+    "notebook_component",
     "pipeline",
+    "run_notebook",
 ]

@@ -12,13 +12,14 @@ import builtins
 import dataclasses
 import functools
 import inspect
+import os
 import textwrap
 import types
 import typing
 from collections.abc import Callable, Sequence, Set
 from typing import Any, overload
 
-from dagyard.dsl import context
+from dagyard.dsl import context, embedded
 from dagyard.dsl import structures as st
 from dagyard.dsl import types as ty
 from dagyard.dsl.channels import PipelineChannel, find_in
@@ -145,6 +146,7 @@ def component(
     pip_trusted_hosts: Sequence[str] | None = None,
     use_venv: bool = False,
     additional_funcs: Sequence[Callable[..., Any]] | None = None,
+    embedded_artifact_path: str | os.PathLike[str] | None = None,
 ) -> Callable[[Callable[..., Any]], PythonComponent]: ...
 def component(
     func: Callable[..., Any] | None = None,
@@ -159,6 +161,7 @@ def component(
     pip_trusted_hosts: Sequence[str] | None = None,
     use_venv: bool = False,
     additional_funcs: Sequence[Callable[..., Any]] | None = None,
+    embedded_artifact_path: str | os.PathLike[str] | None = None,
 ) -> PythonComponent | Callable[[Callable[..., Any]], PythonComponent]:
     """Make a lightweight Python component from a self-contained function.
 
@@ -168,6 +171,10 @@ def component(
     working; Dagyard's runtime travels inside the command, so nothing is installed for it.
     `additional_funcs`: helper functions whose source goes in with the function's, before
     it, as kfp puts it, so the function may call them.
+    `embedded_artifact_path`: a local file or folder packed into the component (at most
+    90 KiB compressed); when the task runs it is unpacked into a temporary folder put first
+    on `sys.path`, and a parameter annotated `dsl.EmbeddedInput[Dataset]` (any artifact
+    class) gets an artifact whose `path` is the file, or the folder, as kfp gives it.
     """
 
     def decorate(f: Callable[..., Any]) -> PythonComponent:
@@ -177,14 +184,20 @@ def component(
             packages_to_install=list(packages_to_install or []),
             pip_index_urls=list(pip_index_urls) if pip_index_urls else None,
             additional_funcs=list(additional_funcs or []),
+            embedded_artifact_path=embedded_artifact_path,
         )
         if output_component_file:
-            from dagyard.compiler import Compiler
-
-            Compiler().compile(comp, output_component_file)
+            write_component_file(comp, output_component_file)
         return comp
 
     return decorate(func) if func is not None else decorate
+
+
+def write_component_file(comp: BaseComponent, path: str) -> None:
+    """`output_component_file=...`: the component compiled to `path`, as kfp writes it."""
+    from dagyard.compiler import Compiler
+
+    Compiler().compile(comp, path)
 
 
 def make_python_component(
@@ -194,17 +207,37 @@ def make_python_component(
     packages_to_install: list[str],
     pip_index_urls: list[str] | None,
     additional_funcs: Sequence[Callable[..., Any]] = (),
+    embedded_artifact_path: str | os.PathLike[str] | None = None,
+    embedded_file: str | None = None,
+    preamble: str = "",
 ) -> PythonComponent:
+    """A PythonComponent for `func`. `embedded_file`: the name, in the folder at
+    `embedded_artifact_path`, of what EmbeddedInput gets instead of the folder;
+    `preamble`: source that goes before the function's (a notebook component's runner)."""
     from dagyard.runtime import embed
 
     name = context.k8s_name(func.__name__)
     io = ty.read_function_io(func, name)
-    source = function_source(func, name, additional_funcs)
+    packed = None
+    if embedded_artifact_path is not None:
+        packed = embedded.pack(
+            embedded_artifact_path, component=name, what="embedded_artifact_path"
+        )
+    else:
+        for arg in [a for a, passing in io.passing.items() if passing == "embedded"]:
+            raise DslError(
+                f"Argument '{arg}' of component '{name}' is an EmbeddedInput, but the "
+                "component embeds nothing: give @dsl.component an embedded_artifact_path, "
+                f"or pass '{arg}' as an input."
+            )
+    source = function_source(func, name, additional_funcs, preamble=preamble)
     command, args = embed.lightweight_container(
         function_source=source,
         function_name=func.__name__,
         packages_to_install=packages_to_install,
         pip_index_urls=pip_index_urls,
+        embedded_archive=packed.archive if packed else None,
+        embedded_file=embedded_file or (packed.file if packed else None),
     )
     spec = st.ComponentSpec(
         name=name,
@@ -225,18 +258,22 @@ _SOURCE_PREFIX = "from dagyard import dsl\nfrom dagyard.dsl import *\nfrom typin
 
 
 def function_source(
-    func: Callable[..., Any], component: str, additional_funcs: Sequence[Callable[..., Any]] = ()
+    func: Callable[..., Any],
+    component: str,
+    additional_funcs: Sequence[Callable[..., Any]] = (),
+    *,
+    preamble: str = "",
 ) -> str:
     """The function's own source (decorators removed), after that of `additional_funcs`,
     checked to be self-contained: each may use only what the runtime provides and the
-    additional functions."""
+    additional functions. `preamble` (trusted source of ours) goes first."""
     helpers = {f.__name__ for f in additional_funcs}
     sources: list[str] = []
     for f in [*additional_funcs, func]:
         body = _definition(f, component)
         _check_self_contained(f, component, "".join(sources) + body, also=helpers)
         sources.append(body + "\n" if f is not func else body)
-    return _SOURCE_PREFIX + "".join(sources)
+    return _SOURCE_PREFIX + preamble + "".join(sources)
 
 
 def _definition(func: Callable[..., Any], component: str) -> str:
@@ -313,6 +350,11 @@ def container_component(func: Callable[..., ContainerSpec]) -> ContainerComponen
                 f"Argument '{arg}' of container component '{name}' is a bare artifact class "
                 f"({spec.type_name}); write `{arg}: Input[...]` or `Output[...]`: a container "
                 "component's command needs to know which it is."
+            )
+        if passing == "embedded":
+            raise DslError(
+                f"Argument '{arg}' of container component '{name}' is an EmbeddedInput; only "
+                "@dsl.component functions can embed files (embedded_artifact_path)."
             )
         if passing == "value":
             placeholders[arg] = InputValuePlaceholder(arg)

@@ -233,8 +233,15 @@ class OutputAnnotation:
     """Marker inside `Annotated[...]` for an output artifact."""
 
 
+class EmbeddedAnnotation:
+    """Marker inside `Annotated[...]` for what the component embeds (`EmbeddedInput`)."""
+
+
 Input = Annotated[T, InputAnnotation]
 Output = Annotated[T, OutputAnnotation]
+# Not an input of the component: the file or folder of `embedded_artifact_path`, given to
+# the function as an artifact whose path is the unpacked file (or folder) when it runs.
+EmbeddedInput = Annotated[T, EmbeddedAnnotation]
 
 
 class InputPath:
@@ -283,3 +290,22 @@ def get_uri(suffix: str = "Output") -> str:
     if _task_root is None:
         raise RuntimeError("dsl.get_uri can only be called while a task runs.")
     return _task_root.rstrip("/") + "/" + suffix
+
+
+# What the component embeds, unpacked by the executor when a task starts: the folder, and
+# the path to hand to an EmbeddedInput (the one embedded file, else the folder).
+_embedded: tuple[str, str] | None = None
+
+
+def set_embedded(folder: str | None, path: str | None = None) -> None:
+    global _embedded
+    _embedded = (folder, path or folder) if folder is not None else None
+
+
+def embedded_asset() -> tuple[str, str]:
+    """(folder, path) of the running task's embedded asset (see `set_embedded`)."""
+    if _embedded is None:
+        raise RuntimeError(
+            "This component embeds nothing: give @dsl.component an embedded_artifact_path."
+        )
+    return _embedded

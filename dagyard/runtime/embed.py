@@ -14,6 +14,7 @@ The command is
 
     ["python3", "-c", BOOTSTRAP,
      ("--packages_to_install", JSON, ("--pip_index_urls", JSON)?)?,
+     ("--embedded_archive", BASE64, ("--embedded_file", NAME)?)?,
      "--function_source", SOURCE]
 
 and the args are `["--executor_input", "{{$}}", "--function_to_execute", NAME]`, so the
@@ -47,6 +48,7 @@ DSL_NAMES = (
     "Artifact",
     "ClassificationMetrics",
     "Dataset",
+    "EmbeddedInput",
     "HTML",
     "Input",
     "InputPath",
@@ -100,6 +102,8 @@ def lightweight_container(
     function_name: str,
     packages_to_install: Sequence[str] = (),
     pip_index_urls: Sequence[str] | None = None,
+    embedded_archive: str | None = None,
+    embedded_file: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """(command, args) of a container that runs `function_name` from `function_source`.
 
@@ -107,6 +111,8 @@ def lightweight_container(
     decorator), normally prefixed with `from dagyard.dsl import *` and
     `from typing import *`. Identical arguments give byte-identical results, so identical
     components deduplicate. `pip_index_urls` only matter when there are packages.
+    `embedded_archive`: what the component embeds (base64 of a gzip'd tar), `embedded_file`
+    the name in it of the one file handed to EmbeddedInput parameters, if not the folder.
     """
     if not function_name.isidentifier():
         raise CompileError(f"Function name {function_name!r} is not a Python identifier.")
@@ -121,6 +127,10 @@ def lightweight_container(
         command += ["--packages_to_install", json.dumps(list(packages_to_install))]
         if pip_index_urls:
             command += ["--pip_index_urls", json.dumps(list(pip_index_urls))]
+    if embedded_archive:
+        command += ["--embedded_archive", embedded_archive]
+        if embedded_file:
+            command += ["--embedded_file", embedded_file]
     command += ["--function_source", function_source]
     args = ["--executor_input", EXECUTOR_INPUT_PLACEHOLDER, "--function_to_execute", function_name]
     return command, args
@@ -138,10 +148,7 @@ def is_lightweight_command(command: Sequence[str]) -> bool:
 @functools.cache
 def bootstrap() -> str:
     """The `python3 -c` program of every lightweight command: fixed per Dagyard version."""
-    sources = [
-        _strip_for_embedding(_runtime_source(name))
-        for name in ("artifacts", "packages", "executor")
-    ]
+    sources = [stripped_source(name) for name in ("artifacts", "packages", "executor")]
     # Level 9 and base64 keep it small and ASCII; joined, the two compress better.
     blob = base64.b64encode(zlib.compress("\0".join(sources).encode(), 9)).decode()
     return (
@@ -151,9 +158,11 @@ def bootstrap() -> str:
     )
 
 
-def _runtime_source(module: str) -> str:
+def stripped_source(module: str) -> str:
+    """The source of `dagyard.runtime.<module>` as it is shipped in a command: without
+    comments and docstrings."""
     path = importlib.resources.files("dagyard.runtime").joinpath(f"{module}.py")
-    return path.read_text(encoding="utf-8")
+    return _strip_for_embedding(path.read_text(encoding="utf-8"))
 
 
 def _strip_for_embedding(source: str) -> str:

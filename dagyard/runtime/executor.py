@@ -13,6 +13,9 @@ Command line, every flag followed by one value:
     --function_source TEXT       module text that defines it
     --packages_to_install JSON   optional list of pip requirements
     --pip_index_urls JSON        optional list of index URLs; the first is `--index-url`
+    --embedded_archive BASE64    optional gzip'd tar of what the component embeds, unpacked
+                                 into a temporary folder put first on sys.path
+    --embedded_file NAME         the one embedded file in it, if a file was embedded
 
 Exit codes: 0 done; 1 the user's code raised, or returned what its annotations forbid;
 2 the arguments or the executor input are wrong; 3 installing packages failed; 4 a write
@@ -33,12 +36,15 @@ from typing import Any
 
 from dagyard.runtime.artifacts import (
     Artifact,
+    EmbeddedAnnotation,
     InputAnnotation,
     InputPath,
     OutputAnnotation,
     OutputPath,
     PipelineTaskFinalStatus,
     artifact_class,
+    embedded_asset,
+    set_embedded,
     set_task_root,
     uri_to_path,
 )
@@ -56,6 +62,8 @@ _FLAGS = frozenset(
         "--function_source",
         "--packages_to_install",
         "--pip_index_urls",
+        "--embedded_archive",
+        "--embedded_file",
     }
 )
 # kfp's name for the module holding the user's source; tracebacks and pickles show it.
@@ -101,6 +109,22 @@ def main(argv: Sequence[str]) -> int:
         return _fail(EXIT_BAD_INPUT, f"bad executor input: {e}")
     if packages and not ensure_packages(packages, index_urls):
         return EXIT_INSTALL_FAILED
+    embedded = None
+    try:
+        if "--embedded_archive" in options:
+            embedded = _unpack(options["--embedded_archive"], options.get("--embedded_file"))
+        return _call(source, name, executor_input, str(output_file))
+    except BadInput as e:
+        return _fail(EXIT_BAD_INPUT, f"bad executor input: {e}")
+    finally:
+        if embedded is not None:
+            import shutil
+
+            shutil.rmtree(embedded, ignore_errors=True)
+
+
+def _call(source: str, name: str, executor_input: dict[str, Any], output_file: str) -> int:
+    """Load the function, call it and write its outputs; the exit code."""
     try:
         func = _load_function(source, name)
         task = _Task(func, executor_input)
@@ -110,7 +134,7 @@ def main(argv: Sequence[str]) -> int:
         finally:
             task.cleanup()
         output = task.executor_output(result)
-        _write_json(str(output_file), output)
+        _write_json(output_file, output)
     except BadInput as e:
         return _fail(EXIT_BAD_INPUT, f"bad executor input: {e}")
     except BadOutput as e:
@@ -126,6 +150,31 @@ def main(argv: Sequence[str]) -> int:
             pass
         return code
     return 0
+
+
+def _unpack(archive: str, file: str | None) -> str:
+    """Unpack `--embedded_archive` into a new temporary folder (under the task's TMPDIR),
+    put it first on sys.path so that embedded modules import, as kfp's extraction helper
+    does, and note it for EmbeddedInput parameters; the folder."""
+    import base64
+    import io
+    import tarfile
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="dagyard-embedded-")
+    try:
+        data = base64.b64decode(archive.encode("ascii"), validate=True)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            # The "data" filter (3.12, and late 3.9-3.11 releases) keeps every file inside.
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(folder, filter="data")
+            else:
+                tar.extractall(folder)
+    except (ValueError, tarfile.TarError) as e:
+        raise BadInput(f"--embedded_archive is not a base64 gzip'd tar ({e})") from e
+    sys.path.insert(0, folder)
+    set_embedded(folder, os.path.join(folder, file) if file else None)
+    return folder
 
 
 def _fail(code: int, message: str) -> int:
@@ -328,6 +377,15 @@ def _artifact_io(annotation: Any) -> tuple[str, Any] | None:
     return None
 
 
+def _embedded_class(annotation: Any) -> Any:
+    """The artifact class of `EmbeddedInput[T]` (Artifact if T is none), else None."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        inner, *extras = typing.get_args(annotation)
+        if EmbeddedAnnotation in extras:
+            return inner if _is_artifact_class(inner) else Artifact
+    return None
+
+
 def _is_artifact_class(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, Artifact)
 
@@ -509,6 +567,14 @@ class _Task:
 
     def _argument(self, name: str, annotation: Any) -> tuple[Any, str]:
         """The value for parameter `name` (_MISSING if absent) and where it comes from."""
+        embedded = _embedded_class(annotation)
+        if embedded is not None:
+            try:
+                artifact = embedded(name=name)
+                artifact.path = embedded_asset()[1]
+            except RuntimeError as e:
+                raise BadInput(f"parameter '{name}' is an EmbeddedInput, but {e}") from e
+            return artifact, "--embedded_archive"
         io = _artifact_io(annotation)
         if io is not None and io[0] == "output":
             return self.output_artifacts.get(name, _MISSING), f"outputs.artifacts.{name}"

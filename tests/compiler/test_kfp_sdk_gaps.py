@@ -190,3 +190,108 @@ def test_a_helper_in_additional_funcs_must_be_self_contained_too() -> None:
         @dagyard_dsl.component(base_image="python:3.11", additional_funcs=[_clip])
         def clipped(value: int) -> int:
             return _clip(value)
+
+
+# --- embedded_artifact_path and notebook components -------------------------------------
+
+
+@BOTH
+def test_an_embedded_path_that_does_not_exist_is_refused(dsl: ModuleType, tmp_path: Any) -> None:
+    """kfp's component_factory._get_command_and_args_for_lightweight_component checks the
+    path exists before packing it."""
+    missing = tmp_path / "absent.csv"
+    expected = (
+        (ValueError, "embedded_artifact_path does not exist")
+        if dsl is kfp_dsl
+        else (DslError, rf"embedded_artifact_path '{missing}' of component 'read' does not exist")
+    )
+    with pytest.raises(expected[0], match=expected[1]):
+
+        @dsl.component(base_image="python:3.11", embedded_artifact_path=str(missing))
+        def read(data: dsl.EmbeddedInput[dsl.Dataset]) -> str:
+            return data.path
+
+
+def test_an_embedded_path_too_large_to_start_is_refused_where_kfp_only_warns(
+    tmp_path: Any,
+) -> None:
+    """kfp packs the archive into the one argument that carries the component's source and
+    warns only above 1 MB compressed (_get_command_and_args_for_lightweight_component), but
+    Linux refuses to start a program with an argument over 128 KiB: kfp's component
+    compiles and cannot start. Dagyard refuses it when it is defined, saying the limit."""
+    import os
+    import subprocess
+
+    asset = tmp_path / "weights.bin"
+    asset.write_bytes(os.urandom(150 * 1024))  # random: gzip cannot shrink it
+
+    @kfp_dsl.component(base_image="python:3.11", embedded_artifact_path=str(asset))
+    def kfp_load(weights: kfp_dsl.EmbeddedInput[kfp_dsl.Dataset]) -> int:
+        return len(open(weights.path, "rb").read())
+
+    source = kfp_load.component_spec.implementation.container.command[-1]
+    with pytest.raises(OSError, match="Argument list too long"):
+        subprocess.run(["true", source], check=False)
+
+    with pytest.raises(DslError, match=r"packs to more than 90 KiB compressed.*at most 90 KiB"):
+
+        @dagyard_dsl.component(base_image="python:3.11", embedded_artifact_path=str(asset))
+        def load(weights: dagyard_dsl.EmbeddedInput[dagyard_dsl.Dataset]) -> int:
+            return len(open(weights.path, "rb").read())
+
+
+def test_an_embedded_input_without_an_embedded_path_is_refused_when_defined() -> None:
+    """kfp compiles it and the task fails when it runs (its executor finds no
+    __KFP_EMBEDDED_ASSET_DIR); Dagyard says so when the component is defined."""
+
+    @kfp_dsl.component(base_image="python:3.11")
+    def kfp_read(data: kfp_dsl.EmbeddedInput[kfp_dsl.Dataset]) -> str:
+        return data.path
+
+    assert "data" not in (kfp_read.component_spec.inputs or {})
+    with pytest.raises(DslError, match=r"'data' of component 'read' is an EmbeddedInput, but"):
+
+        @dagyard_dsl.component(base_image="python:3.11")
+        def read(data: dagyard_dsl.EmbeddedInput[dagyard_dsl.Dataset]) -> str:
+            return data.path
+
+
+def _notebook_path_error(dsl: ModuleType, path: Any) -> None:
+    @dsl.notebook_component(notebook_path=str(path), base_image="python:3.11")
+    def run() -> None:
+        dsl.run_notebook()
+
+
+@BOTH
+def test_a_notebook_path_must_be_one_ipynb_file_or_a_folder_holding_one(
+    dsl: ModuleType, tmp_path: Any
+) -> None:
+    """kfp's component_factory.create_notebook_component_from_func: the path exists, a
+    file ends in .ipynb, a folder holds exactly one (.ipynb_checkpoints left out)."""
+    kfp = dsl is kfp_dsl
+    with pytest.raises(ValueError if kfp else DslError, match="does not exist"):
+        _notebook_path_error(dsl, tmp_path / "absent.ipynb")
+    (tmp_path / "notes.txt").write_text("{}")
+    with pytest.raises(
+        ValueError if kfp else DslError, match=r"not an \.ipynb file|expected \.ipynb"
+    ):
+        _notebook_path_error(dsl, tmp_path / "notes.txt")
+    folder = tmp_path / "two"
+    (folder / ".ipynb_checkpoints").mkdir(parents=True)
+    (folder / ".ipynb_checkpoints" / "a-checkpoint.ipynb").write_text("{}")
+    (folder / "a.ipynb").write_text("{}")
+    _notebook_path_error(dsl, folder)  # the checkpoint does not count
+    (folder / "b.ipynb").write_text("{}")
+    expected = (
+        "Multiple .ipynb files" if kfp else r"exactly one .ipynb file.*holds a.ipynb, b.ipynb"
+    )
+    with pytest.raises(ValueError if kfp else DslError, match=expected):
+        _notebook_path_error(dsl, folder)
+
+
+def test_run_notebook_outside_a_notebook_task_says_where_it_works() -> None:
+    """kfp's dsl.run_notebook is a stub until a notebook component's task binds it."""
+    with pytest.raises(NotImplementedError):
+        kfp_dsl.run_notebook(x=1)
+    with pytest.raises(DslError, match=r"only inside the function of a @dsl\.notebook_component"):
+        dagyard_dsl.run_notebook(x=1)

@@ -34,6 +34,7 @@ DSL_EXPORTS = [
     "Dataset",
     "Elif",
     "Else",
+    "EmbeddedInput",
     "ExitHandler",
     "GraphComponent",
     "HTML",
@@ -71,7 +72,9 @@ DSL_EXPORTS = [
     "container_component",
     "get_uri",
     "importer",
+    "notebook_component",
     "pipeline",
+    "run_notebook",
 ]
 
 
@@ -125,8 +128,12 @@ def test_dsl_covers_kfp_authoring_names() -> None:
         "PIPELINE_ROOT_PLACEHOLDER",
         "PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER",
         "PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER",
+        "notebook_component",
+        "run_notebook",
+        "EmbeddedInput",
     }
-    assert authoring <= set(kfp.dsl.__all__) | {"Condition"}
+    # kfp.dsl has EmbeddedInput without listing it in __all__.
+    assert authoring <= set(kfp.dsl.__all__) | {"Condition", "EmbeddedInput"}
     assert authoring <= set(dsl.__all__)
     for name in authoring:
         if name.endswith("_PLACEHOLDER"):

@@ -125,7 +125,8 @@ class FunctionIO:
         self.inputs: dict[str, st.IOSpec] = {}
         self.outputs: dict[str, st.IOSpec] = {}
         # name -> "value" | "input_path" | "output_path" | "input" | "output" | "artifact"
-        # ("artifact": a bare artifact class, `x: Dataset`, an input as Input[...] is)
+        # | "embedded" ("artifact": a bare artifact class, `x: Dataset`, an input as
+        # Input[...] is; "embedded": EmbeddedInput[...], given by the task, not an input)
         self.passing: dict[str, str] = {}
         self.return_names: list[str] = []
 
@@ -172,6 +173,9 @@ def _read_parameter(
         annotation = _strip_optional(annotation)
     if typing.get_origin(annotation) is typing.Annotated:
         inner, *markers = typing.get_args(annotation)
+        if ar.EmbeddedAnnotation in markers:
+            io.passing[name] = "embedded"  # no input: kfp leaves it out of the interface
+            return
         optional_artifact = optional_artifact or _is_optional(inner)
         inner = _strip_optional(inner)
         item = _list_item(inner)
