@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dagyard.compiler import components as cp
+from dagyard.compiler.loaded import add_loaded_pipeline
 from dagyard.dsl import structures as st
 from dagyard.dsl.channels import (
     Collected,
@@ -402,6 +403,14 @@ class DagCompiler:
         impl = comp.implementation
         if isinstance(impl, st.GraphImplementation):
             return self.compile_graph(impl.graph)
+        if isinstance(impl, st.PipelineSpecImplementation):
+            if any(task.platform_config.values()):
+                raise CompileError(
+                    f"Task '{task.name}' runs a loaded pipeline and has Kubernetes settings; "
+                    "as kfp, these may only be set on a task of a component. Set them "
+                    "inside the pipeline before compiling and loading it."
+                )
+            return add_loaded_pipeline(self.table, comp.name, impl)
         executor: dict[str, Any]
         if isinstance(impl, st.ImporterImplementation):
             if impl.uri_from_input:

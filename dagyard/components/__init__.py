@@ -1,8 +1,9 @@
 """Loading components from YAML, name-compatible with `kfp.components`.
 
-`load_component_from_text/_file/_url` accept both formats kfp loads: the KFP v2 IR of a
-single compiled component (`ir.py`) and a KFP v1 `component.yaml` (`v1.py`). They return
-a component to call inside a `@dsl.pipeline`. This module only reads the text and picks
+`load_component_from_text/_file/_url` accept the formats kfp loads: the KFP v2 IR of a
+single compiled component (`ir.py`), of a whole pipeline (`pipeline_ir.py`, run as a
+sub-DAG), and a KFP v1 `component.yaml` (`v1.py`). They return a component to call
+inside a `@dsl.pipeline`. This module only reads the text and picks
 the format; what each format means lives in its own module.
 
     from dagyard import components
@@ -17,8 +18,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from dagyard.components.ir import load_ir
+from dagyard.components.ir import NotOneComponent, load_ir
 from dagyard.components.located import Located, parse_documents
+from dagyard.components.pipeline_ir import load_pipeline_ir
 from dagyard.components.v1 import load_v1
 from dagyard.components.yaml_component import YamlComponent, make_component
 from dagyard.dsl.component import BaseComponent
@@ -88,19 +90,20 @@ def _load(text: str, source: str) -> BaseComponent:
         )
     doc = Located(documents[0], source=source)
     doc.mapping()
+    platform = None
     if len(documents) == 2:
         platform = Located(documents[1], path="(second document)", source=source)
-        if platform.mapping():
-            # Silently dropping kfp-kubernetes settings (volumes, secrets...) would run
-            # the component differently from how it was written.
-            raise platform.error(
-                "platform-specific settings (kfp-kubernetes) are not supported yet; "
-                "remove the second YAML document to load the component without them."
-            )
+        platform.mapping()
     if "implementation" in doc:
+        _refuse_platform(platform)
         loaded = load_v1(doc)
     elif any(key in doc for key in _IR_KEYS):
-        loaded = load_ir(doc, text)
+        try:
+            loaded = load_ir(doc, text)
+        except NotOneComponent:
+            loaded = load_pipeline_ir(doc, platform, text)
+        else:
+            _refuse_platform(platform)
     elif "name" in doc or "inputs" in doc or "outputs" in doc:
         raise doc.error(
             "this v1 component.yaml has no implementation; add implementation.container "
@@ -112,3 +115,14 @@ def _load(text: str, source: str) -> BaseComponent:
             "nor a v1 component.yaml (name, inputs, outputs, implementation)."
         )
     return make_component(loaded, text)
+
+
+def _refuse_platform(platform: Located | None) -> None:
+    if platform is not None and platform.mapping():
+        # Silently dropping kfp-kubernetes settings (volumes, secrets...) would run
+        # the component differently from how it was written.
+        raise platform.error(
+            "platform-specific settings (kfp-kubernetes) of a single component are not "
+            "supported yet; remove the second YAML document to load the component "
+            "without them."
+        )

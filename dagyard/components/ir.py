@@ -11,7 +11,7 @@ Beyond kfp 2.17: the executor's env and resources are kept (kfp drops resources 
 fails on env), and an importer executor loads as an importer (kfp makes it a sub-DAG).
 
 Anything else - several tasks, a nested DAG, a task with constants, conditions, loops or
-retries - is a pipeline; loading one as a component is refused with a way forward.
+retries - is a pipeline: `NotOneComponent` says so, and `pipeline_ir.py` loads it.
 Parsing v1 `component.yaml` files is `v1.py`.
 """
 
@@ -24,6 +24,7 @@ from dagyard.components.located import Located
 from dagyard.components.yaml_component import LoadedSpec
 from dagyard.dsl import context
 from dagyard.dsl import structures as st
+from dagyard.errors import ComponentLoadError
 
 _CONTAINER_KEYS = ("image", "command", "args", "env", "resources")
 _IMPORTER_KEYS = ("artifactUri", "typeSchema", "metadata", "reimport", "downloadToWorkspace")
@@ -52,8 +53,8 @@ def load_ir(doc: Located, text: str) -> LoadedSpec:
     """The single component of an IR document compiled from one component."""
     name = doc.require("pipelineInfo").require("name").string()
     component = _the_component(doc)
-    inputs = _definitions(component.get("inputDefinitions"), is_input=True)
-    outputs = _definitions(component.get("outputDefinitions"), is_input=False)
+    inputs = definitions(component.get("inputDefinitions"), is_input=True)
+    outputs = definitions(component.get("outputDefinitions"), is_input=False)
     label = component.require(
         "executorLabel",
         "The component has no executor; only container and importer components can be loaded.",
@@ -77,18 +78,17 @@ def load_ir(doc: Located, text: str) -> LoadedSpec:
         inputs=inputs,
         outputs=outputs,
         implementation=implementation,
-        description=_description(doc, text),
+        description=description(doc, text),
     )
     return LoadedSpec(spec=spec, env=env, resources=resources)
 
 
+class NotOneComponent(ComponentLoadError):
+    """The document is a pipeline, not one compiled component: `pipeline_ir.py` loads it."""
+
+
 def _pipeline_error(node: Located, why: str) -> Exception:
-    return node.error(
-        f"this is a pipeline ({why}), and loading a whole pipeline as a component is not "
-        "supported yet. Call the @dsl.pipeline function inside your pipeline instead (a "
-        "pipeline can be used like a component), or compile each component on its own "
-        "with Compiler().compile(component, 'component.yaml') and load that file."
-    )
+    return NotOneComponent(node.error(f"this is a pipeline ({why})").args[0])
 
 
 def _the_component(doc: Located) -> Located:
@@ -127,7 +127,7 @@ def _items(node: Located | None) -> list[tuple[str, Located]]:
     return [] if node is None else list(node.items())
 
 
-def _definitions(node: Located | None, *, is_input: bool) -> dict[str, st.IOSpec]:
+def definitions(node: Located | None, *, is_input: bool) -> dict[str, st.IOSpec]:
     specs: dict[str, st.IOSpec] = {}
     if node is None:
         return specs
@@ -293,7 +293,7 @@ def _importer(importer: Located, inputs: dict[str, st.IOSpec]) -> st.ImporterImp
     )
 
 
-def _description(doc: Located, text: str) -> str:
+def description(doc: Located, text: str) -> str:
     """pipelineInfo.description, else the `# Description:` header kfp writes."""
     described = doc.require("pipelineInfo").optional_string("description")
     if described:

@@ -55,7 +55,8 @@ class YamlComponent(ContainerComponent):
 
 def make_component(loaded: LoadedSpec, component_yaml: str) -> BaseComponent:
     """The component for a loaded spec: a `YamlComponent` for a container, a plain
-    `BaseComponent` for an importer (the compiler writes its executor from the spec)."""
+    `BaseComponent` for an importer or a pipeline (the compiler writes them from the
+    spec)."""
     if isinstance(loaded.spec.implementation, st.ContainerImplementation):
         return YamlComponent(
             loaded.spec,

@@ -106,7 +106,24 @@ class GraphImplementation:
     graph: Graph
 
 
-Implementation = ContainerImplementation | ImporterImplementation | GraphImplementation
+@dataclasses.dataclass(frozen=True)
+class PipelineSpecImplementation:
+    """A whole pipeline loaded from its IR (`dagyard.components`): the PipelineSpec as a
+    dict, and the Kubernetes settings of its executors by label (the PlatformSpec's
+    `platforms.<kind>.deploymentSpec.executors`, by kind). The compiler writes its
+    components and executors into the pipeline that uses it, its root as a sub-DAG, as
+    kfp does. Read only: the compiler copies what it writes."""
+
+    pipeline_spec: dict[str, Any]
+    platform_executors: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+Implementation = (
+    ContainerImplementation
+    | ImporterImplementation
+    | GraphImplementation
+    | PipelineSpecImplementation
+)
 
 
 @dataclasses.dataclass

@@ -182,22 +182,6 @@ def echo(text: str, times: int = 1):
     return dsl.ContainerSpec(image="alpine", command=["echo", text, times])
 
 
-@dsl.pipeline(name="two-steps")
-def two_steps(text: str = "hi"):
-    echo(text=text)
-    echo(text=text, times=2)
-
-
-@dsl.pipeline(name="one-constant")
-def one_constant():
-    echo(text="fixed")
-
-
-@dsl.pipeline(name="outer")
-def outer(text: str = "hi"):
-    two_steps(text=text)
-
-
 def _ir(component: object, tmp_path: Path) -> dict:
     path = tmp_path / "ir.yaml"
     compiler.Compiler().compile(component, path)
@@ -206,30 +190,6 @@ def _ir(component: object, tmp_path: Path) -> dict:
 
 def _ir_error(document: dict) -> str:
     return _error(yaml.safe_dump(document))
-
-
-def test_ir_of_a_pipeline_with_several_tasks(tmp_path: Path) -> None:
-    message = _ir_error(_ir(two_steps, tmp_path))
-    assert "at root.dag.tasks: this is a pipeline (its root DAG has 2 tasks)" in message
-    assert "not supported yet" in message
-    assert "Call the @dsl.pipeline function" in message and "Compiler().compile" in message
-
-
-def test_ir_of_a_pipeline_with_a_constant_argument(tmp_path: Path) -> None:
-    message = _ir_error(_ir(one_constant, tmp_path))
-    assert "root.dag.tasks.echo.inputs.parameters.text" in message
-    assert "this is a pipeline" in message
-
-
-def test_ir_of_a_pipeline_around_a_nested_pipeline(tmp_path: Path) -> None:
-    message = _ir_error(_ir(outer, tmp_path))
-    assert "runs a nested pipeline" in message
-
-
-def test_ir_task_with_a_condition(tmp_path: Path) -> None:
-    document = _ir(echo, tmp_path)
-    document["root"]["dag"]["tasks"]["echo"]["triggerPolicy"] = {"condition": "true"}
-    assert "task 'echo' sets triggerPolicy" in _ir_error(document)
 
 
 def test_ir_missing_image(tmp_path: Path) -> None:
