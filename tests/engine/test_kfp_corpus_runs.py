@@ -707,33 +707,6 @@ EXPECTED: dict[str, Expected] = {
             "summarise": (S, {"Output": "small=14 large=25 letters=7"}),
         },
     ),
-    # Pipelines loaded from YAML, each a sub-DAG: "2 3 4" squares to 4, 9, 16 (29, over
-    # the default limit 20: warned; halved 14); "3 4 5" to 9, 16, 25 (50, not over 100:
-    # the condition is skipped; halved 25); "hi there" shouted has 7 letters. Squares of
-    # 3 and 4 come up in both runs of the loaded pipeline: one may reuse the other's.
-    "sdk_loaded_pipeline": Expected(
-        RunState.SUCCEEDED,
-        {
-            "sum-of-squares/parse-numbers": (S, {"Output": [2, 3, 4]}),
-            "sum-of-squares/for-loop-1/0/square": (S, {"Output": 4}),
-            "sum-of-squares/for-loop-1/1/square": (RAN_OR_REUSED, {"Output": 9}),
-            "sum-of-squares/for-loop-1/2/square": (RAN_OR_REUSED, {"Output": 16}),
-            "sum-of-squares/total": (S, {"Output": 29}),
-            "sum-of-squares/condition-2/warn": (S, {"Output": "29 is over 20"}),
-            "sum-of-squares/halved/halve": (S, {"Output": 14}),
-            "sum-of-squares": (S, {"Output": 14}),
-            "sum-of-squares-2/parse-numbers": (S, {"Output": [3, 4, 5]}),
-            "sum-of-squares-2/for-loop-1/0/square": (RAN_OR_REUSED, {"Output": 9}),
-            "sum-of-squares-2/for-loop-1/1/square": (RAN_OR_REUSED, {"Output": 16}),
-            "sum-of-squares-2/for-loop-1/2/square": (S, {"Output": 25}),
-            "sum-of-squares-2/total": (S, {"Output": 50}),
-            "sum-of-squares-2/condition-2": (K, None),
-            "sum-of-squares-2/halved/halve": (S, {"Output": 25}),
-            "letters/shout": (S, {"Output": "HI THERE"}),
-            "letters/count-letters": (S, {"Output": 7}),
-            "summarise": (S, {"Output": "small=14 large=25 letters=7"}),
-        },
-    ),
     # The helpers strip punctuation and lower the words: five distinct, "Dog" among them.
     "sdk_helpers": Expected(
         RunState.SUCCEEDED,
