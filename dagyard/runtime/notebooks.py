@@ -43,7 +43,14 @@ def run_notebook(**parameters: Any) -> None:
     try:
         client.execute(cwd=folder)
     except CellExecutionError as e:
-        raise RuntimeError(f"The notebook {path} failed: {e}") from None
+        raise RuntimeError(f"The notebook {path} failed: {_plain(str(e))}") from None
+
+
+def _plain(text: str) -> str:
+    """`text` without the terminal colours of IPython's tracebacks: logs are plain text."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def _inject_parameters(notebook: Any, parameters: dict[str, Any], new_cell: Any) -> None:
@@ -74,6 +81,6 @@ def _print_outputs(cell: Any, cell_index: int, execute_reply: Any) -> None:
             stream.write(output.get("text", ""))
             stream.flush()
         elif kind == "error":
-            print("\n".join(output.get("traceback", [])), file=sys.stderr, flush=True)
+            print(_plain("\n".join(output.get("traceback", []))), file=sys.stderr, flush=True)
         elif "text/plain" in output.get("data", {}):
             print(output["data"]["text/plain"], flush=True)

@@ -118,3 +118,39 @@ def test_a_notebook_runs_with_the_parameters_its_function_passes(
     assert task.state == TaskState.SUCCEEDED
     assert task.outputs == {"result": "HEY!HEY!", "Output": "shout.ipynb"}
     assert "shouting HEY!HEY!" in log
+
+
+def test_a_failing_cell_fails_the_task_with_the_cells_error(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """kfp's runner runs with allow_errors=False: a cell that raises ends the notebook
+    and fails the task (templates/notebook_executor.py, kfp_run_notebook)."""
+    folder = tmp_path / "failing"
+    folder.mkdir()
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 4,
+        "metadata": {},
+        "cells": [_code("rows = []\nif not rows:\n    raise ValueError('no rows to train on')")],
+    }
+    (folder / "train.ipynb").write_text(json.dumps(notebook))
+
+    @dagyard_dsl.notebook_component(notebook_path=str(folder), base_image="python:3.11")
+    def train() -> None:
+        from dagyard import dsl
+
+        dsl.run_notebook()
+
+    @dagyard_dsl.pipeline(name="failing-notebook")
+    def pipeline() -> None:
+        train()
+
+    path = tmp_path / "failing.yaml"
+    Compiler().compile(pipeline, path)
+    submitted = runs.submit_run(platform, runs.load_pipeline_spec(path), parameters={})
+    run = runs.drive_run(platform, submitted.run_id)
+    (task,) = platform.store.list_tasks(run.run_id)
+    log = platform.artifacts.read_text(task.log_uri)
+    assert (run.state, task.state) == (RunState.FAILED, TaskState.FAILED)
+    assert "train.ipynb failed" in log
+    assert "ValueError: no rows to train on" in log
