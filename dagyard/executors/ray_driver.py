@@ -12,6 +12,9 @@ does on its host (`ray_attempt.py` and `lifecycle.py`: the same attempt's life a
 local executor's, with cached virtual environments for `packages_to_install` built on
 that host), and anything about pipelines. `ray` is imported only in the driver process.
 
+A node selector and volumes place a task by `ray_placement.place`: on nodes with the
+selector's labels, and on the engine's host's node when it mounts volumes.
+
 A task that no alive node could ever fit fails at once, with a message naming the
 resource; one that fits some node but finds it busy waits in Ray's queue, and `waiting`
 reports it with the resource it waits for ("resource 'worker_node': needs 1, 0 free on
@@ -58,6 +61,7 @@ from typing import Any
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Launch, Outcome
 from dagyard.executors.ray_attempt import run_attempt
+from dagyard.executors.ray_placement import NodeView, Placement, place
 from dagyard.executors.ray_resources import RayRequest, busy_reason, ray_request, unfit_reason
 from dagyard.executors.staging import append_log
 
@@ -98,6 +102,8 @@ class _Attempt:
     submitted_at: float = 0.0
     started_key: str = ""
     started: bool = False
+    # What its placement could not honour (`ray_placement.place`), for its outcome.
+    warnings: tuple[str, ...] = ()
 
 
 class _Driver:
@@ -132,6 +138,8 @@ class _Driver:
         self._ended = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._nodes: dict[str, dict[str, float]] = {}
+        # The same nodes with their labels, for placing by node selector.
+        self._views: dict[str, NodeView] = {}
         self._nodes_read = -_NODES_TTL
         # The keys this executor's attempts write when they start (`_attempt_task`).
         self._started_prefix = f"started:{uuid.uuid4().hex}:"
@@ -151,22 +159,29 @@ class _Driver:
             handle = handle or f"ray-{next(self._handles)}"
             attempt = _Attempt(launch)
             self._attempts[handle] = attempt
+        placement = Placement()
         try:
             request = ray_request(launch.resources)
             reason = self._unfit(request)
+            if reason is None and (launch.node_selector or launch.binds):
+                placement = self._place(launch, request)
+                reason = placement.refused
         except ExecutorError as e:
             reason = str(e)
         if reason is not None:
             write_log(launch, f"dagyard: {reason}\n")
             self._ended.put((handle, Outcome(exit_code=None, error=reason)))
             return handle
-        task = self._task_for(request)
+        for warning in placement.warnings:
+            write_log(launch, f"dagyard: warning: {warning}\n")
+        task = self._task_for(request, placement)
         # Only an attempt that asks for resources can wait for them (`waiting`); one
         # that asks for none is spared the two round trips to the head its key costs.
         started_key = self._started_prefix + handle if request.amounts() else ""
         ref = task.remote(started_key, launch, self._environments_root, self._kill_grace)
         with self._lock:
             attempt.ref = ref
+            attempt.warnings = placement.warnings
             attempt.needed = request.amounts()
             attempt.submitted_at = time.monotonic()
             attempt.started_key = started_key
@@ -196,7 +211,10 @@ class _Driver:
             if isinstance(result, Outcome):
                 finished[handle] = result
                 continue
-            finished[handle] = self._outcome(attempt, result)
+            outcome = self._outcome(attempt, result)
+            if attempt.warnings:
+                outcome = dataclasses.replace(outcome, warnings=attempt.warnings)
+            finished[handle] = outcome
             if attempt.started_key:
                 self._forget_started(attempt.started_key)
         return finished
@@ -273,10 +291,18 @@ class _Driver:
                     queued[handle] = reason
         return queued
 
-    def _task_for(self, request: RayRequest) -> Any:
-        """The Ray task with the options for `request`."""
+    def _task_for(self, request: RayRequest, placement: Placement) -> Any:
+        """The Ray task with the options for `request`, placed as `placement` says."""
         custom = sorted(request.custom.items())
-        shape = (request.num_cpus, request.memory, request.num_gpus, *custom)
+        selector = sorted((placement.label_selector or {}).items())
+        shape = (
+            request.num_cpus,
+            request.memory,
+            request.num_gpus,
+            tuple(custom),
+            tuple(selector),
+            placement.node_id,
+        )
         task = self._tasks.get(shape)
         if task is None:
             options: dict[str, Any] = {"num_cpus": request.num_cpus, "num_gpus": request.num_gpus}
@@ -284,10 +310,42 @@ class _Driver:
                 options["memory"] = request.memory
             if request.custom:
                 options["resources"] = dict(request.custom)
-            if not request.num_cpus:
+            if placement.label_selector:
+                options["label_selector"] = dict(placement.label_selector)
+            if placement.node_id is not None:
+                from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(
+                    placement.node_id, soft=False
+                )
+            elif not request.num_cpus:
                 options["scheduling_strategy"] = "SPREAD"
             task = self._tasks[shape] = self._task.options(**options)
         return task
+
+    def _place(self, launch: Launch, request: RayRequest) -> Placement:
+        """Where `launch` may run given its node selector and volumes (`ray_placement`),
+        from the nodes as last read (read again before refusing: one may have joined)."""
+        for fresh in (False, True):
+            self._alive_nodes(fresh=fresh)
+            placement = place(
+                node_selector=launch.node_selector,
+                mount_paths=tuple(bind.target for bind in launch.binds),
+                needed=request.amounts(),
+                nodes=self._views,
+                home_node=self._home_node(),
+                address=self.address,
+            )
+            if placement.refused is None and not placement.warnings:
+                break
+        return placement
+
+    def _home_node(self) -> str | None:
+        """The Ray node id of the node this driver is attached to: the engine's host."""
+        try:
+            return str(self._ray.get_runtime_context().get_node_id())
+        except Exception:  # no node attached: the engine's host has none
+            return None
 
     def _forget_started(self, key: str, *, by_prefix: bool = False) -> None:
         from ray.experimental import internal_kv
@@ -307,12 +365,19 @@ class _Driver:
     def _alive_nodes(self, *, fresh: bool) -> dict[str, dict[str, float]]:
         """The total resources of each alive node, by Ray node id."""
         if fresh or time.monotonic() - self._nodes_read > _NODES_TTL:
+            alive = [node for node in self._ray.nodes() if node.get("Alive")]
             self._nodes = {
                 str(node["NodeID"]): {
                     str(k): float(v) for k, v in node.get("Resources", {}).items()
                 }
-                for node in self._ray.nodes()
-                if node.get("Alive")
+                for node in alive
+            }
+            self._views = {
+                str(node["NodeID"]): NodeView(
+                    self._nodes[str(node["NodeID"])],
+                    {str(k): str(v) for k, v in (node.get("Labels") or {}).items()},
+                )
+                for node in alive
             }
             self._nodes_read = time.monotonic()
         return self._nodes

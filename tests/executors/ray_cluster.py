@@ -203,11 +203,13 @@ def ray_cluster(
     *,
     env: Mapping[str, str] | None = None,
     connect: bool = True,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[Cluster]:
     """Start a cluster of `nodes` (name -> custom resources; the first is the head), each
     with one CPU, connect this process to it (`ray.init`) unless `connect` is false, and
     stop it all at the end. `env` adds variables to every node's environment (Ray reads
-    `RAY_<setting>`), and to the child process that checks each node has joined."""
+    `RAY_<setting>`), and to the child process that checks each node has joined.
+    `labels`: Ray node labels of some nodes, by name."""
     import ray
 
     temp = Path(tempfile.mkdtemp(prefix="dgyray-", dir="/tmp"))  # short: socket paths
@@ -233,6 +235,9 @@ def ray_cluster(
         head_resources = dict(nodes[names[0]])
         if head_resources:
             head = [*head, "--resources", json.dumps(head_resources)]
+        head_labels = (labels or {}).get(names[0])
+        if head_labels:
+            head = [*head, "--labels", ",".join(f"{k}={v}" for k, v in head_labels.items())]
 
         def start_head() -> int:
             # A new temporary folder: `ray start --head` refuses the port while the other
@@ -248,6 +253,9 @@ def ray_cluster(
             resources = dict(nodes[name])
             if resources and index > 0:
                 args = [*args, "--resources", json.dumps(resources)]
+            node_labels = (labels or {}).get(name)
+            if node_labels and index > 0:
+                args = [*args, "--labels", ",".join(f"{k}={v}" for k, v in node_labels.items())]
             groups[name] = _start(
                 [*args, "--dashboard-agent-listen-port", str(free_port()), *common], full_env
             )
