@@ -81,14 +81,15 @@ def compile_pipeline(path: Path) -> list[str]:
     return [line.strip() for line in script.splitlines() if "pip install" in line]
 
 
-def make_venv(folder: Path, *, with_uv: bool) -> Path:
-    """A virtual environment with this checkout installed (no extras); its bin folder."""
+def make_venv(folder: Path, *, with_uv: bool, source: Path = REPO_ROOT) -> Path:
+    """A virtual environment with `source` (this checkout unless told) installed in
+    editable mode, no extras; its bin folder."""
     python = folder / "bin" / "python"
     subprocess.run(
         [str(DEV_UV), "venv", "--quiet", "--python", sys.executable, str(folder)], check=True
     )
     install = [str(DEV_UV), "pip", "install", "--quiet", "--python", str(python)]
-    subprocess.run([*install, "-e", str(REPO_ROOT)], check=True)
+    subprocess.run([*install, "-e", str(source)], check=True)
     if not with_uv:
         subprocess.run(
             [str(DEV_UV), "pip", "uninstall", "--quiet", "--python", str(python), "uv"],
