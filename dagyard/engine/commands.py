@@ -12,10 +12,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dagyard.engine.failures import TaskFailure
+from dagyard.ir.pipeline import Container, DagComponent, PipelinePlan
+from dagyard.ir.sources import Constant
 from dagyard.runtime.artifacts import uri_to_path
 
 
@@ -91,7 +93,7 @@ def _known(body: str) -> bool:
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for item in value:
             yield from _strings(item)
     elif isinstance(value, dict):
@@ -99,26 +101,28 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _places(spec: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+def _places(plan: PipelinePlan) -> Iterator[tuple[str, Any]]:
     """Where placeholders are resolved: executors' command lines, tasks' constant inputs."""
-    executors = (spec.get("deploymentSpec") or {}).get("executors") or {}
-    for name, executor in executors.items():
-        container = (executor or {}).get("container") or {}
-        yield f"executor {name!r}", [container.get("command"), container.get("args")]
-    dags = [("the pipeline", spec.get("root") or {})]
-    dags += [(f"component {n!r}", c) for n, c in (spec.get("components") or {}).items()]
-    for owner, component in dags:
-        for task_name, task in ((component.get("dag") or {}).get("tasks") or {}).items():
-            inputs = ((task or {}).get("inputs") or {}).get("parameters") or {}
-            constants = [(i or {}).get("runtimeValue") for i in inputs.values()]
+    for name, executor in plan.executors.items():
+        if isinstance(executor, Container):
+            yield f"executor {name!r}", [executor.command, executor.args]
+    dags: list[tuple[str, DagComponent]] = [("the pipeline", plan.root)]
+    dags += [
+        (f"component {n!r}", c) for n, c in plan.components.items() if isinstance(c, DagComponent)
+    ]
+    for owner, dag in dags:
+        for task_name, task in dag.tasks.items():
+            constants = [
+                p.source.value for p in task.parameters.values() if isinstance(p.source, Constant)
+            ]
             yield f"task {task_name!r} of {owner}", constants
 
 
-def unknown_placeholder(spec: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The first `{{$...}}` placeholder of pipeline spec `spec` that the engine cannot
+def unknown_placeholder(plan: PipelinePlan) -> tuple[str, str] | None:
+    """The first `{{$...}}` placeholder of pipeline `plan` that the engine cannot
     resolve, and where it is (an executor's command line, a task's constant input), or
     None. A task would otherwise be handed the placeholder's own text."""
-    for where, values in _places(spec):
+    for where, values in _places(plan):
         for text in _strings(values):
             for match in _PLACEHOLDER.finditer(text):
                 if not _known(match.group("body")):

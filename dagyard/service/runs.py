@@ -110,9 +110,9 @@ def _refuse_required_artifacts(inputs: Mapping[str, ArtifactDefinition]) -> None
             )
 
 
-def _refuse_unknown_placeholders(spec: Mapping[str, Any]) -> None:
+def _refuse_unknown_placeholders(plan: ir.PipelinePlan) -> None:
     """RunError for a placeholder nothing resolves: its task would get its text."""
-    found = unknown_placeholder(spec)
+    found = unknown_placeholder(plan)
     if found is not None:
         placeholder, where = found
         raise RunError(
@@ -202,7 +202,7 @@ def submit_run(
         pipeline_id, pipeline_version_id = version.pipeline_id, version.pipeline_version_id
     plan = ir.plan(document)
     _refuse_required_artifacts(plan.root.inputs.artifacts)
-    _refuse_unknown_placeholders(document.raw)
+    _refuse_unknown_placeholders(plan)
     values = prepare_parameters(plan.root.inputs.parameters, parameters or {}, from_text=from_text)
     if experiment_id:
         experiment_id = platform.store.get_experiment(experiment_id).experiment_id

@@ -139,7 +139,20 @@ def _check_task(plan: PipelinePlan, task: Task, spec: Raw) -> None:
     component_name = spec["componentRef"]["name"]
     assert task.component is plan.components[component_name]
     assert task.display_name == spec.get("taskInfo", {}).get("name", task.name)
-    assert task.dependent_tasks == tuple(spec.get("dependentTasks", ()))
+    # The listed tasks, then the producers of its task outputs that the list leaves out, as
+    # KFP's backend adds them (addImplicitDependencies, argocompiler/dag.go).
+    listed = tuple(spec.get("dependentTasks", ()))
+    producers = {
+        value[source]["producerTask"]
+        for kind, source in (
+            ("parameters", "taskOutputParameter"),
+            ("artifacts", "taskOutputArtifact"),
+        )
+        for value in spec.get("inputs", {}).get(kind, {}).values()
+        if source in value
+    }
+    assert task.dependent_tasks[: len(listed)] == listed
+    assert set(task.dependent_tasks[len(listed) :]) == producers - set(listed)
     declared = task.component.inputs.parameters
     inputs = spec.get("inputs", {})
     assert list(task.parameters) == list(inputs.get("parameters", {}))
