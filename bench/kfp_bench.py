@@ -3,8 +3,8 @@
 The pipeline is 20 tasks `x + 1` in a chain, written with kfp's SDK and compiled by this
 interpreter's kfp (2.17.0: each task's command installs `kfp==2.17.0 --no-deps`, then runs
 `python3 -m kfp.dsl.executor_main`); its twin is the same chain written with `dagyard.dsl`
-and compiled by Dagyard. Every measurement is the wall time of one child process, from
-its start to its exit, so interpreter start and imports count on both sides.
+and compiled by the Dagyard under test. Every measurement is the wall time of one child
+process, from its start to its exit, so interpreter start and imports count on both sides.
 
 Dagyard runs from a virtual environment made here, untimed, with a commit of this
 repository (`--ref`, default HEAD, exported with `git archive`, so that edits not yet
@@ -54,37 +54,44 @@ from env_bench import child_env, make_venv
 
 TASKS = 20
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge}
-PIPELINES = f"""
-from kfp import compiler as kfp_compiler, dsl as kfp_dsl
-from dagyard import compiler as dagyard_compiler, dsl as dagyard_dsl
+# Each compiled by its own side: kfp by this interpreter's, the twin by the Dagyard under
+# test (a Dagyard-compiled task is forked only when its embedded runtime is the engine's
+# own: compiled by another Dagyard, every task would be a fresh interpreter).
+KFP_PIPELINE = f"""
+from kfp import compiler, dsl
 
 
-@kfp_dsl.component(base_image="python:3.11")
+@dsl.component(base_image="python:3.11")
 def kfp_step(x: int) -> int:
     return x + 1
 
 
-@kfp_dsl.pipeline(name="kfp-chain")
+@dsl.pipeline(name="kfp-chain")
 def kfp_chain(x: int = 0):
     task = kfp_step(x=x)
     for _ in range({TASKS - 1}):
         task = kfp_step(x=task.output)
 
 
-@dagyard_dsl.component
+compiler.Compiler().compile(kfp_chain, "kfp-chain.yaml")
+"""
+DAGYARD_PIPELINE = f"""
+from dagyard import compiler, dsl
+
+
+@dsl.component
 def dagyard_step(x: int) -> int:
     return x + 1
 
 
-@dagyard_dsl.pipeline(name="dagyard-chain")
+@dsl.pipeline(name="dagyard-chain")
 def dagyard_chain(x: int = 0):
     task = dagyard_step(x=x)
     for _ in range({TASKS - 1}):
         task = dagyard_step(x=task.output)
 
 
-kfp_compiler.Compiler().compile(kfp_chain, "kfp-chain.yaml")
-dagyard_compiler.Compiler().compile(dagyard_chain, "dagyard-chain.yaml")
+compiler.Compiler().compile(dagyard_chain, "dagyard-chain.yaml")
 """
 KFP_LOCAL = f"""
 import sys, warnings
@@ -172,11 +179,16 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="dagyard-kfp-bench-"))
     try:
-        source = work / "pipelines.py"  # kfp reads a component's source from its file
-        source.write_text(PIPELINES)
-        subprocess.run([sys.executable, str(source)], cwd=work, check=True, capture_output=True)
         commit = export(options.ref, work)
         bin_dir = make_venv(work / "venv", with_uv=True, source=work / "tree")
+        # Each side's compiler reads its component's source from the file.
+        compilers = [
+            ("kfp_chain.py", KFP_PIPELINE, sys.executable),
+            ("dagyard_chain.py", DAGYARD_PIPELINE, bin_dir / "python"),
+        ]
+        for name, text, python in compilers:
+            (work / name).write_text(text)
+            subprocess.run([str(python), name], cwd=work, check=True, capture_output=True)
         # As pip would have at install (uv does not): this machine may not write .pyc files.
         for folder in (work / "venv", work / "tree" / "dagyard"):
             subprocess.run([str(bin_dir / "python"), "-m", "compileall", "-q", str(folder)],
