@@ -163,6 +163,9 @@ export interface Task {
   inputs?: { parameters?: Record<string, unknown>; artifacts?: Record<string, string[]> };
   /** Output parameters by name. Output artifacts: see RunArtifact.producer. */
   outputs?: Record<string, unknown>;
+  /** What its settings asked for that was recorded, not honoured (kfp-kubernetes' pod
+   * labels, a node selector on one host, ...), one sentence each. */
+  warnings?: string[];
 }
 
 export interface TaskRef {

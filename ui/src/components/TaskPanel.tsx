@@ -1,8 +1,8 @@
-// The side panel of a task in a run's graph: its inputs and outputs (parameters and
-// artifacts, rendered), its log, and how it ran (attempts, cache hit or miss and why,
-// timings, error).
+// The side panel of a task in a run's graph: its warnings, its inputs and outputs
+// (parameters and artifacts, rendered), its log, and how it ran (attempts, cache hit or
+// miss and why, timings, error).
 
-import { useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { artifactBytes } from "../api/client";
@@ -11,18 +11,28 @@ import { ArtifactView } from "../viewers";
 import { KeyValues, StateBadge } from "./common";
 import { formatDuration, formatTime, formatValue } from "./format";
 import { LogView } from "./LogView";
+import { warningCount } from "./warnings";
 
 type Tab = "io" | "logs" | "details";
 
 export function TaskPanel({
   task,
   artifacts,
+  revealed = 0,
   onClose,
 }: {
   task: Task;
   artifacts: Artifact[];
+  /** Scrolls the panel into view and focuses it each time this number changes. */
+  revealed?: number;
   onClose: () => void;
 }) {
+  const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (!revealed) return;
+    panel.current?.scrollIntoView?.({ block: "nearest" });
+    panel.current?.focus({ preventScroll: true });
+  }, [revealed, task.task_id]);
   const [tab, setTab] = useState<Tab>(task.state === "FAILED" ? "logs" : "io");
   const outputs = artifacts.filter((a) => a.producer?.task_id === task.task_id);
   const inputIds = new Set(Object.values(task.inputs?.artifacts ?? {}).flat());
@@ -30,7 +40,13 @@ export function TaskPanel({
   const runnable = task.kind === "container" || task.kind === "importer";
 
   return (
-    <aside className="dy-panel" data-testid="task-panel">
+    <aside
+      ref={panel}
+      className="dy-panel"
+      data-testid="task-panel"
+      aria-label={`Task ${task.path}`}
+      tabIndex={-1}
+    >
       <header>
         <div>
           <h2>{task.display_name || task.name}</h2>
@@ -41,6 +57,7 @@ export function TaskPanel({
           ×
         </button>
       </header>
+      <TaskWarnings warnings={task.warnings ?? []} />
       <div className="dy-tabs" role="tablist">
         <TabButton tab="io" current={tab} onClick={setTab}>
           Inputs / outputs
@@ -111,6 +128,30 @@ export function TaskPanel({
         </div>
       )}
     </aside>
+  );
+}
+
+/** Shown above the tabs, so that no tab hides them. */
+function TaskWarnings({ warnings }: { warnings: string[] }) {
+  const titleId = useId();
+  if (!warnings.length) return null;
+  return (
+    // Focusable: it scrolls when the warnings are many, and a keyboard must reach them.
+    <section
+      className="dy-task-warnings"
+      aria-labelledby={titleId}
+      data-testid="task-warnings"
+      tabIndex={0}
+    >
+      <h3 id={titleId}>
+        <span aria-hidden="true">⚠</span> {warningCount(warnings.length)}: recorded, not honoured
+      </h3>
+      <ul>
+        {warnings.map((w) => (
+          <li key={w}>{w}</li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

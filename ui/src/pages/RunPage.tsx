@@ -1,6 +1,6 @@
-// A run: its graph, live (polled every second while it runs), the panel of the selected
-// task, the run's parameters, outputs and history, its pipeline spec, and the run-level
-// actions (terminate, retry, clone, archive).
+// A run: its warnings, its graph, live (polled every second while it runs), the panel of
+// the selected task, the run's parameters, outputs and history, its pipeline spec, and the
+// run-level actions (terminate, retry, clone, archive).
 
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
@@ -21,6 +21,7 @@ import type { Run, Task } from "../api/types";
 import { ErrorBox, KeyValues, Loading, PageHeader, StateBadge } from "../components/common";
 import { formatDuration, formatTime, formatValue } from "../components/format";
 import { pipelineName } from "../components/RunsTable";
+import { RunWarnings } from "../components/RunWarnings";
 import { TaskPanel } from "../components/TaskPanel";
 import { RunGraph } from "../graph";
 
@@ -35,6 +36,9 @@ export function RunPage() {
   useFinalRefresh(runId, live);
   const [tab, setTab] = useState<Tab>("graph");
   const [selected, setSelected] = useState<string | undefined>();
+  // Counts the selections made from the warnings: each one brings the task's panel into
+  // view, wherever the page is scrolled.
+  const [revealed, setRevealed] = useState(0);
   // A run made from a pipeline version carries a reference instead of its spec.
   const reference = run.data?.pipeline_spec ? undefined : run.data?.pipeline_version_reference;
   const version = useVersion(reference?.pipeline_id, reference?.pipeline_version_id);
@@ -57,6 +61,15 @@ export function RunPage() {
         <RunActions run={data} />
       </PageHeader>
       <ErrorBox error={data.error?.message ?? version.error} />
+      <RunWarnings
+        tasks={tasks.data ?? []}
+        selected={selected}
+        onSelect={(taskId) => {
+          setTab("graph");
+          setSelected(taskId);
+          setRevealed((n) => n + 1);
+        }}
+      />
       <div className="dy-tabs" role="tablist">
         {(["graph", "details", "spec"] as Tab[]).map((t) => (
           <button
@@ -85,6 +98,7 @@ export function RunPage() {
             <TaskPanel
               task={selectedTask}
               artifacts={artifacts.data ?? []}
+              revealed={revealed}
               onClose={() => setSelected(undefined)}
             />
           )}
