@@ -53,6 +53,12 @@ OPTIONAL_IMPORTS: dict[str, dict[str, str]] = {
         # which `sys.modules["IPython"]` shows first.
         "dagyard/client/notebook.py": "inside a running IPython kernel only",
     },
+    # A notebook component's runner: its source runs in the task, whose environment gets
+    # them from the component's packages_to_install (kfp's default list has all three).
+    **{
+        module: {"dagyard/runtime/notebooks.py": "in a notebook task, which installs it"}
+        for module in ("nbformat", "nbclient", "jupyter_client")
+    },
 }
 _COMPONENT_DECORATORS = {"component", "container_component"}
 
