@@ -11,11 +11,13 @@ the attempt or enforcing its time limit (the driver's), making the mounts' folde
 (`volumes.py`), reading the run's records.
 
 As built (docs/kubernetes.md): `set_timeout` (`activeDeadlineSeconds`) is enforced, as
-KFP's pod deadline is; `use_field_path_as_env` gives `metadata.name` (the task's id) and
-`spec.nodeName` (this host's name); secrets and config maps (Dagyard's store) become
-variables or read-only folders of one file per key; volume claims and empty dirs become
-folders; a node selector goes to the executor, which places by it where it can (the Ray
-executor, on nodes with those Ray labels) and warns where it cannot; pod labels,
+KFP's pod deadline is; `use_field_path_as_env` gives `metadata.name` (the task's id),
+`spec.nodeName` (this host's name) and `metadata.labels['KEY']` /
+`metadata.annotations['KEY']` (the task's pod labels and annotations, empty when unset);
+secrets and config maps (Dagyard's store) become variables or read-only folders of one
+file per key; volume claims and empty dirs become folders; a node selector goes to the
+executor, which places by it where it can (the Ray executor, on nodes with those Ray
+labels) and warns where it cannot; pod labels,
 annotations, affinity, tolerations, image pulling, security context, and an empty dir's
 medium and size are recorded, each with a warning. A missing secret, config map or key
 fails the task before it runs, unless the setting is optional, as on Kubernetes.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -69,12 +72,13 @@ def kubernetes_launch(
         return KubernetesLaunch()
     env = _values_env(settings, value, values)
     for entry in settings.field_paths:
-        field_value = _field(entry.field_path, task_id)
+        field_value = _field(entry.field_path, task_id, settings)
         if field_value is None:
             raise TaskFailure(
                 f"use_field_path_as_env: the pod field {entry.field_path!r} (for "
-                f"{entry.env}) has no value on this host; Dagyard gives metadata.name "
-                "and spec.nodeName. Remove the setting or use one of those."
+                f"{entry.env}) has no value on this host; Dagyard gives metadata.name, "
+                "spec.nodeName, metadata.labels['KEY'] and metadata.annotations['KEY']. "
+                "Remove the setting or use one of those."
             )
         env[entry.env] = field_value
     return KubernetesLaunch(
@@ -277,9 +281,20 @@ def _command(kind: ValuesKind) -> str:
     return "secrets" if kind is ValuesKind.SECRET else "configmaps"
 
 
-def _field(path: str, task_id: str) -> str | None:
+# A downward API path to one pod label or annotation: metadata.labels['KEY'].
+_METADATA_KEY = re.compile(r"""metadata\.(labels|annotations)\[(['"])(.+)\2\]""")
+
+
+def _field(path: str, task_id: str, settings: KubernetesSettings) -> str | None:
     if path == "metadata.name":
         return task_id
     if path == "spec.nodeName":
         return socket.gethostname()
-    return None
+    keyed = _METADATA_KEY.fullmatch(path)
+    if keyed is None:
+        return None
+    # The pod's labels and annotations are those the task's settings give it; one it
+    # lacks is an empty value, as the downward API gives for a key the pod has not.
+    kind, _, key = keyed.groups()
+    pairs = _mapping(settings.recorded.get("podMetadata")).get(kind)
+    return str(_mapping(pairs).get(key, ""))

@@ -18,6 +18,8 @@ from kfp import compiler as kfp_compiler
 from kfp import dsl as kfp_dsl
 from kfp import kubernetes as kfp_kubernetes
 
+from dagyard import dsl, kubernetes
+from dagyard.compiler import Compiler
 from dagyard.service import logs, runs
 from dagyard.service.platform import Platform
 from dagyard.settings import Settings
@@ -37,10 +39,13 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
 
 
 def _run(
-    platform: Platform, tmp_path: Path, build: Any, **arguments: Any
+    platform: Platform, tmp_path: Path, build: Any, *, sdk: str = "kfp", **arguments: Any
 ) -> tuple[Run, dict[str, Task]]:
     path = tmp_path / "pipeline.yaml"
-    kfp_compiler.Compiler().compile(build(kfp_dsl, kfp_kubernetes), str(path))
+    if sdk == "kfp":
+        kfp_compiler.Compiler().compile(build(kfp_dsl, kfp_kubernetes), str(path))
+    else:
+        Compiler().compile(build(dsl, kubernetes), path)
     spec = runs.load_pipeline_spec(path)
     submitted = runs.submit_run(platform, spec, parameters=arguments)
     run = runs.drive_run(platform, submitted.run_id)
@@ -72,6 +77,30 @@ def test_field_paths_reach_the_task(platform: Platform, tmp_path: Path) -> None:
     pod, node = task.outputs["said"].split("|")
     assert pod == task.task_id
     assert node
+
+
+@pytest.mark.parametrize("sdk", ["kfp", "dagyard"])
+def test_field_paths_read_the_tasks_own_pod_labels_and_annotations(
+    platform: Platform, tmp_path: Path, sdk: str
+) -> None:
+    """KFP's driver gives the pod the labels and annotations of add_pod_label and
+    add_pod_annotation (backend/src/v2/driver, the podMetadata of the task's Kubernetes
+    config), and the downward API reads them by key; a key the pod lacks is an empty
+    value, which KFP's own critical test expects
+    (test_data/sdk_compiled_pipelines/valid/critical/pipeline_with_pod_metadata.py)."""
+    run, tasks = _run(platform, tmp_path, k8s_settings.pod_metadata_fields, sdk=sdk)
+    assert run.state is RunState.SUCCEEDED, run.error
+    assert tasks["show"].outputs["said"] == "ml|hello world|"
+
+
+def test_a_field_path_this_host_has_no_value_for_fails_the_task_before_it_runs(
+    platform: Platform, tmp_path: Path
+) -> None:
+    run, tasks = _run(platform, tmp_path, k8s_settings.status_field)
+    assert run.state is RunState.FAILED
+    error = tasks["show"].error or ""
+    assert "'status.podIP' (for IP)" in error
+    assert "metadata.labels['KEY']" in error
 
 
 def test_settings_only_recorded_are_warnings_on_the_task_and_in_its_log(

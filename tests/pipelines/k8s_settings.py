@@ -126,6 +126,44 @@ def field_paths(dsl: Any, kubernetes: Any) -> Any:
     return pipeline
 
 
+def pod_metadata_fields(dsl: Any, kubernetes: Any) -> Any:
+    """A task reading its own pod label and annotation, and one it lacks, through
+    field paths."""
+
+    @dsl.container_component
+    def show(said: dsl.OutputPath(str)):  # type: ignore[valid-type]
+        return dsl.ContainerSpec(
+            image="alpine",
+            command=["sh", "-c", 'printf "%s|%s|%s" "$TEAM" "$NOTE" "$ABSENT" > "$0"'],
+            args=[said],
+        )
+
+    @dsl.pipeline(name="k8s-pod-metadata-fields")
+    def pipeline() -> None:
+        task = show()
+        kubernetes.add_pod_label(task, "team", "ml")
+        kubernetes.add_pod_annotation(task, "note", "hello world")
+        kubernetes.use_field_path_as_env(task, "TEAM", "metadata.labels['team']")
+        kubernetes.use_field_path_as_env(task, "NOTE", "metadata.annotations['note']")
+        kubernetes.use_field_path_as_env(task, "ABSENT", "metadata.labels['absent']")
+
+    return pipeline
+
+
+def status_field(dsl: Any, kubernetes: Any) -> Any:
+    """A task asking for a pod field one machine has no value for."""
+
+    @dsl.container_component
+    def show():
+        return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'echo "$IP"'])
+
+    @dsl.pipeline(name="k8s-status-field")
+    def pipeline() -> None:
+        kubernetes.use_field_path_as_env(show(), "IP", "status.podIP")
+
+    return pipeline
+
+
 def recorded_only(dsl: Any, kubernetes: Any) -> Any:
     """One task with every setting one machine records and warns of, and runs anyway
     (an empty dir needs a mount namespace, so it lives in a task that mounts nothing
