@@ -1,8 +1,9 @@
 """A run's warnings in the web UI, in Chromium against a real `dagyard up --demo`: what a
 task asked for that was recorded but not honoured is a banner on the run's page (how
-many, each message with its task's path, the path selecting the task) and a section of
-the task's panel; a run without warnings has neither. The pipeline is written with kfp
-and kfp-kubernetes and compiled by kfp's compiler."""
+many, each message with its task's path, the path selecting the task), a count on the
+task's node in the graph and a section of the task's panel; a run without warnings has
+none of them. The pipeline is written with kfp and kfp-kubernetes and compiled by kfp's
+compiler."""
 
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def test_a_runs_warnings_are_a_banner_whose_task_paths_open_the_tasks_warnings(
     page.goto(f"/runs/{run_id}")
     # Narrow, the graph keeps its height and the task panel goes below it.
     expect(page.get_by_test_id("node-pick-node")).to_be_in_viewport()
+    expect(page.get_by_test_id("warnings-pick-node")).to_have_text("⚠ 1 warning")
+    expect(page.get_by_test_id("warnings-write-label")).to_have_text("⚠ 1 warning")
     banner = page.get_by_role("region", name="2 warnings")
     within_width(banner, NARROW["width"])
     expect(banner).to_contain_text(label)
@@ -112,6 +115,7 @@ def test_a_run_without_warnings_shows_no_banner_and_no_task_warnings(
     greet = page.get_by_test_id("node-greet")
     expect(greet).to_have_attribute("data-state", "SUCCEEDED")  # the tasks are shown
     expect(page.get_by_test_id("run-warnings")).to_have_count(0)
+    expect(page.get_by_test_id("warnings-greet")).to_have_count(0)
     greet.click()
     expect(page.get_by_test_id("task-panel")).to_be_visible()
     expect(page.get_by_test_id("task-warnings")).to_have_count(0)

@@ -289,6 +289,15 @@ describe("buildGraph: real IR and runs", () => {
     expect(m.edges.map((e) => e.id)).toContain("plan-shards->for-loop-1");
   });
 
+  it("counts a task's warnings on its node, and gives none to a task without", () => {
+    const tasks = recs(conditionsTasks).map((t) =>
+      t.path === "flip-coin" ? { ...t, warnings: ["Pod labels a=b (add_pod_label)", "Tolerations (add_toleration)"] } : t,
+    );
+    const m = buildGraph(spec(conditionsSpec), tasks, new Set());
+    expect(node(m, "flip-coin").data.warnings).toBe(2);
+    expect(node(m, "condition-branches-1").data.warnings).toBeUndefined();
+  });
+
   it("is PENDING without a record in a live run, NOT_STARTED in a static view", () => {
     const live = buildGraph(spec(bcSpec), [], new Set());
     const stat = buildGraph(spec(bcSpec), undefined, new Set());

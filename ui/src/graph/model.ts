@@ -85,6 +85,8 @@ export interface GraphNodeData {
   countsOf?: "tasks" | "iterations" | "instances";
   /** Loops: the number of iterations (records, or the static item count). */
   iterationCount?: number;
+  /** The record's warnings (settings recorded, not honoured), when it has some. */
+  warnings?: number;
   /** dsl.If's condition expression. */
   condition?: string;
   /** Runs whatever its upstream's outcome: an exit handler's exit task. */
@@ -385,6 +387,7 @@ export function buildGraph(
           data.taskId = rec.task_id;
           data.state = taskState(rec);
           data.taskKind = rec.kind;
+          if (rec.warnings?.length) data.warnings = rec.warnings.length;
           if (rec.display_name && rec.display_name !== name && !isGroup) data.label = rec.display_name;
         }
         if (kind === "loop") {

@@ -3,6 +3,7 @@
 
 import { createContext, useContext, type MouseEvent } from "react";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { warningCount } from "../components/warnings";
 import type { GraphNodeData, StateCounts } from "./model";
 
 export interface GraphActions {
@@ -116,6 +117,7 @@ export function TaskNode({ data }: NodeProps<DyNode>) {
       title={[
         data.path,
         stateLabel(data.state),
+        data.warnings ? warningCount(data.warnings) : "",
         countsSummary(data.counts).map(({ state, n }) => `${n} ${stateLabel(state)}`).join(", "),
       ]
         .filter(Boolean)
@@ -130,6 +132,11 @@ export function TaskNode({ data }: NodeProps<DyNode>) {
         <span>{stateLabel(data.state)}</span>
         {data.kind === "importer" && <span className="dy-kind">importer</span>}
         {data.exitTask && <span className="dy-kind">exit task</span>}
+        {data.warnings ? (
+          <span className="dy-node-warnings" data-testid={`warnings-${data.path}`}>
+            <span aria-hidden="true">⚠</span> {warningCount(data.warnings)}
+          </span>
+        ) : null}
       </div>
       {data.aggregate && data.countsOf === "instances" && <Counts counts={data.counts} />}
     </div>
