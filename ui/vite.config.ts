@@ -24,5 +24,7 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
+    setupFiles: ["src/testSetup.ts"],
+    testTimeout: 30_000,
   },
 });

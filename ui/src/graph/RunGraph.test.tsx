@@ -70,7 +70,7 @@ describe("RunGraph", () => {
     expect(skipped.getAttribute("data-state")).toBe("SKIPPED");
 
     fireEvent.click(screen.getByTestId("toggle-condition-branches-1"));
-    await vi.waitFor(() => expect(screen.queryByTestId("node-condition-branches-1/condition-6")).toBeNull());
+    await vi.waitFor(() => expect(screen.queryByTestId("node-condition-branches-1/condition-6")).toBeNull(), { timeout: 10_000 });
   });
 
   it("shows a 1,000-iteration loop as one node, pages its iterations, and updates states in place", async () => {
