@@ -21,6 +21,7 @@ and runs them in (its kfp zygote forks them):
 - Dagyard-compiled twin: the same home, `--no-cache`;
 - cached: each pipeline once more without `--no-cache`: every task cached, the run
   itself (start, store, record) is all that is left.
+The last four are run `--later` times (default 3) in turn, their medians kept.
 Per-task overhead: (a later run - its cached run) / 20, for each compilation. Each
 `dagyard run` is also given in CPU seconds (user + system of the command and of the
 processes it waited for), less sensitive than wall time to other work on the machine.
@@ -132,25 +133,37 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, fl
     return elapsed, cpu
 
 
-def dagyard_round(work: Path, bin_dir: Path, round_: int) -> dict[str, float]:
+def dagyard_round(work: Path, bin_dir: Path, round_: int, later: int) -> dict[str, float]:
     cache = work / f"uv-cache-{round_}"
     times: dict[str, float] = {}
 
-    def run(name: str, home: str, pipeline: str, *flags: str) -> None:
+    def run(name: str, home: str, pipeline: str, *flags: str) -> tuple[float, float]:
         env = child_env(bin_dir, {"DAGYARD_HOME": str(work / home), "UV_CACHE_DIR": str(cache)})
         command = [str(bin_dir / "dagyard"), "run", *flags, str(work / pipeline)]
-        times[name], times[f"{name}, CPU"] = timed(command, env, work)
-        cpu = times[f"{name}, CPU"]
-        print(
-            f"  round {round_ + 1}  {name:<40}{times[name]:8.2f} s  (CPU {cpu:.2f} s)", flush=True
-        )
+        wall, cpu = timed(command, env, work)
+        print(f"  round {round_ + 1}  {name:<40}{wall:8.2f} s  (CPU {cpu:.2f} s)", flush=True)
+        return wall, cpu
 
-    run("kfp first run, cold", f"home-cold-{round_}", "kfp-chain.yaml", "--no-cache")
-    run("kfp first run, warm", f"home-warm-{round_}", "kfp-chain.yaml", "--no-cache")
-    run("kfp later run", f"home-warm-{round_}", "kfp-chain.yaml", "--no-cache")
-    run("dagyard-compiled run", f"home-warm-{round_}", "dagyard-chain.yaml", "--no-cache")
-    run("kfp cached run", f"home-warm-{round_}", "kfp-chain.yaml")
-    run("dagyard-compiled cached run", f"home-warm-{round_}", "dagyard-chain.yaml")
+    def keep(name: str, measured: list[tuple[float, float]]) -> None:
+        times[name] = statistics.median(wall for wall, _ in measured)
+        times[f"{name}, CPU"] = statistics.median(cpu for _, cpu in measured)
+
+    for name, home in (("kfp first run, cold", "cold"), ("kfp first run, warm", "warm")):
+        keep(name, [run(name, f"home-{home}-{round_}", "kfp-chain.yaml", "--no-cache")])
+    # The later runs `later` times each, the four kinds in turn (medians kept), so that a
+    # passing disturbance of the machine does not fall on one kind only.
+    kinds = {
+        "kfp later run": ("kfp-chain.yaml", "--no-cache"),
+        "dagyard-compiled run": ("dagyard-chain.yaml", "--no-cache"),
+        "kfp cached run": ("kfp-chain.yaml",),
+        "dagyard-compiled cached run": ("dagyard-chain.yaml",),
+    }
+    measured: dict[str, list[tuple[float, float]]] = {name: [] for name in kinds}
+    for _ in range(later):
+        for name, (pipeline, *flags) in kinds.items():
+            measured[name].append(run(name, f"home-warm-{round_}", pipeline, *flags))
+    for name, values in measured.items():
+        keep(name, values)
     return times
 
 
@@ -173,6 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=1, help="rounds (median reported)")
     parser.add_argument("--ref", default="HEAD", help="the commit of Dagyard to measure")
+    parser.add_argument("--later", type=int, default=3, help="later and cached runs per round")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     options = parser.parse_args()
@@ -203,7 +217,9 @@ def main() -> None:
         )
         rounds = []
         for i in range(options.repeat):
-            rounds.append({**dagyard_round(work, bin_dir, i), **kfp_local_round(work, i)})
+            rounds.append(
+                {**dagyard_round(work, bin_dir, i, options.later), **kfp_local_round(work, i)}
+            )
         load = os.getloadavg()[0]
         results = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
         print(f"\nmedians of {options.repeat} round(s); load average {load:.2f} at the end")
