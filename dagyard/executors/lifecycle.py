@@ -54,8 +54,31 @@ from dagyard.executors.watchdog import Watchdog, check_runnable
 CANCELLED_BEFORE_START = "cancelled before it started"
 # The attempt's temporary folder in its work folder (TMPDIR, TEMP, TMP), removed at its end.
 TMP_FOLDER = "tmp"
+# A TMPDIR longer than this gets a short alias: a Unix socket's path (what
+# multiprocessing's managers, gsutil or a database bind under TMPDIR) holds at most 107
+# bytes, and Python's own adds up to 45 to the folder's.
+SHORT_TMPDIR = 60
+_ALIAS_ROOT = "/tmp"
 # How a start reports an attempt's end (`Attempt._fork`, `Attempt._spawn`).
 _Ended = TypeVar("_Ended")
+
+
+def short_alias(folder: Path) -> str | None:
+    """A short path to `folder` (a symbolic link in /tmp, removed with the folder) when
+    its own is too long for the Unix sockets a task may make in it; None when it is
+    short enough or no alias can be made (the task then gets the folder's own path)."""
+    if len(str(folder)) <= SHORT_TMPDIR:
+        return None
+    for _ in range(5):
+        alias = os.path.join(_ALIAS_ROOT, "dagyard-" + os.urandom(6).hex())
+        try:
+            os.symlink(folder, alias)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        return alias
+    return None
 
 
 class Host:
@@ -168,6 +191,7 @@ class Attempt:
         self._cancelled = False
         self._exited = False
         self._killer: threading.Timer | None = None
+        self._tmp_alias: str | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -202,6 +226,9 @@ class Attempt:
             return name_full_disk(self._outcome(None, f"Cannot open the log file: {e}"), launch)
         keeper = None
         try:
+            if not launch.binds:
+                # A task with volumes sees the host's /tmp only through its own mounts.
+                self._tmp_alias = short_alias(launch.workdir / TMP_FOLDER)
             with log:
                 try:
                     keeper = LogKeeper(
@@ -229,6 +256,9 @@ class Attempt:
                 keeper.close()
             # Work folders are kept; what the task left in its temporary folder is not.
             shutil.rmtree(launch.workdir / TMP_FOLDER, ignore_errors=True)
+            if self._tmp_alias is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._tmp_alias)
 
     def _live(self, log: BinaryIO) -> Outcome:
         try:
@@ -307,7 +337,7 @@ class Attempt:
         launch, host = self.launch, self._host
         # Temporary files (mktemp, tempfile) go in the attempt's own folder, not the host's
         # /tmp, and go with it; unless the task sets these itself.
-        tmp = str(launch.workdir / TMP_FOLDER)
+        tmp = self._tmp_alias or str(launch.workdir / TMP_FOLDER)
         env = {**base_env(), "TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, **launch.env}
         command = launch.command
         if isinstance(command, Command):

@@ -141,12 +141,14 @@ def test_the_tasks_of_a_run_share_its_workspace_folder(platform: Platform, tmp_p
 
 @dsl.component(base_image="python:3.11")
 def temporary_files() -> str:
+    import os
     import subprocess
     import tempfile
 
     folder = tempfile.mkdtemp()
     made = subprocess.run(["mktemp", "-d"], capture_output=True, text=True, check=True)
-    return f"{tempfile.gettempdir()} {folder} {made.stdout.strip()}"
+    paths = [tempfile.gettempdir(), folder, made.stdout.strip()]
+    return " ".join(os.path.realpath(p) for p in paths)
 
 
 @dsl.pipeline(name="temporary")
@@ -159,7 +161,8 @@ def test_a_task_keeps_its_temporary_files_in_its_work_folder_and_they_go_with_it
 ) -> None:
     """kfp's lightweight command makes a `mktemp -d` folder for the component's source;
     with TMPDIR the host's, every task left one behind. TMPDIR, TEMP and TMP now name a
-    folder in the attempt's work folder, removed when the attempt ends."""
+    folder in the attempt's work folder (through a short alias when its path is long),
+    removed when the attempt ends."""
     host_tmp = tmp_path / "host-tmp"
     host_tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(host_tmp))
@@ -190,12 +193,14 @@ def test_a_dagyard_compiled_task_forked_from_the_warm_interpreter_uses_its_own_t
 
     @dy.component
     def dy_temporary_files() -> str:
+        import os
         import subprocess
         import tempfile
 
         folder = tempfile.mkdtemp()
         made = subprocess.run(["mktemp", "-d"], capture_output=True, text=True, check=True)
-        return f"{tempfile.gettempdir()} {folder} {made.stdout.strip()}"
+        paths = [tempfile.gettempdir(), folder, made.stdout.strip()]
+        return " ".join(os.path.realpath(p) for p in paths)
 
     @dy.pipeline(name="temporary")
     def dy_temporary() -> None:
@@ -220,3 +225,40 @@ def test_a_dagyard_compiled_task_forked_from_the_warm_interpreter_uses_its_own_t
     finally:
         platform.close()
     assert os.listdir(host_tmp) == []
+
+
+@dsl.component(base_image="python:3.11")
+def unix_socket() -> str:
+    import tempfile
+    from multiprocessing.connection import Client, Listener
+
+    with Listener(family="AF_UNIX") as listener:
+        Client(listener.address).close()
+        listener.accept().close()
+        return f"{tempfile.gettempdir()} {listener.address}"
+
+
+@dsl.pipeline(name="unix-socket")
+def unix_socket_pipeline():
+    unix_socket()
+
+
+def test_a_task_can_bind_a_unix_socket_in_its_temporary_folder_under_a_long_home(
+    tmp_path: Path,
+) -> None:
+    """A pod's TMPDIR is /tmp, where a Unix socket's path (107 bytes at most) fits; a
+    folder deep in a long home did not, so multiprocessing's listeners and managers
+    (pymp-*/listener-* under TMPDIR) failed with 'AF_UNIX path too long'. A long
+    temporary folder is given to the task through a short alias, gone with the folder."""
+    spec = _kfp_spec(unix_socket_pipeline, tmp_path)
+    platform = Platform.open(Settings(home=tmp_path / ("long-home-" * 8), max_parallel=2))
+    try:
+        run = runs.drive_run(platform, runs.submit_run(platform, spec).run_id)
+        (task,) = platform.store.list_tasks(run.run_id)
+        assert task.state == TaskState.SUCCEEDED, task.error
+        tempdir, address = task.outputs["Output"].split()
+        assert address.startswith(tempdir + "/")
+        assert len(tempdir) <= 60
+        assert not os.path.lexists(tempdir)
+    finally:
+        platform.close()

@@ -46,7 +46,10 @@ def probe() -> str:
         "ppid": os.getppid(),
         "own_session": os.getsid(0) == os.getpid() == os.getpgrp(),
         "cwd": os.getcwd(),
-        "environ": dict(os.environ),
+        # The temporary folder's variables by the folder they name (a long one is given
+        # through a short alias of its own, different for each attempt).
+        "environ": {k: os.path.realpath(v) if k in ("TMPDIR", "TEMP", "TMP") else v
+                    for k, v in os.environ.items()},
         "argv": sys.argv,
         "path0": sys.path[0],
         "stdin": [os.readlink("/proc/self/fd/0"), sys.stdin.read()],
