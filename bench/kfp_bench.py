@@ -246,8 +246,9 @@ def main() -> None:
         load = os.getloadavg()[0]
         results = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
         print(f"\nmedians of {options.repeat} round(s); load average {load:.2f} at the end")
-        for name, seconds in results.items():
-            print(f"  {name:<42}{seconds:8.2f} s")
+        for name, value in results.items():
+            unit = "ms" if name.endswith(" ms") else "s"
+            print(f"  {name.removesuffix(' ms'):<42}{value:8.2f} {unit}")
         later, twin = results["kfp later run"], results["dagyard-compiled run"]
         per_kfp = (later - results["kfp cached run"]) / TASKS
         per_twin = (twin - results["dagyard-compiled cached run"]) / TASKS
