@@ -14,6 +14,7 @@ from typing import Any
 
 from dagyard.dsl import structures as st
 from dagyard.dsl.placeholders import render_item
+from dagyard.dsl.task_config import TaskConfigPassthrough
 from dagyard.errors import CompileError
 
 
@@ -59,7 +60,19 @@ def interface(spec: st.ComponentSpec) -> dict[str, Any]:
         component["inputDefinitions"] = io_definitions(spec.inputs)
     if spec.outputs:
         component["outputDefinitions"] = io_definitions(spec.outputs)
+    if spec.task_config_passthroughs:
+        component["taskConfigPassthroughs"] = [
+            _passthrough(p) for p in spec.task_config_passthroughs
+        ]
     return component
+
+
+def _passthrough(passthrough: TaskConfigPassthrough) -> dict[str, Any]:
+    """A task config passthrough as kfp writes it (`applyToTask` only when true)."""
+    entry: dict[str, Any] = {"field": passthrough.field.name}
+    if passthrough.apply_to_task:
+        entry["applyToTask"] = True
+    return entry
 
 
 _MEMORY_UNITS = {

@@ -18,6 +18,7 @@ from typing import Any
 from dagyard.compiler import components as cp
 from dagyard.compiler.loaded import add_loaded_pipeline
 from dagyard.dsl import structures as st
+from dagyard.dsl import task_config
 from dagyard.dsl.channels import (
     Collected,
     ConditionOperation,
@@ -420,6 +421,16 @@ class DagCompiler:
                 constant = impl.artifact_uri
             executor = cp.importer_executor(impl, constant)
         else:
+            task_config.check_task(
+                task=task.name,
+                declared=comp.task_config_passthroughs,
+                has_resources=any(
+                    getattr(task.resources, f.name) is not None
+                    for f in dataclasses.fields(st.Resources)
+                ),
+                has_env=bool(task.env),
+                kubernetes=task.platform_config.get("kubernetes") or {},
+            )
             image = self._image(task)
             res = self._resources(task)
             executor = cp.container_executor(impl, image=image, env=task.env, res=res)

@@ -35,6 +35,7 @@ from dagyard.dsl.placeholders import (
     ConcatPlaceholder,
     IfPresentPlaceholder,
 )
+from dagyard.dsl.task_config import TaskConfigField, TaskConfigPassthrough
 from dagyard.runtime.artifacts import (
     HTML,
     Artifact,
@@ -50,6 +51,7 @@ from dagyard.runtime.artifacts import (
     OutputPath,
     PipelineTaskFinalStatus,
     SlicedClassificationMetrics,
+    TaskConfig,
     get_uri,
 )
 
@@ -99,6 +101,9 @@ __all__ = [
     "PipelineTaskFinalStatus",
     "PythonComponent",
     "SlicedClassificationMetrics",
+    "TaskConfig",
+    "TaskConfigField",
+    "TaskConfigPassthrough",
     "WorkspaceConfig",
     "component",
     "container_component",

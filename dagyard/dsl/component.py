@@ -32,6 +32,7 @@ from dagyard.dsl.placeholders import (
     OutputParameterPlaceholder,
     OutputPathPlaceholder,
 )
+from dagyard.dsl.task_config import TaskConfigField, TaskConfigPassthrough, passthroughs
 from dagyard.errors import DslError
 from dagyard.runtime import artifacts as ar
 from dagyard.runtime.embed import DSL_NAMES
@@ -147,6 +148,7 @@ def component(
     use_venv: bool = False,
     additional_funcs: Sequence[Callable[..., Any]] | None = None,
     embedded_artifact_path: str | os.PathLike[str] | None = None,
+    task_config_passthroughs: Sequence[TaskConfigPassthrough | TaskConfigField] | None = None,
 ) -> Callable[[Callable[..., Any]], PythonComponent]: ...
 def component(
     func: Callable[..., Any] | None = None,
@@ -162,6 +164,7 @@ def component(
     use_venv: bool = False,
     additional_funcs: Sequence[Callable[..., Any]] | None = None,
     embedded_artifact_path: str | os.PathLike[str] | None = None,
+    task_config_passthroughs: Sequence[TaskConfigPassthrough | TaskConfigField] | None = None,
 ) -> PythonComponent | Callable[[Callable[..., Any]], PythonComponent]:
     """Make a lightweight Python component from a self-contained function.
 
@@ -175,6 +178,8 @@ def component(
     90 KiB compressed); when the task runs it is unpacked into a temporary folder put first
     on `sys.path`, and a parameter annotated `dsl.EmbeddedInput[Dataset]` (any artifact
     class) gets an artifact whose `path` is the file, or the folder, as kfp gives it.
+    `task_config_passthroughs`: the task settings (dsl.TaskConfigField) a `dsl.TaskConfig`
+    parameter receives; a bare field is not applied to the task itself, as in kfp.
     """
 
     def decorate(f: Callable[..., Any]) -> PythonComponent:
@@ -185,6 +190,7 @@ def component(
             pip_index_urls=list(pip_index_urls) if pip_index_urls else None,
             additional_funcs=list(additional_funcs or []),
             embedded_artifact_path=embedded_artifact_path,
+            task_config_passthroughs=task_config_passthroughs,
         )
         if output_component_file:
             write_component_file(comp, output_component_file)
@@ -210,6 +216,7 @@ def make_python_component(
     embedded_artifact_path: str | os.PathLike[str] | None = None,
     embedded_file: str | None = None,
     preamble: str = "",
+    task_config_passthroughs: Sequence[TaskConfigPassthrough | TaskConfigField] | None = None,
 ) -> PythonComponent:
     """A PythonComponent for `func`. `embedded_file`: the name, in the folder at
     `embedded_artifact_path`, of what EmbeddedInput gets instead of the folder;
@@ -247,6 +254,7 @@ def make_python_component(
             image=base_image, command=tuple(command), args=tuple(args)
         ),
         description=inspect.getdoc(func) or "",
+        task_config_passthroughs=passthroughs(task_config_passthroughs, component=name),
     )
     return PythonComponent(spec, func, source)
 

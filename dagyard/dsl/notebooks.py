@@ -22,6 +22,7 @@ from dagyard.dsl.component import (
     make_python_component,
     write_component_file,
 )
+from dagyard.dsl.task_config import TaskConfigField, TaskConfigPassthrough
 from dagyard.errors import DslError
 from dagyard.runtime import embed
 
@@ -51,7 +52,7 @@ def notebook_component(
     use_venv: bool = False,
     kfp_package_path: str | None = None,
     install_kfp_package: bool = True,
-    task_config_passthroughs: Sequence[Any] | None = None,
+    task_config_passthroughs: Sequence[TaskConfigPassthrough | TaskConfigField] | None = None,
 ) -> PythonComponent: ...
 @overload
 def notebook_component(
@@ -66,7 +67,7 @@ def notebook_component(
     use_venv: bool = False,
     kfp_package_path: str | None = None,
     install_kfp_package: bool = True,
-    task_config_passthroughs: Sequence[Any] | None = None,
+    task_config_passthroughs: Sequence[TaskConfigPassthrough | TaskConfigField] | None = None,
 ) -> Callable[[Callable[..., Any]], PythonComponent]: ...
 def notebook_component(
     func: Callable[..., Any] | None = None,
@@ -80,7 +81,7 @@ def notebook_component(
     use_venv: bool = False,
     kfp_package_path: str | None = None,
     install_kfp_package: bool = True,
-    task_config_passthroughs: Sequence[Any] | None = None,
+    task_config_passthroughs: Sequence[TaskConfigPassthrough | TaskConfigField] | None = None,
 ) -> PythonComponent | Callable[[Callable[..., Any]], PythonComponent]:
     """Make a component whose function runs the notebook at `notebook_path` (an .ipynb
     file, or a folder holding exactly one, embedded whole) by calling
@@ -90,13 +91,9 @@ def notebook_component(
 
     `packages_to_install`: None gives kfp's list (nbclient, ipykernel, jupyter_client);
     [] installs nothing, when the image has them. An EmbeddedInput parameter gets the
-    notebook file. The other arguments are those of `@dsl.component`.
+    notebook file. The other arguments are those of `@dsl.component`
+    (`task_config_passthroughs` too).
     """
-    if task_config_passthroughs:
-        raise DslError(
-            "notebook_component(task_config_passthroughs=...) is not supported by Dagyard; "
-            "leave it out."
-        )
     packages = list(DEFAULT_PACKAGES if packages_to_install is None else packages_to_install)
 
     def decorate(f: Callable[..., Any]) -> PythonComponent:
@@ -109,6 +106,7 @@ def notebook_component(
             embedded_artifact_path=notebook_path,
             embedded_file=notebook,
             preamble=_runner_source(),
+            task_config_passthroughs=task_config_passthroughs,
         )
         if output_component_file:
             write_component_file(comp, output_component_file)

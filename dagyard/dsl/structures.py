@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dagyard.dsl.context import Graph
+    from dagyard.dsl.task_config import TaskConfigPassthrough
 
 # IR parameter types (PipelineSpec ParameterType enum names).
 STRING = "STRING"
@@ -21,7 +22,17 @@ BOOLEAN = "BOOLEAN"
 LIST = "LIST"
 STRUCT = "STRUCT"
 TASK_FINAL_STATUS = "TASK_FINAL_STATUS"
-PARAMETER_TYPES = (STRING, NUMBER_INTEGER, NUMBER_DOUBLE, BOOLEAN, LIST, STRUCT, TASK_FINAL_STATUS)
+TASK_CONFIG = "TASK_CONFIG"
+PARAMETER_TYPES = (
+    STRING,
+    NUMBER_INTEGER,
+    NUMBER_DOUBLE,
+    BOOLEAN,
+    LIST,
+    STRUCT,
+    TASK_FINAL_STATUS,
+    TASK_CONFIG,
+)
 
 _NO_DEFAULT = object()
 
@@ -133,3 +144,5 @@ class ComponentSpec:
     outputs: dict[str, IOSpec]
     implementation: Implementation
     description: str = ""
+    # Which of the task's settings its TaskConfig input receives (`dsl.task_config`).
+    task_config_passthroughs: tuple[TaskConfigPassthrough, ...] = ()

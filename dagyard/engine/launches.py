@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagyard.engine import attempts, python_functions
+from dagyard.engine import attempts, python_functions, task_config
 from dagyard.engine.attempts import StagedFiles
 from dagyard.engine.commands import RuntimeContext, resolve_argv
 from dagyard.engine.decisions import Start
@@ -29,7 +29,7 @@ from dagyard.errors import StoreError
 from dagyard.executors.base import Bind, Launch
 from dagyard.executors.disks import full_disk, no_space
 from dagyard.ir.kubernetes import KubernetesSettings
-from dagyard.ir.pipeline import ContainerComponent
+from dagyard.ir.pipeline import Container, ContainerComponent
 from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.records import Artifact, TaskState
 
@@ -96,6 +96,12 @@ def prepare_attempt(
     # Made by executor_input below, with its outputs folder.
     workdir = place.work_root / run_id / path / f"attempt-{number}"
     log_uri = store.log_uri(run_id, path, number)
+    # Its image and resources may be pipeline values too (set_cpu_limit(param), ...).
+    container = resolve_container(component.container, parameters, context)
+    config = task_config.decide(
+        component, container, kubernetes.node_selector if kubernetes else {}
+    )
+    parameters = {**parameters, **config.inputs}
     try:
         # On an object-store root the task works on local copies, made on its host; on
         # a local root, on the store's own files, with nothing to copy.
@@ -122,8 +128,6 @@ def prepare_attempt(
         raise TaskFailure(_unprepared(e, place, workdir)) from e
     if staged.names:
         context = dataclasses.replace(context, stored_uri=staged.to_store)
-    # Its image and resources may be pipeline values too (set_cpu_limit(param), ...).
-    container = resolve_container(component.container, parameters, context)
     argv = resolve_argv([*container.command, *container.args], document, context)
     _make_workspace(context.workspace_path, [*argv, *map(str, parameters.values())])
     launch = Launch(
@@ -132,13 +136,17 @@ def prepare_attempt(
         attempt=number,
         command=python_functions.task_command(argv),
         image=container.image,
-        env={**(kubernetes.env if kubernetes else {}), **{e.name: e.value for e in container.env}},
+        env={**(kubernetes.env if kubernetes else {}), **_own_env(container, config)},
         workdir=workdir,
         log_path=staged.log_path,
-        resources=container.resources,
+        resources=container.resources if config.applies(task_config.RESOURCES) else None,
         mounts=_mounts(place),
         binds=_binds(place, kubernetes, workdir),
-        node_selector=dict(kubernetes.node_selector) if kubernetes else {},
+        node_selector=(
+            dict(kubernetes.node_selector)
+            if kubernetes and config.applies(task_config.NODE_SELECTOR)
+            else {}
+        ),
         staging=staged.staging,
         slots=place.slots,
         log_limit=place.log_limit,
@@ -148,6 +156,14 @@ def prepare_attempt(
         attempt.timeout_seconds = kubernetes.timeout_seconds
         _note(staged.log_path, [f"dagyard: warning: {w}\n" for w in kubernetes.warnings])
     return attempt
+
+
+def _own_env(container: Container, config: task_config.TaskConfigDecision) -> dict[str, str]:
+    """The container's variables, unless its component passes them through to its
+    TaskConfig without applying them to itself (as KFP's driver leaves them off the pod)."""
+    if not config.applies(task_config.ENV):
+        return {}
+    return {e.name: e.value for e in container.env}
 
 
 def start_attempt(

@@ -239,6 +239,10 @@ class ContainerComponent:
     outputs: Definitions
     executor_label: str
     container: Container
+    # `taskConfigPassthroughs`: by field (TaskConfigField's name, such as RESOURCES or
+    # ENV), whether the task applies the setting to itself as well (`applyToTask`).
+    # Empty: the component passes nothing through and the task applies everything.
+    task_config_passthroughs: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,14 @@ class _Builder:
         label = section.get("executorLabel", "")
         executor = self.executors[label]
         if isinstance(executor, pipeline.Container):
-            return pipeline.ContainerComponent(name, inputs, outputs, label, executor)
+            passthroughs = {
+                str(entry.get("field", "")): entry.get("applyToTask") is True
+                for entry in section.get("taskConfigPassthroughs", [])
+                if isinstance(entry, dict)
+            }
+            return pipeline.ContainerComponent(
+                name, inputs, outputs, label, executor, _frozen(passthroughs)
+            )
         if isinstance(executor, pipeline.Importer):
             return pipeline.ImporterComponent(name, inputs, outputs, label, executor)
         return pipeline.UnsupportedComponent(name, inputs, outputs, label, executor)

@@ -275,6 +275,19 @@ class PipelineTaskFinalStatus:
     error_message: str | None
 
 
+@dataclasses.dataclass
+class TaskConfig:
+    """The task's own settings, as Kubernetes pod spec fragments (docs/sdk.md)."""
+
+    affinity: dict[str, Any] | None = None
+    tolerations: list[dict[str, Any]] | None = None
+    node_selector: dict[str, str] | None = None
+    env: list[dict[str, Any]] | None = None
+    volumes: list[dict[str, Any]] | None = None
+    volume_mounts: list[dict[str, Any]] | None = None
+    resources: dict[str, Any] | None = None
+
+
 # The folder of the running task's own outputs, set by the executor when a task starts.
 _task_root: str | None = None
 

@@ -59,6 +59,7 @@ DSL_NAMES = (
     "OutputPath",
     "PipelineTaskFinalStatus",
     "SlicedClassificationMetrics",
+    "TaskConfig",
     "get_uri",
 )
 

@@ -42,6 +42,7 @@ from dagyard.runtime.artifacts import (
     OutputAnnotation,
     OutputPath,
     PipelineTaskFinalStatus,
+    TaskConfig,
     artifact_class,
     embedded_asset,
     set_embedded,
@@ -452,6 +453,22 @@ def _final_status(value: Any, name: str) -> PipelineTaskFinalStatus:
     )
 
 
+def _task_config(value: Any, name: str) -> TaskConfig:
+    # As kfp's executor reads it: camelCase keys; empty when the input is absent.
+    value = {} if value is None else value
+    if not isinstance(value, dict):
+        raise BadInput(f"inputs.parameterValues.{name} must be an object, got {value!r}")
+    return TaskConfig(
+        affinity=value.get("affinity"),
+        tolerations=value.get("tolerations"),
+        node_selector=value.get("nodeSelector"),
+        env=value.get("env"),
+        volumes=value.get("volumes"),
+        volume_mounts=value.get("volumeMounts"),
+        resources=value.get("resources"),
+    )
+
+
 def _write_json(path: str, document: Any) -> None:
     data = json.dumps(document).encode()  # ASCII: json.dumps escapes everything else
     _makedirs_for(path)
@@ -603,6 +620,8 @@ class _Task:
             found = self._input_artifacts(name, annotation.type)
             return (found[0].path if found else _MISSING), where
         where = f"inputs.parameterValues.{name}"
+        if annotation is TaskConfig:
+            return _task_config(self.parameter_values.get(name), name), where
         if name not in self.parameter_values:
             return _MISSING, where
         value = self.parameter_values[name]

@@ -295,3 +295,105 @@ def test_run_notebook_outside_a_notebook_task_says_where_it_works() -> None:
         kfp_dsl.run_notebook(x=1)
     with pytest.raises(DslError, match=r"only inside the function of a @dsl\.notebook_component"):
         dagyard_dsl.run_notebook(x=1)
+
+
+def _launcher(dsl: ModuleType, passthroughs: list[Any]) -> Any:
+    @dsl.component(base_image="python:3.11", task_config_passthroughs=passthroughs)
+    def launch(config: dsl.TaskConfig) -> str:
+        return str(config.resources)
+
+    return launch
+
+
+def _kubernetes(dsl: ModuleType) -> ModuleType:
+    if dsl is kfp_dsl:
+        from kfp import kubernetes
+    else:
+        from dagyard import kubernetes  # type: ignore[no-redef]
+    return kubernetes
+
+
+def _set_resources(dsl: ModuleType, task: Any) -> None:
+    task.set_memory_limit("1Gi")
+
+
+def _set_env(dsl: ModuleType, task: Any) -> None:
+    task.set_env_variable(name="MODE", value="x")
+
+
+def _set_node_selector(dsl: ModuleType, task: Any) -> None:
+    _kubernetes(dsl).add_node_selector(task, label_key="disktype", label_value="ssd")
+
+
+def _set_toleration(dsl: ModuleType, task: Any) -> None:
+    _kubernetes(dsl).add_toleration(task, key="gpu", operator="Exists")
+
+
+@BOTH
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [
+        (_set_resources, "RESOURCES"),
+        (_set_env, "ENV"),
+        (_set_node_selector, "KUBERNETES_NODE_SELECTOR"),
+        (_set_toleration, "KUBERNETES_TOLERATIONS"),
+    ],
+    ids=["resources", "env", "node-selector", "toleration"],
+)
+def test_a_task_setting_what_its_component_does_not_pass_through_is_refused(
+    dsl: ModuleType, setting: Any, field: str, tmp_path: Any
+) -> None:
+    """kfp's pipeline_spec_builder.build_container_spec_for_task: once a component
+    declares task config passthroughs, a task setting resources, variables or Kubernetes
+    placement of a field it leaves out is refused (the setting would be a silent no-op)."""
+    other = "ENV" if field == "RESOURCES" else "RESOURCES"
+    launch = _launcher(dsl, [getattr(dsl.TaskConfigField, other)])
+    # kfp builds the pipeline, and refuses it, when it is defined; Dagyard when compiled.
+    with pytest.raises(ValueError if dsl is kfp_dsl else CompileError, match=f"'launch'.*{field}"):
+
+        @dsl.pipeline(name="passthrough-refused")
+        def pipeline() -> None:
+            setting(dsl, launch())
+
+        _compile(dsl, pipeline, tmp_path)
+
+
+@BOTH
+def test_a_task_setting_only_what_its_component_passes_through_compiles(
+    dsl: ModuleType, tmp_path: Any
+) -> None:
+    """The same check passes a setting whose field is passed through, applied or not."""
+    applied = dsl.TaskConfigPassthrough(field=dsl.TaskConfigField.ENV, apply_to_task=True)
+    launch = _launcher(dsl, [dsl.TaskConfigField.RESOURCES, applied])
+
+    @dsl.pipeline(name="passthrough-allowed")
+    def pipeline() -> None:
+        task = launch()
+        _set_resources(dsl, task)
+        _set_env(dsl, task)
+
+    _compile(dsl, pipeline, tmp_path)
+
+
+def test_a_notebook_component_passes_its_task_config_through_as_kfp_writes_it(
+    tmp_path: Any,
+) -> None:
+    """kfp's notebook_component takes task_config_passthroughs as @dsl.component does
+    (a bare field not applied to the task)."""
+    notebook = tmp_path / "train.ipynb"
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+
+    def make(dsl: ModuleType) -> Any:
+        @dsl.notebook_component(
+            notebook_path=str(notebook),
+            base_image="python:3.11",
+            task_config_passthroughs=[dsl.TaskConfigField.RESOURCES],
+        )
+        def train(config: dsl.TaskConfig) -> None:
+            dsl.run_notebook(resources=str(config.resources))
+
+        return train
+
+    ours = _same_ir(tmp_path, make(kfp_dsl), make(dagyard_dsl))
+    (component,) = ours["components"].values()
+    assert component["taskConfigPassthroughs"] == [{"field": "RESOURCES"}]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import os
 import sys
 import warnings
@@ -280,6 +281,39 @@ def _sdk_after_loops(ran: Ran) -> None:
 
 def _sdk_helpers(ran: Ran) -> None:
     assert ran.read("build-vocabulary", "words") == "cat\ndog\nran\nsaw\nthe"
+
+
+def _sdk_custom_artifacts(ran: Ran) -> None:
+    assert ran.read("train", "checkpoint") == "www"
+    assert ran.read("promote", "promoted") == "WWW"
+    for path, key, step in (("train", "checkpoint", 3), ("promote", "promoted", 4)):
+        artifact = ran.artifact(path, key)
+        assert artifact.metadata == {"step": step}
+        assert (artifact.schema_title, artifact.schema_version) == ("google.Checkpoint", "0.0.2")
+
+
+def _sdk_task_config_passthrough(ran: Ran) -> None:
+    """What each TaskConfig input received, as KFP's driver builds it (driver.go,
+    getTaskConfigOptions and initPodSpecPatch): a passed-through field carries the task's
+    settings; it reaches the task's own process only with apply_to_task; a component
+    declaring no passthrough gets an empty TaskConfig and applies its settings."""
+    launch = json.loads(ran["launch"].outputs["Output"])
+    assert launch == {
+        "resources": {"limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "500m"}},
+        "env": [{"name": "TRAINER_MODE", "value": "distributed"}],
+        "node_selector": None,
+        "own_env": "<unset>",
+        "workers": 3,
+    }
+    with_env = json.loads(ran["launch-with-env"].outputs["Output"])
+    assert with_env == {
+        "env": [{"name": "TRAINER_MODE", "value": "local"}],
+        "resources": {},
+        "own_env": "local",
+    }
+    empty = {"affinity": None, "tolerations": None, "node_selector": None, "env": None}
+    empty |= {"volumes": None, "volume_mounts": None, "resources": {}}
+    assert json.loads(ran["describe"].outputs["Output"]) == empty
 
 
 def _dedup(ran: Ran) -> None:
@@ -713,6 +747,17 @@ EXPECTED: dict[str, Expected] = {
         {"build-vocabulary": (S, {"Output": 5}), "lookup": (S, {"Output": True})},
         check=_sdk_helpers,
     ),
+    # Each task builds its artifacts as the module's Checkpoint (its name and its `step`
+    # property, read from the metadata): 3 steps of weights, promoted to step 4.
+    "sdk_custom_artifacts": Expected(
+        RunState.SUCCEEDED,
+        {
+            "train": (S, {"Output": "Checkpoint"}),
+            "promote": (S, {}),
+            "describe": (S, {"Output": "Checkpoint google.Checkpoint 4 3"}),
+        },
+        check=_sdk_custom_artifacts,
+    ),
     # Stop words from an embedded file, a lexicon and the module scoring with it from an
     # embedded folder (imported: the folder is first on sys.path): "service slow food
     # great" are the content words; slow -1, great +3.
@@ -755,6 +800,13 @@ EXPECTED: dict[str, Expected] = {
             "exit-handler-1/for-loop-2/0/echo-3": (S, {"Output": "str:0.5"}),
             "final-state": (S, {"Output": "COMPLETE None None"}),
         },
+    ),
+    # launch passes its resources and variables through unapplied, launch-with-env
+    # applies its variables as well, describe declares nothing: _sdk_task_config_passthrough.
+    "sdk_task_config_passthrough": Expected(
+        RunState.SUCCEEDED,
+        {"launch": (S, None), "launch-with-env": (S, None), "describe": (S, None)},
+        check=_sdk_task_config_passthrough,
     ),
     # KFP's launcher uploads an output from its executor output's custom_path.
     "run_custom_path": Expected(

@@ -54,6 +54,8 @@ def parameter_type_of(annotation: Any) -> str | None:
         return _NAMED_PARAMETER_TYPES.get(annotation.strip().lower())
     if annotation is ar.PipelineTaskFinalStatus:
         return st.TASK_FINAL_STATUS
+    if annotation is ar.TaskConfig:
+        return st.TASK_CONFIG
     origin = typing.get_origin(annotation)
     if origin is not None:
         if origin in (list, collections.abc.Sequence, typing.List):  # noqa: UP006
@@ -200,6 +202,11 @@ def _read_parameter(
         io.inputs[name] = st.IOSpec(parameter_type=st.TASK_FINAL_STATUS, optional=True)
         io.passing[name] = "value"
         return
+    if annotation is ar.TaskConfig:
+        # Filled in when the task starts (KFP's driver: every TASK_CONFIG input).
+        io.inputs[name] = st.IOSpec(parameter_type=st.TASK_CONFIG, optional=True)
+        io.passing[name] = "value"
+        return
     bare = _strip_optional(annotation)
     item = _list_item(bare)
     cls = artifact_class_of(item if item is not None else bare)
@@ -275,7 +282,7 @@ def _return_spec(component: str, name: str, annotation: Any) -> st.IOSpec:
         # A pipeline returning dsl.Collected(...) of artifacts.
         return artifact_io(item_cls, is_list=True)
     ptype = parameter_type_of(annotation)
-    if ptype is None or ptype == st.TASK_FINAL_STATUS:
+    if ptype is None or ptype in (st.TASK_FINAL_STATUS, st.TASK_CONFIG):
         raise DslError(
             f"Return value '{name}' of component '{component}' has unsupported type "
             f"{annotation!r}; return str, int, float, bool, list, dict, an artifact class "

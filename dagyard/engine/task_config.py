@@ -1,0 +1,104 @@
+"""A task's `dsl.TaskConfig`: which of its settings go to its TASK_CONFIG inputs and
+which it applies to itself, decided as KFP's driver decides them.
+
+KFP's driver (backend/src/v2/driver/driver.go, getTaskConfigOptions and initPodSpecPatch;
+container.go fills the inputs): a component that declares no passthrough applies every
+setting to its own pod and its TaskConfig inputs get an empty TaskConfig; one that
+declares some applies a passed-through field to itself only when `applyToTask` is set,
+and still applies the fields it does not pass through. The TaskConfig is Go's JSON of
+its struct: every key present, null where unset, `resources` an object (empty when
+unset) of `limits` and `requests`, quantities as text; `env` a list of `{name, value}`.
+
+Belongs here: that decision over typed data (no I/O). As built, the fields filled are
+RESOURCES (the container's resources), ENV (the container's own variables) and
+KUBERNETES_NODE_SELECTOR (the labels the executor is asked for). Not here: the
+Kubernetes settings themselves (`platform_settings.py`), launching the attempt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from dagyard.ir.pipeline import Container, ContainerComponent, ParameterType, Resources
+
+RESOURCES = "RESOURCES"
+ENV = "ENV"
+NODE_SELECTOR = "KUBERNETES_NODE_SELECTOR"
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfigDecision:
+    """`inputs`: the value of each TASK_CONFIG input of the task; `applies(field)`:
+    whether the task itself gets that field's settings."""
+
+    inputs: dict[str, dict[str, Any]]
+    passthroughs: Mapping[str, bool]
+
+    def applies(self, field: str) -> bool:
+        return self.passthroughs.get(field, True)
+
+
+def decide(
+    component: ContainerComponent, container: Container, node_selector: Mapping[str, str]
+) -> TaskConfigDecision:
+    """The TaskConfig of an attempt of `component`, whose resolved executor is
+    `container` and whose Kubernetes settings ask for `node_selector`."""
+    passthroughs = component.task_config_passthroughs
+    names = [
+        name
+        for name, definition in component.inputs.parameters.items()
+        if definition.type == ParameterType.TASK_CONFIG
+    ]
+    if not names:
+        return TaskConfigDecision({}, passthroughs)
+    config: dict[str, Any] = {
+        "affinity": None,
+        "tolerations": None,
+        "nodeSelector": None,
+        "env": None,
+        "volumes": None,
+        "volumeMounts": None,
+        "resources": {},
+    }
+    if RESOURCES in passthroughs:
+        config["resources"] = resource_requirements(container.resources)
+    if ENV in passthroughs:
+        config["env"] = [{"name": e.name, "value": e.value} for e in container.env]
+    if NODE_SELECTOR in passthroughs and node_selector:
+        config["nodeSelector"] = dict(node_selector)
+    return TaskConfigDecision({name: config for name in names}, passthroughs)
+
+
+def resource_requirements(resources: Resources | None) -> dict[str, Any]:
+    """`resources` as a Kubernetes ResourceRequirements object, as KFP's driver builds it
+    (the newer text settings, else the older numbers: CPUs, and GB with a `G`)."""
+    limits: dict[str, str] = {}
+    requests: dict[str, str] = {}
+    if resources is not None:
+        pairs = (
+            (limits, "memory", resources.resource_memory_limit, resources.memory_limit, "G"),
+            (requests, "memory", resources.resource_memory_request, resources.memory_request, "G"),
+            (limits, "cpu", resources.resource_cpu_limit, resources.cpu_limit, ""),
+            (requests, "cpu", resources.resource_cpu_request, resources.cpu_request, ""),
+        )
+        for target, key, text, number, unit in pairs:
+            if text:
+                target[key] = text
+            elif number:
+                target[key] = f"{number:g}{unit}"
+        accelerator = resources.accelerator
+        if accelerator is not None:
+            kind = accelerator.resource_type or accelerator.type
+            count = accelerator.resource_count or (
+                str(accelerator.count) if accelerator.count > 0 else ""
+            )
+            if kind and count:
+                limits[kind] = count
+    result: dict[str, Any] = {}
+    if limits:
+        result["limits"] = limits
+    if requests:
+        result["requests"] = requests
+    return result

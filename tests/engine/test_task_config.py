@@ -1,0 +1,95 @@
+"""What a task's TASK_CONFIG inputs receive and which settings the task keeps for itself
+(engine/task_config.py), decided as KFP's driver decides them (driver.go:
+getTaskConfigOptions, initPodSpecPatch; k8s.go: extendPodSpecPatch for the node
+selector). The runs of kfp- and Dagyard-compiled pipelines are in
+test_kfp_corpus_runs.py (sdk_task_config_passthrough)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dagyard.engine.task_config import decide
+from dagyard.ir.pipeline import (
+    Accelerator,
+    Container,
+    ContainerComponent,
+    Definitions,
+    EnvVar,
+    ParameterDefinition,
+    ParameterType,
+    Resources,
+)
+
+_OLD_STYLE = Resources(
+    cpu_limit=2.0,
+    memory_request=1.5,
+    accelerator=Accelerator(type="nvidia.com/gpu", count=1),
+)
+_CONTAINER = Container(image="python:3.11", env=(EnvVar("MODE", "train"),), resources=_OLD_STYLE)
+
+
+def _component(
+    passthroughs: Mapping[str, bool], *, inputs: tuple[str, ...] = ("config",)
+) -> ContainerComponent:
+    parameters = {
+        name: ParameterDefinition(type=ParameterType.TASK_CONFIG, is_optional=True)
+        for name in inputs
+    }
+    return ContainerComponent(
+        name="comp-launch",
+        inputs=Definitions(parameters=parameters, artifacts={}),
+        outputs=Definitions(parameters={}, artifacts={}),
+        executor_label="exec-launch",
+        container=_CONTAINER,
+        task_config_passthroughs=passthroughs,
+    )
+
+
+def test_passed_through_settings_fill_every_task_config_input_and_leave_the_task() -> None:
+    """The older numeric resources are CPUs and GB with a `G` (getPodResource's
+    formats), an accelerator a limit named by its type; a field passed through without
+    applyToTask is not set on the pod; the others still are."""
+    decision = decide(
+        _component({"RESOURCES": False, "KUBERNETES_NODE_SELECTOR": False}, inputs=("a", "b")),
+        _CONTAINER,
+        {"disktype": "ssd"},
+    )
+    expected = {
+        "affinity": None,
+        "tolerations": None,
+        "nodeSelector": {"disktype": "ssd"},
+        "env": None,
+        "volumes": None,
+        "volumeMounts": None,
+        "resources": {
+            "limits": {"cpu": "2", "nvidia.com/gpu": "1"},
+            "requests": {"memory": "1.5G"},
+        },
+    }
+    assert decision.inputs == {"a": expected, "b": expected}
+    assert not decision.applies("RESOURCES")
+    assert not decision.applies("KUBERNETES_NODE_SELECTOR")
+    assert decision.applies("ENV")
+
+
+def test_apply_to_task_keeps_the_setting_on_the_task_as_well() -> None:
+    decision = decide(_component({"ENV": True}), _CONTAINER, {})
+    assert decision.inputs["config"]["env"] == [{"name": "MODE", "value": "train"}]
+    assert decision.inputs["config"]["resources"] == {}
+    assert decision.applies("ENV")
+    assert decision.applies("RESOURCES")
+
+
+def test_a_component_without_passthroughs_applies_all_and_gets_an_empty_config() -> None:
+    decision = decide(_component({}), _CONTAINER, {"disktype": "ssd"})
+    assert decision.inputs["config"]["nodeSelector"] is None
+    assert decision.inputs["config"]["resources"] == {}
+    assert all(
+        decision.applies(field) for field in ("RESOURCES", "ENV", "KUBERNETES_NODE_SELECTOR")
+    )
+
+
+def test_a_task_without_task_config_inputs_gets_none() -> None:
+    decision = decide(_component({"RESOURCES": False}, inputs=()), _CONTAINER, {})
+    assert decision.inputs == {}
+    assert not decision.applies("RESOURCES")

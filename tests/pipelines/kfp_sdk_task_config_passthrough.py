@@ -1,0 +1,73 @@
+"""`dsl.TaskConfig` inputs and `task_config_passthroughs`: a task hands its own settings
+on to a workload it would start, instead of (or as well as) using them itself.
+
+`launch` passes its resources and its variables through without applying them (a bare
+`TaskConfigField` means apply_to_task=False): it reports what its TaskConfig holds and
+whether the variable reached its own process. `launch_with_env` also applies the
+variables to itself (apply_to_task=True). `describe` declares no passthrough: its
+TaskConfig arrives empty. KFP's driver builds the TaskConfig while it patches the pod
+(initPodSpecPatch, getTaskConfigOptions) and gives it to every TASK_CONFIG input.
+"""
+
+from kfp import dsl
+
+
+@dsl.component(
+    base_image="python:3.11",
+    task_config_passthroughs=[dsl.TaskConfigField.RESOURCES, dsl.TaskConfigField.ENV],
+)
+def launch(workers: int, config: dsl.TaskConfig) -> str:
+    import json
+    import os
+
+    seen = {
+        "resources": config.resources,
+        "env": config.env,
+        "node_selector": config.node_selector,
+        "own_env": os.environ.get("TRAINER_MODE", "<unset>"),
+        "workers": workers,
+    }
+    return json.dumps(seen, sort_keys=True)
+
+
+@dsl.component(
+    base_image="python:3.11",
+    task_config_passthroughs=[
+        dsl.TaskConfigPassthrough(field=dsl.TaskConfigField.ENV, apply_to_task=True),
+    ],
+)
+def launch_with_env(config: dsl.TaskConfig) -> str:
+    import json
+    import os
+
+    return json.dumps(
+        {
+            "env": config.env,
+            "resources": config.resources,
+            "own_env": os.environ.get("TRAINER_MODE"),
+        },
+        sort_keys=True,
+    )
+
+
+@dsl.component(base_image="python:3.11")
+def describe(config: dsl.TaskConfig) -> str:
+    import dataclasses
+    import json
+
+    return json.dumps(dataclasses.asdict(config), sort_keys=True)
+
+
+@dsl.pipeline(name="sdk-task-config-passthrough")
+def pipeline(workers: int = 2):
+    task = launch(workers=workers)
+    task.set_cpu_request("500m")
+    task.set_cpu_limit("2")
+    task.set_memory_limit("1Gi")
+    task.set_env_variable(name="TRAINER_MODE", value="distributed")
+    with_env = launch_with_env()
+    with_env.set_env_variable(name="TRAINER_MODE", value="local")
+    describe()
+
+
+ARGUMENTS = {"workers": 3}
