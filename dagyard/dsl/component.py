@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable, Sequence, Set
 from typing import Any, overload
 
-from dagyard.dsl import context, embedded
+from dagyard.dsl import artifact_imports, context, embedded
 from dagyard.dsl import structures as st
 from dagyard.dsl import types as ty
 from dagyard.dsl.channels import PipelineChannel, find_in
@@ -277,11 +277,22 @@ def function_source(
     additional functions. `preamble` (trusted source of ours) goes first."""
     helpers = {f.__name__ for f in additional_funcs}
     sources: list[str] = []
+    # kfp's line per artifact class of another module, after `from typing import *`.
+    imports = artifact_imports.import_lines(func, _parsed(_definition(func, component)))
+    prefix = _SOURCE_PREFIX.rstrip("\n") + "".join(f"\n{line}" for line in imports) + "\n\n"
+    provided = helpers | artifact_imports.imported_names(imports)
     for f in [*additional_funcs, func]:
         body = _definition(f, component)
-        _check_self_contained(f, component, "".join(sources) + body, also=helpers)
+        _check_self_contained(f, component, "".join(sources) + body, also=provided, prefix=prefix)
         sources.append(body + "\n" if f is not func else body)
-    return _SOURCE_PREFIX + preamble + "".join(sources)
+    return prefix + preamble + "".join(sources)
+
+
+def _parsed(definition: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    node = ast.parse(definition).body[0]
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        raise AssertionError(f"not a function definition: {definition[:80]!r}")
+    return node
 
 
 def _definition(func: Callable[..., Any], component: str) -> str:
@@ -307,7 +318,12 @@ def _local_names(code: types.CodeType) -> set[str]:
 
 
 def _check_self_contained(
-    func: Callable[..., Any], component: str, body: str, *, also: Set[str] = frozenset()
+    func: Callable[..., Any],
+    component: str,
+    body: str,
+    *,
+    also: Set[str] = frozenset(),
+    prefix: str = _SOURCE_PREFIX,
 ) -> None:
     closure = inspect.getclosurevars(func)
     # `import x` inside the body names `x` in the code's names too; it is local, not a
@@ -328,14 +344,15 @@ def _check_self_contained(
             "imports and helpers it needs inside the function body."
         )
     namespace: dict[str, Any] = {}
-    exec(compile(_SOURCE_PREFIX, "<prefix>", "exec"), namespace)
+    exec(compile(prefix, "<prefix>", "exec"), namespace)
     try:
         exec(compile(body, f"<component {component}>", "exec"), namespace)
     except NameError as e:
         raise DslError(
             f"Component '{component}' is not self-contained: its signature uses a name "
             f"defined outside the function ({e}). Use only builtin, typing and dsl types in "
-            "annotations, or define NamedTuple outputs inline."
+            "annotations, artifact classes of a module the task can import, or define "
+            "NamedTuple outputs inline."
         ) from e
 
 

@@ -81,7 +81,10 @@ def _assert_same(expected: Any, actual: Any) -> None:
 
 
 def _to_dagyard_imports(source: str) -> str:
-    # `from kfp import`, `from kfp.dsl import`, `from kfp.dsl.types.artifact_types import`.
+    # `from kfp import`, `from kfp.dsl import`, `from kfp.dsl.types.artifact_types import`;
+    # a helper module of the corpus written for kfp, `from custom_types_kfp import`, has
+    # its own twin (`from custom_types_dy import`).
+    source = re.sub(r"^from (\w+)_kfp import", r"from \1_dy import", source, flags=re.M)
     return re.sub(r"^from kfp((?:\.\w+)*) import", r"from dagyard\1 import", source, flags=re.M)
 
 
@@ -98,6 +101,13 @@ def test_dy_twin_differs_from_kfp_module_only_in_imports(name: str) -> None:
     twin = PIPELINES / f"dy_{name}.py"
     assert twin.exists(), f"{twin} is missing: copy kfp_{name}.py and change its imports"
     assert twin.read_text() == _to_dagyard_imports(kfp_source)
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in PIPELINES.glob("*_kfp.py")))
+def test_a_helper_module_for_kfp_has_a_twin_differing_only_in_imports(stem: str) -> None:
+    twin = PIPELINES / f"{stem.removesuffix('_kfp')}_dy.py"
+    assert twin.exists(), f"{twin} is missing: copy {stem}.py and change its imports"
+    assert twin.read_text() == _to_dagyard_imports((PIPELINES / f"{stem}.py").read_text())
 
 
 def test_readme_table_lists_every_pipeline() -> None:

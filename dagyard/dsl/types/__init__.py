@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dagyard.dsl import structures as st
+from dagyard.dsl.artifact_imports import check_schema
 from dagyard.errors import DslError
 from dagyard.runtime import artifacts as ar
 
@@ -112,6 +113,7 @@ def list_item_types(annotation: Any) -> dict[str, str | None]:
 
 
 def artifact_io(cls: type[ar.Artifact], *, is_list: bool = False, **extra: Any) -> st.IOSpec:
+    check_schema(cls)
     return st.IOSpec(
         artifact_type=cls.schema_title,
         schema_version=cls.schema_version,
