@@ -98,8 +98,12 @@ def prepare_attempt(
     log_uri = store.log_uri(run_id, path, number)
     # Its image and resources may be pipeline values too (set_cpu_limit(param), ...).
     container = resolve_container(component.container, parameters, context)
+    settings = place.kubernetes.get(component.executor_label)
     config = task_config.decide(
-        component, container, kubernetes.node_selector if kubernetes else {}
+        component,
+        container,
+        kubernetes.node_selector if kubernetes else {},
+        settings.recorded if settings else None,
     )
     parameters = {**parameters, **config.inputs}
     try:
@@ -185,6 +189,7 @@ def start_attempt(
         task_id=node.task_id,
         value=lambda source: parameter_value(node, source, context),
         values=volumes.values if volumes is not None else lambda kind, name: None,
+        withheld=task_config.withheld(decision.component.task_config_passthroughs),
     )
     attempt = prepare_attempt(
         run_id=recorder.run_id,

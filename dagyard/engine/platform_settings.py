@@ -63,11 +63,14 @@ def kubernetes_launch(
     task_id: str,
     value: Callable[[ParameterSource], Any],
     values: Values,
+    withheld: frozenset[str] = frozenset(),
 ) -> KubernetesLaunch:
     """The attempt's share of `settings` (None: the task has none). `value` gives the
     value of a name that comes from the pipeline; `values` the values of a secret or
     config map (None: there is none by that name). TaskFailure, before the task runs,
-    for a setting that would change its results and cannot be honoured here."""
+    for a setting that would change its results and cannot be honoured here.
+    `withheld`: the recorded settings (by IR name) the task hands on in its TaskConfig
+    without applying them to itself, which are then no warning."""
     if settings is None:
         return KubernetesLaunch()
     env = _values_env(settings, value, values)
@@ -86,11 +89,13 @@ def kubernetes_launch(
         mounts=_mounts(settings, value, values),
         timeout_seconds=settings.timeout_seconds,
         node_selector=_node_selector(settings, value),
-        warnings=recorded_warnings(settings),
+        warnings=recorded_warnings(settings, withheld),
     )
 
 
-def recorded_warnings(settings: KubernetesSettings) -> tuple[str, ...]:
+def recorded_warnings(
+    settings: KubernetesSettings, withheld: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
     """A sentence for each setting of `settings` that is recorded, not honoured, naming
     the kfp-kubernetes function that wrote it and what it asked for (no secret is among
     them: an image pull secret is named, never read)."""
@@ -109,7 +114,7 @@ def recorded_warnings(settings: KubernetesSettings) -> tuple[str, ...]:
                     "here runs as a process, not in a pod."
                 )
     for key, sentence in _RECORDED_SENTENCES.items():
-        if key in recorded:
+        if key in recorded and key not in withheld:
             shown = recorded[key]
             if key == "imagePullSecret" and isinstance(shown, list):
                 shown = [_mapping(e).get("secretName") or "(a pipeline value)" for e in shown]

@@ -10,9 +10,13 @@ its struct: every key present, null where unset, `resources` an object (empty wh
 unset) of `limits` and `requests`, quantities as text; `env` a list of `{name, value}`.
 
 Belongs here: that decision over typed data (no I/O). As built, the fields filled are
-RESOURCES (the container's resources), ENV (the container's own variables) and
-KUBERNETES_NODE_SELECTOR (the labels the executor is asked for). Not here: the
-Kubernetes settings themselves (`platform_settings.py`), launching the attempt.
+RESOURCES (the container's resources), ENV (the container's own variables),
+KUBERNETES_NODE_SELECTOR (the labels the executor is asked for), and
+KUBERNETES_TOLERATIONS and KUBERNETES_AFFINITY (kfp-kubernetes' constant tolerations
+and node affinity terms, as k8s.go turns them into a pod's; those given as JSON by a
+pipeline value are left out). Not filled: volumes, and variables from secrets, config
+maps and field paths. Not here: the Kubernetes settings themselves
+(`platform_settings.py`), launching the attempt.
 """
 
 from __future__ import annotations
@@ -26,6 +30,22 @@ from dagyard.ir.pipeline import Container, ContainerComponent, ParameterType, Re
 RESOURCES = "RESOURCES"
 ENV = "ENV"
 NODE_SELECTOR = "KUBERNETES_NODE_SELECTOR"
+TOLERATIONS = "KUBERNETES_TOLERATIONS"
+AFFINITY = "KUBERNETES_AFFINITY"
+
+# The recorded Kubernetes settings (IR names) each field covers.
+_RECORDED = {TOLERATIONS: ("tolerations",), AFFINITY: ("nodeAffinity", "podAffinity")}
+
+
+def withheld(passthroughs: Mapping[str, bool]) -> frozenset[str]:
+    """The recorded Kubernetes settings (IR names) a component hands on in its
+    TaskConfig without applying them to its task."""
+    return frozenset(
+        key
+        for field, keys in _RECORDED.items()
+        if passthroughs.get(field, True) is False
+        for key in keys
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,10 +61,14 @@ class TaskConfigDecision:
 
 
 def decide(
-    component: ContainerComponent, container: Container, node_selector: Mapping[str, str]
+    component: ContainerComponent,
+    container: Container,
+    node_selector: Mapping[str, str],
+    recorded: Mapping[str, Any] | None = None,
 ) -> TaskConfigDecision:
     """The TaskConfig of an attempt of `component`, whose resolved executor is
-    `container` and whose Kubernetes settings ask for `node_selector`."""
+    `container`, whose Kubernetes settings ask for `node_selector` and record
+    `recorded` (KubernetesSettings.recorded, by IR name)."""
     passthroughs = component.task_config_passthroughs
     names = [
         name
@@ -68,6 +92,12 @@ def decide(
         config["env"] = [{"name": e.name, "value": e.value} for e in container.env]
     if NODE_SELECTOR in passthroughs and node_selector:
         config["nodeSelector"] = dict(node_selector)
+    recorded = recorded or {}
+    if TOLERATIONS in passthroughs:
+        config["tolerations"] = _tolerations(recorded.get("tolerations"))
+    if AFFINITY in passthroughs:
+        affinity = _node_affinity(recorded.get("nodeAffinity"))
+        config["affinity"] = {"nodeAffinity": affinity} if affinity else None
     return TaskConfigDecision({name: config for name in names}, passthroughs)
 
 
@@ -102,3 +132,52 @@ def resource_requirements(resources: Resources | None) -> dict[str, Any]:
     if requests:
         result["requests"] = requests
     return result
+
+
+def _tolerations(entries: Any) -> list[dict[str, Any]] | None:
+    """add_toleration's entries as Kubernetes Tolerations (empty fields left out, the
+    seconds a number); None when there are none, as Go writes an empty list."""
+    found: list[dict[str, Any]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping) or "tolerationJson" in entry:
+            continue
+        toleration = {k: entry[k] for k in ("key", "operator", "value", "effect") if entry.get(k)}
+        if entry.get("tolerationSeconds") is not None:
+            toleration["tolerationSeconds"] = int(entry["tolerationSeconds"])
+        found.append(toleration)
+    return found or None
+
+
+def _node_affinity(terms: Any) -> dict[str, Any] | None:
+    """add_node_affinity's terms as a Kubernetes NodeAffinity: a term with a weight is
+    preferred, one without required; empty terms are skipped."""
+    required: list[dict[str, Any]] = []
+    preferred: list[dict[str, Any]] = []
+    for term in terms if isinstance(terms, list) else []:
+        if not isinstance(term, Mapping) or "nodeAffinityJson" in term:
+            continue
+        selector = {
+            key: [_requirement(r) for r in term[key]]
+            for key in ("matchExpressions", "matchFields")
+            if isinstance(term.get(key), list) and term[key]
+        }
+        if not selector:
+            continue
+        if term.get("weight") is not None:
+            preferred.append({"weight": int(term["weight"]), "preference": selector})
+        else:
+            required.append(selector)
+    affinity: dict[str, Any] = {}
+    if required:
+        affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": required}
+    if preferred:
+        affinity["preferredDuringSchedulingIgnoredDuringExecution"] = preferred
+    return affinity or None
+
+
+def _requirement(given: Any) -> dict[str, Any]:
+    given = given if isinstance(given, Mapping) else {}
+    requirement = {"key": given.get("key", ""), "operator": given.get("operator", "")}
+    if given.get("values"):
+        requirement["values"] = list(given["values"])
+    return requirement

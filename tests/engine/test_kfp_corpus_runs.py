@@ -314,6 +314,24 @@ def _sdk_task_config_passthrough(ran: Ran) -> None:
     empty = {"affinity": None, "tolerations": None, "node_selector": None, "env": None}
     empty |= {"volumes": None, "volume_mounts": None, "resources": {}}
     assert json.loads(ran["describe"].outputs["Output"]) == empty
+    # k8s.go: the node selector's labels, the tolerations as Kubernetes writes them, the
+    # weighted term preferred and the other required; none applied, so none warned of.
+    selector, tolerations, affinity = json.loads(ran["place"].outputs["Output"])
+    assert selector == {"accelerator": "a100"}
+    assert tolerations == [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    zone = {"key": "zone", "operator": "In", "values": ["a", "b"]}
+    spot = {"key": "spot", "operator": "DoesNotExist"}
+    assert affinity == {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [zone]}]
+            },
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 20, "preference": {"matchExpressions": [spot]}}
+            ],
+        }
+    }
+    assert ran["place"].warnings == []
 
 
 def _dedup(ran: Ran) -> None:
@@ -802,10 +820,16 @@ EXPECTED: dict[str, Expected] = {
         },
     ),
     # launch passes its resources and variables through unapplied, launch-with-env
-    # applies its variables as well, describe declares nothing: _sdk_task_config_passthrough.
+    # applies its variables as well, describe declares nothing, place passes its
+    # placement through: _sdk_task_config_passthrough.
     "sdk_task_config_passthrough": Expected(
         RunState.SUCCEEDED,
-        {"launch": (S, None), "launch-with-env": (S, None), "describe": (S, None)},
+        {
+            "launch": (S, None),
+            "launch-with-env": (S, None),
+            "describe": (S, None),
+            "place": (S, None),
+        },
         check=_sdk_task_config_passthrough,
     ),
     # KFP's launcher uploads an output from its executor output's custom_path.

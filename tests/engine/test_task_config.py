@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dagyard.engine.task_config import decide
+from dagyard.engine.task_config import decide, withheld
 from dagyard.ir.pipeline import (
     Accelerator,
     Container,
@@ -93,3 +93,25 @@ def test_a_task_without_task_config_inputs_gets_none() -> None:
     decision = decide(_component({"RESOURCES": False}, inputs=()), _CONTAINER, {})
     assert decision.inputs == {}
     assert not decision.applies("RESOURCES")
+
+
+def test_tolerations_are_written_as_kubernetes_writes_them() -> None:
+    """k8s.go: a toleration's empty fields are left out and its seconds are a number;
+    one given as JSON by a pipeline value is not known here and is left out."""
+    recorded = {
+        "tolerations": [
+            {"key": "gpu", "operator": "Equal", "value": "yes", "tolerationSeconds": "30"},
+            {"tolerationJson": {"componentInputParameter": "tolerations"}},
+        ]
+    }
+    decision = decide(_component({"KUBERNETES_TOLERATIONS": False}), _CONTAINER, {}, recorded)
+    assert decision.inputs["config"]["tolerations"] == [
+        {"key": "gpu", "operator": "Equal", "value": "yes", "tolerationSeconds": 30}
+    ]
+
+
+def test_only_settings_handed_on_unapplied_are_withheld_from_the_task() -> None:
+    passthroughs = {"KUBERNETES_TOLERATIONS": False, "KUBERNETES_AFFINITY": True}
+    assert withheld(passthroughs) == {"tolerations"}
+    assert withheld({"KUBERNETES_AFFINITY": False}) == {"nodeAffinity", "podAffinity"}
+    assert withheld({}) == frozenset()

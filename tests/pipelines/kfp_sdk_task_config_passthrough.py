@@ -5,11 +5,13 @@ on to a workload it would start, instead of (or as well as) using them itself.
 `TaskConfigField` means apply_to_task=False): it reports what its TaskConfig holds and
 whether the variable reached its own process. `launch_with_env` also applies the
 variables to itself (apply_to_task=True). `describe` declares no passthrough: its
-TaskConfig arrives empty. KFP's driver builds the TaskConfig while it patches the pod
-(initPodSpecPatch, getTaskConfigOptions) and gives it to every TASK_CONFIG input.
+TaskConfig arrives empty. `place` passes its node selector, tolerations and node
+affinity through: a local task is placed by none of them, and warned of none.
+KFP's driver builds the TaskConfig while it patches the pod (initPodSpecPatch,
+getTaskConfigOptions, extendPodSpecPatch) and gives it to every TASK_CONFIG input.
 """
 
-from kfp import dsl
+from kfp import dsl, kubernetes
 
 
 @dsl.component(
@@ -58,6 +60,21 @@ def describe(config: dsl.TaskConfig) -> str:
     return json.dumps(dataclasses.asdict(config), sort_keys=True)
 
 
+@dsl.component(
+    base_image="python:3.11",
+    task_config_passthroughs=[
+        dsl.TaskConfigField.KUBERNETES_NODE_SELECTOR,
+        dsl.TaskConfigField.KUBERNETES_TOLERATIONS,
+        dsl.TaskConfigField.KUBERNETES_AFFINITY,
+    ],
+)
+def place(config: dsl.TaskConfig) -> str:
+    import json
+
+    placement = [config.node_selector, config.tolerations, config.affinity]
+    return json.dumps(placement, sort_keys=True)
+
+
 @dsl.pipeline(name="sdk-task-config-passthrough")
 def pipeline(workers: int = 2):
     task = launch(workers=workers)
@@ -68,6 +85,17 @@ def pipeline(workers: int = 2):
     with_env = launch_with_env()
     with_env.set_env_variable(name="TRAINER_MODE", value="local")
     describe()
+    placed = place()
+    kubernetes.add_node_selector(placed, label_key="accelerator", label_value="a100")
+    kubernetes.add_toleration(placed, key="gpu", operator="Exists", effect="NoSchedule")
+    kubernetes.add_node_affinity(
+        placed, match_expressions=[{"key": "zone", "operator": "In", "values": ["a", "b"]}]
+    )
+    kubernetes.add_node_affinity(
+        placed,
+        match_expressions=[{"key": "spot", "operator": "DoesNotExist"}],
+        weight=20,
+    )
 
 
 ARGUMENTS = {"workers": 3}
