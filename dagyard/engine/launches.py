@@ -104,6 +104,7 @@ def prepare_attempt(
         container,
         kubernetes.node_selector if kubernetes else {},
         settings.recorded if settings else None,
+        kubernetes.env_sources if kubernetes else (),
     )
     parameters = {**parameters, **config.inputs}
     try:
@@ -190,6 +191,7 @@ def start_attempt(
         value=lambda source: parameter_value(node, source, context),
         values=volumes.values if volumes is not None else lambda kind, name: None,
         withheld=task_config.withheld(decision.component.task_config_passthroughs),
+        apply_env=task_config.applies(decision.component, task_config.ENV),
     )
     attempt = prepare_attempt(
         run_id=recorder.run_id,

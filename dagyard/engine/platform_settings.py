@@ -52,6 +52,9 @@ class KubernetesLaunch:
     timeout_seconds: int | None = None
     node_selector: dict[str, str] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # The variables from secrets, config maps and pod fields as Kubernetes references
+    # (never their values), for a TaskConfig passing them through.
+    env_sources: tuple[dict[str, Any], ...] = ()
 
 
 Values = Callable[[ValuesKind, str], "dict[str, str] | None"]
@@ -64,17 +67,19 @@ def kubernetes_launch(
     value: Callable[[ParameterSource], Any],
     values: Values,
     withheld: frozenset[str] = frozenset(),
+    apply_env: bool = True,
 ) -> KubernetesLaunch:
     """The attempt's share of `settings` (None: the task has none). `value` gives the
     value of a name that comes from the pipeline; `values` the values of a secret or
     config map (None: there is none by that name). TaskFailure, before the task runs,
     for a setting that would change its results and cannot be honoured here.
     `withheld`: the recorded settings (by IR name) the task hands on in its TaskConfig
-    without applying them to itself, which are then no warning."""
+    without applying them to itself, which are then no warning; `apply_env` false: the
+    variables from secrets, config maps and pod fields are handed on, not set."""
     if settings is None:
         return KubernetesLaunch()
-    env = _values_env(settings, value, values)
-    for entry in settings.field_paths:
+    env = _values_env(settings, value, values) if apply_env else {}
+    for entry in settings.field_paths if apply_env else ():
         field_value = _field(entry.field_path, task_id, settings)
         if field_value is None:
             raise TaskFailure(
@@ -90,6 +95,7 @@ def kubernetes_launch(
         timeout_seconds=settings.timeout_seconds,
         node_selector=_node_selector(settings, value),
         warnings=recorded_warnings(settings, withheld),
+        env_sources=_env_sources(settings, value),
     )
 
 
@@ -219,6 +225,30 @@ def timed_out(seconds: int) -> str:
         f"Timed out: the task ran longer than its limit of {seconds} s (set_timeout) and "
         "was stopped; raise the limit with kubernetes.set_timeout if it needs longer."
     )
+
+
+def _env_sources(
+    settings: KubernetesSettings, value: Callable[[ParameterSource], Any]
+) -> tuple[dict[str, Any], ...]:
+    """The variables as KFP's driver writes them into a TaskConfig (extendPodSpecPatch):
+    secrets' keys, then config maps', then pod fields, each a `valueFrom` reference; a
+    name from a null pipeline value is skipped."""
+    found: list[dict[str, Any]] = []
+    for kind, selector in (
+        (ValuesKind.SECRET, "secretKeyRef"),
+        (ValuesKind.CONFIG_MAP, "configMapKeyRef"),
+    ):
+        for entry in (e for e in settings.env if e.kind == kind):
+            name = value(entry.name)
+            if name is None:
+                continue
+            for key, variable in entry.keys:
+                reference = {"name": str(name), "key": key, "optional": entry.optional}
+                found.append({"name": variable, "valueFrom": {selector: reference}})
+    for field_env in settings.field_paths:
+        reference = {"fieldRef": {"fieldPath": field_env.field_path}}
+        found.append({"name": field_env.env, "valueFrom": reference})
+    return tuple(found)
 
 
 def _values_env(

@@ -11,18 +11,18 @@ unset) of `limits` and `requests`, quantities as text; `env` a list of `{name, v
 
 Belongs here: that decision over typed data (no I/O). As built, the fields filled are
 RESOURCES (the container's resources), ENV (the container's own variables),
-KUBERNETES_NODE_SELECTOR (the labels the executor is asked for), and
+KUBERNETES_NODE_SELECTOR (the labels the executor is asked for), ENV's variables from
+secrets, config maps and pod fields (as references, never values), and
 KUBERNETES_TOLERATIONS and KUBERNETES_AFFINITY (kfp-kubernetes' constant tolerations
 and node affinity terms, as k8s.go turns them into a pod's; those given as JSON by a
-pipeline value are left out). Not filled: volumes, and variables from secrets, config
-maps and field paths. Not here: the Kubernetes settings themselves
+pipeline value are left out). Not filled: volumes. Not here: the Kubernetes settings themselves
 (`platform_settings.py`), launching the attempt.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagyard.ir.pipeline import Container, ContainerComponent, ParameterType, Resources
@@ -35,6 +35,11 @@ AFFINITY = "KUBERNETES_AFFINITY"
 
 # The recorded Kubernetes settings (IR names) each field covers.
 _RECORDED = {TOLERATIONS: ("tolerations",), AFFINITY: ("nodeAffinity", "podAffinity")}
+
+
+def applies(component: ContainerComponent, field: str) -> bool:
+    """Whether a task of `component` applies `field`'s settings to itself."""
+    return component.task_config_passthroughs.get(field, True)
 
 
 def withheld(passthroughs: Mapping[str, bool]) -> frozenset[str]:
@@ -65,10 +70,12 @@ def decide(
     container: Container,
     node_selector: Mapping[str, str],
     recorded: Mapping[str, Any] | None = None,
+    env_sources: Sequence[Mapping[str, Any]] = (),
 ) -> TaskConfigDecision:
     """The TaskConfig of an attempt of `component`, whose resolved executor is
-    `container`, whose Kubernetes settings ask for `node_selector` and record
-    `recorded` (KubernetesSettings.recorded, by IR name)."""
+    `container`, whose Kubernetes settings ask for `node_selector`, record `recorded`
+    (KubernetesSettings.recorded, by IR name) and set the variables `env_sources`
+    (Kubernetes references to secrets, config maps and pod fields)."""
     passthroughs = component.task_config_passthroughs
     names = [
         name
@@ -90,6 +97,7 @@ def decide(
         config["resources"] = resource_requirements(container.resources)
     if ENV in passthroughs:
         config["env"] = [{"name": e.name, "value": e.value} for e in container.env]
+        config["env"] += [dict(source) for source in env_sources]
     if NODE_SELECTOR in passthroughs and node_selector:
         config["nodeSelector"] = dict(node_selector)
     recorded = recorded or {}

@@ -296,13 +296,24 @@ def _sdk_task_config_passthrough(ran: Ran) -> None:
     """What each TaskConfig input received, as KFP's driver builds it (driver.go,
     getTaskConfigOptions and initPodSpecPatch): a passed-through field carries the task's
     settings; it reaches the task's own process only with apply_to_task; a component
-    declaring no passthrough gets an empty TaskConfig and applies its settings."""
+    declaring no passthrough gets an empty TaskConfig and applies its settings. k8s.go
+    (extendPodSpecPatch) adds the variables of secrets and pod fields as references."""
     launch = json.loads(ran["launch"].outputs["Output"])
     assert launch == {
         "resources": {"limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "500m"}},
-        "env": [{"name": "TRAINER_MODE", "value": "distributed"}],
+        "env": [
+            {"name": "TRAINER_MODE", "value": "distributed"},
+            {
+                "name": "TRAINER_TOKEN",
+                "valueFrom": {
+                    "secretKeyRef": {"name": "trainer-token", "key": "token", "optional": False}
+                },
+            },
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        ],
         "node_selector": None,
         "own_env": "<unset>",
+        "own_token": "<unset>",
         "workers": 3,
     }
     with_env = json.loads(ran["launch-with-env"].outputs["Output"])

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dagyard.engine.platform_settings import kubernetes_launch
 from dagyard.engine.task_config import decide, withheld
+from dagyard.ir.kubernetes import FieldPathEnv, KubernetesSettings, ValuesAsEnv, ValuesKind
 from dagyard.ir.pipeline import (
     Accelerator,
     Container,
@@ -19,6 +21,7 @@ from dagyard.ir.pipeline import (
     ParameterType,
     Resources,
 )
+from dagyard.ir.sources import Constant
 
 _OLD_STYLE = Resources(
     cpu_limit=2.0,
@@ -115,3 +118,36 @@ def test_only_settings_handed_on_unapplied_are_withheld_from_the_task() -> None:
     assert withheld(passthroughs) == {"tolerations"}
     assert withheld({"KUBERNETES_AFFINITY": False}) == {"nodeAffinity", "podAffinity"}
     assert withheld({}) == frozenset()
+
+
+def test_variables_handed_on_are_references_and_are_not_set_on_the_task() -> None:
+    """k8s.go (extendPodSpecPatch): with ENV passed through unapplied, the pod gets no
+    variable from a secret, config map or pod field, and the TaskConfig gets each as a
+    `valueFrom` reference (secrets', then config maps', then fields'); so nothing is
+    read from the store, and a missing secret fails nothing."""
+    settings = KubernetesSettings(
+        env=(
+            ValuesAsEnv(ValuesKind.CONFIG_MAP, Constant("trainer"), (("mode", "MODE"),)),
+            ValuesAsEnv(ValuesKind.SECRET, Constant("absent"), (("token", "TOKEN"),), True),
+        ),
+        field_paths=(FieldPathEnv("POD", "metadata.name"),),
+    )
+
+    def no_store(kind: ValuesKind, name: str) -> dict[str, str] | None:
+        raise AssertionError(f"the {kind} {name} was read")
+
+    launch = kubernetes_launch(
+        settings,
+        task_id="t1",
+        value=lambda source: source.value if isinstance(source, Constant) else None,
+        values=no_store,
+        apply_env=False,
+    )
+    assert launch.env == {}
+    secret = {"name": "absent", "key": "token", "optional": True}
+    config_map = {"name": "trainer", "key": "mode", "optional": False}
+    assert launch.env_sources == (
+        {"name": "TOKEN", "valueFrom": {"secretKeyRef": secret}},
+        {"name": "MODE", "valueFrom": {"configMapKeyRef": config_map}},
+        {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+    )

@@ -3,7 +3,8 @@ on to a workload it would start, instead of (or as well as) using them itself.
 
 `launch` passes its resources and its variables through without applying them (a bare
 `TaskConfigField` means apply_to_task=False): it reports what its TaskConfig holds and
-whether the variable reached its own process. `launch_with_env` also applies the
+whether the variables reached its own process (one from a secret that does not exist,
+handed on by reference). `launch_with_env` also applies the
 variables to itself (apply_to_task=True). `describe` declares no passthrough: its
 TaskConfig arrives empty. `place` passes its node selector, tolerations and node
 affinity through: a local task is placed by none of them, and warned of none.
@@ -27,6 +28,7 @@ def launch(workers: int, config: dsl.TaskConfig) -> str:
         "env": config.env,
         "node_selector": config.node_selector,
         "own_env": os.environ.get("TRAINER_MODE", "<unset>"),
+        "own_token": os.environ.get("TRAINER_TOKEN", "<unset>"),
         "workers": workers,
     }
     return json.dumps(seen, sort_keys=True)
@@ -82,6 +84,11 @@ def pipeline(workers: int = 2):
     task.set_cpu_limit("2")
     task.set_memory_limit("1Gi")
     task.set_env_variable(name="TRAINER_MODE", value="distributed")
+    # Handed on as references: the secret need not exist for this task to run.
+    kubernetes.use_secret_as_env(
+        task, secret_name="trainer-token", secret_key_to_env={"token": "TRAINER_TOKEN"}
+    )
+    kubernetes.use_field_path_as_env(task, env_name="POD_NAME", field_path="metadata.name")
     with_env = launch_with_env()
     with_env.set_env_variable(name="TRAINER_MODE", value="local")
     describe()
