@@ -91,7 +91,7 @@ def _annotated(
 
 def _custom_classes(annotation: Any) -> Iterator[type[ar.Artifact]]:
     """Artifact classes not ours inside an annotation (Input[...], Optional[...], lists)."""
-    if isinstance(annotation, type) and issubclass(annotation, ar.Artifact):
+    if ar.is_artifact_class(annotation):
         if annotation not in _OURS:
             yield annotation
         return

@@ -220,6 +220,18 @@ ARTIFACT_CLASSES: dict[str, type[Artifact]] = {
 }
 
 
+def is_artifact_class(obj: Any) -> bool:
+    """Whether `obj` is an artifact class: ours, or one that names its schema as kfp's do
+    (kfp's type_annotations.is_artifact_class: a schema_title and a schema_version), such
+    as those built on kfp's own Artifact (Google Cloud Pipeline Components' VertexModel)."""
+    if not isinstance(obj, type):
+        return False
+    if issubclass(obj, Artifact):
+        return True
+    title, version = getattr(obj, "schema_title", None), getattr(obj, "schema_version", None)
+    return isinstance(title, str) and isinstance(version, str)
+
+
 def artifact_class(schema_title: str) -> type[Artifact]:
     """The class for a schema title; unknown titles (e.g. `google.VertexModel`) are Artifact."""
     return ARTIFACT_CLASSES.get(schema_title, Artifact)

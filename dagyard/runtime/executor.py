@@ -45,6 +45,7 @@ from dagyard.runtime.artifacts import (
     TaskConfig,
     artifact_class,
     embedded_asset,
+    is_artifact_class,
     set_embedded,
     set_task_root,
     uri_to_path,
@@ -388,7 +389,7 @@ def _embedded_class(annotation: Any) -> Any:
 
 
 def _is_artifact_class(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, Artifact)
+    return is_artifact_class(annotation)
 
 
 def _list_item(annotation: Any) -> Any:
@@ -677,7 +678,7 @@ class _Task:
             if name not in self.output_artifacts:
                 raise BadInput(f"the executor input has no 'outputs.artifacts.{name}'")
             declared = self.output_artifacts[name]
-            if isinstance(value, Artifact):
+            if is_artifact_class(type(value)):
                 value.name = value.name or declared.name
                 value.uri = value.uri or declared.uri
                 self.output_artifacts[name] = value

@@ -33,10 +33,10 @@ def _importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
 
 
-def _define(tmp_path: Path, flavor: str, source: str) -> Any:
-    """Import `source` (kfp's form, turned into dagyard's for "dagyard") as a new module;
-    its component `f`."""
-    if flavor == "dagyard":
+def _define(tmp_path: Path, flavor: str, source: str, *, as_written: bool = False) -> Any:
+    """Import `source` (kfp's form, turned into dagyard's for "dagyard" unless
+    `as_written`) as a new module; its component `f`."""
+    if flavor == "dagyard" and not as_written:
         source = re.sub(
             r"^from kfp((?:\.\w+)*) import", r"from dagyard\1 import", source, flags=re.M
         )
@@ -211,3 +211,22 @@ def test_a_plain_input_of_the_class_imports_it_too(tmp_path: Path, flavor: str) 
     assert _imports(flavor, _define(tmp_path, flavor, source)) == [
         "from custom_types_kfp import Checkpoint"
     ]
+
+
+def test_a_class_built_on_kfps_artifact_is_taken_as_kfp_takes_it(tmp_path: Path) -> None:
+    """kfp's type_annotations.is_artifact_class asks only for a schema_title and a
+    schema_version, so a class on kfp's own Artifact (as Google Cloud Pipeline Components'
+    are) is an artifact class for dagyard.dsl too."""
+    f = _define(
+        tmp_path,
+        "dagyard",
+        "from dagyard import dsl\nfrom dagyard.dsl import Output\n"
+        "from custom_types_kfp import Checkpoint as KfpCheckpoint\n\n\n"
+        "@dsl.component(base_image='python:3.11')\n"
+        "def f(c: Output[KfpCheckpoint]):\n"
+        "    pass\n",
+        as_written=True,
+    )
+    spec = f.component_spec.outputs["c"]
+    assert (spec.artifact_type, spec.schema_version) == ("google.Checkpoint", "0.0.2")
+    assert f.source.splitlines()[3] == "from custom_types_kfp import Checkpoint as KfpCheckpoint"

@@ -16,10 +16,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from kfp import compiler as kfp_compiler
 
+from dagyard import dsl
 from dagyard.compiler import Compiler
 from dagyard.service import runs
 from dagyard.service.platform import Platform
@@ -56,9 +58,14 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
 
 
 def _run(platform: Platform, tmp_path: Path, flavor: str, pipeline: str) -> Run:
-    function = getattr(_module(flavor), pipeline)
-    path = tmp_path / f"{flavor}_{pipeline}.yaml"
-    if flavor == "kfp":
+    return _run_function(
+        platform, tmp_path, getattr(_module(flavor), pipeline), by_kfp=flavor == "kfp"
+    )
+
+
+def _run_function(platform: Platform, tmp_path: Path, function: Any, *, by_kfp: bool) -> Run:
+    path = tmp_path / "pipeline.yaml"
+    if by_kfp:
         kfp_compiler.Compiler().compile(function, str(path))
     else:
         Compiler().compile(function, path)
@@ -101,3 +108,50 @@ def test_kfps_executor_cannot_build_a_returned_artifact_of_the_users_class(
     assert tasks["promote-returned"].state == TaskState.FAILED
     assert "'NoneType' object is not callable" in (tasks["promote-returned"].error or "")
     assert tasks["describe"].state == TaskState.SKIPPED
+
+
+# A class built on kfp's own Artifact (as Google Cloud Pipeline Components' are) in a
+# Dagyard-compiled component: the task imports it with kfp, which this Python has.
+sys.path.insert(0, str(PIPELINES))
+from custom_types_kfp import Checkpoint  # noqa: E402
+
+
+@dsl.component(base_image="python:3.11")
+def save(steps: int, checkpoint: dsl.Output[Checkpoint]) -> str:
+    with open(checkpoint.path, "w") as f:
+        f.write("w" * steps)
+    checkpoint.metadata["step"] = steps
+    return type(checkpoint).__module__
+
+
+@dsl.component(base_image="python:3.11")
+def grow(checkpoint: dsl.Input[Checkpoint]) -> Checkpoint:
+    grown = Checkpoint(uri=dsl.get_uri(), metadata={"step": checkpoint.step + 1})
+    with open(checkpoint.path) as src, open(grown.path, "w") as dst:
+        dst.write(src.read() * 2)
+    return grown
+
+
+@dsl.component(base_image="python:3.11")
+def measure(checkpoint: dsl.Input[Checkpoint]) -> str:
+    with open(checkpoint.path) as f:
+        size = len(f.read())
+    return f"{type(checkpoint).__module__} {checkpoint.step} {size}"
+
+
+@dsl.pipeline(name="kfp-class")
+def kfp_class(steps: int = 2) -> None:
+    path = str(PIPELINES)
+    saved = save(steps=steps).set_env_variable("PYTHONPATH", path)
+    grown = grow(checkpoint=saved.outputs["checkpoint"]).set_env_variable("PYTHONPATH", path)
+    measure(checkpoint=grown.output).set_env_variable("PYTHONPATH", path)
+
+
+def test_a_dagyard_task_builds_artifacts_of_a_class_on_kfps_artifact(
+    platform: Platform, tmp_path: Path
+) -> None:
+    run = _run_function(platform, tmp_path, kfp_class, by_kfp=False)
+    assert run.state == RunState.SUCCEEDED, run.error
+    tasks = {t.path: t for t in platform.store.list_tasks(run.run_id)}
+    assert tasks["save"].outputs == {"Output": "custom_types_kfp"}
+    assert tasks["measure"].outputs == {"Output": "custom_types_kfp 4 6"}

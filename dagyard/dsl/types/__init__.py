@@ -74,8 +74,8 @@ def artifact_class_of(annotation: Any) -> type[ar.Artifact] | None:
         if name.startswith("system."):
             return ar.artifact_class(name)
         return _ARTIFACT_BY_CLASS_NAME.get(name.lower())
-    if isinstance(annotation, type) and issubclass(annotation, ar.Artifact):
-        return annotation
+    if ar.is_artifact_class(annotation):
+        return typing.cast(type[ar.Artifact], annotation)
     return None
 
 
