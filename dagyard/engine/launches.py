@@ -105,6 +105,7 @@ def prepare_attempt(
         kubernetes.node_selector if kubernetes else {},
         settings.recorded if settings else None,
         kubernetes.env_sources if kubernetes else (),
+        kubernetes.volume_sources if kubernetes else (),
     )
     parameters = {**parameters, **config.inputs}
     try:
@@ -192,6 +193,7 @@ def start_attempt(
         values=volumes.values if volumes is not None else lambda kind, name: None,
         withheld=task_config.withheld(decision.component.task_config_passthroughs),
         apply_env=task_config.applies(decision.component, task_config.ENV),
+        apply_volumes=task_config.applies(decision.component, task_config.VOLUMES),
     )
     attempt = prepare_attempt(
         run_id=recorder.run_id,

@@ -55,6 +55,9 @@ class KubernetesLaunch:
     # The variables from secrets, config maps and pod fields as Kubernetes references
     # (never their values), for a TaskConfig passing them through.
     env_sources: tuple[dict[str, Any], ...] = ()
+    # Its claims, secrets and config maps as Kubernetes volumes and their mounts, for a
+    # TaskConfig passing them through.
+    volume_sources: tuple[tuple[dict[str, Any], dict[str, Any]], ...] = ()
 
 
 Values = Callable[[ValuesKind, str], "dict[str, str] | None"]
@@ -68,6 +71,7 @@ def kubernetes_launch(
     values: Values,
     withheld: frozenset[str] = frozenset(),
     apply_env: bool = True,
+    apply_volumes: bool = True,
 ) -> KubernetesLaunch:
     """The attempt's share of `settings` (None: the task has none). `value` gives the
     value of a name that comes from the pipeline; `values` the values of a secret or
@@ -75,7 +79,9 @@ def kubernetes_launch(
     for a setting that would change its results and cannot be honoured here.
     `withheld`: the recorded settings (by IR name) the task hands on in its TaskConfig
     without applying them to itself, which are then no warning; `apply_env` false: the
-    variables from secrets, config maps and pod fields are handed on, not set."""
+    variables from secrets, config maps and pod fields are handed on, not set;
+    `apply_volumes` false: so are its claims, secrets and config maps as volumes (its
+    empty dirs are mounted still, as KFP's driver mounts them)."""
     if settings is None:
         return KubernetesLaunch()
     env = _values_env(settings, value, values) if apply_env else {}
@@ -91,11 +97,12 @@ def kubernetes_launch(
         env[entry.env] = field_value
     return KubernetesLaunch(
         env=env,
-        mounts=_mounts(settings, value, values),
+        mounts=_mounts(settings, value, values, apply_volumes),
         timeout_seconds=settings.timeout_seconds,
         node_selector=_node_selector(settings, value),
         warnings=recorded_warnings(settings, withheld),
         env_sources=_env_sources(settings, value),
+        volume_sources=_volume_sources(settings, value),
     )
 
 
@@ -251,6 +258,36 @@ def _env_sources(
     return tuple(found)
 
 
+def _volume_sources(
+    settings: KubernetesSettings, value: Callable[[ParameterSource], Any]
+) -> tuple[tuple[dict[str, Any], dict[str, Any]], ...]:
+    """Claims, then secrets, then config maps as KFP's driver writes them into a
+    TaskConfig (extendPodSpecPatch), each a volume named as what it holds and its
+    mount; a name from a null pipeline value is skipped."""
+    found: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for claim in settings.claims:
+        name = value(claim.name)
+        if name is None:
+            continue
+        mount = {"name": str(name), "mountPath": claim.mount_path}
+        if claim.sub_path:
+            mount["subPath"] = claim.sub_path
+        volume = {"name": str(name), "persistentVolumeClaim": {"claimName": str(name)}}
+        found.append((volume, mount))
+    kinds = (
+        (ValuesKind.SECRET, "secret", "secretName"),
+        (ValuesKind.CONFIG_MAP, "configMap", "name"),
+    )
+    for kind, source, key in kinds:
+        for entry in (v for v in settings.volumes if v.kind == kind):
+            name = value(entry.name)
+            if name is None:
+                continue
+            volume = {"name": str(name), source: {key: str(name), "optional": entry.optional}}
+            found.append((volume, {"name": str(name), "mountPath": entry.mount_path}))
+    return tuple(found)
+
+
 def _values_env(
     settings: KubernetesSettings, value: Callable[[ParameterSource], Any], values: Values
 ) -> dict[str, str]:
@@ -279,7 +316,10 @@ def _values_env(
 
 
 def _mounts(
-    settings: KubernetesSettings, value: Callable[[ParameterSource], Any], values: Values
+    settings: KubernetesSettings,
+    value: Callable[[ParameterSource], Any],
+    values: Values,
+    apply_volumes: bool = True,
 ) -> tuple[MountPlan, ...]:
     plans: list[MountPlan] = []
     for path in settings.mount_paths:
@@ -288,14 +328,14 @@ def _mounts(
                 f"The mount path {path!r} is not absolute; Kubernetes needs an absolute "
                 "path, e.g. /data."
             )
-    for volume in settings.volumes:
+    for volume in settings.volumes if apply_volumes else ():
         name = str(value(volume.name))
         found = values(volume.kind, name)
         if found is None and not volume.optional:
             raise TaskFailure(_missing(volume.kind, name, "use_*_as_volume"))
         # A secret's files are read-only, as Kubernetes mounts them.
         plans.append(MountPlan(volume.mount_path, data=found or {}, read_only=True))
-    for claim in settings.claims:
+    for claim in settings.claims if apply_volumes else ():
         plans.append(
             MountPlan(claim.mount_path, claim=str(value(claim.name)), sub_path=claim.sub_path)
         )

@@ -12,11 +12,12 @@ unset) of `limits` and `requests`, quantities as text; `env` a list of `{name, v
 Belongs here: that decision over typed data (no I/O). As built, the fields filled are
 RESOURCES (the container's resources), ENV (the container's own variables),
 KUBERNETES_NODE_SELECTOR (the labels the executor is asked for), ENV's variables from
-secrets, config maps and pod fields (as references, never values), and
+secrets, config maps and pod fields (as references, never values), KUBERNETES_VOLUMES
+(claims, secrets and config maps as volumes, by name), and
 KUBERNETES_TOLERATIONS and KUBERNETES_AFFINITY (kfp-kubernetes' constant tolerations
 and node affinity terms, as k8s.go turns them into a pod's; those given as JSON by a
-pipeline value are left out). Not filled: volumes. Not here: the Kubernetes settings themselves
-(`platform_settings.py`), launching the attempt.
+pipeline value are left out). Not filled: the workspace's volume. Not here: the
+Kubernetes settings themselves (`platform_settings.py`), launching the attempt.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ENV = "ENV"
 NODE_SELECTOR = "KUBERNETES_NODE_SELECTOR"
 TOLERATIONS = "KUBERNETES_TOLERATIONS"
 AFFINITY = "KUBERNETES_AFFINITY"
+VOLUMES = "KUBERNETES_VOLUMES"
 
 # The recorded Kubernetes settings (IR names) each field covers.
 _RECORDED = {TOLERATIONS: ("tolerations",), AFFINITY: ("nodeAffinity", "podAffinity")}
@@ -71,11 +73,13 @@ def decide(
     node_selector: Mapping[str, str],
     recorded: Mapping[str, Any] | None = None,
     env_sources: Sequence[Mapping[str, Any]] = (),
+    volume_sources: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]] = (),
 ) -> TaskConfigDecision:
     """The TaskConfig of an attempt of `component`, whose resolved executor is
     `container`, whose Kubernetes settings ask for `node_selector`, record `recorded`
     (KubernetesSettings.recorded, by IR name) and set the variables `env_sources`
-    (Kubernetes references to secrets, config maps and pod fields)."""
+    (Kubernetes references to secrets, config maps and pod fields) and mount
+    `volume_sources` (Kubernetes volumes and their mounts)."""
     passthroughs = component.task_config_passthroughs
     names = [
         name
@@ -100,6 +104,9 @@ def decide(
         config["env"] += [dict(source) for source in env_sources]
     if NODE_SELECTOR in passthroughs and node_selector:
         config["nodeSelector"] = dict(node_selector)
+    if VOLUMES in passthroughs and volume_sources:
+        config["volumes"] = [dict(volume) for volume, _ in volume_sources]
+        config["volumeMounts"] = [dict(mount) for _, mount in volume_sources]
     recorded = recorded or {}
     if TOLERATIONS in passthroughs:
         config["tolerations"] = _tolerations(recorded.get("tolerations"))

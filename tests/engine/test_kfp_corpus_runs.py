@@ -327,7 +327,8 @@ def _sdk_task_config_passthrough(ran: Ran) -> None:
     assert json.loads(ran["describe"].outputs["Output"]) == empty
     # k8s.go: the node selector's labels, the tolerations as Kubernetes writes them, the
     # weighted term preferred and the other required; none applied, so none warned of.
-    selector, tolerations, affinity = json.loads(ran["place"].outputs["Output"])
+    placed = json.loads(ran["place"].outputs["Output"])
+    selector, tolerations, affinity, volumes, mounts, mounted = placed
     assert selector == {"accelerator": "a100"}
     assert tolerations == [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
     zone = {"key": "zone", "operator": "In", "values": ["a", "b"]}
@@ -343,6 +344,16 @@ def _sdk_task_config_passthrough(ran: Ran) -> None:
         }
     }
     assert ran["place"].warnings == []
+    # The claim, then the secret, each a volume named as what it holds; not mounted.
+    assert volumes == [
+        {"name": "shared-data", "persistentVolumeClaim": {"claimName": "shared-data"}},
+        {"name": "trainer-token", "secret": {"secretName": "trainer-token", "optional": True}},
+    ]
+    assert mounts == [
+        {"name": "shared-data", "mountPath": "/mnt/shared"},
+        {"name": "trainer-token", "mountPath": "/mnt/token"},
+    ]
+    assert mounted is False
 
 
 def _dedup(ran: Ran) -> None:

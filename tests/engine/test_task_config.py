@@ -10,7 +10,15 @@ from collections.abc import Mapping
 
 from dagyard.engine.platform_settings import kubernetes_launch
 from dagyard.engine.task_config import decide, withheld
-from dagyard.ir.kubernetes import FieldPathEnv, KubernetesSettings, ValuesAsEnv, ValuesKind
+from dagyard.ir.kubernetes import (
+    ClaimMount,
+    FieldPathEnv,
+    KubernetesSettings,
+    ScratchMount,
+    ValuesAsEnv,
+    ValuesAsVolume,
+    ValuesKind,
+)
 from dagyard.ir.pipeline import (
     Accelerator,
     Container,
@@ -150,4 +158,36 @@ def test_variables_handed_on_are_references_and_are_not_set_on_the_task() -> Non
         {"name": "TOKEN", "valueFrom": {"secretKeyRef": secret}},
         {"name": "MODE", "valueFrom": {"configMapKeyRef": config_map}},
         {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+    )
+
+
+def test_volumes_handed_on_are_not_mounted_but_empty_dirs_are() -> None:
+    """k8s.go: with KUBERNETES_VOLUMES passed through unapplied, claims, secrets and
+    config maps are not mounted on the pod (nor read), while empty dirs always are."""
+    settings = KubernetesSettings(
+        volumes=(ValuesAsVolume(ValuesKind.CONFIG_MAP, Constant("vocab"), "/mnt/vocab"),),
+        claims=(ClaimMount(Constant("shared"), "/mnt/shared", sub_path="run-1"),),
+        scratch=(ScratchMount("scratch", "/mnt/scratch"),),
+    )
+
+    def no_store(kind: ValuesKind, name: str) -> dict[str, str] | None:
+        raise AssertionError(f"the {kind} {name} was read")
+
+    launch = kubernetes_launch(
+        settings,
+        task_id="t1",
+        value=lambda source: source.value if isinstance(source, Constant) else None,
+        values=no_store,
+        apply_volumes=False,
+    )
+    assert [plan.mount_path for plan in launch.mounts] == ["/mnt/scratch"]
+    assert launch.volume_sources == (
+        (
+            {"name": "shared", "persistentVolumeClaim": {"claimName": "shared"}},
+            {"name": "shared", "mountPath": "/mnt/shared", "subPath": "run-1"},
+        ),
+        (
+            {"name": "vocab", "configMap": {"name": "vocab", "optional": False}},
+            {"name": "vocab", "mountPath": "/mnt/vocab"},
+        ),
     )

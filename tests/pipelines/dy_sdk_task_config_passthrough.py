@@ -7,7 +7,8 @@ whether the variables reached its own process (one from a secret that does not e
 handed on by reference). `launch_with_env` also applies the
 variables to itself (apply_to_task=True). `describe` declares no passthrough: its
 TaskConfig arrives empty. `place` passes its node selector, tolerations and node
-affinity through: a local task is placed by none of them, and warned of none.
+affinity through, and its volume claim and secret volume: a local task is placed by
+none of them, warned of none, and sees no volume mounted.
 KFP's driver builds the TaskConfig while it patches the pod (initPodSpecPatch,
 getTaskConfigOptions, extendPodSpecPatch) and gives it to every TASK_CONFIG input.
 """
@@ -68,13 +69,16 @@ def describe(config: dsl.TaskConfig) -> str:
         dsl.TaskConfigField.KUBERNETES_NODE_SELECTOR,
         dsl.TaskConfigField.KUBERNETES_TOLERATIONS,
         dsl.TaskConfigField.KUBERNETES_AFFINITY,
+        dsl.TaskConfigField.KUBERNETES_VOLUMES,
     ],
 )
 def place(config: dsl.TaskConfig) -> str:
     import json
+    import os
 
     placement = [config.node_selector, config.tolerations, config.affinity]
-    return json.dumps(placement, sort_keys=True)
+    volumes = [config.volumes, config.volume_mounts, os.path.exists("/mnt/shared")]
+    return json.dumps(placement + volumes, sort_keys=True)
 
 
 @dsl.pipeline(name="sdk-task-config-passthrough")
@@ -102,6 +106,10 @@ def pipeline(workers: int = 2):
         placed,
         match_expressions=[{"key": "spot", "operator": "DoesNotExist"}],
         weight=20,
+    )
+    kubernetes.mount_pvc(placed, pvc_name="shared-data", mount_path="/mnt/shared")
+    kubernetes.use_secret_as_volume(
+        placed, secret_name="trainer-token", mount_path="/mnt/token", optional=True
     )
 
 
