@@ -102,11 +102,6 @@ class PipelineTask:
             )
         if spec.parameter_type == st.TASK_FINAL_STATUS:
             raise DslError(f"{where} is filled in by the exit handler; do not pass it.")
-        if spec.parameter_type == st.TASK_CONFIG:
-            raise DslError(
-                f"{where} is a TaskConfig, filled in from the task's own settings when it "
-                "starts; do not pass it."
-            )
         if isinstance(value, str):
             for channel in find_in(value):
                 if channel.is_artifact:

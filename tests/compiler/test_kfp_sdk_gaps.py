@@ -16,6 +16,7 @@ import pytest
 from kfp import compiler as kfp_compiler
 from kfp import components as kfp_components
 from kfp import dsl as kfp_dsl
+from kfp.dsl.types.type_utils import InconsistentTypeException
 
 from dagyard import compiler as dagyard_compiler
 from dagyard import dsl as dagyard_dsl
@@ -397,3 +398,45 @@ def test_a_notebook_component_passes_its_task_config_through_as_kfp_writes_it(
     ours = _same_ir(tmp_path, make(kfp_dsl), make(dagyard_dsl))
     (component,) = ours["components"].values()
     assert component["taskConfigPassthroughs"] == [{"field": "RESOURCES"}]
+
+
+def _config_given(dsl: ModuleType) -> Any:
+    @dsl.component(base_image="python:3.11")
+    def launch(config: dsl.TaskConfig) -> str:
+        return str(config.resources)
+
+    @dsl.component(base_image="python:3.11")
+    def settings() -> dict:
+        return {}
+
+    @dsl.pipeline(name="config-given")
+    def pipeline(given: dict = {"resources": {}}) -> None:  # noqa: B006
+        launch(config={"env": []})
+        launch(config=given)
+        launch(config=settings().output)
+
+    return pipeline
+
+
+def test_a_task_config_input_takes_a_struct_as_kfp_does(tmp_path: Any) -> None:
+    """kfp's type_utils.verify_type_compatibility treats a TaskConfig input as a dict:
+    a constant, a pipeline input or a task output of that type compiles (KFP's driver,
+    container.go, replaces its value with the task's own when it runs)."""
+    _same_ir(tmp_path, _config_given(kfp_dsl), _config_given(dagyard_dsl))
+
+
+@BOTH
+def test_a_task_config_input_refuses_a_string(dsl: ModuleType) -> None:
+    """The same check refuses a value of another type, naming the input."""
+    kfp = dsl is kfp_dsl
+
+    @dsl.component(base_image="python:3.11")
+    def launch(config: dsl.TaskConfig) -> str:
+        return str(config.resources)
+
+    refused = InconsistentTypeException if kfp else DslError
+    with pytest.raises(refused, match="'config'"):
+
+        @dsl.pipeline(name="config-refused")
+        def pipeline(given: str = "x") -> None:
+            launch(config=given)

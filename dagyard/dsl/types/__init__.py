@@ -306,10 +306,12 @@ def parameter_types_compatible(given: str, expected: str) -> bool:
         return True
     # An int is a valid double, as in Python; everything is a valid string in f-strings
     # but not as a direct argument. A task's final status is a struct (kfp lets a
-    # pipeline pass its PipelineTaskFinalStatus input on to a `dict` input).
+    # pipeline pass its PipelineTaskFinalStatus input on to a `dict` input). A TaskConfig
+    # input takes a struct too, as in kfp, though the task's own settings replace it.
     return (given, expected) in (
         (st.NUMBER_INTEGER, st.NUMBER_DOUBLE),
         (st.TASK_FINAL_STATUS, st.STRUCT),
+        (st.STRUCT, st.TASK_CONFIG),
     )
 
 
