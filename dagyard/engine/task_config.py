@@ -7,7 +7,8 @@ setting to its own pod and its TaskConfig inputs get an empty TaskConfig; one th
 declares some applies a passed-through field to itself only when `applyToTask` is set,
 and still applies the fields it does not pass through. The TaskConfig is Go's JSON of
 its struct: every key present, null where unset, `resources` an object (empty when
-unset) of `limits` and `requests`, quantities as text; `env` a list of `{name, value}`.
+unset) of `limits` and `requests`, quantities as Go writes them; `env` a list of
+`{name, value}`.
 
 Belongs here: that decision over typed data (no I/O). As built, the fields filled are
 RESOURCES (the container's resources), ENV (the container's own variables),
@@ -23,6 +24,8 @@ Kubernetes settings themselves (`platform_settings.py`), launching the attempt.
 from __future__ import annotations
 
 import dataclasses
+import decimal
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -130,9 +133,9 @@ def resource_requirements(resources: Resources | None) -> dict[str, Any]:
         )
         for target, key, text, number, unit in pairs:
             if text:
-                target[key] = text
+                target[key] = canonical_quantity(text)
             elif number:
-                target[key] = f"{number:g}{unit}"
+                target[key] = canonical_quantity(f"{number!r}{unit}")
         accelerator = resources.accelerator
         if accelerator is not None:
             kind = accelerator.resource_type or accelerator.type
@@ -140,13 +143,46 @@ def resource_requirements(resources: Resources | None) -> dict[str, Any]:
                 str(accelerator.count) if accelerator.count > 0 else ""
             )
             if kind and count:
-                limits[kind] = count
+                limits[kind] = canonical_quantity(count)
     result: dict[str, Any] = {}
     if limits:
         result["limits"] = limits
     if requests:
         result["requests"] = requests
     return result
+
+
+_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_QUANTITY = re.compile(r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))([a-zA-Z]*)")
+
+
+def canonical_quantity(text: str) -> str:
+    """A Kubernetes quantity as Go writes it once parsed (resource.Quantity.String):
+    a whole number of bytes of 1024 or more given in binary units in the largest one
+    that divides it (`1.5Gi` is `1536Mi`), anything else in the largest decimal unit
+    that keeps the number whole (`0.5` is `500m`, `2000` is `2k`), at least nano.
+    Text that is no such quantity (an exponent form) is left as it is."""
+    match = _QUANTITY.fullmatch(text.strip())
+    if match is None or (match[2] not in _BINARY and match[2] not in _DECIMAL):
+        return text
+    number, suffix = decimal.Decimal(match[1]), match[2]
+    if suffix in _BINARY:
+        value = number * 1024 ** _BINARY[suffix]
+        if value == value.to_integral_value() and abs(value) >= 1024:
+            whole = int(value)
+            for name, power in sorted(_BINARY.items(), key=lambda item: -item[1]):
+                if whole % 1024**power == 0:
+                    return f"{whole // 1024**power}{name}"
+    else:
+        value = number.scaleb(_DECIMAL[suffix])
+    nanos = (value * 10**9).to_integral_value(rounding=decimal.ROUND_CEILING)
+    if nanos == 0:
+        return "0"
+    for name, exponent in sorted(_DECIMAL.items(), key=lambda item: -item[1]):
+        if nanos % 10 ** (exponent + 9) == 0:
+            return f"{int(nanos) // 10 ** (exponent + 9)}{name}"
+    return text
 
 
 def _tolerations(entries: Any) -> list[dict[str, Any]] | None:

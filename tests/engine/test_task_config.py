@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import pytest
+
 from dagyard.engine.platform_settings import kubernetes_launch
-from dagyard.engine.task_config import decide, withheld
+from dagyard.engine.task_config import canonical_quantity, decide, withheld
 from dagyard.ir.kubernetes import (
     ClaimMount,
     FieldPathEnv,
@@ -58,7 +60,8 @@ def _component(
 
 def test_passed_through_settings_fill_every_task_config_input_and_leave_the_task() -> None:
     """The older numeric resources are CPUs and GB with a `G` (getPodResource's
-    formats), an accelerator a limit named by its type; a field passed through without
+    formats; 1.5 GB written as Go writes the quantity), an accelerator a limit named by
+    its type; a field passed through without
     applyToTask is not set on the pod; the others still are."""
     decision = decide(
         _component({"RESOURCES": False, "KUBERNETES_NODE_SELECTOR": False}, inputs=("a", "b")),
@@ -74,7 +77,7 @@ def test_passed_through_settings_fill_every_task_config_input_and_leave_the_task
         "volumeMounts": None,
         "resources": {
             "limits": {"cpu": "2", "nvidia.com/gpu": "1"},
-            "requests": {"memory": "1.5G"},
+            "requests": {"memory": "1500M"},
         },
     }
     assert decision.inputs == {"a": expected, "b": expected}
@@ -191,3 +194,29 @@ def test_volumes_handed_on_are_not_mounted_but_empty_dirs_are() -> None:
             {"name": "vocab", "mountPath": "/mnt/vocab"},
         ),
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ("0.5", "500m"),
+        ("1.5", "1500m"),
+        ("2", "2"),
+        ("2000", "2k"),
+        ("1024", "1024"),
+        ("1.5Gi", "1536Mi"),
+        ("2048Ki", "2Mi"),
+        ("0.5Ki", "512"),
+        ("1Gi", "1Gi"),
+        ("1.073741824G", "1073741824"),
+        ("1.0G", "1G"),
+        ("0", "0"),
+        ("1e3", "1e3"),
+    ],
+)
+def test_quantities_are_written_as_go_writes_them(given: str, written: str) -> None:
+    """KFP's driver parses each resource with k8s.io's resource.ParseQuantity and the
+    TaskConfig carries its canonical text (Quantity.String): binary units for whole
+    bytes of 1024 or more, else the largest decimal unit keeping the number whole; an
+    exponent form is kept."""
+    assert canonical_quantity(given) == written
