@@ -6,6 +6,7 @@ DAG routing is in `dag.py` and component/executor IR in `components.py`.
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,12 @@ def compile_to_dict(
             f"Compiler.compile needs a function decorated with @dsl.pipeline, @dsl.component "
             f"or @dsl.container_component; got {pipeline_func!r}."
         )
+    if isinstance(pipeline_func.spec.implementation, st.PipelineSpecImplementation):
+        return _loaded_pipeline(
+            pipeline_func.spec.implementation,
+            pipeline_name=pipeline_name,
+            pipeline_parameters=pipeline_parameters,
+        )
     config: dict[str, Any] = {}
     if isinstance(pipeline_func, GraphComponent):
         graph = pipeline_func.graph
@@ -125,6 +132,29 @@ def compile_to_dict(
     if platforms:
         return {"pipeline_spec": document, "platform_spec": {"platforms": platforms}}
     return document
+
+
+def _loaded_pipeline(
+    loaded: st.PipelineSpecImplementation,
+    *,
+    pipeline_name: str | None,
+    pipeline_parameters: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A pipeline loaded from its IR, compiled on its own: its document as it was loaded
+    (kfp writes it unchanged, not wrapped in a one-task pipeline), renamed and given
+    defaults if asked, with the Kubernetes settings of its executors."""
+    document = copy.deepcopy(loaded.pipeline_spec)
+    if pipeline_name:
+        document.setdefault("pipelineInfo", {})["name"] = pipeline_name
+    if pipeline_parameters:
+        _override_defaults(document.setdefault("root", {}), pipeline_parameters)
+    if not loaded.platform_executors:
+        return document
+    platforms = {
+        kind: {"deploymentSpec": {"executors": copy.deepcopy(executors)}}
+        for kind, executors in loaded.platform_executors.items()
+    }
+    return {"pipeline_spec": document, "platform_spec": {"platforms": platforms}}
 
 
 def _compile_graph(

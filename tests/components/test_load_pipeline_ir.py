@@ -173,3 +173,31 @@ def test_the_kubernetes_settings_inside_a_loaded_pipeline_follow_its_executors(
     dag = spec["components"]["comp-napping"]["dag"]["tasks"]
     component = spec["components"][dag["nap"]["componentRef"]["name"]]
     assert component["executorLabel"] == label
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_loaded_pipeline_compiled_alone_is_written_as_it_was_loaded(
+    shape: str, tmp_path: Path
+) -> None:
+    """kfp's compiler writes a loaded pipeline's IR back unchanged (its pipeline_spec is
+    the graph it was loaded with), not wrapped in a one-task pipeline as a lone component
+    is; a new name and new defaults apply to it as to any pipeline."""
+    source = tmp_path / "loaded.yaml"
+    kfp_compiler.Compiler().compile(SHAPES[shape], str(source))
+    kfp_loaded = kfp_components.load_component_from_file(str(source))
+    ours = dagyard_components.load_component_from_file(source)
+
+    dagyard_compiler.Compiler().compile(ours, tmp_path / "dagyard.yaml")
+    assert yaml.safe_load((tmp_path / "dagyard.yaml").read_text()) == yaml.safe_load(
+        source.read_text()
+    )
+
+    options: dict[str, Any] = {"pipeline_name": "renamed"}
+    if shape == "around":
+        options["pipeline_parameters"] = {"text": "z"}
+    kfp_compiler.Compiler().compile(kfp_loaded, str(tmp_path / "kfp-renamed.yaml"), **options)
+    dagyard_compiler.Compiler().compile(ours, tmp_path / "dagyard-renamed.yaml", **options)
+    expected = yaml.safe_load((tmp_path / "kfp-renamed.yaml").read_text())
+    actual = yaml.safe_load((tmp_path / "dagyard-renamed.yaml").read_text())
+    assert actual["pipelineInfo"] == expected["pipelineInfo"]
+    assert actual["root"] == expected["root"]
