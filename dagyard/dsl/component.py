@@ -556,10 +556,13 @@ def importer(
     download_to_workspace: bool = False,
 ) -> PipelineTask:
     """A task that registers an existing URI as an artifact of `artifact_class`."""
-    if not (isinstance(artifact_class, type) and issubclass(artifact_class, ar.Artifact)):
+    # An artifact class of another module too (one built on kfp's Artifact, or any class
+    # naming its schema), held to kfp's schema rules as in a component's signature.
+    if not ar.is_artifact_class(artifact_class):
         raise DslError(
             f"dsl.importer needs an artifact class such as Dataset; got {artifact_class!r}."
         )
+    artifact_imports.check_schema(artifact_class)
     if not isinstance(artifact_uri, str | PipelineChannel):
         raise DslError(
             f"dsl.importer artifact_uri must be a string or a parameter; got {artifact_uri!r}."

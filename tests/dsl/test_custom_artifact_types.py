@@ -230,3 +230,56 @@ def test_a_class_built_on_kfps_artifact_is_taken_as_kfp_takes_it(tmp_path: Path)
     spec = f.component_spec.outputs["c"]
     assert (spec.artifact_type, spec.schema_version) == ("google.Checkpoint", "0.0.2")
     assert f.source.splitlines()[3] == "from custom_types_kfp import Checkpoint as KfpCheckpoint"
+
+
+class _SchemaOnly:
+    """Names its schema as kfp's classes do, built on neither library's Artifact."""
+
+    schema_title = "google.VertexModel"
+    schema_version = "0.0.1"
+
+
+class _Unloadable:
+    schema_title = "acme.Thing"
+    schema_version = "0.0.1"
+
+
+def _import_as(flavor: str, artifact_class: type, out: Path) -> Any:
+    """The IR of a pipeline importing one URI as `artifact_class`, compiled by `flavor`."""
+    import yaml
+
+    if flavor == "kfp":
+        from kfp import compiler, dsl
+    else:
+        from dagyard import compiler, dsl  # type: ignore[no-redef]
+
+    @dsl.pipeline(name="import-custom")
+    def imported():  # type: ignore[no-untyped-def]
+        dsl.importer(artifact_uri="s3://bucket/weights", artifact_class=artifact_class)
+
+    compiler.Compiler().compile(imported, str(out))
+    return yaml.safe_load(out.read_text())
+
+
+@FLAVORS
+def test_an_importer_takes_a_class_of_another_module_as_kfp_does(
+    tmp_path: Path, flavor: str
+) -> None:
+    """kfp's importer (importer_node.importer) writes the class's schema_title and
+    schema_version as the artifact's type, whatever the class is built on."""
+    written = _import_as(flavor, _SchemaOnly, tmp_path / f"{flavor}.yaml")
+
+    expected = {"schemaTitle": "google.VertexModel", "schemaVersion": "0.0.1"}
+    assert (
+        written["deploymentSpec"]["executors"]["exec-importer"]["importer"]["typeSchema"]
+        == expected
+    )
+    outputs = written["components"]["comp-importer"]["outputDefinitions"]
+    assert outputs["artifacts"]["artifact"]["artifactType"] == expected
+
+
+@FLAVORS
+def test_an_importer_of_a_schema_kfp_cannot_load_is_refused(tmp_path: Path, flavor: str) -> None:
+    expected = (TypeError, "Artifact") if flavor == "kfp" else (DslError, "'acme.Thing'")
+    with pytest.raises(expected[0], match=expected[1]):
+        _import_as(flavor, _Unloadable, tmp_path / f"{flavor}.yaml")
