@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import dis
 import functools
 import inspect
 import os
@@ -317,6 +318,18 @@ def _local_names(code: types.CodeType) -> set[str]:
     return names
 
 
+def _globals_read(func: Callable[..., Any]) -> set[str]:
+    """The module globals the function's body reads. Not `inspect.getclosurevars`'
+    globals, which are every name of the code's that the module also defines, attribute
+    names included: `custom_types.Checkpoint` is no use of a global `Checkpoint`."""
+    read = {
+        str(instruction.argval)
+        for instruction in dis.get_instructions(func.__code__)
+        if instruction.opname == "LOAD_GLOBAL"
+    }
+    return read & set(func.__globals__)
+
+
 def _check_self_contained(
     func: Callable[..., Any],
     component: str,
@@ -331,7 +344,7 @@ def _check_self_contained(
     local = _local_names(func.__code__)
     outside = sorted(
         name
-        for name in [*closure.globals, *closure.nonlocals]
+        for name in [*_globals_read(func), *closure.nonlocals]
         if name not in _PROVIDED
         and name != func.__name__
         and name not in local

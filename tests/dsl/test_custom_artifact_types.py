@@ -80,6 +80,26 @@ def test_a_class_named_through_its_module_imports_the_module(tmp_path: Path, fla
 
 
 @FLAVORS
+def test_the_class_read_through_its_module_in_the_body_is_no_use_of_a_global_of_its_name(
+    tmp_path: Path, flavor: str
+) -> None:
+    """`custom_types_kfp.Checkpoint` in the body reads an attribute of the module the
+    source imports, not the module's global `Checkpoint`, which the task lacks. KFP's
+    test data pipeline_with_google_artifact_type.py imports its class both ways and its
+    producer checks isinstance against the module's attribute; kfp embeds the body as
+    written (component_factory._get_function_source_definition)."""
+    f = _define(
+        tmp_path,
+        flavor,
+        _HEAD + "import custom_types_kfp\nfrom custom_types_kfp import Checkpoint\n\n\n"
+        "@dsl.component(base_image='python:3.11')\n"
+        "def f(c: Output[custom_types_kfp.Checkpoint]):\n"
+        "    assert isinstance(c, custom_types_kfp.Checkpoint)\n",
+    )
+    assert _imports(flavor, f) == ["import custom_types_kfp"]
+
+
+@FLAVORS
 def test_imports_follow_the_parameters_then_the_returns_each_once(
     tmp_path: Path, flavor: str
 ) -> None:
