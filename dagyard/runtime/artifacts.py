@@ -54,6 +54,15 @@ class Artifact:
         """Write the artifact at `path` instead (kfp's `set_path`); collected from there."""
         self._custom_path = path
 
+    @property
+    def custom_path(self) -> str:
+        """Where `set_path` put the artifact; '' when it is at its own place (kfp's)."""
+        return self._custom_path or ""
+
+    @custom_path.setter
+    def custom_path(self, value: str) -> None:
+        self._custom_path = value or None  # '' is no custom path, as kfp reads it
+
     def __repr__(self) -> str:
         fields = f"name={self.name!r}, uri={self.uri!r}, metadata={self.metadata!r}"
         return f"{type(self).__name__}({fields})"
