@@ -322,25 +322,27 @@ def _mounts(
     apply_volumes: bool = True,
 ) -> tuple[MountPlan, ...]:
     plans: list[MountPlan] = []
-    for path in settings.mount_paths:
-        if not path.startswith("/"):
-            raise TaskFailure(
-                f"The mount path {path!r} is not absolute; Kubernetes needs an absolute "
-                "path, e.g. /data."
-            )
     for volume in settings.volumes if apply_volumes else ():
         name = str(value(volume.name))
         found = values(volume.kind, name)
         if found is None and not volume.optional:
             raise TaskFailure(_missing(volume.kind, name, "use_*_as_volume"))
         # A secret's files are read-only, as Kubernetes mounts them.
-        plans.append(MountPlan(volume.mount_path, data=found or {}, read_only=True))
+        plans.append(MountPlan(_rooted(volume.mount_path), data=found or {}, read_only=True))
     for claim in settings.claims if apply_volumes else ():
         plans.append(
-            MountPlan(claim.mount_path, claim=str(value(claim.name)), sub_path=claim.sub_path)
+            MountPlan(
+                _rooted(claim.mount_path), claim=str(value(claim.name)), sub_path=claim.sub_path
+            )
         )
-    plans.extend(MountPlan(scratch.mount_path) for scratch in settings.scratch)
+    plans.extend(MountPlan(_rooted(scratch.mount_path)) for scratch in settings.scratch)
     return tuple(plans)
+
+
+def _rooted(mount_path: str) -> str:
+    """A mount path as the kubelet takes it: one that is not absolute is under the root
+    (kubelet_pods.go, makeAbsolutePath; the API server accepts it as given)."""
+    return mount_path if mount_path.startswith("/") else "/" + mount_path
 
 
 def _missing(kind: ValuesKind, name: str, setting: str) -> str:

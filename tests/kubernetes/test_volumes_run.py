@@ -117,3 +117,17 @@ def test_an_empty_dir_is_empty_and_writable(platform: Platform, tmp_path: Path) 
     assert run.state is RunState.SUCCEEDED, run.error
     assert tasks["use"].outputs["said"].strip() == "0"
     assert not Path("/scratch").exists()
+
+
+def test_a_mount_path_that_is_not_absolute_is_under_the_root(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """The API server takes a relative mountPath and the kubelet mounts it under the
+    root (kubernetes/kubernetes pkg/kubelet/kubelet_pods.go, makeAbsolutePath); KFP's
+    driver passes kfp-kubernetes' mount path on as given (KFP's snapshot data
+    general_ephemeral_volume.py mounts at 'path')."""
+    assert not Path("/scratch").exists(), "this test needs a host without /scratch"
+    run, tasks = _run(platform, tmp_path, k8s_volumes.scratch_relative)
+    assert run.state is RunState.SUCCEEDED, run.error
+    assert tasks["use"].outputs["said"].strip() == "0"
+    assert not Path("/scratch").exists()

@@ -98,3 +98,18 @@ def scratch(dsl: Any, kubernetes: Any) -> Any:
         kubernetes.empty_dir_mount(use(), "scratch", "/scratch")
 
     return pipeline
+
+
+def scratch_relative(dsl: Any, kubernetes: Any) -> Any:
+    """The empty dir of `scratch` at the mount path "scratch", which is not absolute."""
+    use = _shell(
+        dsl,
+        "use",
+        'n=$(ls -A /scratch | wc -l); echo "$n" > /scratch/count && cat /scratch/count > "$1"',
+    )
+
+    @dsl.pipeline(name="k8s-scratch-relative")
+    def pipeline() -> None:
+        kubernetes.empty_dir_mount(use(), "scratch", "scratch")
+
+    return pipeline
