@@ -106,6 +106,7 @@ def prepare_attempt(
         settings.recorded if settings else None,
         kubernetes.env_sources if kubernetes else (),
         kubernetes.volume_sources if kubernetes else (),
+        _workspace_claim(run_id, context.workspace_path, parameters),
     )
     parameters = {**parameters, **config.inputs}
     try:
@@ -257,6 +258,13 @@ def note_waiting(
             recorder.update(node, state=TaskState.RUNNING, error=None, started_at=now())
         else:
             recorder.update(node, state=TaskState.PENDING, error=reason, started_at=None)
+
+
+def _workspace_claim(run_id: str, folder: str, parameters: dict[str, Any]) -> str:
+    """The run's workspace claim if a parameter of the attempt holds the workspace's path,
+    as KFP's driver decides the task needs the workspace (needsWorkspaceMount), else ''."""
+    given = any(isinstance(v, str) and folder in v for v in parameters.values())
+    return task_config.workspace_claim(run_id) if folder and given else ""
 
 
 def _make_workspace(folder: str, texts: list[str]) -> None:

@@ -17,7 +17,8 @@ secrets, config maps and pod fields (as references, never values), KUBERNETES_VO
 (claims, secrets and config maps as volumes, by name), and
 KUBERNETES_TOLERATIONS and KUBERNETES_AFFINITY (kfp-kubernetes' constant tolerations
 and node affinity terms, as k8s.go turns them into a pod's; those given as JSON by a
-pipeline value are left out). Not filled: the workspace's volume. Not here: the
+pipeline value are left out), and the workspace's claim when the task is given the
+workspace's path (as KFP's driver's needsWorkspaceMount finds it). Not here: the
 Kubernetes settings themselves (`platform_settings.py`), launching the attempt.
 """
 
@@ -37,6 +38,9 @@ NODE_SELECTOR = "KUBERNETES_NODE_SELECTOR"
 TOLERATIONS = "KUBERNETES_TOLERATIONS"
 AFFINITY = "KUBERNETES_AFFINITY"
 VOLUMES = "KUBERNETES_VOLUMES"
+# The workspace's volume and where a KFP task finds it (kfp's WORKSPACE_MOUNT_PATH).
+WORKSPACE_VOLUME = "kfp-workspace"
+WORKSPACE_MOUNT_PATH = "/kfp-workspace"
 
 # The recorded Kubernetes settings (IR names) each field covers.
 _RECORDED = {TOLERATIONS: ("tolerations",), AFFINITY: ("nodeAffinity", "podAffinity")}
@@ -77,12 +81,14 @@ def decide(
     recorded: Mapping[str, Any] | None = None,
     env_sources: Sequence[Mapping[str, Any]] = (),
     volume_sources: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]] = (),
+    workspace_claim: str = "",
 ) -> TaskConfigDecision:
     """The TaskConfig of an attempt of `component`, whose resolved executor is
     `container`, whose Kubernetes settings ask for `node_selector`, record `recorded`
     (KubernetesSettings.recorded, by IR name) and set the variables `env_sources`
     (Kubernetes references to secrets, config maps and pod fields) and mount
-    `volume_sources` (Kubernetes volumes and their mounts)."""
+    `volume_sources` (Kubernetes volumes and their mounts); `workspace_claim` names the
+    run's workspace claim when the attempt is given the workspace's path ('' if not)."""
     passthroughs = component.task_config_passthroughs
     names = [
         name
@@ -107,9 +113,12 @@ def decide(
         config["env"] += [dict(source) for source in env_sources]
     if NODE_SELECTOR in passthroughs and node_selector:
         config["nodeSelector"] = dict(node_selector)
-    if VOLUMES in passthroughs and volume_sources:
-        config["volumes"] = [dict(volume) for volume, _ in volume_sources]
-        config["volumeMounts"] = [dict(mount) for _, mount in volume_sources]
+    # The workspace's volume comes before the kfp-kubernetes ones, as KFP's driver adds
+    # it to the pod (initPodSpecPatch) before their settings (extendPodSpecPatch).
+    sources = [*_workspace_source(workspace_claim), *volume_sources]
+    if VOLUMES in passthroughs and sources:
+        config["volumes"] = [dict(volume) for volume, _ in sources]
+        config["volumeMounts"] = [dict(mount) for _, mount in sources]
     recorded = recorded or {}
     if TOLERATIONS in passthroughs:
         config["tolerations"] = _tolerations(recorded.get("tolerations"))
@@ -117,6 +126,20 @@ def decide(
         affinity = _node_affinity(recorded.get("nodeAffinity"))
         config["affinity"] = {"nodeAffinity": affinity} if affinity else None
     return TaskConfigDecision({name: config for name in names}, passthroughs)
+
+
+def _workspace_source(claim: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The workspace's volume and mount as KFP's driver writes them (getWorkspaceMount)."""
+    if not claim:
+        return []
+    volume = {"name": WORKSPACE_VOLUME, "persistentVolumeClaim": {"claimName": claim}}
+    return [(volume, {"name": WORKSPACE_VOLUME, "mountPath": WORKSPACE_MOUNT_PATH})]
+
+
+def workspace_claim(run_id: str) -> str:
+    """The name of the run's workspace claim: KFP's is its workflow's name followed by
+    `-kfp-workspace` (driver/k8s.go, GetWorkspacePVCName); here the run's id is."""
+    return f"{run_id}-{WORKSPACE_VOLUME}"
 
 
 def resource_requirements(resources: Resources | None) -> dict[str, Any]:

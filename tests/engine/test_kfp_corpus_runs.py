@@ -356,6 +356,23 @@ def _sdk_task_config_passthrough(ran: Ran) -> None:
     assert mounted is False
 
 
+def _sdk_task_config_workspace(ran: Ran) -> None:
+    """KFP's driver (driver.go, initPodSpecPatch) adds the workspace's volume, a claim
+    named after the run (k8s.go, GetWorkspacePVCName) at /kfp-workspace, when a parameter
+    of the task holds the workspace's path (needsWorkspaceMount), before the volumes of
+    kfp-kubernetes' settings (extendPodSpecPatch); to the TaskConfig when
+    KUBERNETES_VOLUMES is passed through."""
+    claim = f"{ran.run.run_id}-kfp-workspace"
+    shared = {"name": "shared-data", "persistentVolumeClaim": {"claimName": "shared-data"}}
+    at_shared = {"name": "shared-data", "mountPath": "/mnt/shared"}
+    given = json.loads(ran["hand-on"].outputs["Output"])
+    assert given == [
+        [{"name": "kfp-workspace", "persistentVolumeClaim": {"claimName": claim}}, shared],
+        [{"name": "kfp-workspace", "mountPath": "/kfp-workspace"}, at_shared],
+    ]
+    assert json.loads(ran["hand-on-claims"].outputs["Output"]) == [[shared], [at_shared]]
+
+
 def _dedup(ran: Ran) -> None:
     assert ran.log("echo") == ["first"]
     assert ran.log("echo-2") == ["second"]
@@ -853,6 +870,12 @@ EXPECTED: dict[str, Expected] = {
             "place": (S, None),
         },
         check=_sdk_task_config_passthrough,
+    ),
+    # hand-on is given the workspace's path, hand-on-claims is not.
+    "sdk_task_config_workspace": Expected(
+        RunState.SUCCEEDED,
+        {"hand-on": (S, None), "hand-on-claims": (S, None)},
+        check=_sdk_task_config_workspace,
     ),
     # KFP's launcher uploads an output from its executor output's custom_path.
     "run_custom_path": Expected(
