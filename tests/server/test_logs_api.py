@@ -81,8 +81,12 @@ def test_a_running_task_log_is_tailed_until_complete(
     run_id = submit(api, talking, release=str(release))
 
     def first_line() -> dict[str, Any] | None:
+        # A read may land between the line's text and its line break (print writes them
+        # apart): the line is there once its break is.
         response = api.get(f"/runs/{run_id}/nodes/talk/logs")
-        return response.json() if response.status_code == 200 and response.json()["text"] else None
+        if response.status_code != 200 or not response.json()["text"].endswith("\n"):
+            return None
+        return response.json()
 
     first = eventually(first_line, "the first line shows")
     assert first["text"] == "first line: déjà vu ✓\n"
