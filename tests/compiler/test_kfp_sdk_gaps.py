@@ -6,12 +6,10 @@ Each case is written once against a `dsl` module and run with the real kfp 2.17 
 kfp's IR by test_kfp_equivalence.py and run by tests/engine/test_kfp_corpus_runs.py).
 """
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import compat_ir  # tests/compat_ir.py: tests/ is on the import path
 import pytest
 from kfp import compiler as kfp_compiler
 from kfp import components as kfp_components
@@ -23,18 +21,6 @@ from dagyard import dsl as dagyard_dsl
 from dagyard.errors import CompileError, DslError
 
 pytestmark = pytest.mark.kfp
-
-
-def _compat_ir() -> ModuleType:
-    """tests/compat_ir.py, the IR normaliser (tests/ has no packages), once a session."""
-    if "compat_ir" not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "compat_ir.py"
-        spec = importlib.util.spec_from_file_location("compat_ir", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules["compat_ir"] = module
-    return sys.modules["compat_ir"]
 
 
 BOTH = pytest.mark.parametrize("dsl", [kfp_dsl, dagyard_dsl], ids=["kfp", "dagyard"])
@@ -92,7 +78,6 @@ def test_after_a_task_inside_a_condition_from_outside_it_is_refused(
 def _same_ir(tmp_path: Any, kfp_object: Any, dagyard_object: Any) -> dict[str, Any]:
     """Compile the two, assert that their IR means the same and that kfp loads
     Dagyard's; returns Dagyard's IR."""
-    compat_ir = _compat_ir()
     kfp_compiler.Compiler().compile(kfp_object, str(tmp_path / "kfp.yaml"))
     dagyard_compiler.Compiler().compile(dagyard_object, tmp_path / "dagyard.yaml")
     expected = compat_ir.describe(compat_ir.load(tmp_path / "kfp.yaml"))

@@ -6,12 +6,11 @@ whose components and executors join the caller's
 sdk_loaded_pipeline runs such pipelines; these are the shapes around it.
 """
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import compat_ir  # tests/compat_ir.py: tests/ is on the import path
 import pytest
 import yaml
 from kfp import compiler as kfp_compiler
@@ -25,17 +24,6 @@ from dagyard import kubernetes as dagyard_kubernetes
 from dagyard.errors import CompileError, ComponentLoadError
 
 pytestmark = pytest.mark.kfp
-
-
-def _compat_ir() -> ModuleType:
-    if "compat_ir" not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "compat_ir.py"
-        spec = importlib.util.spec_from_file_location("compat_ir", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules["compat_ir"] = module
-    return sys.modules["compat_ir"]
 
 
 @kfp_dsl.container_component
@@ -84,7 +72,6 @@ def test_a_loaded_pipeline_compiles_into_its_caller_as_kfp_compiles_it(
 ) -> None:
     """A task's constant argument, a nested pipeline, a loop and a retry policy: each
     made the IR a pipeline rather than one component, and each loads and compiles."""
-    compat_ir = _compat_ir()
     source = tmp_path / "loaded.yaml"
     kfp_compiler.Compiler().compile(SHAPES[shape], str(source))
     kfp_loaded = kfp_components.load_component_from_file(str(source))
