@@ -8,7 +8,7 @@ UI_MODULES := ui/node_modules/.package-lock.json
 UI_SOURCES := $(shell find ui/src ui/index.html ui/package.json ui/tsconfig.json ui/vite.config.ts -type f 2>/dev/null)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: up test check clean bytecode ui ui-check chromium screenshots
+.PHONY: up test check clean bytecode ui ui-check chromium podman screenshots
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -45,6 +45,13 @@ chromium: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# Tests run tasks in container images with Debian's Podman (and its runc), and build
+# those images from Debian's packages with mmdebstrap (tests/containers/images.py).
+podman: /usr/bin/podman /usr/bin/mmdebstrap
+
+/usr/bin/podman /usr/bin/mmdebstrap &:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc mmdebstrap >/dev/null
+
 # Screenshots of the UI's main pages into docs/images/ (README shows two of them).
 screenshots: $(STAMP) bytecode ui chromium
 	$(PY) scripts/screenshots.py
@@ -52,7 +59,7 @@ screenshots: $(STAMP) bytecode ui chromium
 up: $(STAMP) bytecode ui
 	$(VENV)/bin/dagyard up --demo
 
-test: $(STAMP) bytecode ui ui-check chromium
+test: $(STAMP) bytecode ui ui-check chromium podman
 	$(VENV)/bin/ruff check dagyard tests bench scripts examples hatch_build.py
 	$(VENV)/bin/ruff format --check dagyard tests bench scripts examples hatch_build.py
 	$(VENV)/bin/mypy
