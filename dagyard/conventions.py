@@ -13,3 +13,7 @@ DELETE_PVC_IMAGE = "argostub/deletepvc"
 """The images of kfp-kubernetes' CreatePVC and DeletePVC components: markers, never
 pulled. KFP's driver does the work of such a task itself (makes or deletes the volume
 claim); Dagyard's engine does too, and so must recognise them by image."""
+
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+"""Kubernetes' image pull policies (kfp-kubernetes' `set_image_pull_policy`); a task that
+runs in its image is pulled as its policy says, IfNotPresent when it sets none."""

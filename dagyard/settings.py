@@ -14,6 +14,8 @@ from dagyard.errors import UsageError
 EXECUTORS = ("local", "ray")
 # The most bytes a task attempt's log keeps unless DAGYARD_TASK_LOG_LIMIT says otherwise.
 DEFAULT_TASK_LOG_LIMIT = 100 << 20
+# Where lightweight Python components run (DAGYARD_TASK_ISOLATION).
+TASK_ISOLATIONS = ("host", "image")
 # Suffixes of a size in bytes (DAGYARD_TASK_LOG_LIMIT): powers of 1024.
 _SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -28,8 +30,13 @@ class Settings:
     max_parallel    DAGYARD_MAX_PARALLEL, default: the number of CPUs
     cache_enabled   DAGYARD_CACHE (0/false turns caching off everywhere), default on
     max_cache_staleness_seconds  DAGYARD_MAX_CACHE_STALENESS (seconds), default: none
-    container_runtime  DAGYARD_CONTAINER_RUNTIME: docker, podman, auto; default off (container
-                    components then run their command on this machine)
+    container_runtime  DAGYARD_CONTAINER_RUNTIME: auto (the default: the first of podman and
+                    docker whose engine answers, looked up at the first container task),
+                    podman, docker, a path, or off; container components run in their image
+                    with it, and on this machine (with a warning on the task) without one
+    task_isolation  DAGYARD_TASK_ISOLATION: host (the default: lightweight Python components
+                    run on this machine's Python, the fast path) or image (they run in their
+                    base image too, with the container runtime)
     lease_seconds   DAGYARD_LEASE_SECONDS, default 15: how long a process's claim on a run
                     lasts unless renewed (renewed every third of it); a dead process's runs
                     are taken over by another within about this time
@@ -57,7 +64,8 @@ class Settings:
     max_parallel: int = 0
     cache_enabled: bool = True
     max_cache_staleness_seconds: float | None = None
-    container_runtime: str = ""
+    container_runtime: str = "auto"
+    task_isolation: str = "host"
     lease_seconds: float = 15.0
     store_outage_seconds: float = 120.0
     executor: str = "local"
@@ -84,6 +92,11 @@ class Settings:
             raise UsageError(
                 f"DAGYARD_STORE_OUTAGE_SECONDS must be 0 or more seconds, not "
                 f"{self.store_outage_seconds}."
+            )
+        if self.task_isolation not in TASK_ISOLATIONS:
+            raise UsageError(
+                f"DAGYARD_TASK_ISOLATION={self.task_isolation!r} is not known; choose host (the "
+                "default) or image."
             )
         if self.executor not in EXECUTORS:
             raise UsageError(
@@ -123,7 +136,8 @@ class Settings:
             cache_enabled=env.get("DAGYARD_CACHE", "1").strip().lower()
             not in ("0", "false", "no", "off"),
             max_cache_staleness_seconds=_float(env, "DAGYARD_MAX_CACHE_STALENESS"),
-            container_runtime=env.get("DAGYARD_CONTAINER_RUNTIME", ""),
+            container_runtime=env.get("DAGYARD_CONTAINER_RUNTIME", "").strip() or "auto",
+            task_isolation=env.get("DAGYARD_TASK_ISOLATION", "").strip().lower() or "host",
             lease_seconds=_float(env, "DAGYARD_LEASE_SECONDS") or Settings.lease_seconds,
             store_outage_seconds=(Settings.store_outage_seconds if outage is None else outage),
             executor=env.get("DAGYARD_EXECUTOR", "").strip().lower() or "local",

@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder: a real S3-compatible server for object-store
-artifact roots; and Ray's settings for every test that starts a cluster.
+artifact roots; Ray's settings for every test that starts a cluster; and no container
+runtime unless a test asks for one.
 
 The S3 server is moto's standalone server, started as a child process on loopback once
 per test process; each test that asks for `s3_root` gets a bucket of its own. The usual
@@ -25,6 +26,11 @@ import pytest
 # Ray call made while not connected starts a local cluster of its own.
 os.environ["RAY_AUTH_MODE"] = "disabled"
 os.environ["RAY_ENABLE_AUTO_CONNECT"] = "0"
+# Container commands run on this machine in every test (and every process a test starts)
+# but those about containers, which ask for a runtime themselves: with a runtime found
+# (`auto`, the default), a test's `alpine` or `python:3.11` task would be pulled from a
+# registry these machines cannot reach.
+os.environ["DAGYARD_CONTAINER_RUNTIME"] = "off"
 
 
 def _free_port() -> int:

@@ -198,6 +198,67 @@ def _register_runs() -> None:
 _register_runs()
 
 
+@app.command("doctor")
+def doctor_command(
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image",
+            help="Also start a container of this image (pulled if missing; Docker needs one).",
+        ),
+    ] = None,
+) -> None:
+    """Say where tasks run here: the container runtimes found, the one chosen, and whether
+    a container starts. Exits 1 when the chosen runtime cannot run a container."""
+    from dagyard.errors import ExecutorError
+    from dagyard.executors import containers
+    from dagyard.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except DagyardError as e:
+        raise _fail(e) from e
+    console.print(
+        f"DAGYARD_CONTAINER_RUNTIME={settings.container_runtime}  "
+        f"DAGYARD_TASK_ISOLATION={settings.task_isolation}",
+        highlight=False,
+    )
+    found = containers.candidates()
+    if not found:
+        console.print("no podman or docker is installed", highlight=False)
+    for path, runtime, reason in found:
+        said = f"answers: {runtime.describe()}" if runtime else f"does not answer: {reason}"
+        console.print(f"{path}: {said}", highlight=False)
+    try:
+        chosen = containers.find_runtime(settings.container_runtime)
+    except ExecutorError as e:
+        errors.print(f"[bold red]error:[/] {e}", highlight=False)
+        raise typer.Exit(code=exit_codes.RUN_NOT_SUCCEEDED) from e
+    if chosen is None:
+        lightweight = (
+            "fail (image isolation needs a runtime)"
+            if settings.task_isolation == "image"
+            else "run on this machine's Python"
+        )
+        warned = "" if settings.container_runtime.lower() == "off" else " (with a warning)"
+        console.print(
+            f"no container runtime in use: container components run on this machine{warned}; "
+            f"lightweight components {lightweight}",
+            highlight=False,
+        )
+        raise typer.Exit(code=1 if settings.task_isolation == "image" else 0)
+    console.print(
+        f"chosen: {chosen.describe()}, with {' '.join(chosen.run_options)}", highlight=False
+    )
+    try:
+        took = containers.try_container(chosen, image)
+    except ExecutorError as e:
+        errors.print(f"[bold red]error:[/] {e}", highlight=False)
+        raise typer.Exit(code=exit_codes.RUN_NOT_SUCCEEDED) from e
+    where = f"of {image}" if image else "of this machine's programs"
+    console.print(f"a test container {where} started and ended in {took:.2f} s", highlight=False)
+
+
 @app.command("version")
 def version_command() -> None:
     """Print Dagyard's version."""

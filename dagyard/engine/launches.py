@@ -157,6 +157,7 @@ def prepare_attempt(
         staging=staged.staging,
         slots=place.slots,
         log_limit=place.log_limit,
+        pull_policy=kubernetes.pull_policy if kubernetes else None,
     )
     attempt = Attempt(number, launch, document, staged, log_uri)
     if kubernetes is not None:

@@ -17,9 +17,10 @@ KFP's pod deadline is; `use_field_path_as_env` gives `metadata.name` (the task's
 secrets and config maps (Dagyard's store) become variables or read-only folders of one
 file per key; volume claims and empty dirs become folders; a node selector goes to the
 executor, which places by it where it can (the Ray executor, on nodes with those Ray
-labels) and warns where it cannot; pod labels,
-annotations, affinity, tolerations, image pulling, security context, and an empty dir's
-medium and size are recorded, each with a warning. A missing secret, config map or key
+labels) and warns where it cannot; the image pull policy goes to the executor, which
+applies it to a task run in its image and warns of it otherwise; pod labels,
+annotations, affinity, tolerations, image pull secrets, security context, and an empty
+dir's medium and size are recorded, each with a warning. A missing secret, config map or key
 fails the task before it runs, unless the setting is optional, as on Kubernetes.
 """
 
@@ -33,7 +34,7 @@ import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dagyard.conventions import CREATE_PVC_IMAGE, DELETE_PVC_IMAGE
+from dagyard.conventions import CREATE_PVC_IMAGE, DELETE_PVC_IMAGE, PULL_POLICIES
 from dagyard.engine.failures import TaskFailure
 from dagyard.engine.volumes import MountPlan
 from dagyard.ir.kubernetes import KubernetesSettings, ValuesKind
@@ -52,6 +53,9 @@ class KubernetesLaunch:
     timeout_seconds: int | None = None
     node_selector: dict[str, str] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # set_image_pull_policy's Always, IfNotPresent or Never (None: unset), for an
+    # executor that runs the task in its image (one that does not warns of it).
+    pull_policy: str | None = None
     # The variables from secrets, config maps and pod fields as Kubernetes references
     # (never their values), for a TaskConfig passing them through.
     env_sources: tuple[dict[str, Any], ...] = ()
@@ -101,6 +105,7 @@ def kubernetes_launch(
         timeout_seconds=settings.timeout_seconds,
         node_selector=_node_selector(settings, value),
         warnings=recorded_warnings(settings, withheld),
+        pull_policy=None if "imagePullPolicy" in withheld else _pull_policy(settings),
         env_sources=_env_sources(settings, value),
         volume_sources=_volume_sources(settings, value),
     )
@@ -166,9 +171,6 @@ _RECORDED_SENTENCES = {
         "Image pull secrets (set_image_pull_secrets) {value} are recorded, not used: "
         "Dagyard pulls no image with them."
     ),
-    "imagePullPolicy": (
-        "The image pull policy (set_image_pull_policy) {value} is recorded, not applied."
-    ),
     "securityContext": (
         "The security context (set_security_context) {value} is recorded, not applied: the "
         "task runs as the user that runs Dagyard."
@@ -178,6 +180,19 @@ _RECORDED_SENTENCES = {
         "has the host's /dev/shm."
     ),
 }
+
+
+def _pull_policy(settings: KubernetesSettings) -> str | None:
+    """set_image_pull_policy's value; TaskFailure for one Kubernetes would refuse."""
+    policy = settings.recorded.get("imagePullPolicy")
+    if policy is None:
+        return None
+    if policy not in PULL_POLICIES:
+        raise TaskFailure(
+            f"set_image_pull_policy: {policy!r} is not a pull policy; give Always, "
+            "IfNotPresent or Never."
+        )
+    return str(policy)
 
 
 def _node_selector(

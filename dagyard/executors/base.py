@@ -126,6 +126,9 @@ class Launch:
     # The labels of the node it must run on (kfp-kubernetes' node selector): an executor
     # that places by labels honours them, else it reports them in `Outcome.warnings`.
     node_selector: dict[str, str] = dataclasses.field(default_factory=dict)
+    # When a task that runs in its image pulls it (kfp-kubernetes' set_image_pull_policy):
+    # Always, IfNotPresent or Never; None: unset (IfNotPresent).
+    pull_policy: str | None = None
 
     @property
     def argv(self) -> list[str]:

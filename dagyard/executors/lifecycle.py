@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from dagyard.errors import ExecutorError
-from dagyard.executors.base import Command, Launch, Outcome
-from dagyard.executors.containers import container_argv
+from dagyard.executors.base import Command, Launch, Outcome, PythonFunction
+from dagyard.executors.containers import ContainerRuntime, RuntimeChoice, container_name
 from dagyard.executors.disks import name_full_disk
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
 from dagyard.executors.isolation import Confinement, Isolation
-from dagyard.executors.limits import Limits, task_limits
+from dagyard.executors.limits import Limits, memory_in_words, task_limits
 from dagyard.executors.logs import LogKeeper, note
 from dagyard.executors.mounts import isolated
 from dagyard.executors.staging import stage_in, stage_out
@@ -61,6 +61,9 @@ SHORT_TMPDIR = 60
 _ALIAS_ROOT = "/tmp"
 # How a start reports an attempt's end (`Attempt._fork`, `Attempt._spawn`).
 _Ended = TypeVar("_Ended")
+# A container's exit code when the kernel killed its command (SIGKILL: 128 + 9), as an
+# out-of-memory kill under its memory limit does.
+CONTAINER_OOM_EXIT = 137
 
 
 def short_alias(folder: Path) -> str | None:
@@ -92,7 +95,8 @@ class Host:
     cut into slices of that many seconds, so that an exception raised in the waiting
     thread (Ray's cancel, a KeyboardInterrupt) is seen and the attempt is killed.
     `cgroups`: whether attempts may get cgroups where this process can make them (False:
-    the fallbacks of `isolation.py` everywhere).
+    the fallbacks of `isolation.py` everywhere). `container_runtime` and `task_isolation`:
+    `Settings`' (DAGYARD_CONTAINER_RUNTIME, DAGYARD_TASK_ISOLATION).
     """
 
     def __init__(
@@ -103,15 +107,19 @@ class Host:
         environments: Callable[[], EnvironmentCache],
         kill_grace: float = 5.0,
         fork_server: bool = True,
-        container_runtime: str | None = None,
+        container_runtime: str = "off",
+        task_isolation: str = "host",
         poll: float | None = None,
         cgroups: bool = True,
     ) -> None:
         self.name = name
         self.interpreter = Interpreter(python)
         self.kill_grace = kill_grace
-        # Docker or Podman binary for plain commands; None: they run on this host as they are.
-        self.container_runtime = container_runtime
+        # The Podman or Docker that runs container commands in their image (a setting,
+        # looked up at the first one); with none, they run on this host as they are.
+        self.containers = RuntimeChoice(container_runtime)
+        # "image": lightweight Python functions run in their image too; "host": here.
+        self.task_isolation = task_isolation
         self.poll = poll
         self._make_environments = environments
         self._environments: EnvironmentCache | None = None
@@ -192,6 +200,10 @@ class Attempt:
         self._exited = False
         self._killer: threading.Timer | None = None
         self._tmp_alias: str | None = None
+        # The runtime and container name when the attempt runs in its image.
+        self._container: tuple[ContainerRuntime, str] | None = None
+        # What the attempt could not honour of its launch, for its outcome.
+        self._warnings: list[str] = []
 
     @property
     def cancelled(self) -> bool:
@@ -264,7 +276,7 @@ class Attempt:
         try:
             stage_in(self.launch.staging)
             argv, env, fork = self._prepare(log)
-            if self.launch.binds and self._host.container_runtime is None:
+            if self.launch.binds and self._container is None:
                 # Its volumes at their paths, in a mount namespace of its own (mounts.py).
                 argv = isolated(argv, self.launch.binds, self.launch.workdir / TMP_FOLDER)
                 fork = None
@@ -273,6 +285,8 @@ class Attempt:
             limits = task_limits(self.launch.resources)
         except ExecutorError as e:
             return self._not_started(log, str(e))
+        if self._container is not None:
+            return self._contained(limits, log, argv, env)
         ended: int | str | Outcome | None = None
         confinement = None
         # A zygote forks it, or else the zygote execs it from a fork.
@@ -335,14 +349,20 @@ class Attempt:
         instead, with what it forks; builds a virtual environment if the function's
         packages are not all here."""
         launch, host = self.launch, self._host
+        runtime = self._runtime()
+        if runtime is not None:
+            return self._in_image(runtime, log), {}, None
+        if launch.pull_policy is not None:
+            self._warnings.append(
+                f'The image pull policy (set_image_pull_policy) "{launch.pull_policy}" is '
+                "recorded, not applied: the task ran on this machine, not in its image."
+            )
         # Temporary files (mktemp, tempfile) go in the attempt's own folder, not the host's
         # /tmp, and go with it; unless the task sets these itself.
         tmp = self._tmp_alias or str(launch.workdir / TMP_FOLDER)
         env = {**base_env(), "TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, **launch.env}
         command = launch.command
         if isinstance(command, Command):
-            if host.container_runtime is not None:
-                return container_argv(host.container_runtime, launch), env, None
             return list(command.argv), env, None
         python = host.interpreter.executable
         if command.packages and host.interpreter.missing(command.packages):
@@ -368,6 +388,96 @@ class Attempt:
         elif python == host.interpreter.executable and host.fork_server is not None:
             fork = (host.fork_server, argv)
         return argv, env, fork
+
+    def _runtime(self) -> ContainerRuntime | None:
+        """The runtime that runs this attempt in its image, or None to run it here.
+        Container commands run in their image when a runtime is found (and here, with a
+        warning, when the setting is auto and none is); lightweight functions only with
+        DAGYARD_TASK_ISOLATION=image. ExecutorError when the image is required and no
+        runtime works."""
+        launch, host = self.launch, self._host
+        in_image = isinstance(launch.command, Command) or host.task_isolation == "image"
+        if not in_image or host.containers.off:
+            if isinstance(launch.command, PythonFunction) and host.task_isolation == "image":
+                raise ExecutorError(
+                    "DAGYARD_TASK_ISOLATION=image runs lightweight components in their "
+                    "image, but DAGYARD_CONTAINER_RUNTIME is off; set it to auto, podman "
+                    "or docker, or set DAGYARD_TASK_ISOLATION=host."
+                )
+            return None
+        runtime = host.containers.get()
+        if runtime is not None:
+            return runtime
+        if isinstance(launch.command, PythonFunction):
+            raise ExecutorError(
+                "DAGYARD_TASK_ISOLATION=image runs lightweight components in their image, "
+                "but no container runtime answers here (neither podman nor docker); "
+                "install one, or set DAGYARD_TASK_ISOLATION=host."
+            )
+        self._warnings.append(
+            f"Ran on this machine, not in its image {launch.image}: no container runtime "
+            "answers here (DAGYARD_CONTAINER_RUNTIME=auto found neither podman nor docker)."
+        )
+        return None
+
+    def _in_image(self, runtime: ContainerRuntime, log: BinaryIO) -> list[str]:
+        """The image made sure of and the client's command line that runs the attempt in
+        it (the attempt's variables then go in the client's environment, see `_contained`)."""
+        launch = self.launch
+        runtime.ensure_image(launch.image, launch.pull_policy, log)
+        name = container_name(launch)
+        self._container = (runtime, name)
+        return runtime.run_argv(launch, list(launch.command.argv), self._container_env())
+
+    def _container_env(self) -> dict[str, str]:
+        """The variables the command sees in its container: its own, and its temporary
+        folder in its work folder (mounted at the same path), as on the host."""
+        tmp = str(self.launch.workdir / TMP_FOLDER)
+        return {"TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, **self.launch.env}
+
+    def _contained(
+        self, limits: Limits, log: BinaryIO, argv: list[str], env: dict[str, str]
+    ) -> Outcome:
+        """Run the attempt's container client to its end; the container goes with it.
+        Its limits are the runtime's own (`run_argv`); the client gets no cgroup limits.
+        The watchdog removes the container if this process dies meanwhile."""
+        assert self._container is not None
+        runtime, name = self._container
+        client_env = {**base_env(), **self._container_env()}
+        watchdog = self._host.watchdog()
+        removal = runtime.removal_argv(name)
+        watchdog.watch_command(removal)
+        ended: int | Outcome | None = None
+        try:
+            ended, _ = self._confined(
+                Limits(), log, False, lambda bounds: self._spawn(argv, client_env, log, bounds)
+            )
+        finally:
+            if self._cancelled or not isinstance(ended, int) or ended < 0:
+                runtime.remove(name)
+            watchdog.forget_command(removal)
+        if isinstance(ended, Outcome):
+            return ended
+        assert ended is not None
+        cancelled = self._ended()
+        detail = f"killed by signal {-ended}" if ended < 0 else f"exited with code {ended}"
+        if cancelled:
+            return self._outcome(None, f"cancelled ({detail})")
+        if ended == CONTAINER_OOM_EXIT and limits.memory is not None:
+            return self._outcome(
+                None,
+                f"the task used more than its memory limit of {memory_in_words(limits.memory)} "
+                f"(set_memory_limit) and was killed in its container ({detail})",
+            )
+        if ended == runtime.own_failure_exit:
+            return self._outcome(
+                None,
+                f"{runtime.kind} could not run the container ({detail}); its reason is at "
+                "the end of the log",
+            )
+        if ended < 0:
+            return self._outcome(None, detail)
+        return self._outcome(ended)
 
     def _spawn(
         self, argv: list[str], env: dict[str, str], log: BinaryIO, bounds: Confinement
@@ -491,7 +601,12 @@ class Attempt:
         return self._outcome(None, message)
 
     def _outcome(self, exit_code: int | None, error: str | None = None) -> Outcome:
-        return Outcome(exit_code=exit_code, error=error, host=self._host.name)
+        return Outcome(
+            exit_code=exit_code,
+            error=error,
+            host=self._host.name,
+            warnings=tuple(self._warnings),
+        )
 
 
 def _exited(process: subprocess.Popen[bytes], timeout: float | None) -> bool:

@@ -73,6 +73,8 @@ class LocalExecutor(Executor):
     Attempts over their run's `Launch.slots` wait for a slot; `waiting` reports those held
     for more than `hold_reported_after` seconds (shorter holds are not worth a record).
     `cgroups=False` makes no cgroup for any attempt (`isolation.py`'s fallbacks).
+    `container_runtime` and `task_isolation` are `Settings`' (default: every command on
+    this machine, none in its image).
     """
 
     holds_slots = True
@@ -85,7 +87,8 @@ class LocalExecutor(Executor):
         python: str = sys.executable,
         kill_grace: float = 5.0,
         fork_server: bool = True,
-        container_runtime: str | None = None,
+        container_runtime: str = "off",
+        task_isolation: str = "host",
         hold_reported_after: float = 1.0,
         cgroups: bool = True,
     ) -> None:
@@ -99,6 +102,7 @@ class LocalExecutor(Executor):
             kill_grace=kill_grace,
             fork_server=fork_server,
             container_runtime=container_runtime,
+            task_isolation=task_isolation,
             cgroups=cgroups,
         )
         self._capacity = max_workers or os.cpu_count() or 1

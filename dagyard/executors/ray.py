@@ -73,7 +73,13 @@ class _DriverProcess:
     waits for its own answer, which a reader thread hands over as it comes. Outcomes
     come unasked, as attempts end, and are kept until taken (`take`)."""
 
-    def __init__(self, address: str, environments_root: str | None, kill_grace: float) -> None:
+    def __init__(
+        self,
+        address: str,
+        environments_root: str | None,
+        kill_grace: float,
+        containers: tuple[str, str] = ("off", "host"),
+    ) -> None:
         import multiprocessing.connection
         import subprocess
         import sys
@@ -88,6 +94,7 @@ class _DriverProcess:
                 address,
                 environments_root or "",
                 repr(kill_grace),
+                *containers,
             ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
@@ -235,6 +242,8 @@ class RayExecutor(Executor):
     `environments_root` is where nodes cache virtual environments for
     `packages_to_install` (default `~/.dagyard/envs` of the user running the node);
     `kill_grace` is how long a cancelled task has between SIGTERM and SIGKILL.
+    `container_runtime` and `task_isolation` are `Settings`' (DAGYARD_CONTAINER_RUNTIME,
+    DAGYARD_TASK_ISOLATION), applied on the node that runs each attempt, with its runtime.
     """
 
     def __init__(
@@ -244,8 +253,12 @@ class RayExecutor(Executor):
         environments_root: Path | None = None,
         kill_grace: float = 5.0,
         reconnect_timeout: float = 300.0,
+        container_runtime: str = "off",
+        task_isolation: str = "host",
     ) -> None:
         self.address = address
+        # Each node looks its runtime up for itself (DAGYARD_CONTAINER_RUNTIME's value).
+        self._containers = (container_runtime, task_isolation)
         self._environments_root = str(environments_root) if environments_root else None
         self._kill_grace = kill_grace
         self._reconnect_timeout = reconnect_timeout
@@ -260,7 +273,7 @@ class RayExecutor(Executor):
         self._reported: dict[str, str] = {}
         self._waiting_read = -WAITING_TTL
         check_reachable(address)  # a bad address fails here, at once
-        driver = _DriverProcess(address, self._environments_root, kill_grace)
+        driver = _DriverProcess(address, self._environments_root, kill_grace, self._containers)
         try:
             if not driver.ready(_CONNECT_TIMEOUT):
                 raise ExecutorError(
@@ -397,7 +410,9 @@ class RayExecutor(Executor):
             _log.warning("%s Looking for the Ray head at %r again.", driver.gone, self.address)
         try:
             check_reachable(self.address)
-            fresh = _DriverProcess(self.address, self._environments_root, self._kill_grace)
+            fresh = _DriverProcess(
+                self.address, self._environments_root, self._kill_grace, self._containers
+            )
         except ExecutorError as e:
             _log.warning("The Ray head at %r is not back yet: %s", self.address, e)
             return None

@@ -31,22 +31,33 @@ from dagyard.executors.lifecycle import Attempt, Host, default_environments
 _POLL = 0.05
 
 
-def run_attempt(launch: Launch, environments_root: str | None, kill_grace: float) -> Outcome:
+def run_attempt(
+    launch: Launch,
+    environments_root: str | None,
+    kill_grace: float,
+    container_runtime: str = "off",
+    task_isolation: str = "host",
+) -> Outcome:
     """Run one attempt to its end on this host; the body of the executor's Ray task.
 
     A cancel arrives as KeyboardInterrupt: the attempt's process group gets SIGTERM, then
     SIGKILL after `kill_grace` seconds, and the interrupt goes on to Ray.
     """
-    return Attempt(_host(environments_root, kill_grace), launch).run()
+    host = _host(environments_root, kill_grace, container_runtime, task_isolation)
+    return Attempt(host, launch).run()
 
 
 @functools.cache
-def _host(environments_root: str | None, kill_grace: float) -> Host:
+def _host(
+    environments_root: str | None, kill_grace: float, container_runtime: str, task_isolation: str
+) -> Host:
     """This Ray worker process's host, one per setting (in practice, one)."""
     return Host(
         name=_ray_node_id(),
         environments=default_environments(Path(environments_root) if environments_root else None),
         kill_grace=kill_grace,
+        container_runtime=container_runtime,
+        task_isolation=task_isolation,
         poll=_POLL,
     )
 

@@ -119,6 +119,8 @@ class _Driver:
         *,
         environments_root: Path | None = None,
         kill_grace: float = 5.0,
+        container_runtime: str = "off",
+        task_isolation: str = "host",
     ) -> None:
         # Another user of Ray in this process (a test, a second executor) keeps its
         # connection: only a connection made here is shut down by `close`.
@@ -126,6 +128,8 @@ class _Driver:
         self.address = address
         self._environments_root = str(environments_root) if environments_root else None
         self._kill_grace = kill_grace
+        # Settings the attempt's host reads on the node that runs it (its own runtime).
+        self._containers = (container_runtime, task_isolation)
         # No retries by Ray: a failed attempt is the engine's to retry (its retry policy).
         self._task = self._ray.remote(max_retries=0, retry_exceptions=False)(_attempt_task)
         # `_task` with each request's options, made once: Ray checks them on every call.
@@ -178,7 +182,9 @@ class _Driver:
         # Only an attempt that asks for resources can wait for them (`waiting`); one
         # that asks for none is spared the two round trips to the head its key costs.
         started_key = self._started_prefix + handle if request.amounts() else ""
-        ref = task.remote(started_key, launch, self._environments_root, self._kill_grace)
+        ref = task.remote(
+            started_key, launch, self._environments_root, self._kill_grace, *self._containers
+        )
         with self._lock:
             attempt.ref = ref
             attempt.warnings = placement.warnings
@@ -517,7 +523,7 @@ def serve(argv: list[str]) -> None:
     import multiprocessing.connection
     import os
 
-    fd, address, environments_root, kill_grace = argv
+    fd, address, environments_root, kill_grace, container_runtime, task_isolation = argv
     conn = multiprocessing.connection.Connection(int(fd))
     send_lock = threading.Lock()
 
@@ -530,6 +536,8 @@ def serve(argv: list[str]) -> None:
             address,
             environments_root=Path(environments_root) if environments_root else None,
             kill_grace=float(kill_grace),
+            container_runtime=container_runtime,
+            task_isolation=task_isolation,
         )
     except ExecutorError as e:
         answer(0, "error", e)

@@ -13,11 +13,13 @@ it started, and fires when the parent's *thread* ends, not the process.
 
 How: the watchdog is `python -c <_PROGRAM>` in a session of its own, reading lines
 `+PGID` / `-PGID` (a process group) and `+PATH` / `-PATH` (a cgroup's folder, an absolute
-path) from a pipe whose only writer is this process. When this process dies, the kernel
-closes the pipe; at that end of input the watchdog sends SIGKILL to every group still
-watched, then kills every process in each cgroup still watched (a daemon that left its
-group with `setsid` is still in its cgroup) and removes the cgroup, and exits. Standard
-library only, no polling, on any POSIX system.
+path) and `+!COMMAND` / `-!COMMAND` (a command line, its words joined by the unit
+separator: what removes a container) from a pipe whose only writer is this process. When
+this process dies, the kernel closes the pipe; at that end of input the watchdog runs
+every command still watched, sends SIGKILL to every group still watched, then kills every
+process in each cgroup still watched (a daemon that left its group with `setsid` is
+still in its cgroup) and removes the cgroup, and exits. Standard library only, no
+polling, on any POSIX system.
 
 An attempt started with `Watchdog.spawn` is watched before it runs anything: it waits at a
 gate until its group is registered, so that a SIGKILL between its start and its
@@ -42,7 +44,7 @@ _PROGRAM = """
 import os, signal, time
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-groups, cgroups, pending = set(), set(), b""
+groups, cgroups, commands, pending = set(), set(), set(), b""
 while True:
     data = os.read(0, 4096)
     if not data:
@@ -50,12 +52,23 @@ while True:
     pending += data
     *lines, pending = pending.split(b"\\n")
     for line in lines:
-        watched = cgroups if line[1:2] == b"/" else groups
-        key = line[1:].decode() if watched is cgroups else int(line[1:])
+        kind = line[1:2]
+        if kind == b"!":
+            watched, key = commands, line[2:]
+        elif kind == b"/":
+            watched, key = cgroups, line[1:].decode()
+        else:
+            watched, key = groups, int(line[1:])
         if line.startswith(b"+"):
             watched.add(key)
         elif line.startswith(b"-"):
             watched.discard(key)
+for command in commands:
+    argv = command.decode().split("\\x1f")
+    try:
+        os.spawnv(os.P_WAIT, argv[0], argv)
+    except OSError:
+        pass
 for pgid in groups:
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -129,6 +142,15 @@ class Watchdog:
         """Stop watching the cgroup at `folder` (its attempt has removed it)."""
         self._send(f"-{folder}\n")
 
+    def watch_command(self, argv: list[str]) -> None:
+        """Run `argv` (before killing groups) if this process dies before
+        `forget_command(argv)`: what removes a container its attempt left running."""
+        self._send(f"+!{_joined(argv)}\n")
+
+    def forget_command(self, argv: list[str]) -> None:
+        """Do not run `argv` after all (its attempt has cleaned up)."""
+        self._send(f"-!{_joined(argv)}\n")
+
     def close(self) -> None:
         """Kill the groups still watched, and stop the watchdog."""
         with self._lock:
@@ -192,6 +214,15 @@ class Watchdog:
         return process
 
 
+def _joined(argv: list[str]) -> str:
+    """A command line as one line of the watchdog's input (its words cannot hold a line
+    break or the separator)."""
+    if any("\n" in word or _SEPARATOR in word for word in argv):
+        raise ValueError(f"A watched command cannot hold a line break: {argv!r}")
+    return _SEPARATOR.join(argv)
+
+
+_SEPARATOR = "\x1f"
 # The shell that holds an attempt at its gate, and the gate: one line read from stdin,
 # written once the attempt's group is watched; at end of input (whoever started it died)
 # it exits without running anything. Then `env`, and through it the command, replace the

@@ -19,7 +19,6 @@ class Platform:
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
-        from dagyard.executors.containers import find_runtime
         from dagyard.executors.environments import EnvironmentCache
         from dagyard.executors.local import LocalExecutor
         from dagyard.store.sql import SqlMetadataStore
@@ -31,12 +30,16 @@ class Platform:
             from dagyard.executors.ray import RayExecutor
 
             executor = RayExecutor(
-                settings.ray_address, environments_root=settings.environments_root
+                settings.ray_address,
+                environments_root=settings.environments_root,
+                container_runtime=settings.container_runtime,
+                task_isolation=settings.task_isolation,
             )
         else:
             executor = LocalExecutor(
                 environments=EnvironmentCache(settings.environments_root),
-                container_runtime=find_runtime(settings.container_runtime),
+                container_runtime=settings.container_runtime,
+                task_isolation=settings.task_isolation,
                 cgroups=settings.task_cgroups,
             )
         try:

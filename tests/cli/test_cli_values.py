@@ -28,7 +28,7 @@ def test_a_secret_is_set_listed_by_its_keys_and_deleted(tmp_path: Path) -> None:
     dagyard("secrets", "set", "db", "password=other", "--namespace", "team", home=home)
     listed = dagyard("secrets", "list", home=home)
     assert listed.stdout.strip() == "db: password, user"
-    platform = Platform.open(Settings(home=home))
+    platform = Platform.open(Settings(container_runtime="off", home=home))
     try:
         stored = platform.store.get_values(ValuesKind.SECRET, "db")
         assert stored.data == {"password": "hunter2=x", "user": "admin"}

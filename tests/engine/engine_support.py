@@ -19,7 +19,9 @@ from dagyard.store.records import Run, Task
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    opened = Platform.open(Settings(home=tmp_path / "home", max_parallel=4))
+    opened = Platform.open(
+        Settings(container_runtime="off", home=tmp_path / "home", max_parallel=4)
+    )
     try:
         yield opened
     finally:

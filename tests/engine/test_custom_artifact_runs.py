@@ -50,7 +50,7 @@ def _module(flavor: str) -> ModuleType:
 def platform(tmp_path: Path) -> Iterator[Platform]:
     home = tmp_path / "home"
     home.mkdir()
-    opened = Platform.open(Settings(home=home, max_parallel=2))
+    opened = Platform.open(Settings(container_runtime="off", home=home, max_parallel=2))
     try:
         yield opened
     finally:

@@ -944,7 +944,7 @@ def platform(tmp_path: Path, environments: Path) -> Iterator[Platform]:
     home.mkdir()
     environments.mkdir(exist_ok=True)
     (home / "envs").symlink_to(environments, target_is_directory=True)
-    opened = Platform.open(Settings(home=home, max_parallel=4))
+    opened = Platform.open(Settings(container_runtime="off", home=home, max_parallel=4))
     try:
         yield opened
     finally:
@@ -986,7 +986,9 @@ def test_corpus_pipeline_runs_on_an_object_store(
     home.mkdir()
     environments.mkdir(exist_ok=True)
     (home / "envs").symlink_to(environments, target_is_directory=True)
-    platform = Platform.open(Settings(home=home, max_parallel=4, artifact_root=s3_root))
+    platform = Platform.open(
+        Settings(container_runtime="off", home=home, max_parallel=4, artifact_root=s3_root)
+    )
     try:
         spec = _compile("kfp", name, tmp_path)
         arguments = getattr(_load(f"kfp_{name}"), "ARGUMENTS", {})

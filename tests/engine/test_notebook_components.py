@@ -89,7 +89,7 @@ def _pipeline(dsl: ModuleType, notebook: Path) -> Any:
 def platform(tmp_path: Path) -> Iterator[Platform]:
     home = tmp_path / "home"
     home.mkdir()
-    opened = Platform.open(Settings(home=home))
+    opened = Platform.open(Settings(container_runtime="off", home=home))
     try:
         yield opened
     finally:

@@ -167,7 +167,9 @@ def test_a_task_keeps_its_temporary_files_in_its_work_folder_and_they_go_with_it
     host_tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(host_tmp))
     spec = _kfp_spec(temporary, tmp_path)
-    platform = Platform.open(Settings(home=tmp_path / "home", max_parallel=2))
+    platform = Platform.open(
+        Settings(container_runtime="off", home=tmp_path / "home", max_parallel=2)
+    )
     try:
         run = runs.drive_run(platform, runs.submit_run(platform, spec).run_id)
         (task,) = platform.store.list_tasks(run.run_id)
@@ -209,7 +211,9 @@ def test_a_dagyard_compiled_task_forked_from_the_warm_interpreter_uses_its_own_t
     host_tmp = tmp_path / "host-tmp"
     host_tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(host_tmp))
-    platform = Platform.open(Settings(home=tmp_path / "home", max_parallel=2))
+    platform = Platform.open(
+        Settings(container_runtime="off", home=tmp_path / "home", max_parallel=2)
+    )
     try:
         spec = compile_to_dict(dy_temporary)
         for _ in range(2):  # the second from a zygote that has run a task already
@@ -251,7 +255,9 @@ def test_a_task_can_bind_a_unix_socket_in_its_temporary_folder_under_a_long_home
     (pymp-*/listener-* under TMPDIR) failed with 'AF_UNIX path too long'. A long
     temporary folder is given to the task through a short alias, gone with the folder."""
     spec = _kfp_spec(unix_socket_pipeline, tmp_path)
-    platform = Platform.open(Settings(home=tmp_path / ("long-home-" * 8), max_parallel=2))
+    platform = Platform.open(
+        Settings(container_runtime="off", home=tmp_path / ("long-home-" * 8), max_parallel=2)
+    )
     try:
         run = runs.drive_run(platform, runs.submit_run(platform, spec).run_id)
         (task,) = platform.store.list_tasks(run.run_id)

@@ -16,7 +16,9 @@ from dagyard.settings import Settings
 @pytest.fixture
 def ray_platform(cluster: Cluster, tmp_path: Path) -> Iterator[Platform]:
     """A platform on SQLite in a temporary home whose executor is the module's cluster."""
-    settings = Settings(home=tmp_path / "home", executor="ray", ray_address=cluster.address)
+    settings = Settings(
+        container_runtime="off", home=tmp_path / "home", executor="ray", ray_address=cluster.address
+    )
     opened = Platform.open(settings)
     try:
         yield opened

@@ -193,7 +193,11 @@ def test_artifacts_cross_nodes_through_the_object_store(
 ) -> None:
     home = tmp_path / "home"
     settings = Settings(
-        home=home, executor="ray", ray_address=cluster.address, artifact_root=s3_root
+        container_runtime="off",
+        home=home,
+        executor="ray",
+        ray_address=cluster.address,
+        artifact_root=s3_root,
     )
     platform = Platform.open(settings)
     try:

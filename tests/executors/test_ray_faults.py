@@ -250,6 +250,7 @@ class RayWorkers:
         # The client's platform creates the schema before any worker starts.
         self.platform = Platform.open(
             Settings(
+                container_runtime="off",
                 home=root / "client",
                 database_url=self.database_url,
                 artifact_root=str(root / "artifacts"),

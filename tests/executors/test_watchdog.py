@@ -65,7 +65,9 @@ def wait_until(condition: Callable[[], bool], what: str, log: Path) -> None:
 
 def test_a_killed_orchestrators_exec_d_task_dies_with_it(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    settings = Settings(home=tmp_path / "client", artifact_root=str(tmp_path / "artifacts"))
+    settings = Settings(
+        container_runtime="off", home=tmp_path / "client", artifact_root=str(tmp_path / "artifacts")
+    )
     client = Platform.open(settings)
     log = tmp_path / "worker.log"
     env = {

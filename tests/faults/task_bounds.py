@@ -41,7 +41,7 @@ def pipelines(name: str) -> ModuleType:
 def local_platform(home: Path, *, cgroups: bool, fork_server: bool = True) -> Iterator[Platform]:
     """A platform on SQLite in `home` whose local executor starts tasks from its zygote
     (`fork_server`) or spawns them, and makes cgroups where it can (`cgroups`)."""
-    settings = Settings(home=home, task_cgroups=cgroups)
+    settings = Settings(container_runtime="off", home=home, task_cgroups=cgroups)
     home.mkdir(parents=True, exist_ok=True)
     executor = LocalExecutor(
         environments=EnvironmentCache(settings.environments_root),

@@ -139,6 +139,7 @@ def open_platform(
 ) -> Platform:
     return Platform.open(
         Settings(
+            container_runtime="off",
             home=home,
             database_url=database_url,
             max_parallel=2,

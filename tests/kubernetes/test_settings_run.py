@@ -31,7 +31,7 @@ pytestmark = pytest.mark.kfp
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    opened = Platform.open(Settings(home=tmp_path / "home"))
+    opened = Platform.open(Settings(container_runtime="off", home=tmp_path / "home"))
     try:
         yield opened
     finally:

@@ -42,7 +42,7 @@ SECRET = "s3cr3t-Value-9f2"
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    opened = Platform.open(Settings(home=tmp_path / "home"))
+    opened = Platform.open(Settings(container_runtime="off", home=tmp_path / "home"))
     try:
         yield opened
     finally:

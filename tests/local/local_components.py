@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from containers.images import TOOL_IMAGE
+
 from dagyard import dsl
 from dagyard.dsl import Dataset, Input, Model, Output
 
@@ -125,6 +127,12 @@ def echo_to(word: str, out: Output[Dataset]):  # type: ignore[no-untyped-def]
     return dsl.ContainerSpec(
         image="alpine:3.20", command=["sh", "-c", 'printf "%s" "$0" > "$1"'], args=[word, out.path]
     )
+
+
+@dsl.container_component
+def copy_from_image(source: str, out: Output[Dataset]):  # type: ignore[no-untyped-def]
+    """Copies a file of its image (the tests' tool image) out: succeeds only inside it."""
+    return dsl.ContainerSpec(image=TOOL_IMAGE, command=["cp", source], args=[out.path])
 
 
 @dsl.pipeline

@@ -32,7 +32,7 @@ class Finished:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
     home = tmp_path_factory.mktemp("dagyard-home")
-    platform = Platform.open(Settings(home=home))
+    platform = Platform.open(Settings(container_runtime="off", home=home))
     try:
         run = runs.submit_run(platform, compile_to_dict(breast_cancer), parameters={})
         run = runs.drive_run(platform, run.run_id)

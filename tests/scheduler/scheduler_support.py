@@ -21,4 +21,6 @@ class Clock:
 
 
 def open_platform(home: Path, url: str) -> Platform:
-    return Platform.open(Settings(home=home, database_url=url, max_parallel=1))
+    return Platform.open(
+        Settings(container_runtime="off", home=home, database_url=url, max_parallel=1)
+    )

@@ -55,4 +55,4 @@ class Server:
 
 
 def open_platform(home: Path) -> Platform:
-    return Platform.open(Settings(home=home, max_parallel=2))
+    return Platform.open(Settings(container_runtime="off", home=home, max_parallel=2))

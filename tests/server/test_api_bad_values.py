@@ -77,7 +77,9 @@ def spec(tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    platform = Platform.open(Settings(home=tmp_path / "home", database_url=database_url))
+    platform = Platform.open(
+        Settings(container_runtime="off", home=tmp_path / "home", database_url=database_url)
+    )
     server = Server(platform).start()
     try:
         with server.client() as client:

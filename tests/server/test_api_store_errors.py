@@ -43,7 +43,7 @@ def test_a_database_that_stops_answering_is_503_with_retry_after(
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     home = tmp_path / "home"
-    platform = Platform.open(Settings(home=home, database_url=proxied))
+    platform = Platform.open(Settings(container_runtime="off", home=home, database_url=proxied))
     server = Server(platform).start()
     try:
         with server.client() as api:

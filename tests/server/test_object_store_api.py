@@ -28,7 +28,11 @@ from dagyard.settings import Settings
 
 @pytest.fixture
 def platform(tmp_path: Path, s3_root: str) -> Iterator[Platform]:
-    opened = Platform.open(Settings(home=tmp_path / "home", max_parallel=2, artifact_root=s3_root))
+    opened = Platform.open(
+        Settings(
+            container_runtime="off", home=tmp_path / "home", max_parallel=2, artifact_root=s3_root
+        )
+    )
     yield opened
     opened.close()
 

@@ -14,7 +14,9 @@ from dagyard.settings import Settings
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    opened = Platform.open(Settings(home=tmp_path / "home", max_parallel=2))
+    opened = Platform.open(
+        Settings(container_runtime="off", home=tmp_path / "home", max_parallel=2)
+    )
     try:
         yield opened
     finally:

@@ -11,7 +11,7 @@ from dagyard.store.records import RunState
 
 
 def test_demo_registers_each_sample_once_and_submits_runs(tmp_path: Path) -> None:
-    platform = Platform.open(Settings(home=tmp_path))
+    platform = Platform.open(Settings(container_runtime="off", home=tmp_path))
     try:
         first = load_demo(platform)
         second = load_demo(platform)

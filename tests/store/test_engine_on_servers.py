@@ -44,7 +44,12 @@ def test_a_run_and_its_cache_on_each_backend(
     backend_name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     backend: Backend = request.getfixturevalue(backend_name)
-    settings = Settings(home=tmp_path, database_url=backend.new_database_url(), max_parallel=2)
+    settings = Settings(
+        container_runtime="off",
+        home=tmp_path,
+        database_url=backend.new_database_url(),
+        max_parallel=2,
+    )
     platform = Platform.open(settings)
     try:
         spec = compile_to_dict(squares_sum)
