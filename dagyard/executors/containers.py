@@ -374,3 +374,30 @@ def _host_programs(root: Path) -> list[str]:
             (root / name).mkdir()
             options += ["--volume", f"{host}:{host}:ro"]
     return [*options, "--rootfs", str(root)]
+
+
+# What pip says at the end of a log when kfp's install step could not install kfp.
+_INSTALL_FAILURES = (
+    "No matching distribution found for",
+    "Could not find a version that satisfies the requirement",
+    "No module named pip",
+    "externally-managed-environment",
+    "pip: not found",
+)
+_LOG_TAIL_BYTES = 16384
+
+
+def install_failure(log_path: Path) -> str | None:
+    """pip's line that says why kfp's install step failed, from the end of a log; None
+    when the log tells of no such failure."""
+    try:
+        with open(log_path, "rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(0, size - _LOG_TAIL_BYTES))
+            tail = log.read().decode(errors="replace")
+    except OSError:
+        return None
+    for line in reversed(tail.splitlines()):
+        if any(sign in line for sign in _INSTALL_FAILURES):
+            return line.strip()
+    return None

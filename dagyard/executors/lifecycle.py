@@ -40,7 +40,12 @@ from typing import BinaryIO, TypeVar
 
 from dagyard.errors import ExecutorError
 from dagyard.executors.base import Command, Launch, Outcome, PythonFunction
-from dagyard.executors.containers import ContainerRuntime, RuntimeChoice, container_name
+from dagyard.executors.containers import (
+    ContainerRuntime,
+    RuntimeChoice,
+    container_name,
+    install_failure,
+)
 from dagyard.executors.disks import name_full_disk
 from dagyard.executors.environments import EnvironmentCache, Interpreter
 from dagyard.executors.forkserver import ForkServer
@@ -469,6 +474,17 @@ class Attempt:
                 f"the task used more than its memory limit of {memory_in_words(limits.memory)} "
                 f"(set_memory_limit) and was killed in its container ({detail})",
             )
+        command = self.launch.command
+        if ended > 0 and isinstance(command, PythonFunction) and command.runner == "kfp":
+            said = install_failure(self.launch.log_path)
+            if said is not None:
+                return self._outcome(
+                    None,
+                    f"kfp's install step failed in the image {self.launch.image} ({detail}): "
+                    f"{said}. A kfp-compiled component installs kfp with pip in its image "
+                    "first: the image needs pip and a package index it can reach (or run it "
+                    "on this machine: DAGYARD_TASK_ISOLATION=host)",
+                )
         if ended == runtime.own_failure_exit:
             return self._outcome(
                 None,
