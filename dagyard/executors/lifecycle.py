@@ -291,7 +291,7 @@ class Attempt:
         except ExecutorError as e:
             return self._not_started(log, str(e))
         if self._container is not None:
-            return self._contained(limits, log, argv, env)
+            return self._contained(limits, log, argv)
         ended: int | str | Outcome | None = None
         confinement = None
         # A zygote forks it, or else the zygote execs it from a fork.
@@ -440,9 +440,7 @@ class Attempt:
         tmp = str(self.launch.workdir / TMP_FOLDER)
         return {"TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, **self.launch.env}
 
-    def _contained(
-        self, limits: Limits, log: BinaryIO, argv: list[str], env: dict[str, str]
-    ) -> Outcome:
+    def _contained(self, limits: Limits, log: BinaryIO, argv: list[str]) -> Outcome:
         """Run the attempt's container client to its end; the container goes with it.
         Its limits are the runtime's own (`run_argv`); the client gets no cgroup limits.
         The watchdog removes the container if this process dies meanwhile."""
