@@ -10,7 +10,9 @@ Two images, both made here from Debian's packages (no registry holds them):
 - `TOOL_IMAGE`: the base plus files only it has, `/opt/dagyard-tool/marker.txt` (holding
   `made-in-the-image`, no line break) and `/usr/local/bin/dagyard-tool` (prints `tool:`
   and its arguments; with a second argument, writes the first to that path), so that a
-  task using them can only succeed inside this image.
+  task using them can only succeed inside this image. Its pip installs into the system
+  Python (`PIP_BREAK_SYSTEM_PACKAGES=1`), as kfp's lightweight components do first thing:
+  Debian's Python refuses that otherwise (PEP 668).
 
 `ensure_image` builds an image once and Podman's local storage keeps it for later runs: it
 builds only when `podman image exists` says the image is absent. A file lock serialises
@@ -37,7 +39,7 @@ from pathlib import Path
 import pytest
 
 BASE_IMAGE = "localhost/dagyard-test-base:1"
-TOOL_IMAGE = "localhost/dagyard-test-tool:1"
+TOOL_IMAGE = "localhost/dagyard-test-tool:2"
 
 MARKER_PATH = "/opt/dagyard-tool/marker.txt"
 MARKER_TEXT = "made-in-the-image"
@@ -59,6 +61,7 @@ fi
 
 _TOOL_CONTAINERFILE = f"""\
 FROM {BASE_IMAGE}
+ENV PIP_BREAK_SYSTEM_PACKAGES=1
 COPY marker.txt {MARKER_PATH}
 COPY dagyard-tool /usr/local/bin/dagyard-tool
 """

@@ -1,0 +1,147 @@
+"""Pipelines whose tasks can only succeed inside the tests' tool image
+(tests/containers/images.py): they read the file only that image has, or run the tool only
+it has. Written with the real kfp (container components, lightweight components,
+kfp-kubernetes), except `dagyard_marker`, Dagyard's own lightweight component.
+
+The lightweight components' bodies name the marker's path literally: their source runs
+in the image, where this module's names are not.
+"""
+
+# No `from __future__ import annotations`: kfp reads the components' annotations as types.
+from containers.images import MARKER_PATH, TOOL_IMAGE
+from kfp import dsl, kubernetes
+
+from dagyard import dsl as dagyard_dsl
+
+MISSING_IMAGE = "localhost/dagyard-no-such-image:1"
+# A host variable the tests set, which a task in its image must not see.
+HOST_ONLY = "DAGYARD_TEST_HOST_ONLY"
+SLEEPING = "sleeping in the image"
+
+
+@dsl.container_component
+def read_marker(marker: dsl.Output[dsl.Artifact]):
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat "$0" > "$1"'],
+        args=[MARKER_PATH, marker.path],
+    )
+
+
+@dsl.container_component
+def use_tool(marker: dsl.Input[dsl.Artifact], said: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=["sh", "-c", 'dagyard-tool "$(cat "$0")" "$1"'],
+        args=[marker.path, said],
+    )
+
+
+@dsl.pipeline(name="marker-then-tool")
+def marker_then_tool() -> None:
+    use_tool(marker=read_marker().outputs["marker"])
+
+
+@dsl.container_component
+def show_environment(said: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=[
+            "sh",
+            "-c",
+            'mkdir -p "$(dirname "$0")" && '
+            f'printf "%s|%s" "$GREETING" "${{{HOST_ONLY}-absent}}" > "$0"',
+        ],
+        args=[said],
+    )
+
+
+@dsl.pipeline(name="task-environment")
+def task_environment() -> None:
+    show_environment().set_env_variable("GREETING", "hello from the task")
+
+
+@dsl.container_component
+def fail_with_three():
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=["sh", "-c", 'echo "broken on purpose in $(cat "$0")" >&2; exit 3'],
+        args=[MARKER_PATH],
+    )
+
+
+@dsl.pipeline(name="failing-command")
+def failing_command() -> None:
+    fail_with_three()
+
+
+@dsl.container_component
+def from_missing_image():
+    return dsl.ContainerSpec(image=MISSING_IMAGE, command=["sh", "-c", "echo should-not-run"])
+
+
+@dsl.pipeline(name="missing-image")
+def missing_image() -> None:
+    from_missing_image()
+
+
+@dsl.container_component
+def sleep_long():
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE, command=["sh", "-c", f"echo '{SLEEPING}'; exec sleep 300"]
+    )
+
+
+@dsl.pipeline(name="sleeper")
+def sleeper() -> None:
+    sleep_long()
+
+
+@dsl.pipeline(name="sleeper-with-timeout")
+def sleeper_with_timeout() -> None:
+    kubernetes.set_timeout(sleep_long(), 2)
+
+
+@dsl.container_component
+def allocate_512m():
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=["python3", "-c", "b = bytearray(512 * 1024 * 1024); print('allocated')"],
+    )
+
+
+@dsl.pipeline(name="over-memory-limit")
+def over_memory_limit() -> None:
+    allocate_512m().set_memory_limit("64M")
+
+
+@dsl.container_component
+def say_hi():
+    return dsl.ContainerSpec(image=TOOL_IMAGE, command=["sh", "-c", "echo hi"])
+
+
+@dsl.pipeline(name="say-hi")
+def hi() -> None:
+    say_hi()
+
+
+@dsl.component(base_image=TOOL_IMAGE)
+def kfp_read_marker() -> str:
+    with open("/opt/dagyard-tool/marker.txt") as f:
+        return f.read()
+
+
+@dsl.pipeline(name="kfp-lightweight-marker")
+def kfp_marker() -> None:
+    kfp_read_marker()
+
+
+@dagyard_dsl.component(base_image=TOOL_IMAGE)
+def dagyard_read_marker() -> str:
+    with open("/opt/dagyard-tool/marker.txt") as f:
+        return f.read()
+
+
+@dagyard_dsl.pipeline(name="dagyard-lightweight-marker")
+def dagyard_marker() -> None:
+    dagyard_read_marker()
