@@ -317,6 +317,11 @@ def _write(path: Path, text: str) -> None:
         os.close(fd)
 
 
+def hybrid() -> bool:
+    """Whether this process is in cgroups of both versions (a hybrid machine)."""
+    return {h.version for h in _ours()} == {1, 2}
+
+
 def _ours() -> list[Hierarchy]:
     try:
         with open("/proc/self/cgroup") as a, open("/proc/self/mountinfo") as b:

@@ -23,7 +23,9 @@ Cancelling sends SIGTERM to the client, which passes it on to the container (an 
 was killed, or whose client's parent died, is removed by name (`removal_argv`, which the
 watchdog also runs when this process dies).
 
-What these machines need, detected rather than asked of the user: explicit rlimits. The
+What these machines need, detected rather than asked of the user: runc on a machine with
+cgroups of both versions (Podman's `--runtime runc`: crun refuses hybrid machines), and
+explicit rlimits. The
 runtimes' default open-files limit (about a million) is above the hard limit a process
 here may raise itself to, and the OCI runtime then fails to start the container; so every
 container gets this process's own limits for open files and processes (the processes'
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from dagyard.errors import ExecutorError
+from dagyard.executors import cgroups
 from dagyard.executors.base import Launch
 from dagyard.executors.limits import task_limits
 
@@ -220,6 +223,17 @@ def machine_run_options() -> tuple[str, ...]:
     return tuple(options)
 
 
+def oci_runtime_options(kind: str) -> tuple[str, ...]:
+    """Podman's `--runtime runc` on a machine with cgroups of both versions (hybrid),
+    where crun, which Podman prefers when installed, refuses to start any container
+    ("cgroups in hybrid mode not supported"); nothing elsewhere, or when runc is not
+    installed (`dagyard doctor` then shows the failure)."""
+    if kind != "podman" or not cgroups.hybrid():
+        return ()
+    runc = shutil.which("runc")
+    return ("--runtime", runc) if runc else ()
+
+
 def _finite(value: int, ceiling: int | None) -> int | None:
     if value == resource.RLIM_INFINITY:
         return ceiling
@@ -256,7 +270,7 @@ def probe(path: str) -> tuple[ContainerRuntime | None, str]:
             path=path,
             kind=kind,
             version=done.stdout.strip(),
-            run_options=machine_run_options(),
+            run_options=(*machine_run_options(), *oci_runtime_options(kind)),
         ),
         "",
     )
