@@ -31,10 +31,10 @@ from containers.images import MARKER_PATH, MARKER_TEXT, TOOL_IMAGE, ensure_image
 from kfp import compiler as kfp_compiler
 
 from dagyard.compiler import Compiler
-from dagyard.service import logs, runs
+from dagyard.service import logs, runs, secrets
 from dagyard.service.platform import Platform
 from dagyard.settings import Settings
-from dagyard.store.records import Run, RunState, Task, TaskState
+from dagyard.store.records import Run, RunState, Task, TaskState, ValuesKind
 from dagyard.store.sql import default_database_url, open_store
 from tests.pipelines import container_tasks as pipelines
 
@@ -414,3 +414,39 @@ def test_doctor_starts_a_container_and_names_why_an_image_cannot_be_had(
     said = words(missing.stderr)
     assert f"The image '{pipelines.MISSING_IMAGE}' cannot be had: " in said
     assert f"docker://{pipelines.MISSING_IMAGE}" in said
+
+
+def test_a_cpu_limit_is_the_containers_cpu_quota(platform: Platform, tmp_path: Path) -> None:
+    run, tasks = _run(platform, _kfp_spec(pipelines.half_a_cpu, tmp_path))
+
+    assert run.state is RunState.SUCCEEDED, [t.error for t in tasks.values()]
+    quota, period = tasks["cpu-quota"].outputs["said"].split()
+    assert int(quota) / int(period) == 0.5
+
+
+def test_a_volume_and_a_secret_reach_containers_at_their_paths(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """kfp-kubernetes' claim mounted at /data in two containers (the second reads what
+    the first wrote there, not a folder of this machine's), and a secret as a variable."""
+    assert not Path("/data/marker.txt").exists(), "this test needs a host without it"
+    secrets.set_values(platform, ValuesKind.SECRET, "creds", {"token": "s3cr3t"})
+
+    run, tasks = _run(platform, _kfp_spec(pipelines.volume_and_secret, tmp_path))
+
+    assert run.state is RunState.SUCCEEDED, [t.error for t in tasks.values()]
+    assert tasks["write-to-volume"].outputs["token_seen"] == "s3cr3t"
+    assert tasks["read-from-volume"].outputs["said"] == MARKER_TEXT
+    assert not Path("/data/marker.txt").exists()
+
+
+def test_image_mode_says_why_when_kfps_install_step_cannot_reach_an_index(
+    image_platform: Platform, tmp_path: Path
+) -> None:
+    run, tasks = _run(image_platform, _kfp_spec(pipelines.kfp_install_unreachable, tmp_path))
+
+    assert run.state is RunState.FAILED
+    error = tasks["kfp-constant"].error or ""
+    assert f"kfp's install step failed in the image {TOOL_IMAGE}" in error
+    assert "kfp==" in error  # pip's own line, naming what it could not install
+    assert "a package index it can reach" in error

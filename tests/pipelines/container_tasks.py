@@ -145,3 +145,77 @@ def dagyard_read_marker() -> str:
 @dagyard_dsl.pipeline(name="dagyard-lightweight-marker")
 def dagyard_marker() -> None:
     dagyard_read_marker()
+
+
+@dsl.container_component
+def cpu_quota(said: dsl.OutputPath(str)):
+    """The CPU quota of its own cgroup, as "QUOTA PERIOD" (v2's cpu.max, else v1's)."""
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=[
+            "sh",
+            "-c",
+            'mkdir -p "$(dirname "$0")"; '
+            'if [ -f /sys/fs/cgroup/cpu.max ]; then cat /sys/fs/cgroup/cpu.max > "$0"; '
+            'else echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) '
+            '$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)" > "$0"; fi',
+        ],
+        args=[said],
+    )
+
+
+@dsl.pipeline(name="half-a-cpu")
+def half_a_cpu() -> None:
+    cpu_quota().set_cpu_limit("500m")
+
+
+@dsl.container_component
+def write_to_volume(token_seen: dsl.OutputPath(str)):
+    """Writes the marker into the volume at /data, and whether its secret variable came."""
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=[
+            "sh",
+            "-c",
+            f'cp {MARKER_PATH} /data/marker.txt && mkdir -p "$(dirname "$0")" && '
+            'printf "%s" "$TOKEN" > "$0"',
+        ],
+        args=[token_seen],
+    )
+
+
+@dsl.container_component
+def read_from_volume(said: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(
+        image=TOOL_IMAGE,
+        command=["sh", "-c", 'mkdir -p "$(dirname "$0")" && cat /data/marker.txt > "$0"'],
+        args=[said],
+    )
+
+
+@dsl.pipeline(name="volume-and-secret")
+def volume_and_secret() -> None:
+    claim = kubernetes.CreatePVC(
+        pvc_name_suffix="-data", access_modes=["ReadWriteOnce"], size="1Gi"
+    )
+    writer = write_to_volume()
+    kubernetes.mount_pvc(writer, pvc_name=claim.outputs["name"], mount_path="/data")
+    kubernetes.use_secret_as_env(writer, secret_name="creds", secret_key_to_env={"token": "TOKEN"})
+    reader = read_from_volume().after(writer)
+    kubernetes.mount_pvc(reader, pvc_name=claim.outputs["name"], mount_path="/data")
+    kubernetes.DeletePVC(pvc_name=claim.outputs["name"]).after(reader)
+
+
+@dsl.component(base_image=TOOL_IMAGE)
+def kfp_constant() -> str:
+    return "never"
+
+
+@dsl.pipeline(name="kfp-install-unreachable")
+def kfp_install_unreachable() -> None:
+    """kfp's install step in an image whose package index cannot be reached (nothing
+    listens at port 9 of the loopback)."""
+    task = kfp_constant()
+    task.set_env_variable("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    task.set_env_variable("PIP_RETRIES", "0")
+    task.set_env_variable("PIP_TIMEOUT", "2")
