@@ -73,6 +73,13 @@ class UsageError(DagyardError):
     status = 400
 
 
+class Forbidden(DagyardError):
+    """The caller's token may not do this (another namespace's listing, a change with a
+    view token, a shared resource changed by a namespace token)."""
+
+    status = 403
+
+
 class ExecutorError(DagyardError):
     """An executor cannot prepare or start a task, e.g. its Python environment fails to build."""
 

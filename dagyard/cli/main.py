@@ -181,6 +181,7 @@ def _print_demo(summary: DemoSummary) -> None:
 def _register_runs() -> None:
     from dagyard.cli import remote
     from dagyard.cli.runs import run_command, runs_app
+    from dagyard.cli.tenancy import namespaces_app, tokens_app
     from dagyard.cli.up import up_command
     from dagyard.cli.values import values_app
     from dagyard.cli.worker import worker_command
@@ -192,6 +193,8 @@ def _register_runs() -> None:
     app.command("worker")(worker_command)
     app.add_typer(values_app(ValuesKind.SECRET), name="secrets")
     app.add_typer(values_app(ValuesKind.CONFIG_MAP), name="configmaps")
+    app.add_typer(namespaces_app, name="namespaces")
+    app.add_typer(tokens_app, name="tokens")
     remote.register(app, runs_app)
 
 

@@ -11,10 +11,8 @@ traceback.
 
 from __future__ import annotations
 
-import contextlib
-import hmac
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -23,7 +21,16 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from dagyard.errors import DagyardError, RunError
-from dagyard.server import artifacts, experiments, health, pipelines, recurring, runs, ui
+from dagyard.server import (
+    artifacts,
+    auth,
+    experiments,
+    health,
+    pipelines,
+    recurring,
+    runs,
+    ui,
+)
 from dagyard.server.edge import AllowedHosts, BodyLimit, HostCheck
 from dagyard.server.responses import (
     ALREADY_EXISTS,
@@ -31,6 +38,7 @@ from dagyard.server.responses import (
     INTERNAL,
     INVALID_ARGUMENT,
     NOT_FOUND,
+    PERMISSION_DENIED,
     UNAUTHENTICATED,
     UNAVAILABLE,
     error_response,
@@ -44,6 +52,7 @@ log = logging.getLogger(__name__)
 _HTTP_CODES = {
     400: INVALID_ARGUMENT,
     401: UNAUTHENTICATED,
+    403: PERMISSION_DENIED,
     404: NOT_FOUND,
     409: ALREADY_EXISTS,
     413: INVALID_ARGUMENT,
@@ -73,8 +82,9 @@ def create_app(
     ui_folder: Path = ui.UI_DIST,
     allowed_hosts: Sequence[str] = (),
 ) -> FastAPI:
-    """The REST API over `platform`, and the web UI built in `ui_folder`. With a
-    `token`, every API call but healthz needs `Authorization: Bearer <token>`. Requests
+    """The REST API over `platform`, and the web UI built in `ui_folder`. With an admin
+    `token`, or once the home has namespace tokens, every API call but healthz needs
+    `Authorization: Bearer <token>` (`auth.py`). Requests
     must name a loopback host or one of `allowed_hosts` (see `edge.AllowedHosts`), and
     writes from a browser page of another origin are refused."""
     app = FastAPI(
@@ -86,8 +96,7 @@ def create_app(
     for module in (health, pipelines, experiments, runs, recurring, artifacts):
         app.include_router(module.router, prefix=PREFIX)
     _add_errors(app)
-    if token:
-        _add_token_check(app, token)
+    auth.add_auth(app, platform, token)
     # Added last, so outermost: a foreign Host is refused before anything else, and an
     # oversize body before a multipart parser spools it.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, message=_TOO_LARGE_MESSAGE)
@@ -142,30 +151,3 @@ def _internal_error(status: int, error: Exception) -> Response:
     """The answer to an error of ours: its kind, nothing of its message (the log has it)."""
     message = f"Internal error ({type(error).__name__}); the server's log says why."
     return error_response(status, _HTTP_CODES.get(status, INTERNAL), message)
-
-
-def _add_token_check(app: FastAPI, token: str) -> None:
-    # The header's bytes, compared with the token's: a client may send a non-ASCII
-    # token as UTF-8 (httpx, given bytes) or as Latin-1 (http.client, urllib3).
-    expected = [f"Bearer {token}".encode()]
-    if not token.isascii():
-        with contextlib.suppress(UnicodeEncodeError):
-            expected.append(f"Bearer {token}".encode("latin-1"))
-    open_paths = {f"{PREFIX}/healthz"}
-
-    @app.middleware("http")
-    async def check_token(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if path.startswith("/apis/") and path not in open_paths:
-            # Starlette decodes header bytes as Latin-1: encoding back gives them as sent.
-            given = request.headers.get("authorization", "").encode("latin-1")
-            if not any([hmac.compare_digest(given, each) for each in expected]):
-                return error_response(
-                    401,
-                    UNAUTHENTICATED,
-                    "Missing or wrong API token; send 'Authorization: Bearer <token>' "
-                    "(the token is DAGYARD_AUTH_TOKEN of the server).",
-                )
-        return await call_next(request)

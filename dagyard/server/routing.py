@@ -1,4 +1,5 @@
-"""What every router shares: the API prefix, the platform of a request, list parameters."""
+"""What every router shares: the API prefix, the platform and the principal of a request,
+list parameters."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import Depends, Query, Request
 
 from dagyard.service.filters import list_query
 from dagyard.service.platform import Platform
+from dagyard.service.tenancy import Principal
 from dagyard.store.listing import ListQuery
 
 PREFIX = "/apis/v2beta1"
@@ -27,5 +29,12 @@ def _query(
     return list_query(filter=filter, sort_by=sort_by, page_size=page_size, page_token=page_token)
 
 
+def _principal(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
 PlatformDep = Annotated[Platform, Depends(_platform)]
+# Who the call is (auth.py): what it may see and change.
+PrincipalDep = Annotated[Principal, Depends(_principal)]
 QueryDep = Annotated[ListQuery, Depends(_query)]

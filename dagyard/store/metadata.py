@@ -15,10 +15,12 @@ from typing import Any
 
 from dagyard.store.listing import ListQuery, Page
 from dagyard.store.records import (
+    ApiToken,
     Artifact,
     Event,
     Experiment,
     NamedValues,
+    Namespace,
     Pipeline,
     PipelineVersion,
     RecurringRun,
@@ -259,6 +261,44 @@ class MetadataStore(abc.ABC):
     @abc.abstractmethod
     def delete_values(self, kind: ValuesKind, name: str, namespace: str = "") -> None:
         """Raises NotFound."""
+
+    # -- namespaces and their tokens ---------------------------------------------------
+    # A token is stored as its SHA-256 digest only; the service makes and checks tokens.
+    @abc.abstractmethod
+    def create_namespace(self, name: str) -> Namespace:
+        """AlreadyExists if it exists."""
+
+    @abc.abstractmethod
+    def get_namespace(self, name: str) -> Namespace:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def list_namespaces(self) -> list[Namespace]:
+        """By name."""
+
+    @abc.abstractmethod
+    def delete_namespace(self, name: str) -> None:
+        """Delete it and its tokens; NotFound if there is none."""
+
+    @abc.abstractmethod
+    def create_token(self, token: ApiToken) -> ApiToken:
+        """NotFound if its namespace does not exist."""
+
+    @abc.abstractmethod
+    def find_token(self, digest: str) -> ApiToken | None:
+        """The token with this digest, revoked or expired ones included."""
+
+    @abc.abstractmethod
+    def list_tokens(self, namespace: str | None = None) -> list[ApiToken]:
+        """Those of one namespace, or all, by namespace then age."""
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: str) -> ApiToken:
+        """Mark it revoked (once: a second call changes nothing); raises NotFound."""
+
+    @abc.abstractmethod
+    def has_tokens(self, at: datetime | None = None) -> bool:
+        """Whether any token works at `at` (default now): not revoked, not expired."""
 
     # -- paged listings (KFP's list calls) ---------------------------------------------
     # Filters are evaluated by the database; UsageError names a bad key, value, sort_by,

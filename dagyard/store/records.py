@@ -253,3 +253,34 @@ class NamedValues:
     namespace: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class Role(enum.StrEnum):
+    """What a namespace token may do in its namespace."""
+
+    EDIT = "edit"  # read, create, change and delete
+    VIEW = "view"  # read only
+
+
+@dataclasses.dataclass
+class Namespace:
+    """A team's share of the platform: its pipelines, experiments, runs and recurring
+    runs are its own, reached only with its tokens (or the admin token)."""
+
+    name: str
+    created_at: datetime | None = None
+
+
+@dataclasses.dataclass
+class ApiToken:
+    """A namespace token, as stored: never the token itself, only its SHA-256 `digest`.
+    `expires_at` None: it does not expire; `revoked_at` set: it no longer works."""
+
+    token_id: str
+    namespace: str
+    role: Role
+    digest: str
+    label: str = ""
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dagyard.store.records import (
     EventKind,
+    Role,
     RunState,
     StorageState,
     TaskKind,
@@ -251,3 +252,30 @@ class NamedValuesRow(Base):
     data: Mapped[dict[str, str]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NamespaceRow(Base):
+    """Namespaces (migration 0009)."""
+
+    __tablename__ = "namespaces"
+    __table_args__ = (_MYSQL_TABLE,)
+
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiTokenRow(Base):
+    """Namespace tokens (migration 0009), found by their digest; deleted with their
+    namespace."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (sa.UniqueConstraint("digest"), _MYSQL_TABLE)
+
+    token_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    namespace: Mapped[str] = mapped_column(NAME, _fk("namespaces.name"), index=True)
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    digest: Mapped[str] = mapped_column(HASH)
+    label: Mapped[str] = mapped_column(NAME)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -46,11 +46,12 @@ from dagyard.store.sql.schema import (
     TaskRow,
 )
 from dagyard.store.sql.tasks import TaskStorage
+from dagyard.store.sql.tenancy import TenancyStorage
 from dagyard.store.sql.transactions import Conflict, chunks, now, stamped
 from dagyard.store.sql.values import ValuesStorage
 
 
-class SqlMetadataStore(TaskStorage, LeaseStorage, ValuesStorage, MetadataStore):
+class SqlMetadataStore(TaskStorage, LeaseStorage, ValuesStorage, TenancyStorage, MetadataStore):
     """The metadata store on the database at `url`, migrated to the newest schema on
     open. Raises StoreError, saying how to fix it, when the database cannot be used.
 

@@ -1,0 +1,203 @@
+"""Namespaces, their tokens, and who a request is: plain functions over a `Platform`.
+`dagyard namespaces` and `dagyard tokens` are shells over them; the server asks
+`authenticate` for every API call and holds each call to its `Principal`.
+
+A namespace token is made here, shown once to whoever made it, and stored as its SHA-256
+digest only: a token is 32 random bytes, so a plain digest cannot be reversed, and it is
+compared as a digest (an index lookup), never as text. The admin token is the server's
+own (DAGYARD_AUTH_TOKEN, or `<home>/token`) and sees every namespace.
+
+Rules (docs/service.md): a namespace token reaches its namespace's pipelines,
+experiments, runs, recurring runs, artifacts and logs, and reads the shared pipelines
+(those of no namespace); an `edit` token may create, change and delete there, a `view`
+token only read; shared pipelines are changed by the admin only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from dagyard.errors import Forbidden, RunError, UsageError
+from dagyard.service.platform import Platform
+from dagyard.store.listing import ListQuery
+from dagyard.store.records import ApiToken, Namespace, Role
+
+# A namespace's name: a Kubernetes namespace's (a DNS label), so that KFP's names work.
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# What starts every namespace token (it tells a leaked token's origin at a glance).
+TOKEN_PREFIX = "dgy_"
+_DURATION = re.compile(r"(\d+)([hdw])")
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """Who a request is: the admin (`namespace` None: every namespace, any change) or a
+    namespace token's holder, with its role."""
+
+    namespace: str | None
+    role: Role | None = None  # None for the admin
+
+    @property
+    def admin(self) -> bool:
+        return self.namespace is None
+
+    def may_read(self, namespace: str) -> bool:
+        """Whether a resource of `namespace` ("" for shared) is visible to this caller."""
+        return self.admin or namespace in ("", self.namespace)
+
+    def check_read(self, namespace: str, what: str) -> None:
+        """NotFound-like refusal for another namespace's resource is the caller's job
+        (it must not tell that the resource exists); this raises Forbidden."""
+        if not self.may_read(namespace):
+            raise Forbidden(f"Your token is for namespace {self.namespace!r}; {what} is not.")
+
+    def check_write(self, namespace: str, what: str) -> None:
+        """Forbidden unless this caller may create or change `what` in `namespace`."""
+        if self.admin:
+            return
+        if self.role is not Role.EDIT:
+            raise Forbidden(
+                f"Your token for namespace {self.namespace!r} is a view token: it cannot "
+                f"change {what}. Ask for an edit token (`dagyard tokens create --role edit`)."
+            )
+        if namespace != self.namespace:
+            place = "shared (no namespace)" if not namespace else f"in namespace {namespace!r}"
+            raise Forbidden(
+                f"Your token is for namespace {self.namespace!r}; {what} is {place}, which "
+                "only the admin token may change."
+            )
+
+    def listing_namespace(self, asked: str | None) -> str | None:
+        """The namespace a listing is held to: what was `asked` (None: any) for the
+        admin; the token's own for a namespace token, which may not ask for another."""
+        if self.admin:
+            return asked
+        if asked and asked != self.namespace:
+            raise Forbidden(
+                f"Your token is for namespace {self.namespace!r}; it cannot list namespace "
+                f"{asked!r}."
+            )
+        return self.namespace
+
+    def default_namespace(self, given: str | None) -> str:
+        """The namespace of a resource this caller creates without naming one: the
+        token's own (the admin's: shared)."""
+        return given if given else (self.namespace or "")
+
+
+ADMIN = Principal(namespace=None)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_name(name: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise UsageError(
+            f"{name!r} cannot be a namespace name: use at most 63 lower-case letters, digits "
+            "and '-', starting and ending with a letter or digit (a Kubernetes namespace's "
+            "rules)."
+        )
+
+
+def create_namespace(platform: Platform, name: str) -> Namespace:
+    check_name(name)
+    return platform.store.create_namespace(name)
+
+
+def list_namespaces(platform: Platform) -> list[Namespace]:
+    return platform.store.list_namespaces()
+
+
+def delete_namespace(platform: Platform, name: str) -> None:
+    """Delete the namespace and its tokens; refused while it holds pipelines, experiments
+    or recurring runs (delete those first: nothing is lost by a typo)."""
+    platform.store.get_namespace(name)
+    one = ListQuery(page_size=1)
+    held = [
+        noun
+        for noun, page in (
+            ("pipelines", platform.store.page_pipelines(one, namespace=name)),
+            ("experiments", platform.store.page_experiments(one, namespace=name)),
+            ("recurring runs", platform.store.page_recurring_runs(one, namespace=name)),
+        )
+        if page.records
+    ]
+    if held:
+        raise RunError(
+            f"Namespace {name!r} still holds {', '.join(held)}; delete them first (its runs "
+            "go with their experiments)."
+        )
+    platform.store.delete_namespace(name)
+
+
+def create_token(
+    platform: Platform,
+    namespace: str,
+    role: Role | str,
+    *,
+    label: str = "",
+    expires_in: str | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for `namespace` with `role`: its record and the token itself, which
+    nothing can tell again. `expires_in`: "12h", "30d", "8w" (None: never)."""
+    try:
+        role = Role(role)
+    except ValueError as e:
+        raise UsageError(f"A token's role is edit or view, not {role!r}.") from e
+    platform.store.get_namespace(namespace)
+    moment = now or datetime.now(UTC)
+    expires_at = moment + parse_duration(expires_in) if expires_in else None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = platform.store.create_token(
+        ApiToken(
+            token_id=uuid.uuid4().hex[:12],
+            namespace=namespace,
+            role=role,
+            digest=digest(token),
+            label=label,
+            created_at=moment,
+            expires_at=expires_at,
+        )
+    )
+    return record, token
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.fullmatch(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(
+            f"{text!r} is not a token lifetime; give a whole number of hours, days or weeks, "
+            "such as 12h, 30d or 8w."
+        )
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def list_tokens(platform: Platform, namespace: str | None = None) -> list[ApiToken]:
+    return platform.store.list_tokens(namespace)
+
+
+def revoke_token(platform: Platform, token_id: str) -> ApiToken:
+    return platform.store.revoke_token(token_id)
+
+
+def authenticate(platform: Platform, token: str, now: datetime | None = None) -> Principal | None:
+    """The principal of a namespace token; None when it is no token of ours, or revoked,
+    or expired."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    found = platform.store.find_token(digest(token))
+    moment = now or datetime.now(UTC)
+    if found is None or found.revoked_at is not None:
+        return None
+    if found.expires_at is not None and found.expires_at <= moment:
+        return None
+    return Principal(namespace=found.namespace, role=found.role)
