@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -73,6 +75,16 @@ def open_platform(home: Path | None = None) -> Platform:
         return Platform.open(settings_for(home, None))
     except DagyardError as e:
         raise exit_codes.fail(e, errors) from e
+
+
+@contextlib.contextmanager
+def home_platform(home: Path | None = None) -> Iterator[Platform]:
+    """`open_platform` for one command, closed at its end."""
+    platform = open_platform(home)
+    try:
+        yield platform
+    finally:
+        platform.close()
 
 
 def _drive(

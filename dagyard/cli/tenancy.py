@@ -5,8 +5,6 @@ it); nothing can print it again."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,10 +12,11 @@ import typer
 from rich.console import Console
 
 from dagyard.cli import exit_codes
+from dagyard.cli.runs import home_platform
 from dagyard.errors import DagyardError
 
 if TYPE_CHECKING:
-    from dagyard.service.platform import Platform
+    pass
 
 console = Console(soft_wrap=True, highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -36,7 +35,7 @@ def create_namespace(
     """Create a namespace."""
     from dagyard.service import tenancy
 
-    with _platform(home) as platform:
+    with home_platform(home) as platform:
         try:
             tenancy.create_namespace(platform, name)
         except DagyardError as e:
@@ -49,7 +48,7 @@ def list_namespaces(home: HomeOption = None) -> None:
     """The namespaces, with how many working tokens each has."""
     from dagyard.service import tenancy
 
-    with _platform(home) as platform:
+    with home_platform(home) as platform:
         try:
             found = tenancy.list_namespaces(platform)
             tokens = tenancy.list_tokens(platform)
@@ -68,7 +67,7 @@ def delete_namespace(
     recurring runs)."""
     from dagyard.service import tenancy
 
-    with _platform(home) as platform:
+    with home_platform(home) as platform:
         try:
             tenancy.delete_namespace(platform, name)
         except DagyardError as e:
@@ -89,7 +88,7 @@ def create_token(
     """Make a token; it is printed once, on the last line."""
     from dagyard.service import tenancy
 
-    with _platform(home) as platform:
+    with home_platform(home) as platform:
         try:
             record, token = tenancy.create_token(
                 platform, namespace, role, label=name, expires_in=expires
@@ -114,7 +113,7 @@ def list_tokens(
     """The tokens (never the tokens themselves: their ids, roles and dates)."""
     from dagyard.service import tenancy
 
-    with _platform(home) as platform:
+    with home_platform(home) as platform:
         try:
             found = tenancy.list_tokens(platform, namespace)
         except DagyardError as e:
@@ -142,20 +141,9 @@ def revoke_token(
     """Revoke a token: a server stops taking it within two seconds."""
     from dagyard.service import tenancy
 
-    with _platform(home) as platform:
+    with home_platform(home) as platform:
         try:
             tenancy.revoke_token(platform, token_id)
         except DagyardError as e:
             raise exit_codes.fail(e, errors) from e
     console.print(f"revoked token {token_id}")
-
-
-@contextlib.contextmanager
-def _platform(home: Path | None) -> Iterator[Platform]:
-    from dagyard.cli.runs import open_platform
-
-    platform = open_platform(home)
-    try:
-        yield platform
-    finally:
-        platform.close()

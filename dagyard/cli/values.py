@@ -4,8 +4,6 @@ values are never printed (its keys are), a config map's are."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,11 +11,12 @@ import typer
 from rich.console import Console
 
 from dagyard.cli import exit_codes
+from dagyard.cli.runs import home_platform
 from dagyard.errors import DagyardError
 from dagyard.store.records import ValuesKind
 
 if TYPE_CHECKING:
-    from dagyard.service.platform import Platform
+    pass
 
 console = Console(soft_wrap=True, highlight=False)
 errors = Console(stderr=True)
@@ -43,7 +42,7 @@ def values_app(kind: ValuesKind) -> typer.Typer:
         """Create the named values, or replace all of them."""
         from dagyard.service import secrets
 
-        with _platform(home) as platform:
+        with home_platform(home) as platform:
             try:
                 stored = secrets.set_values(
                     platform, kind, name, secrets.parse_pairs(pairs), namespace=namespace
@@ -57,7 +56,7 @@ def values_app(kind: ValuesKind) -> typer.Typer:
         """Their names and keys (and a config map's values)."""
         from dagyard.service import secrets
 
-        with _platform(home) as platform:
+        with home_platform(home) as platform:
             try:
                 found = secrets.list_values(platform, kind, namespace=namespace)
             except DagyardError as e:
@@ -78,7 +77,7 @@ def values_app(kind: ValuesKind) -> typer.Typer:
         """Delete the named values."""
         from dagyard.service import secrets
 
-        with _platform(home) as platform:
+        with home_platform(home) as platform:
             try:
                 secrets.delete_values(platform, kind, name, namespace=namespace)
             except DagyardError as e:
@@ -86,15 +85,3 @@ def values_app(kind: ValuesKind) -> typer.Typer:
         console.print(f"deleted {noun} {name}")
 
     return app
-
-
-@contextlib.contextmanager
-def _platform(home: Path | None) -> Iterator[Platform]:
-    """The home's platform for one command, closed at its end."""
-    from dagyard.cli.runs import open_platform
-
-    platform = open_platform(home)
-    try:
-        yield platform
-    finally:
-        platform.close()
