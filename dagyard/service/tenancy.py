@@ -10,7 +10,8 @@ own (DAGYARD_AUTH_TOKEN, or `<home>/token`) and sees every namespace.
 Rules (docs/service.md): a namespace token reaches its namespace's pipelines,
 experiments, runs, recurring runs, artifacts and logs, and reads the shared pipelines
 (those of no namespace); an `edit` token may create, change and delete there, a `view`
-token only read; shared pipelines are changed by the admin only.
+token only read; shared pipelines are changed by the admin only. Experiments, runs and
+recurring runs of no namespace are the admin's. A run's namespace is its experiment's.
 """
 
 from __future__ import annotations
@@ -47,15 +48,12 @@ class Principal:
     def admin(self) -> bool:
         return self.namespace is None
 
-    def may_read(self, namespace: str) -> bool:
-        """Whether a resource of `namespace` ("" for shared) is visible to this caller."""
-        return self.admin or namespace in ("", self.namespace)
-
-    def check_read(self, namespace: str, what: str) -> None:
-        """NotFound-like refusal for another namespace's resource is the caller's job
-        (it must not tell that the resource exists); this raises Forbidden."""
-        if not self.may_read(namespace):
-            raise Forbidden(f"Your token is for namespace {self.namespace!r}; {what} is not.")
+    def visible(self, namespace: str, *, shared: bool = False) -> bool:
+        """Whether a resource of `namespace` is visible to this caller. "" is the admin's
+        namespace, except for resources that are `shared` there (pipelines), which
+        every caller reads. A caller that may not see a resource is told it does not
+        exist (NotFound, worded as for an unknown id), never that it is another's."""
+        return self.admin or namespace == self.namespace or (shared and namespace == "")
 
     def check_write(self, namespace: str, what: str) -> None:
         """Forbidden unless this caller may create or change `what` in `namespace`."""
