@@ -29,6 +29,7 @@ from dagyard.server import (
     pipelines,
     recurring,
     runs,
+    tenancy,
     ui,
 )
 from dagyard.server.edge import AllowedHosts, BodyLimit, HostCheck
@@ -93,7 +94,7 @@ def create_app(
         version="2beta1",
     )
     app.state.platform = platform
-    for module in (health, pipelines, experiments, runs, recurring, artifacts):
+    for module in (health, pipelines, experiments, runs, recurring, artifacts, tenancy):
         app.include_router(module.router, prefix=PREFIX)
     _add_errors(app)
     auth.add_auth(app, platform, token)
