@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from dagyard import ir
 from dagyard.errors import UsageError
 from dagyard.server import models
-from dagyard.server.routing import PlatformDep, QueryDep
+from dagyard.server.routing import PlatformDep, PrincipalDep, QueryDep
 from dagyard.service import pipelines
 
 router = APIRouter(tags=["pipelines"])
@@ -19,7 +19,9 @@ UploadDep = Annotated[UploadFile, File(description="The compiled pipeline: .yaml
 
 
 @router.post("/pipelines", response_model=models.Pipeline, response_model_exclude_none=True)
-def create_pipeline(body: models.Pipeline, platform: PlatformDep) -> models.Pipeline:
+def create_pipeline(
+    body: models.Pipeline, platform: PlatformDep, principal: PrincipalDep
+) -> models.Pipeline:
     created = pipelines.create_pipeline(
         platform,
         name=body.name or body.display_name or "",
@@ -27,13 +29,14 @@ def create_pipeline(body: models.Pipeline, platform: PlatformDep) -> models.Pipe
         description=body.description or "",
         namespace=body.namespace or "",
         tags=body.tags,
+        principal=principal,
     )
     return models.pipeline(created)
 
 
 @router.post("/pipelines/create", response_model=models.Pipeline, response_model_exclude_none=True)
 def create_pipeline_and_version(
-    body: models.CreatePipelineAndVersionRequest, platform: PlatformDep
+    body: models.CreatePipelineAndVersionRequest, platform: PlatformDep, principal: PrincipalDep
 ) -> models.Pipeline:
     document = _version_document(body.pipeline_version)
     name = body.pipeline.name or body.pipeline.display_name or document.name
@@ -46,6 +49,7 @@ def create_pipeline_and_version(
         namespace=body.pipeline.namespace or "",
         version_name=body.pipeline_version.name or body.pipeline_version.display_name or "",
         code_source_url=body.pipeline_version.code_source_url or "",
+        principal=principal,
     )
     return models.pipeline(created)
 
@@ -55,6 +59,7 @@ async def upload_pipeline(
     request: Request,
     uploadfile: UploadDep,
     platform: PlatformDep,
+    principal: PrincipalDep,
     name: str = "",
     display_name: str = "",
     description: str = "",
@@ -69,6 +74,7 @@ async def upload_pipeline(
         display_name=display_name,
         description=description,
         namespace=namespace,
+        principal=principal,
     )
     return models.pipeline(created)
 
@@ -82,6 +88,7 @@ async def upload_pipeline_version(
     request: Request,
     uploadfile: UploadDep,
     platform: PlatformDep,
+    principal: PrincipalDep,
     pipelineid: str = "",
     name: str = "",
     display_name: str = "",
@@ -97,6 +104,7 @@ async def upload_pipeline_version(
         name=name or display_name,
         display_name=display_name,
         description=description,
+        principal=principal,
     )
     return models.pipeline_version(version)
 
@@ -105,9 +113,11 @@ async def upload_pipeline_version(
     "/pipelines", response_model=models.ListPipelinesResponse, response_model_exclude_none=True
 )
 def list_pipelines(
-    platform: PlatformDep, query: QueryDep, namespace: str | None = None
+    platform: PlatformDep, principal: PrincipalDep, query: QueryDep, namespace: str | None = None
 ) -> models.ListPipelinesResponse:
-    page = pipelines.list_pipelines(platform, query, namespace=namespace or None)
+    page = pipelines.list_pipelines(
+        platform, query, namespace=namespace or None, principal=principal
+    )
     return models.ListPipelinesResponse(
         pipelines=[models.pipeline(p) for p in page.records] or None,
         total_size=page.total_size or None,
@@ -118,32 +128,39 @@ def list_pipelines(
 @router.get(
     "/pipelines/names/{name}", response_model=models.Pipeline, response_model_exclude_none=True
 )
-def get_pipeline_by_name(name: str, platform: PlatformDep, namespace: str = "") -> models.Pipeline:
-    return models.pipeline(pipelines.get_pipeline_by_name(platform, name, namespace))
+def get_pipeline_by_name(
+    name: str, platform: PlatformDep, principal: PrincipalDep, namespace: str = ""
+) -> models.Pipeline:
+    found = pipelines.get_pipeline_by_name(platform, name, namespace, principal=principal)
+    return models.pipeline(found)
 
 
 @router.get(
     "/pipelines/{pipeline_id}", response_model=models.Pipeline, response_model_exclude_none=True
 )
-def get_pipeline(pipeline_id: str, platform: PlatformDep) -> models.Pipeline:
-    return models.pipeline(pipelines.get_pipeline(platform, pipeline_id))
+def get_pipeline(
+    pipeline_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> models.Pipeline:
+    return models.pipeline(pipelines.get_pipeline(platform, pipeline_id, principal=principal))
 
 
 @router.patch(
     "/pipelines/{pipeline_id}", response_model=models.Pipeline, response_model_exclude_none=True
 )
 def update_pipeline(
-    pipeline_id: str, body: models.Pipeline, platform: PlatformDep
+    pipeline_id: str, body: models.Pipeline, platform: PlatformDep, principal: PrincipalDep
 ) -> models.Pipeline:
     """Change a pipeline's name, display_name, description or tags (the fields given)."""
     changes = body.model_dump(exclude_unset=True, exclude={"error"})
-    updated = pipelines.update_pipeline(platform, pipeline_id, changes)
+    updated = pipelines.update_pipeline(platform, pipeline_id, changes, principal=principal)
     return models.pipeline(updated)
 
 
 @router.delete("/pipelines/{pipeline_id}")
-def delete_pipeline(pipeline_id: str, platform: PlatformDep) -> dict[str, str]:
-    pipelines.delete_pipeline(platform, pipeline_id)
+def delete_pipeline(
+    pipeline_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> dict[str, str]:
+    pipelines.delete_pipeline(platform, pipeline_id, principal=principal)
     return {}
 
 
@@ -153,7 +170,7 @@ def delete_pipeline(pipeline_id: str, platform: PlatformDep) -> dict[str, str]:
     response_model_exclude_none=True,
 )
 def create_pipeline_version(
-    pipeline_id: str, body: models.PipelineVersion, platform: PlatformDep
+    pipeline_id: str, body: models.PipelineVersion, platform: PlatformDep, principal: PrincipalDep
 ) -> models.PipelineVersion:
     document = _version_document(body)
     version = pipelines.create_version(
@@ -164,6 +181,7 @@ def create_pipeline_version(
         display_name=body.display_name or "",
         description=body.description or "",
         code_source_url=body.code_source_url or "",
+        principal=principal,
     )
     return models.pipeline_version(version)
 
@@ -174,9 +192,9 @@ def create_pipeline_version(
     response_model_exclude_none=True,
 )
 def list_pipeline_versions(
-    pipeline_id: str, platform: PlatformDep, query: QueryDep
+    pipeline_id: str, platform: PlatformDep, principal: PrincipalDep, query: QueryDep
 ) -> models.ListPipelineVersionsResponse:
-    page = pipelines.list_versions(platform, pipeline_id, query)
+    page = pipelines.list_versions(platform, pipeline_id, query, principal=principal)
     return models.ListPipelineVersionsResponse(
         pipeline_versions=[models.pipeline_version(v) for v in page.records] or None,
         total_size=page.total_size or None,
@@ -190,10 +208,10 @@ def list_pipeline_versions(
     response_model_exclude_none=True,
 )
 def get_pipeline_version(
-    pipeline_id: str, pipeline_version_id: str, platform: PlatformDep
+    pipeline_id: str, pipeline_version_id: str, platform: PlatformDep, principal: PrincipalDep
 ) -> models.PipelineVersion:
     version = pipelines.resolve_version(
-        platform, pipeline_id=pipeline_id, version_id=pipeline_version_id
+        platform, pipeline_id=pipeline_id, version_id=pipeline_version_id, principal=principal
     )
     return models.pipeline_version(version)
 
@@ -204,21 +222,27 @@ def get_pipeline_version(
     response_model_exclude_none=True,
 )
 def update_pipeline_version(
-    pipeline_id: str, pipeline_version_id: str, body: models.PipelineVersion, platform: PlatformDep
+    pipeline_id: str,
+    pipeline_version_id: str,
+    body: models.PipelineVersion,
+    platform: PlatformDep,
+    principal: PrincipalDep,
 ) -> models.PipelineVersion:
     """Change a version's name, display_name, description or code_source_url."""
     changes = body.model_dump(exclude_unset=True, exclude={"error", "package_url"})
     if "pipeline_spec" in changes:
         raise UsageError("A version's pipeline_spec cannot change; create a new version.")
-    updated = pipelines.update_version(platform, pipeline_id, pipeline_version_id, changes)
+    updated = pipelines.update_version(
+        platform, pipeline_id, pipeline_version_id, changes, principal=principal
+    )
     return models.pipeline_version(updated)
 
 
 @router.delete("/pipelines/{pipeline_id}/versions/{pipeline_version_id}")
 def delete_pipeline_version(
-    pipeline_id: str, pipeline_version_id: str, platform: PlatformDep
+    pipeline_id: str, pipeline_version_id: str, platform: PlatformDep, principal: PrincipalDep
 ) -> dict[str, str]:
-    pipelines.delete_version(platform, pipeline_id, pipeline_version_id)
+    pipelines.delete_version(platform, pipeline_id, pipeline_version_id, principal=principal)
     return {}
 
 

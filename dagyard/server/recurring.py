@@ -13,17 +13,20 @@ from fastapi import APIRouter
 
 from dagyard.errors import UsageError
 from dagyard.server import models
-from dagyard.server.routing import PlatformDep, QueryDep
+from dagyard.server.routing import PlatformDep, PrincipalDep, QueryDep
 from dagyard.service import pipelines, recurring
 from dagyard.service.platform import Platform
+from dagyard.service.tenancy import Principal
 from dagyard.store.records import RecurringRun
 
 router = APIRouter(tags=["recurring runs"])
 
 
 @router.post("/recurringruns", response_model=models.RecurringRun, response_model_exclude_none=True)
-def create_recurring_run(body: models.RecurringRun, platform: PlatformDep) -> models.RecurringRun:
-    spec, version_id = _pipeline(platform, body)
+def create_recurring_run(
+    body: models.RecurringRun, platform: PlatformDep, principal: PrincipalDep
+) -> models.RecurringRun:
+    spec, version_id = _pipeline(platform, body, principal)
     config = body.runtime_config or models.RuntimeConfig()
     trigger = body.trigger.model_dump(exclude_none=True) if body.trigger else {}
     try:
@@ -43,6 +46,7 @@ def create_recurring_run(body: models.RecurringRun, platform: PlatformDep) -> mo
             enabled=body.mode != "DISABLE",
             timezone=body.timezone or "UTC",
             namespace=body.namespace or "",
+            principal=principal,
         )
     except OverflowError as error:  # a start or end time at the edge of the calendar
         raise UsageError(
@@ -74,12 +78,17 @@ def preview_fire_times(
 )
 def list_recurring_runs(
     platform: PlatformDep,
+    principal: PrincipalDep,
     query: QueryDep,
     experiment_id: str | None = None,
     namespace: str | None = None,
 ) -> models.ListRecurringRunsResponse:
     page = recurring.page_recurring_runs(
-        platform, query, experiment_id=experiment_id or None, namespace=namespace or None
+        platform,
+        query,
+        experiment_id=experiment_id or None,
+        namespace=namespace or None,
+        principal=principal,
     )
     return models.ListRecurringRunsResponse(
         recurring_runs=[_recurring_run(r) for r in page.records] or None,
@@ -93,25 +102,34 @@ def list_recurring_runs(
     response_model=models.RecurringRun,
     response_model_exclude_none=True,
 )
-def get_recurring_run(recurring_run_id: str, platform: PlatformDep) -> models.RecurringRun:
-    return _recurring_run(recurring.get_recurring_run(platform, recurring_run_id))
+def get_recurring_run(
+    recurring_run_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> models.RecurringRun:
+    found = recurring.get_recurring_run(platform, recurring_run_id, principal=principal)
+    return _recurring_run(found)
 
 
 @router.post("/recurringruns/{recurring_run_id}:enable")
-def enable_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[str, str]:
-    recurring.enable_recurring_run(platform, recurring_run_id)
+def enable_recurring_run(
+    recurring_run_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> dict[str, str]:
+    recurring.enable_recurring_run(platform, recurring_run_id, principal=principal)
     return {}
 
 
 @router.post("/recurringruns/{recurring_run_id}:disable")
-def disable_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[str, str]:
-    recurring.disable_recurring_run(platform, recurring_run_id)
+def disable_recurring_run(
+    recurring_run_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> dict[str, str]:
+    recurring.disable_recurring_run(platform, recurring_run_id, principal=principal)
     return {}
 
 
 @router.delete("/recurringruns/{recurring_run_id}")
-def delete_recurring_run(recurring_run_id: str, platform: PlatformDep) -> dict[str, str]:
-    recurring.delete_recurring_run(platform, recurring_run_id)
+def delete_recurring_run(
+    recurring_run_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> dict[str, str]:
+    recurring.delete_recurring_run(platform, recurring_run_id, principal=principal)
     return {}
 
 
@@ -120,7 +138,7 @@ def _recurring_run(record: RecurringRun) -> models.RecurringRun:
 
 
 def _pipeline(
-    platform: Platform, body: models.RecurringRun
+    platform: Platform, body: models.RecurringRun, principal: Principal
 ) -> tuple[dict[str, Any] | None, str | None]:
     """(pipeline_spec, None) or (None, pipeline_version_id) of the body."""
     reference = body.pipeline_version_reference
@@ -142,6 +160,9 @@ def _pipeline(
             "The recurring run has neither pipeline_spec nor pipeline_version_reference; give one."
         )
     version = pipelines.resolve_version(
-        platform, pipeline_id=reference.pipeline_id, version_id=reference.pipeline_version_id
+        platform,
+        pipeline_id=reference.pipeline_id,
+        version_id=reference.pipeline_version_id,
+        principal=principal,
     )
     return None, version.pipeline_version_id

@@ -4,10 +4,16 @@ delete. Plain functions over a `Platform`; the REST routes are shells over these
 Every IR is validated before anything is stored, and a pipeline created together with
 its first version is removed again if the version cannot be stored: a bad request leaves
 no half-written record.
+
+Each function takes the caller's `Principal` (the admin unless given): pipelines of no
+namespace are shared, read by every caller and changed by the admin only; a namespace
+token reaches its namespace's and the shared ones, and is told any other does not exist
+(NotFound, worded as the store words an unknown id).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import tarfile
 import uuid
@@ -18,7 +24,8 @@ from typing import Any
 from dagyard import ir
 from dagyard.errors import DagyardError, IRError, NotFound, UsageError
 from dagyard.service.platform import Platform
-from dagyard.store.listing import ListQuery, Page
+from dagyard.service.tenancy import ADMIN, Principal
+from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.records import Pipeline, PipelineVersion
 
 MAX_PACKAGE_BYTES = 32 * 1024 * 1024
@@ -68,10 +75,14 @@ def create_pipeline(
     description: str = "",
     namespace: str = "",
     tags: dict[str, str] | None = None,
+    principal: Principal = ADMIN,
 ) -> Pipeline:
-    """A new pipeline without versions; AlreadyExists if the name is taken."""
+    """A new pipeline without versions, in `namespace` (none named: the caller's; the
+    admin's is shared); AlreadyExists if the name is taken there."""
     if not name.strip():
         raise UsageError("A pipeline needs a name; give one (e.g. the file name).")
+    namespace = principal.default_namespace(namespace)
+    principal.check_write(namespace, f"pipeline {name!r}")
     return platform.store.create_pipeline(
         Pipeline(
             pipeline_id=uuid.uuid4().hex,
@@ -95,6 +106,7 @@ def create_pipeline_with_version(
     namespace: str = "",
     version_name: str = "",
     code_source_url: str = "",
+    principal: Principal = ADMIN,
 ) -> tuple[Pipeline, PipelineVersion]:
     """A new pipeline and its first version, both or neither."""
     pipeline = create_pipeline(
@@ -103,9 +115,10 @@ def create_pipeline_with_version(
         display_name=display_name,
         description=description,
         namespace=namespace,
+        principal=principal,
     )
     try:
-        version = create_version(
+        version = _store_version(
             platform,
             pipeline.pipeline_id,
             document,
@@ -128,9 +141,32 @@ def create_version(
     display_name: str = "",
     description: str = "",
     code_source_url: str = "",
+    principal: Principal = ADMIN,
 ) -> PipelineVersion:
-    """A new version of a pipeline from validated IR; NotFound if there is no pipeline."""
-    platform.store.get_pipeline(pipeline_id)
+    """A new version of a pipeline from validated IR; NotFound if there is no pipeline
+    (that the caller can see), Forbidden if the caller may not change it."""
+    _writable_pipeline(platform, pipeline_id, principal)
+    return _store_version(
+        platform,
+        pipeline_id,
+        document,
+        name=name,
+        display_name=display_name,
+        description=description,
+        code_source_url=code_source_url,
+    )
+
+
+def _store_version(
+    platform: Platform,
+    pipeline_id: str,
+    document: ir.PipelineDocument,
+    *,
+    name: str,
+    display_name: str = "",
+    description: str = "",
+    code_source_url: str = "",
+) -> PipelineVersion:
     now = datetime.now(UTC)
     name = name or f"{document.name or 'version'}-{now:%Y%m%d-%H%M%S-%f}"
     return platform.store.create_pipeline_version(
@@ -148,40 +184,75 @@ def create_version(
     )
 
 
-def get_pipeline(platform: Platform, pipeline_id: str) -> Pipeline:
-    return platform.store.get_pipeline(pipeline_id)
+def get_pipeline(platform: Platform, pipeline_id: str, *, principal: Principal = ADMIN) -> Pipeline:
+    return _visible_pipeline(platform, pipeline_id, principal)
 
 
-def get_pipeline_by_name(platform: Platform, name: str, namespace: str = "") -> Pipeline:
-    found = platform.store.find_pipeline(name, namespace)
-    if found is None:
-        raise NotFound(f"No pipeline named {name!r} in namespace {namespace!r}.")
-    return found
+def get_pipeline_by_name(
+    platform: Platform, name: str, namespace: str = "", *, principal: Principal = ADMIN
+) -> Pipeline:
+    """The pipeline called `name` in `namespace`. A namespace token naming no namespace
+    finds its own namespace's pipeline of that name, else the shared one."""
+    if principal.admin or namespace:
+        places = [namespace] if principal.visible(namespace, shared=True) else []
+        missing = f"No pipeline named {name!r} in namespace {namespace!r}."
+    else:
+        places = [principal.default_namespace(""), ""]
+        missing = (
+            f"No pipeline named {name!r} in namespace {places[0]!r} nor among the shared pipelines."
+        )
+    for place in places:
+        found = platform.store.find_pipeline(name, place)
+        if found is not None:
+            return found
+    raise NotFound(missing)
 
 
 def list_pipelines(
-    platform: Platform, query: ListQuery, *, namespace: str | None = None
+    platform: Platform,
+    query: ListQuery,
+    *,
+    namespace: str | None = None,
+    principal: Principal = ADMIN,
 ) -> Page[Pipeline]:
-    return platform.store.page_pipelines(query, namespace=namespace)
+    """The pipelines of `namespace` (None: all). A namespace token lists its own
+    namespace's and the shared ones, in one page."""
+    namespace = principal.listing_namespace(namespace)
+    if principal.admin or namespace is None:
+        return platform.store.page_pipelines(query, namespace=namespace)
+    mine_or_shared = Predicate("namespace", Operation.IN, (namespace, ""))
+    scoped = dataclasses.replace(query, predicates=(*query.predicates, mine_or_shared))
+    return platform.store.page_pipelines(scoped)
 
 
 PIPELINE_EDITABLE = ("name", "display_name", "description", "tags")
 VERSION_EDITABLE = ("name", "display_name", "description", "code_source_url")
 
 
-def update_pipeline(platform: Platform, pipeline_id: str, changes: dict[str, Any]) -> Pipeline:
+def update_pipeline(
+    platform: Platform,
+    pipeline_id: str,
+    changes: dict[str, Any],
+    *,
+    principal: Principal = ADMIN,
+) -> Pipeline:
     """Change the editable fields of a pipeline; other fields given must equal the stored
     ones (a client may send back the whole object)."""
-    current = platform.store.get_pipeline(pipeline_id)
+    current = _writable_pipeline(platform, pipeline_id, principal)
     wanted = _editable_changes(current, changes, PIPELINE_EDITABLE, f"pipeline {pipeline_id!r}")
     return platform.store.update_pipeline(pipeline_id, **wanted) if wanted else current
 
 
 def update_version(
-    platform: Platform, pipeline_id: str, version_id: str, changes: dict[str, Any]
+    platform: Platform,
+    pipeline_id: str,
+    version_id: str,
+    changes: dict[str, Any],
+    *,
+    principal: Principal = ADMIN,
 ) -> PipelineVersion:
     """Change the editable fields of a version (its spec never changes: add a version)."""
-    current = resolve_version(platform, pipeline_id=pipeline_id, version_id=version_id)
+    current = _writable_version(platform, pipeline_id, version_id, principal)
     what = f"pipeline version {version_id!r}"
     wanted = _editable_changes(current, changes, VERSION_EDITABLE, what)
     return platform.store.update_pipeline_version(version_id, **wanted) if wanted else current
@@ -237,18 +308,24 @@ def fetch_package(url: str) -> ir.PipelineDocument:
     return read_package(filename, bytes(data))
 
 
-def delete_pipeline(platform: Platform, pipeline_id: str) -> None:
+def delete_pipeline(platform: Platform, pipeline_id: str, *, principal: Principal = ADMIN) -> None:
     """Delete a pipeline with its versions (runs made from them stay)."""
+    _writable_pipeline(platform, pipeline_id, principal)
     platform.store.delete_pipeline(pipeline_id)
 
 
 def resolve_version(
-    platform: Platform, *, pipeline_id: str | None = None, version_id: str | None = None
+    platform: Platform,
+    *,
+    pipeline_id: str | None = None,
+    version_id: str | None = None,
+    principal: Principal = ADMIN,
 ) -> PipelineVersion:
     """The pipeline version a reference names: `version_id` (which must be a version of
     `pipeline_id` when both are given), or else the latest version of `pipeline_id`.
     NotFound, naming what is missing, for an unknown pipeline or version, a version of
-    another pipeline, or a pipeline without versions; UsageError when neither is given.
+    another pipeline, a pipeline without versions, or one `principal` cannot see;
+    UsageError when neither is given.
 
     Every place that turns a reference into a version (runs, recurring runs, the version
     routes) calls this one function.
@@ -257,25 +334,63 @@ def resolve_version(
         version = platform.store.get_pipeline_version(version_id)
         if pipeline_id and version.pipeline_id != pipeline_id:
             raise NotFound(f"Pipeline {pipeline_id!r} has no version with id {version_id!r}.")
+        if not principal.admin:
+            owner = platform.store.get_pipeline(version.pipeline_id)
+            if not principal.visible(owner.namespace, shared=True):
+                raise NotFound(f"No pipeline version with id {version_id!r}.")
         return version
     if not pipeline_id:
         raise UsageError(
             "A pipeline version reference needs a pipeline_version_id, or a pipeline_id "
             "(for its latest version); give one."
         )
+    _visible_pipeline(platform, pipeline_id, principal)
     versions = platform.store.list_pipeline_versions(pipeline_id)
     if not versions:
         raise NotFound(f"Pipeline {pipeline_id!r} has no versions; upload one first.")
     return versions[-1]
 
 
-def list_versions(platform: Platform, pipeline_id: str, query: ListQuery) -> Page[PipelineVersion]:
+def list_versions(
+    platform: Platform, pipeline_id: str, query: ListQuery, *, principal: Principal = ADMIN
+) -> Page[PipelineVersion]:
+    _visible_pipeline(platform, pipeline_id, principal)
     return platform.store.page_pipeline_versions(pipeline_id, query)
 
 
-def delete_version(platform: Platform, pipeline_id: str, version_id: str) -> None:
-    resolve_version(platform, pipeline_id=pipeline_id, version_id=version_id)
+def delete_version(
+    platform: Platform, pipeline_id: str, version_id: str, *, principal: Principal = ADMIN
+) -> None:
+    _writable_version(platform, pipeline_id, version_id, principal)
     platform.store.delete_pipeline_version(version_id)
+
+
+def _visible_pipeline(platform: Platform, pipeline_id: str, principal: Principal) -> Pipeline:
+    """The pipeline, or NotFound worded as the store's for an unknown id when the caller
+    may not see it (so another namespace's pipeline looks absent, not forbidden)."""
+    pipeline = platform.store.get_pipeline(pipeline_id)
+    if not principal.visible(pipeline.namespace, shared=True):
+        raise NotFound(f"No pipeline with id {pipeline_id!r}.")
+    return pipeline
+
+
+def _writable_pipeline(platform: Platform, pipeline_id: str, principal: Principal) -> Pipeline:
+    """The pipeline, once the caller may change it: NotFound as `_visible_pipeline`,
+    Forbidden for a view token or a shared pipeline (the admin's to change)."""
+    pipeline = _visible_pipeline(platform, pipeline_id, principal)
+    principal.check_write(pipeline.namespace, f"pipeline {pipeline.name!r}")
+    return pipeline
+
+
+def _writable_version(
+    platform: Platform, pipeline_id: str, version_id: str, principal: Principal
+) -> PipelineVersion:
+    version = resolve_version(
+        platform, pipeline_id=pipeline_id, version_id=version_id, principal=principal
+    )
+    if not principal.admin:
+        _writable_pipeline(platform, version.pipeline_id, principal)
+    return version
 
 
 def _load(load: Any, what: str) -> ir.PipelineDocument:

@@ -5,6 +5,11 @@ created, so a bad one is refused with a message (UsageError, RunError) instead o
 failing later in the scheduler. Turning due times into runs is `dagyard.scheduler`'s,
 which sits below this layer: `scheduler_for` builds it with `create_scheduled_run`, the
 run creation it calls for each due time (`runs.submit_run`, as for any other run).
+
+A recurring run lives in its experiment's namespace (its `namespace` field, set from the
+experiment when it is created). Each function takes the caller's `Principal` (the admin
+unless given): a namespace token reaches its namespace's recurring runs only, and is
+told any other does not exist (NotFound, worded as the store words an unknown id).
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dagyard import ir
-from dagyard.errors import UsageError
+from dagyard.errors import NotFound, UsageError
 from dagyard.scheduler.loop import Clock, Scheduler, utc_now
 from dagyard.scheduler.triggers import Trigger
+from dagyard.service.experiments import get_experiment
 from dagyard.service.pipelines import resolve_version, spec_document
 from dagyard.service.platform import Platform
 from dagyard.service.runs import (
@@ -28,6 +34,7 @@ from dagyard.service.runs import (
     prepare_parameters,
     submit_run,
 )
+from dagyard.service.tenancy import ADMIN, Principal
 from dagyard.store.listing import ListQuery, Page
 from dagyard.store.records import RecurringRun, Run
 
@@ -53,13 +60,16 @@ def create_recurring_run(
     enabled: bool = True,
     timezone: str = "UTC",
     namespace: str = "",
+    principal: Principal = ADMIN,
 ) -> RecurringRun:
     """Store a recurring run of `pipeline_spec`, or of a stored pipeline version.
 
     `trigger` is KFP's: {"cron_schedule": {"cron", "start_time", "end_time"}} or
     {"periodic_schedule": {"interval_second", "start_time", "end_time"}}. The experiment
-    defaults to "Default". Raises UsageError/RunError, naming the bad value, and stores
-    nothing then.
+    defaults to "Default" of `namespace` (none named: the caller's). Raises
+    UsageError/RunError, naming the bad value, NotFound for an experiment or pipeline
+    version the caller cannot see, Forbidden when the caller may not create in the
+    experiment's namespace; and stores nothing then.
     """
     if not display_name.strip():
         raise UsageError("A recurring run needs a display_name; give it one.")
@@ -71,7 +81,7 @@ def create_recurring_run(
         )
     pipeline_id = None
     if pipeline_version_id is not None:
-        version = resolve_version(platform, version_id=pipeline_version_id)
+        version = resolve_version(platform, version_id=pipeline_version_id, principal=principal)
         pipeline_spec, pipeline_id = version.pipeline_spec, version.pipeline_id
     assert pipeline_spec is not None
     if isinstance(max_concurrency, bool) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
@@ -81,10 +91,14 @@ def create_recurring_run(
         )
     inputs = ir.plan(spec_document(pipeline_spec)).root.inputs.parameters
     values = prepare_parameters(inputs, parameters or {})
+    what = f"recurring run {display_name!r}"
     if experiment_id is None:
+        namespace = principal.default_namespace(namespace)
+        principal.check_write(namespace, what)  # before the Default experiment is made
         experiment = experiment_for(platform, DEFAULT_EXPERIMENT, namespace)
     else:
-        experiment = platform.store.get_experiment(experiment_id)
+        experiment = get_experiment(platform, experiment_id, principal=principal)
+        principal.check_write(experiment.namespace, what)
     if namespace and namespace != experiment.namespace:
         raise UsageError(
             f"Experiment {experiment.display_name!r} is in namespace "
@@ -201,9 +215,14 @@ def _fire_times(
     return found
 
 
-def get_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:
-    """Raises NotFound."""
-    return platform.store.get_recurring_run(recurring_run_id)
+def get_recurring_run(
+    platform: Platform, recurring_run_id: str, *, principal: Principal = ADMIN
+) -> RecurringRun:
+    """Raises NotFound, also (worded the same) when the caller may not see it."""
+    recurring = platform.store.get_recurring_run(recurring_run_id)
+    if not principal.visible(recurring.namespace):
+        raise NotFound(f"No recurring run with id {recurring_run_id!r}.")
+    return recurring
 
 
 def list_recurring_runs(platform: Platform) -> list[RecurringRun]:
@@ -216,18 +235,24 @@ def page_recurring_runs(
     *,
     experiment_id: str | None = None,
     namespace: str | None = None,
+    principal: Principal = ADMIN,
 ) -> Page[RecurringRun]:
+    namespace = principal.listing_namespace(namespace)
     return platform.store.page_recurring_runs(
         query, experiment_id=experiment_id, namespace=namespace
     )
 
 
 def enable_recurring_run(
-    platform: Platform, recurring_run_id: str, *, now: datetime | None = None
+    platform: Platform,
+    recurring_run_id: str,
+    *,
+    now: datetime | None = None,
+    principal: Principal = ADMIN,
 ) -> RecurringRun:
     """Start scheduling again. Due times that passed while it was disabled are not
     caught up: scheduling resumes from `now` (the current time unless given)."""
-    recurring = platform.store.get_recurring_run(recurring_run_id)
+    recurring = _writable(platform, recurring_run_id, principal)
     if recurring.enabled:
         return recurring
     now = now or datetime.now(UTC)
@@ -237,14 +262,25 @@ def enable_recurring_run(
     )
 
 
-def disable_recurring_run(platform: Platform, recurring_run_id: str) -> RecurringRun:
+def disable_recurring_run(
+    platform: Platform, recurring_run_id: str, *, principal: Principal = ADMIN
+) -> RecurringRun:
     """Stop scheduling; runs already created go on."""
-    recurring = platform.store.get_recurring_run(recurring_run_id)
+    recurring = _writable(platform, recurring_run_id, principal)
     if not recurring.enabled:
         return recurring
     return platform.store.update_recurring_run(recurring_run_id, enabled=False)
 
 
-def delete_recurring_run(platform: Platform, recurring_run_id: str) -> None:
+def delete_recurring_run(
+    platform: Platform, recurring_run_id: str, *, principal: Principal = ADMIN
+) -> None:
     """Delete the recurring run; its runs are kept. Raises NotFound."""
+    _writable(platform, recurring_run_id, principal)
     platform.store.delete_recurring_run(recurring_run_id)
+
+
+def _writable(platform: Platform, recurring_run_id: str, principal: Principal) -> RecurringRun:
+    recurring = get_recurring_run(platform, recurring_run_id, principal=principal)
+    principal.check_write(recurring.namespace, f"recurring run {recurring.display_name!r}")
+    return recurring
