@@ -1,7 +1,8 @@
 """Dagyard's artifact routes for the UI (KFP keeps artifacts in ML Metadata, which has no
 REST API of its own): a run's artifacts with their lineage, all artifacts page by page,
 one artifact, its bytes, and the scalar metrics of runs. The work is in
-`dagyard.service.artifacts`; only parsing and formatting belong here.
+`dagyard.service.artifacts`; only parsing and formatting belong here. Every route is
+held to its caller (`PrincipalDep`): an artifact is seen by those who see its run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from dagyard.server import models
-from dagyard.server.routing import PlatformDep, QueryDep
+from dagyard.server.routing import PlatformDep, PrincipalDep, QueryDep
 from dagyard.service import artifacts
 from dagyard.service.runs import MAX_ARTIFACT_READ_BYTES
 
@@ -27,12 +28,15 @@ _CONTENT_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Option
 @router.get("/runs:metrics", response_model=models.RunMetrics, response_model_exclude_none=True)
 def run_metrics(
     platform: PlatformDep,
+    principal: PrincipalDep,
     run_ids: Annotated[
         list[str] | None, Query(description="repeat for each run, at most 200")
     ] = None,
 ) -> models.RunMetrics:
     """The scalar metrics (system.Metrics artifacts) of runs, "<task path>/<metric>" keyed."""
-    return models.RunMetrics(metrics=artifacts.run_metrics(platform, run_ids or []))
+    return models.RunMetrics(
+        metrics=artifacts.run_metrics(platform, run_ids or [], principal=principal)
+    )
 
 
 @router.get(
@@ -40,9 +44,11 @@ def run_metrics(
     response_model=models.RunArtifactsResponse,
     response_model_exclude_none=True,
 )
-def list_run_artifacts(run_id: str, platform: PlatformDep) -> models.RunArtifactsResponse:
+def list_run_artifacts(
+    run_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> models.RunArtifactsResponse:
     """Every artifact of a run (those reused from the cache too), with producer and consumers."""
-    found = artifacts.run_artifacts(platform, run_id)
+    found = artifacts.run_artifacts(platform, run_id, principal=principal)
     return models.RunArtifactsResponse(artifacts=[models.artifact(a) for a in found])
 
 
@@ -51,12 +57,17 @@ def list_run_artifacts(run_id: str, platform: PlatformDep) -> models.RunArtifact
 )
 def list_artifacts(
     platform: PlatformDep,
+    principal: PrincipalDep,
     query: QueryDep,
     run_id: str | None = None,
     schema_title: str | None = None,
 ) -> models.ListArtifactsResponse:
     page = artifacts.page_artifacts(
-        platform, query, run_id=run_id or None, schema_title=schema_title or None
+        platform,
+        query,
+        run_id=run_id or None,
+        schema_title=schema_title or None,
+        principal=principal,
     )
     return models.ListArtifactsResponse(
         artifacts=[models.artifact(a) for a in page.records] or None,
@@ -74,12 +85,15 @@ def list_artifacts(
 def read_artifact_content(
     artifact_id: str,
     platform: PlatformDep,
+    principal: PrincipalDep,
     offset: Annotated[int, Query(description="the byte to read from")] = 0,
     limit: Annotated[int, Query(description="the most bytes to return")] = MAX_ARTIFACT_READ_BYTES,
     download: Annotated[bool, Query(description="ask the browser to save it")] = False,
 ) -> Response:
     """The bytes of a file artifact in the artifact store (a piece, with offset and limit)."""
-    content = artifacts.read_content(platform, artifact_id, offset=offset, limit=limit)
+    content = artifacts.read_content(
+        platform, artifact_id, offset=offset, limit=limit, principal=principal
+    )
     headers = {**_CONTENT_HEADERS, "X-Artifact-Size": str(content.size)}
     if download:
         headers["Content-Disposition"] = _attachment(content.file_name)
@@ -89,8 +103,10 @@ def read_artifact_content(
 @router.get(
     "/artifacts/{artifact_id}", response_model=models.Artifact, response_model_exclude_none=True
 )
-def get_artifact(artifact_id: str, platform: PlatformDep) -> models.Artifact:
-    return models.artifact(artifacts.get_artifact(platform, artifact_id))
+def get_artifact(
+    artifact_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> models.Artifact:
+    return models.artifact(artifacts.get_artifact(platform, artifact_id, principal=principal))
 
 
 def _attachment(file_name: str) -> str:

@@ -1,5 +1,7 @@
 """/runs: create (from pipeline_spec or pipeline_version_reference), list, get (with
-task details), list tasks, terminate, retry, archive, unarchive, delete, read an artifact."""
+task details), list tasks, terminate, retry, archive, unarchive, delete, read an artifact.
+Every route is held to its caller (`PrincipalDep`); the rules are `dagyard.service.runs`'s.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +12,14 @@ from fastapi import APIRouter, Query
 
 from dagyard.errors import UsageError
 from dagyard.server import models
-from dagyard.server.routing import PlatformDep, QueryDep
+from dagyard.server.routing import PlatformDep, PrincipalDep, QueryDep
 from dagyard.service import logs, runs
 
 router = APIRouter(tags=["runs"])
 
 
 @router.post("/runs", response_model=models.Run, response_model_exclude_none=True)
-def create_run(body: models.Run, platform: PlatformDep) -> models.Run:
+def create_run(body: models.Run, platform: PlatformDep, principal: PrincipalDep) -> models.Run:
     reference = body.pipeline_version_reference
     version_id = (reference.pipeline_version_id if reference else None) or body.pipeline_version_id
     if body.pipeline_spec is not None and (reference is not None or version_id):
@@ -39,6 +41,7 @@ def create_run(body: models.Run, platform: PlatformDep) -> models.Run:
         pipeline_root=config.pipeline_root or "",
         service_account=body.service_account or "",
         cache_enabled=body.cache_enabled is not False,
+        principal=principal,
     )
     return models.run(created)
 
@@ -46,6 +49,7 @@ def create_run(body: models.Run, platform: PlatformDep) -> models.Run:
 @router.get("/runs", response_model=models.ListRunsResponse, response_model_exclude_none=True)
 def list_runs(
     platform: PlatformDep,
+    principal: PrincipalDep,
     query: QueryDep,
     experiment_id: str | None = None,
     namespace: str | None = None,
@@ -55,7 +59,11 @@ def list_runs(
     ] = "FULL",
 ) -> models.ListRunsResponse:
     page = runs.list_runs(
-        platform, query, experiment_id=experiment_id or None, namespace=namespace or None
+        platform,
+        query,
+        experiment_id=experiment_id or None,
+        namespace=namespace or None,
+        principal=principal,
     )
     with_spec = view == "FULL"
     return models.ListRunsResponse(
@@ -69,14 +77,15 @@ def list_runs(
 def get_run(
     run_id: str,
     platform: PlatformDep,
+    principal: PrincipalDep,
     task_details: Annotated[
         bool,
         Query(description="Dagyard: false leaves run_details out (tasks: /runs/{id}/tasks)"),
     ] = True,
 ) -> models.Run:
     if not task_details:  # what a page polling a big run asks for: no task read at all
-        return models.run(platform.store.get_run(run_id))
-    run, tasks = runs.get_run(platform, run_id)
+        return models.run(runs.visible_run(platform, run_id, principal=principal))
+    run, tasks = runs.get_run(platform, run_id, principal=principal)
     return models.run(run, tasks)
 
 
@@ -85,40 +94,41 @@ def get_run(
     response_model=models.ListTasksResponse,
     response_model_exclude_none=True,
 )
-def list_tasks(run_id: str, platform: PlatformDep) -> models.ListTasksResponse:
+def list_tasks(
+    run_id: str, platform: PlatformDep, principal: PrincipalDep
+) -> models.ListTasksResponse:
     """Every node of a run's execution tree (Dagyard's own), in creation order."""
-    return models.ListTasksResponse(
-        tasks=[models.task(t) for t in runs.list_tasks(platform, run_id)]
-    )
+    found = runs.list_tasks(platform, run_id, principal=principal)
+    return models.ListTasksResponse(tasks=[models.task(t) for t in found])
 
 
 @router.delete("/runs/{run_id}")
-def delete_run(run_id: str, platform: PlatformDep) -> dict[str, str]:
-    runs.delete_run(platform, run_id)
+def delete_run(run_id: str, platform: PlatformDep, principal: PrincipalDep) -> dict[str, str]:
+    runs.delete_run(platform, run_id, principal=principal)
     return {}
 
 
 @router.post("/runs/{run_id}:terminate")
-def terminate_run(run_id: str, platform: PlatformDep) -> dict[str, str]:
-    runs.terminate_run(platform, run_id)
+def terminate_run(run_id: str, platform: PlatformDep, principal: PrincipalDep) -> dict[str, str]:
+    runs.terminate_run(platform, run_id, principal=principal)
     return {}
 
 
 @router.post("/runs/{run_id}:retry")
-def retry_run(run_id: str, platform: PlatformDep) -> dict[str, str]:
-    runs.reset_for_retry(platform, run_id)
+def retry_run(run_id: str, platform: PlatformDep, principal: PrincipalDep) -> dict[str, str]:
+    runs.reset_for_retry(platform, run_id, principal=principal)
     return {}
 
 
 @router.post("/runs/{run_id}:archive")
-def archive_run(run_id: str, platform: PlatformDep) -> dict[str, str]:
-    runs.archive_run(platform, run_id)
+def archive_run(run_id: str, platform: PlatformDep, principal: PrincipalDep) -> dict[str, str]:
+    runs.archive_run(platform, run_id, principal=principal)
     return {}
 
 
 @router.post("/runs/{run_id}:unarchive")
-def unarchive_run(run_id: str, platform: PlatformDep) -> dict[str, str]:
-    runs.unarchive_run(platform, run_id)
+def unarchive_run(run_id: str, platform: PlatformDep, principal: PrincipalDep) -> dict[str, str]:
+    runs.unarchive_run(platform, run_id, principal=principal)
     return {}
 
 
@@ -128,9 +138,9 @@ def unarchive_run(run_id: str, platform: PlatformDep) -> dict[str, str]:
     response_model_exclude_none=True,
 )
 def read_artifact(
-    run_id: str, node_id: str, artifact_name: str, platform: PlatformDep
+    run_id: str, node_id: str, artifact_name: str, platform: PlatformDep, principal: PrincipalDep
 ) -> models.ReadArtifactResponse:
-    data = runs.read_artifact(platform, run_id, node_id, artifact_name)
+    data = runs.read_artifact(platform, run_id, node_id, artifact_name, principal=principal)
     return models.ReadArtifactResponse(data=base64.b64encode(data).decode("ascii"))
 
 
@@ -143,12 +153,21 @@ def read_log(
     run_id: str,
     node_id: str,
     platform: PlatformDep,
+    principal: PrincipalDep,
     attempt: Annotated[int | None, Query(description="1 is the first; default the latest")] = None,
     offset: Annotated[int, Query(description="the byte to read from")] = 0,
     limit: Annotated[int, Query(description="the most bytes to return")] = logs.MAX_LOG_CHUNK_BYTES,
 ) -> models.TaskLog:
     """A piece of the log of a task (by id, path or name), to be read on from `next_offset`."""
-    chunk = logs.read_log(platform, run_id, node_id, attempt=attempt, offset=offset, limit=limit)
+    chunk = logs.read_log(
+        platform,
+        run_id,
+        node_id,
+        attempt=attempt,
+        offset=offset,
+        limit=limit,
+        principal=principal,
+    )
     source = chunk.source
     return models.TaskLog(
         run_id=run_id,

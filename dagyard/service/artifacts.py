@@ -5,6 +5,11 @@ Lineage comes from the store's events: an OUTPUT event names the producing task,
 events the consumers. A task served from the cache has OUTPUT events for the artifacts of
 the task it reused, so an artifact can have a producer in each run that used it; seen
 from a run, its producer is that run's task. Nothing here formats JSON or knows HTTP.
+
+An artifact belongs to the run that made it (`Artifact.run_id`), and a caller sees it
+only if it sees that run (`runs.visible_run`): a namespace token sees the artifacts of
+its namespace's runs, and of lineage only the tasks of those runs. Everything else looks
+absent (NotFound worded as for an unknown id, or left out of a list).
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from collections.abc import Sequence
 
 from dagyard.errors import NotFound, StoreError, StoreFailure, StoreUnavailable, UsageError
 from dagyard.service.platform import Platform
-from dagyard.service.runs import MAX_ARTIFACT_READ_BYTES
-from dagyard.store.listing import ListQuery, Page
+from dagyard.service.runs import MAX_ARTIFACT_READ_BYTES, run_namespace, visible_run
+from dagyard.service.tenancy import ADMIN, Principal
+from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.records import Artifact, Event, EventKind, Task
 
 METRICS_SCHEMA = "system.Metrics"
@@ -55,19 +61,49 @@ class Content:
     file_name: str
 
 
-def run_artifacts(platform: Platform, run_id: str) -> list[Lineage]:
+class _Sight:
+    """Which runs a caller sees, each run looked up at most once per call (the admin
+    sees every run, and nothing is looked up)."""
+
+    def __init__(self, platform: Platform, principal: Principal, seen: Sequence[str] = ()) -> None:
+        self._platform = platform
+        self._principal = principal
+        self._seen: dict[str, bool] = dict.fromkeys(seen, True)
+
+    def sees(self, run_id: str) -> bool:
+        if self._principal.admin:
+            return True
+        if run_id not in self._seen:
+            try:
+                run = self._platform.store.get_run(run_id)
+            except NotFound:
+                self._seen[run_id] = False
+            else:
+                self._seen[run_id] = self._principal.visible(run_namespace(self._platform, run))
+        return self._seen[run_id]
+
+
+def run_artifacts(
+    platform: Platform, run_id: str, *, principal: Principal = ADMIN
+) -> list[Lineage]:
     """Every artifact of a run with its lineage, oldest first: those its tasks made, and
-    those its cached tasks reused from earlier runs. Raises NotFound for an unknown run."""
+    those its cached tasks reused from earlier runs (that the caller sees). Raises
+    NotFound for an unknown run, or one the caller cannot see."""
     store = platform.store
-    store.get_run(run_id)
+    visible_run(platform, run_id, principal=principal)
     own = store.list_artifacts(run_id)
     known = {a.artifact_id for a in own}
     reused = [
         e.artifact_id for e in store.list_events(run_ids=[run_id]) if e.kind is EventKind.OUTPUT
     ]
-    found = own + store.get_artifacts([i for i in reused if i not in known])
+    sight = _Sight(platform, principal, seen=[run_id])
+    found = own + [
+        a
+        for a in store.get_artifacts([i for i in reused if i not in known])
+        if sight.sees(a.run_id)
+    ]
     found.sort(key=lambda a: (a.created_at is None, a.created_at, a.artifact_id))
-    return _lineage(platform, found, run_id=run_id)
+    return _lineage(platform, found, sight, run_id=run_id)
 
 
 def page_artifacts(
@@ -76,23 +112,46 @@ def page_artifacts(
     *,
     run_id: str | None = None,
     schema_title: str | None = None,
+    principal: Principal = ADMIN,
 ) -> Page[Lineage]:
-    """A page of artifacts (of one run, of one type, or all), each with its lineage."""
+    """A page of artifacts (of one run, of one type, or all), each with its lineage.
+
+    A namespace token's page holds the artifacts of its namespace's runs only. The store
+    cannot filter artifacts by namespace, so the page is filtered by the ids of those
+    runs (`_namespace_runs`), which are read for every page; and as those ids are part
+    of the listing, a page token stops working (UsageError) once a run of the namespace
+    is created or deleted. A store filter by namespace would need neither."""
+    sight = _Sight(platform, principal)
+    if not principal.admin:
+        if run_id is not None:
+            allowed = [run_id] if sight.sees(run_id) else []
+        else:
+            allowed = _namespace_runs(platform, principal.default_namespace(None))
+        sight = _Sight(platform, principal, seen=allowed)
+        only = Predicate("run_id", Operation.IN, allowed)
+        query = dataclasses.replace(query, predicates=(*query.predicates, only))
     page = platform.store.page_artifacts(query, run_id=run_id, schema_title=schema_title)
     return Page(
-        records=_lineage(platform, page.records),
+        records=_lineage(platform, page.records, sight),
         total_size=page.total_size,
         next_page_token=page.next_page_token,
     )
 
 
-def get_artifact(platform: Platform, artifact_id: str) -> Lineage:
-    """An artifact with its producer and consumers. Raises NotFound."""
-    return _lineage(platform, [platform.store.get_artifact(artifact_id)])[0]
+def get_artifact(platform: Platform, artifact_id: str, *, principal: Principal = ADMIN) -> Lineage:
+    """An artifact with its producer and consumers. Raises NotFound (also for an
+    artifact of a run the caller cannot see)."""
+    sight = _Sight(platform, principal)
+    return _lineage(platform, [_visible_artifact(platform, artifact_id, sight)], sight)[0]
 
 
 def read_content(
-    platform: Platform, artifact_id: str, *, offset: int = 0, limit: int = MAX_ARTIFACT_READ_BYTES
+    platform: Platform,
+    artifact_id: str,
+    *,
+    offset: int = 0,
+    limit: int = MAX_ARTIFACT_READ_BYTES,
+    principal: Principal = ADMIN,
 ) -> Content:
     """Up to `limit` bytes from `offset` of a file artifact in the artifact store."""
     if offset < 0:
@@ -102,7 +161,7 @@ def read_content(
             f"limit {limit} is out of range; read 1 to {MAX_ARTIFACT_READ_BYTES} bytes at a "
             "time, and read on from offset + limit."
         )
-    artifact = platform.store.get_artifact(artifact_id)
+    artifact = _visible_artifact(platform, artifact_id, _Sight(platform, principal))
     files = platform.artifacts
     if not files.is_within(artifact.uri):
         raise UsageError(
@@ -137,10 +196,13 @@ def read_content(
     )
 
 
-def run_metrics(platform: Platform, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+def run_metrics(
+    platform: Platform, run_ids: Sequence[str], *, principal: Principal = ADMIN
+) -> dict[str, dict[str, float]]:
     """The scalar metrics of runs: of each run, "<task path>/<metric>" -> number, from the
-    system.Metrics artifacts its tasks output (reused from the cache too). Unknown runs
-    are left out; a run without metrics maps to {}."""
+    system.Metrics artifacts its tasks output (reused from the cache too, of runs the
+    caller sees). Unknown runs, and runs the caller cannot see, are left out; a run
+    without metrics maps to {}."""
     wanted = list(dict.fromkeys(run_ids))
     if len(wanted) > MAX_METRICS_RUNS:
         raise UsageError(
@@ -151,12 +213,17 @@ def run_metrics(platform: Platform, run_ids: Sequence[str]) -> dict[str, dict[st
     metrics: dict[str, dict[str, float]] = {}
     for run_id in wanted:
         try:
-            store.get_run(run_id)
+            visible_run(platform, run_id, principal=principal)
         except NotFound:
             continue
         metrics[run_id] = {}
+    sight = _Sight(platform, principal, seen=list(metrics))
     outputs = [e for e in store.list_events(run_ids=list(metrics)) if e.kind is EventKind.OUTPUT]
-    artifacts = {a.artifact_id: a for a in store.get_artifacts([e.artifact_id for e in outputs])}
+    artifacts = {
+        a.artifact_id: a
+        for a in store.get_artifacts([e.artifact_id for e in outputs])
+        if sight.sees(a.run_id)
+    }
     scored = [
         e
         for e in outputs
@@ -174,15 +241,36 @@ def run_metrics(platform: Platform, run_ids: Sequence[str]) -> dict[str, dict[st
     return metrics
 
 
-def _lineage(platform: Platform, found: list[Artifact], run_id: str | None = None) -> list[Lineage]:
+def _namespace_runs(platform: Platform, namespace: str) -> list[str]:
+    """The ids of the runs of `namespace` (of its experiments), sorted. It reads every
+    such run's record: the store has no cheaper way to say which runs a namespace has."""
+    store = platform.store
+    experiments = [e.experiment_id for e in store.list_experiments() if e.namespace == namespace]
+    return sorted(r.run_id for e in experiments for r in store.list_runs(experiment_id=e))
+
+
+def _visible_artifact(platform: Platform, artifact_id: str, sight: _Sight) -> Artifact:
+    """The artifact, or NotFound worded as the store's for an unknown id when the caller
+    cannot see its run."""
+    artifact = platform.store.get_artifact(artifact_id)
+    if not sight.sees(artifact.run_id):
+        raise NotFound(f"No artifact with id {artifact_id!r}.")
+    return artifact
+
+
+def _lineage(
+    platform: Platform, found: list[Artifact], sight: _Sight, run_id: str | None = None
+) -> list[Lineage]:
     """`found` with their producers and consumers, read in three queries whatever their
-    number. The producer is preferably a task of `run_id`, else of the artifact's run."""
+    number (the admin's; a namespace token's also reads the runs of the tasks, once
+    each, to leave out those it cannot see). The producer is preferably a task of
+    `run_id`, else of the artifact's run."""
     store = platform.store
     events = store.list_events(artifact_ids=[a.artifact_id for a in found])
     tasks = {t.task_id: t for t in store.get_tasks([e.task_id for e in events])}
     by_artifact: dict[str, list[Event]] = {}
     for event in events:
-        if event.task_id in tasks:
+        if event.task_id in tasks and sight.sees(tasks[event.task_id].run_id):
             by_artifact.setdefault(event.artifact_id, []).append(event)
     result = []
     for artifact in found:

@@ -12,6 +12,9 @@ that had followed it past that length goes on where it was in the tail (on an ob
 store, where a running log past its cap is shipped as head + line + tail so far, a
 follower may see part of the tail twice or miss some of it). Every read is ranged: no
 log is held whole in memory.
+
+A namespace token reads the logs of its namespace's runs only: of a task reused from
+the cache of a run it cannot see, it gets the task's own log (empty), not that run's.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import dataclasses
 from dagyard.errors import NotFound, StoreError, UsageError
 from dagyard.executors.logs import data_span, find_cut
 from dagyard.service.platform import Platform
-from dagyard.service.runs import find_task
+from dagyard.service.runs import find_task, sees_run, visible_run
+from dagyard.service.tenancy import ADMIN, Principal
 from dagyard.store.records import Task
 
 # The most a single read returns; a caller reads on from `next_offset`.
@@ -55,10 +59,18 @@ def read_log(
     attempt: int | None = None,
     offset: int = 0,
     limit: int = MAX_LOG_CHUNK_BYTES,
+    principal: Principal = ADMIN,
 ) -> LogChunk:
     """Bytes `offset`.. of the log of attempt `attempt` (default: the latest) of the task
-    `task_ref` (its id, path or name) of a run, as text cut at a whole character."""
+    `task_ref` (its id, path or name) of a run, as text cut at a whole character.
+    NotFound, as for an unknown run, when `principal` cannot see the run."""
+    if not principal.admin:  # the admin is answered as ever: an unknown run has no task
+        visible_run(platform, run_id, principal=principal)
     task = find_task(platform, run_id, task_ref)
+    if not principal.admin and task.cache_hit and task.cached_from_task_id:
+        source = platform.store.get_task(task.cached_from_task_id)
+        if source.run_id != run_id and not sees_run(platform, source.run_id, principal=principal):
+            task = dataclasses.replace(task, cached_from_task_id=None)
     return read_task_log(platform, task, attempt=attempt, offset=offset, limit=limit)
 
 

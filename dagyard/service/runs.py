@@ -4,6 +4,11 @@ cached.
 `submit_run` is the only place a run is created, whoever asks (REST, the CLI,
 dagyard.local, the scheduler through `service.recurring`). Every function takes a
 `Platform` and plain values, and returns stored records.
+
+The functions the API calls take the caller's `Principal` (the admin unless given). A
+run's namespace is its experiment's (`run_namespace`); a namespace token reaches its
+namespace's runs only, and is told any other does not exist (NotFound, worded as the
+store words an unknown id); a view token reads them but changes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from dagyard.service import leases
 from dagyard.service.leases import Lease
 from dagyard.service.pipelines import resolve_version, spec_document
 from dagyard.service.platform import Platform
+from dagyard.service.tenancy import ADMIN, Principal
 from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.records import (
     EventKind,
@@ -172,6 +178,7 @@ def submit_run(
     lease_owner: str | None = None,
     recurring_run_id: str | None = None,
     scheduled_at: datetime | None = None,
+    principal: Principal = ADMIN,
 ) -> Run:
     """Store a new PENDING run; nothing runs yet. The one way a run is created: REST, the
     CLI, dagyard.local and the scheduler all call it.
@@ -189,7 +196,19 @@ def submit_run(
     held by that owner, so that no run worker takes it before the caller drives it
     (`drive_run(..., owner=lease_owner)`). A scheduled run carries its `recurring_run_id`
     and due time `scheduled_at`; the store keeps that pair unique (AlreadyExists).
+
+    `principal` must be able to change the experiment (Forbidden), which, given by id,
+    it must see (NotFound, as for an unknown id); without `experiment_id` the run goes
+    to the experiment named `experiment` of the caller's namespace. A referenced
+    pipeline must be one the caller sees (its namespace's or a shared one).
     """
+    if experiment_id:
+        chosen: Experiment | None = _writable_experiment(platform, experiment_id, principal)
+    else:
+        chosen = None
+        principal.check_write(
+            principal.default_namespace(None), f"the runs of experiment {experiment!r}"
+        )
     if spec is not None:
         if pipeline_id or pipeline_version_id:
             raise UsageError(
@@ -197,6 +216,7 @@ def submit_run(
             )
         document = spec if isinstance(spec, ir.PipelineDocument) else spec_document(spec)
     else:
+        _check_pipeline_visible(platform, pipeline_id, pipeline_version_id, principal)
         version = resolve_version(platform, pipeline_id=pipeline_id, version_id=pipeline_version_id)
         document = spec_document(version.pipeline_spec, version.platform_spec)
         pipeline_id, pipeline_version_id = version.pipeline_id, version.pipeline_version_id
@@ -204,10 +224,8 @@ def submit_run(
     _refuse_required_artifacts(plan.root.inputs.artifacts)
     _refuse_unknown_placeholders(plan)
     values = prepare_parameters(plan.root.inputs.parameters, parameters or {}, from_text=from_text)
-    if experiment_id:
-        experiment_id = platform.store.get_experiment(experiment_id).experiment_id
-    else:
-        experiment_id = experiment_for(platform, experiment).experiment_id
+    if chosen is None:  # created only now, once every check has passed
+        chosen = experiment_for(platform, experiment, principal.default_namespace(None))
     now = datetime.now(UTC)
     return platform.store.create_run(
         Run(
@@ -215,7 +233,7 @@ def submit_run(
             display_name=display_name or default_run_name(document.name, now),
             description=description,
             pipeline_spec=ir.stored_form(document),
-            experiment_id=experiment_id,
+            experiment_id=chosen.experiment_id,
             pipeline_id=pipeline_id,
             pipeline_version_id=pipeline_version_id,
             runtime_config={
@@ -238,16 +256,92 @@ def submit_run(
     )
 
 
-def get_run(platform: Platform, run_id: str) -> tuple[Run, list[Task]]:
-    """A run and its tasks (in creation order)."""
+def run_namespace(platform: Platform, run: Run) -> str:
+    """The namespace of a run: its experiment's ("", the admin's, when it has none or
+    its experiment was deleted)."""
+    if not run.experiment_id:
+        return ""
+    try:
+        return platform.store.get_experiment(run.experiment_id).namespace
+    except NotFound:
+        return ""
+
+
+def visible_run(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> Run:
+    """The run, or NotFound worded as the store's for an unknown id when `principal` may
+    not see it (so another namespace's run looks absent, not forbidden)."""
     run = platform.store.get_run(run_id)
+    if not principal.admin and not principal.visible(run_namespace(platform, run)):
+        raise NotFound(f"No run with id {run_id!r}.")
+    return run
+
+
+def sees_run(platform: Platform, run_id: str, *, principal: Principal) -> bool:
+    """Whether the run exists and `principal` may see it."""
+    try:
+        visible_run(platform, run_id, principal=principal)
+    except NotFound:
+        return False
+    return True
+
+
+def _writable_run(platform: Platform, run_id: str, principal: Principal) -> Run:
+    """The run, once `principal` may change it: NotFound as `visible_run`, Forbidden for
+    a view token."""
+    run = visible_run(platform, run_id, principal=principal)
+    if not principal.admin:
+        principal.check_write(run_namespace(platform, run), f"run {run_id!r}")
+    return run
+
+
+def _visible_experiment(platform: Platform, experiment_id: str, principal: Principal) -> Experiment:
+    experiment = platform.store.get_experiment(experiment_id)
+    if not principal.visible(experiment.namespace):
+        raise NotFound(f"No experiment with id {experiment_id!r}.")
+    return experiment
+
+
+def _writable_experiment(
+    platform: Platform, experiment_id: str, principal: Principal
+) -> Experiment:
+    experiment = _visible_experiment(platform, experiment_id, principal)
+    what = f"the runs of experiment {experiment.display_name!r}"
+    principal.check_write(experiment.namespace, what)
+    return experiment
+
+
+def _check_pipeline_visible(
+    platform: Platform, pipeline_id: str | None, version_id: str | None, principal: Principal
+) -> None:
+    """NotFound, worded as the store's for an unknown id, when a run's pipeline reference
+    names a pipeline or version `principal` cannot see (another namespace's). The
+    version is looked at first, as `resolve_version` does, so that a made-up id and an
+    invisible one get the same answer."""
+    if principal.admin:
+        return
+    if version_id:
+        version = platform.store.get_pipeline_version(version_id)
+        owner = platform.store.get_pipeline(version.pipeline_id)
+        if not principal.visible(owner.namespace, shared=True):
+            raise NotFound(f"No pipeline version with id {version_id!r}.")
+    if pipeline_id:
+        pipeline = platform.store.get_pipeline(pipeline_id)
+        if not principal.visible(pipeline.namespace, shared=True):
+            raise NotFound(f"No pipeline with id {pipeline_id!r}.")
+
+
+def get_run(
+    platform: Platform, run_id: str, *, principal: Principal = ADMIN
+) -> tuple[Run, list[Task]]:
+    """A run and its tasks (in creation order)."""
+    run = visible_run(platform, run_id, principal=principal)
     return run, platform.store.list_tasks(run_id)
 
 
-def list_tasks(platform: Platform, run_id: str) -> list[Task]:
+def list_tasks(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> list[Task]:
     """Every task record of a run (leaves, sub-DAGs, loops, iterations) in creation order.
     Raises NotFound for an unknown run."""
-    platform.store.get_run(run_id)
+    visible_run(platform, run_id, principal=principal)
     return platform.store.list_tasks(run_id)
 
 
@@ -257,15 +351,21 @@ def list_runs(
     *,
     experiment_id: str | None = None,
     namespace: str | None = None,
+    principal: Principal = ADMIN,
 ) -> Page[Run]:
-    """Runs of one experiment, or of the experiments of one namespace, or all."""
+    """Runs of one experiment, or of the experiments of one namespace, or all. A
+    namespace token's listing is held to its namespace (`Principal.listing_namespace`),
+    and an experiment it names must be one it sees (NotFound otherwise)."""
+    namespace = principal.listing_namespace(namespace)
+    if experiment_id and not principal.admin:
+        _visible_experiment(platform, experiment_id, principal)
     return platform.store.page_runs(query, experiment_id=experiment_id, namespace=namespace)
 
 
-def terminate_run(platform: Platform, run_id: str) -> Run:
+def terminate_run(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> Run:
     """Ask for a run to stop: a PENDING run is CANCELED at once, a running one becomes
     CANCELING and its worker stops its tasks. Repeating it is harmless."""
-    run = platform.store.get_run(run_id)
+    run = _writable_run(platform, run_id, principal)
     if run.state in (RunState.CANCELING, RunState.CANCELED):
         return run
     if run.state.terminal:
@@ -282,18 +382,22 @@ def terminate_run(platform: Platform, run_id: str) -> Run:
     return platform.store.update_run(run_id, state=RunState.CANCELING)
 
 
-def archive_run(platform: Platform, run_id: str) -> Run:
+def archive_run(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> Run:
     """Hide a run from default listings; its records and files are kept."""
+    if not principal.admin:
+        _writable_run(platform, run_id, principal)
     return platform.store.update_run(run_id, storage_state=StorageState.ARCHIVED)
 
 
-def unarchive_run(platform: Platform, run_id: str) -> Run:
+def unarchive_run(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> Run:
+    if not principal.admin:
+        _writable_run(platform, run_id, principal)
     return platform.store.update_run(run_id, storage_state=StorageState.AVAILABLE)
 
 
-def delete_run(platform: Platform, run_id: str) -> None:
+def delete_run(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> None:
     """Delete a finished run: its records, and its artifacts and logs in the artifact store."""
-    run = platform.store.get_run(run_id)
+    run = _writable_run(platform, run_id, principal)
     if not run.state.terminal:
         raise RunError(
             f"Run {run_id} is {run.state}; terminate it and wait until it is CANCELED "
@@ -303,18 +407,30 @@ def delete_run(platform: Platform, run_id: str) -> None:
     platform.store.delete_run(run_id)
 
 
-def read_artifact(platform: Platform, run_id: str, task_id: str, name: str) -> bytes:
+def read_artifact(
+    platform: Platform, run_id: str, task_id: str, name: str, *, principal: Principal = ADMIN
+) -> bytes:
     """The bytes of output artifact `name` of task `task_id` (its id or path) of a run.
     Only files inside the artifact store can be read."""
+    if not principal.admin:  # the admin is answered as ever: an unknown run has no task
+        visible_run(platform, run_id, principal=principal)
     task = find_task(platform, run_id, task_id)
     outputs = [
         e
         for e in platform.store.list_events(task_id=task.task_id)
         if e.kind is EventKind.OUTPUT and e.key == name
     ]
+    missing = NotFound(f"Task {task.path!r} of run {run_id!r} has no output artifact {name!r}.")
     if not outputs:
-        raise NotFound(f"Task {task.path!r} of run {run_id!r} has no output artifact {name!r}.")
+        raise missing
     artifact = platform.store.get_artifact(outputs[0].artifact_id)
+    # Reused from the cache of a run the caller cannot see: that run's, not the caller's.
+    if (
+        not principal.admin
+        and artifact.run_id != run_id
+        and not sees_run(platform, artifact.run_id, principal=principal)
+    ):
+        raise missing
     if not platform.artifacts.is_within(artifact.uri):
         raise UsageError(
             f"Artifact {name!r} is at {artifact.uri!r}, outside the artifact store; "
@@ -429,10 +545,10 @@ def retry_run(platform: Platform, run_id: str) -> Run:
     return drive_run(platform, run_id)
 
 
-def reset_for_retry(platform: Platform, run_id: str) -> Run:
+def reset_for_retry(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> Run:
     """Make a failed or canceled run PENDING again, its failed and canceled tasks with it,
     so that a worker (or `drive_run`) continues it from the point of failure."""
-    run = platform.store.get_run(run_id)
+    run = _writable_run(platform, run_id, principal)
     if run.state not in (RunState.FAILED, RunState.CANCELED):
         raise RunError(
             f"Run {run_id} is {run.state}; only a FAILED or CANCELED run can be retried."
