@@ -87,15 +87,20 @@ def look_up(
     fingerprint: str,
     staleness_seconds: float | None,
     output_artifacts: Callable[[Task], dict[str, list[Artifact]]],
+    namespace: str | None = None,
 ) -> Decision:
-    """The newest reusable task with `fingerprint`, if one is recent enough and its
-    artifacts still exist."""
+    """The newest reusable task with `fingerprint` (of a run of `namespace`, when
+    given), if one is recent enough and its artifacts still exist."""
     newer_than = None
     if staleness_seconds is not None:
         newer_than = datetime.now(UTC) - timedelta(seconds=staleness_seconds)
-    hit = store.find_cached_task(fingerprint, newer_than=newer_than)
+    hit = store.find_cached_task(fingerprint, newer_than=newer_than, namespace=namespace)
     if hit is None:
-        older = store.find_cached_task(fingerprint, newer_than=None) if newer_than else None
+        older = (
+            store.find_cached_task(fingerprint, newer_than=None, namespace=namespace)
+            if newer_than
+            else None
+        )
         if older is not None:
             return Decision(
                 f"miss: the last match (task {older.path} of run {older.run_id}) is older "

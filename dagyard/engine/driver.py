@@ -115,7 +115,11 @@ class RunDriver:
         )
         # Task writes wait in its journal until the driver is about to wait, read or end.
         self.recorder = TaskRecorder(
-            store, run_id=run.run_id, fence=lease_owner, outages=self.outages
+            store,
+            run_id=run.run_id,
+            fence=lease_owner,
+            outages=self.outages,
+            experiment_id=run.experiment_id,
         )
         # Nodes with an attempt submitted, by handle; and decided in this pass, to submit.
         self.running: dict[str, Node] = {}

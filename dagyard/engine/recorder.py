@@ -11,6 +11,7 @@ database that stops answering for a while is waited out wherever the driver meet
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from dagyard.engine import caching
 from dagyard.engine.journal import Journal
 from dagyard.engine.outages import Outages
 from dagyard.engine.scopes import Node, Result, Scope, dag_outputs, iteration_index
+from dagyard.errors import NotFound
 from dagyard.store.artifact_store import ArtifactStore
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Event, EventKind, Task, TaskKind, TaskState
@@ -40,9 +42,13 @@ class TaskRecorder:
         run_id: str,
         fence: str | None,
         outages: Outages | None = None,
+        experiment_id: str | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
+        self.experiment_id = experiment_id
+        # The run's namespace (its experiment's), read at the first cache look-up.
+        self._namespace: str | None = None
         self.outages = outages or Outages(what=f"run {run_id}", budget_seconds=0)
         self.journal = Journal(store, fence=fence, outages=self.outages)
         self.existing = {t.path: t for t in self._tasks()}
@@ -211,7 +217,21 @@ class TaskRecorder:
             fingerprint=fingerprint,
             staleness_seconds=staleness,
             output_artifacts=self._output_artifacts,  # retried as a whole
+            namespace=self.namespace(),
         )
+
+    def namespace(self) -> str:
+        """The run's namespace: its experiment's, "" without one (or once it is gone).
+        Its cache hits come from runs of the same namespace only."""
+        if self._namespace is None:
+            found = ""
+            if self.experiment_id:
+                with contextlib.suppress(NotFound):
+                    found = self.outages.call(
+                        self.store.get_experiment, self.experiment_id
+                    ).namespace
+            self._namespace = found
+        return self._namespace
 
     def output_artifacts(self, task: Task) -> dict[str, list[Artifact]]:
         """A finished task's output artifacts by output name, in order."""

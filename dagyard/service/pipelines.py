@@ -332,12 +332,14 @@ def resolve_version(
     """
     if version_id:
         version = platform.store.get_pipeline_version(version_id)
-        if pipeline_id and version.pipeline_id != pipeline_id:
-            raise NotFound(f"Pipeline {pipeline_id!r} has no version with id {version_id!r}.")
+        # Whether the caller may see it first: a version it may not see is one that does
+        # not exist, whatever else the reference says.
         if not principal.admin:
             owner = platform.store.get_pipeline(version.pipeline_id)
             if not principal.visible(owner.namespace, shared=True):
                 raise NotFound(f"No pipeline version with id {version_id!r}.")
+        if pipeline_id and version.pipeline_id != pipeline_id:
+            raise NotFound(f"Pipeline {pipeline_id!r} has no version with id {version_id!r}.")
         return version
     if not pipeline_id:
         raise UsageError(

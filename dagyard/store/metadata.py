@@ -188,9 +188,13 @@ class MetadataStore(abc.ABC):
         (the runs' rows stay locked until it ends): LeaseLost otherwise."""
 
     @abc.abstractmethod
-    def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
+    def find_cached_task(
+        self, fingerprint: str, *, newer_than: datetime | None, namespace: str | None = None
+    ) -> Task | None:
         """The most recent task that finished SUCCEEDED with this fingerprint (and, if
-        given, finished after `newer_than`), from any run."""
+        given, finished after `newer_than`), from any run; given `namespace`, from the
+        runs of that namespace only (a run's namespace is its experiment's, "" without
+        one): one team's results are never another's cache."""
 
     # -- artifacts and lineage ------------------------------------------------------
     @abc.abstractmethod

@@ -2,11 +2,12 @@
 server on loopback with an admin token and real runs on SQLite.
 
 Two namespaces, team-a (an edit and a view token) and team-b (an edit token), and the
-admin. team-a's run was executed for real; team-b ran the same pipeline, whose tasks
-reused team-a's outputs from the cache; the admin ran it with another input in no
-namespace. Another namespace's run, artifact, experiment or pipeline is answered exactly
-as a made-up id is; a listing is held to the token's namespace; a view token reads and
-changes nothing; no token is 401; the admin sees and changes everything.
+admin. team-a's run was executed for real; team-b ran the same pipeline with the same
+input, and ran every task anew (one namespace's results are never another's cache); the
+admin ran it with another input in no namespace. Another namespace's run, artifact,
+experiment or pipeline is answered exactly as a made-up id is; a listing is held to the
+token's namespace; a view token reads and changes nothing; no token is 401; the admin
+sees and changes everything.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class World:
     platform: Platform
     tokens: dict[str, str]
     a_run: str  # team-a's, executed
-    b_run: str  # team-b's, every task reused from a_run
+    b_run: str  # team-b's, the same pipeline run anew: team-a's results are not its cache
     admin_run: str  # the admin's, in no namespace, executed
     a_artifact: str  # a_run's dataset
     admin_artifact: str
@@ -121,7 +122,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         world.b_run = _executed(platform, world.as_("b-edit"), "hello")
         world.admin_run = _executed(platform, world.as_("admin"), "admin's")
         b_tasks = platform.store.list_tasks(world.b_run)
-        assert {t.path for t in b_tasks if t.cache_hit} == {"write", "count"}
+        assert not [t.path for t in b_tasks if t.cache_hit]
         world.a_artifact = _dataset(platform, world.a_run)
         world.admin_artifact = _dataset(platform, world.admin_run)
         a_run = platform.store.get_run(world.a_run)
@@ -237,7 +238,6 @@ def test_team_a_edit_token_creates_reads_stops_archives_and_deletes_its_runs(
     assert world.a_artifact in {a["artifact_id"] for a in listed}
     assert {a["run_id"] for a in listed} == {world.a_run}
     alone = _ok(member.get(f"/artifacts/{world.a_artifact}"))
-    # Only team-a's tasks appear in its lineage (team-b's cached run read it too).
     assert {c["run_id"] for c in alone["consumers"]} == {world.a_run}
     assert member.get(f"/artifacts/{world.a_artifact}:content").content == b"hello"
     metrics = member.get(
@@ -296,17 +296,17 @@ def test_another_namespace_lists_none_of_team_a_s_runs_artifacts_or_logs(world: 
         MADE_UP, "ID"
     )
 
-    # team-b's run reused team-a's outputs: they stay team-a's (artifacts, bytes, log).
-    everything = _ok(outsider.get("/artifacts", params={"page_size": 100}))
-    assert everything.get("artifacts") is None
+    # team-b ran the same pipeline on the same input: its own outputs, none of team-a's.
+    everything = _ok(outsider.get("/artifacts", params={"page_size": 100}))["artifacts"]
+    assert {a["run_id"] for a in everything} == {world.b_run}
     of_a = _ok(outsider.get("/artifacts", params={"run_id": world.a_run}))
     assert of_a == _ok(outsider.get("/artifacts", params={"run_id": MADE_UP})) == {}
-    assert _ok(outsider.get(f"/runs/{world.b_run}/artifacts")).get("artifacts") in (None, [])
+    own = _ok(outsider.get(f"/runs/{world.b_run}/artifacts"))["artifacts"]
+    assert world.a_artifact not in {a["artifact_id"] for a in own}
     log = _ok(outsider.get(f"/runs/{world.b_run}/nodes/write/logs"))
-    assert log["text"] == "" and "cached_from_node_id" not in log
-    assert outsider.get(f"/runs/{world.b_run}/nodes/write/artifacts/out:read").status_code == 404
+    assert "writing hello" in log["text"] and "cached_from_node_id" not in log
     metrics = outsider.get("/runs:metrics", params={"run_ids": [world.a_run, world.b_run]})
-    assert _ok(metrics) == {"metrics": {world.b_run: {}}}
+    assert _ok(metrics) == {"metrics": {world.b_run: {"write/length": 5}}}
 
 
 def test_a_view_token_reads_its_namespace_s_runs_but_changes_nothing(world: World) -> None:
@@ -335,9 +335,9 @@ def test_the_admin_sees_and_changes_the_runs_of_every_namespace(world: World) ->
     listed = _ok(admin.get("/artifacts", params={"page_size": 100}))["artifacts"]
     assert {world.a_artifact, world.admin_artifact} <= {a["artifact_id"] for a in listed}
     alone = _ok(admin.get(f"/artifacts/{world.a_artifact}"))
-    assert {c["run_id"] for c in alone["consumers"]} == {world.a_run, world.b_run}
-    reused = _ok(admin.get(f"/runs/{world.b_run}/artifacts"))["artifacts"]
-    assert world.a_artifact in {a["artifact_id"] for a in reused}
+    assert {c["run_id"] for c in alone["consumers"]} == {world.a_run}
+    of_b = _ok(admin.get(f"/runs/{world.b_run}/artifacts"))["artifacts"]
+    assert world.a_artifact not in {a["artifact_id"] for a in of_b}
     log = _ok(admin.get(f"/runs/{world.b_run}/nodes/write/logs"))
     assert "writing hello" in log["text"]
     _ok(admin.post(f"/runs/{world.a_run}:archive"))
@@ -356,3 +356,16 @@ def test_a_run_whose_experiment_was_deleted_is_the_admin_s(world: World) -> None
     _absent(member, "GET", f"/runs/{run_id}", run_id)
     assert run_id not in _run_ids(member)
     _ok(admin.get(f"/runs/{run_id}"))
+
+
+def test_a_namespace_s_own_results_are_its_cache(world: World) -> None:
+    """The same pipeline on the same input again in team-a: every task from the cache,
+    from team-a's own run (team-b's identical run is not a candidate)."""
+    run_id = _executed(world.platform, world.as_("a-edit"), "hello")
+    try:
+        tasks = world.platform.store.list_tasks(run_id)
+        assert {t.path for t in tasks if t.cache_hit} == {"write", "count"}
+        own = {t.task_id for t in world.platform.store.list_tasks(world.a_run)}
+        assert {t.cached_from_task_id for t in tasks if t.cache_hit} <= own
+    finally:
+        _ok(world.as_("admin").delete(f"/runs/{run_id}"))

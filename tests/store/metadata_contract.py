@@ -464,6 +464,42 @@ class MetadataStoreContract:
         with pytest.raises(StoreError, match="naive"):
             store.find_cached_task("fp", newer_than=datetime(2024, 1, 1))
 
+    def test_find_cached_task_in_a_namespace_looks_at_its_runs_only(
+        self, store: SqlMetadataStore
+    ) -> None:
+        store.create_experiment(Experiment(experiment_id="ea", display_name="a", namespace="a"))
+        store.create_experiment(Experiment(experiment_id="eb", display_name="b", namespace="b"))
+        store.create_experiment(Experiment(experiment_id="gone", display_name="g", namespace="b"))
+        store.create_run(run("in-a", experiment_id="ea"))
+        store.create_run(run("in-b", experiment_id="eb"))
+        store.create_run(run("bare"))
+        store.create_run(run("orphan", experiment_id="gone"))
+        store.delete_experiment("gone")  # its run stays, in no namespace now
+        hour = timedelta(hours=1)
+        for i, run_id in enumerate(("in-a", "in-b", "bare", "orphan")):
+            store.get_or_create_task(
+                task(
+                    run_id,
+                    "step",
+                    run_id=run_id,
+                    fingerprint="fp",
+                    state=TaskState.SUCCEEDED,
+                    finished_at=T0 + i * hour,
+                )
+            )
+
+        def found(namespace: str | None) -> str | None:
+            hit = store.find_cached_task("fp", newer_than=None, namespace=namespace)
+            return None if hit is None else hit.task_id
+
+        assert found(None) == "orphan"  # the newest, from any run
+        assert found("a") == "in-a"
+        assert found("b") == "in-b"
+        assert found("") == "orphan"  # no experiment, or a deleted one: no namespace
+        assert found("c") is None
+        hit = store.find_cached_task("fp", newer_than=T0 + hour / 2, namespace="a")
+        assert hit is None
+
     # -- artifacts and lineage ------------------------------------------------------
     def test_artifacts_round_trip(self, store: SqlMetadataStore) -> None:
         store.create_run(run())

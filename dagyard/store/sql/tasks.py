@@ -21,7 +21,7 @@ from dagyard.store.records import Artifact, Event, EventKind, Task, TaskState
 from dagyard.store.sql import rows
 from dagyard.store.sql.leases import lease_lost
 from dagyard.store.sql.prepared import Prepared
-from dagyard.store.sql.schema import ArtifactRow, EventRow, RunRow, TaskRow
+from dagyard.store.sql.schema import ArtifactRow, EventRow, ExperimentRow, RunRow, TaskRow
 from dagyard.store.sql.transactions import Conflict, Transactions, chunks, stamped
 
 log = logging.getLogger(__name__)
@@ -170,10 +170,20 @@ class TaskStorage(Transactions):
             a.artifact_id in stored_ids for a in artifacts
         )
 
-    def find_cached_task(self, fingerprint: str, *, newer_than: datetime | None) -> Task | None:
+    def find_cached_task(
+        self, fingerprint: str, *, newer_than: datetime | None, namespace: str | None = None
+    ) -> Task | None:
         query = sa.select(TaskRow).where(
             TaskRow.fingerprint == fingerprint, TaskRow.state == TaskState.SUCCEEDED
         )
+        if namespace is not None:
+            rows.check_text("namespace", namespace)
+            # A run's namespace is its experiment's; "" when it has none (or it is gone).
+            query = (
+                query.join(RunRow, RunRow.run_id == TaskRow.run_id)
+                .outerjoin(ExperimentRow, ExperimentRow.experiment_id == RunRow.experiment_id)
+                .where(sa.func.coalesce(ExperimentRow.namespace, "") == namespace)
+            )
         if newer_than is not None:
             rows.check_time("newer_than", newer_than)
             query = query.where(TaskRow.finished_at > newer_than)
