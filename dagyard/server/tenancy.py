@@ -1,7 +1,8 @@
 """/namespaces and /tokens: the admin's API for namespaces and namespace tokens (Dagyard's
 own; KFP manages namespaces through Kubernetes profiles). Every call needs the admin
 token, or an open server; a namespace token gets 403. A new token is in the answer to its
-creation only; a listing shows ids, roles and dates, never tokens."""
+creation only; a listing shows ids, roles and dates, never tokens. And /whoami, for any
+caller: which namespaces it reaches, with what role."""
 
 from __future__ import annotations
 
@@ -116,3 +117,28 @@ def list_tokens(
 def revoke_token(token_id: str, platform: PlatformDep, principal: PrincipalDep) -> Token:
     _admin(principal)
     return _token(tenancy.revoke_token(platform, token_id))
+
+
+class NamespaceRole(ApiModel):
+    name: str
+    role: str
+
+
+class WhoAmI(ApiModel):
+    admin: bool
+    user: str = ""
+    # The namespaces the caller reaches, with its role in each (the admin: every one,
+    # "admin").
+    namespaces: list[NamespaceRole]
+
+
+@router.get("/whoami", response_model=WhoAmI)
+def who_am_i(platform: PlatformDep, principal: PrincipalDep) -> WhoAmI:
+    """Who the caller is and which namespaces it reaches (the UI's namespace switcher)."""
+    if principal.admin:
+        reached = [
+            NamespaceRole(name=n.name, role="admin") for n in tenancy.list_namespaces(platform)
+        ]
+    else:
+        reached = [NamespaceRole(name=n, role=r.value) for n, r in principal.roles]
+    return WhoAmI(admin=principal.admin, user=principal.user, namespaces=reached)

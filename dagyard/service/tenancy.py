@@ -38,58 +38,93 @@ _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=
 
 @dataclasses.dataclass(frozen=True)
 class Principal:
-    """Who a request is: the admin (`namespace` None: every namespace, any change) or a
-    namespace token's holder, with its role."""
+    """Who a request is: the admin (every namespace, any change), or the holder of a
+    namespace token (one namespace), or a user named by a trusted proxy (the namespaces
+    of the user mapping), each namespace with its role. `user` names the caller in
+    messages ("" for a token)."""
 
-    namespace: str | None
-    role: Role | None = None  # None for the admin
+    roles: tuple[tuple[str, Role], ...] = ()
+    admin: bool = False
+    user: str = ""
 
     @property
-    def admin(self) -> bool:
-        return self.namespace is None
+    def namespaces(self) -> dict[str, Role]:
+        return dict(self.roles)
+
+    @property
+    def namespace(self) -> str | None:
+        """The caller's one namespace; None for the admin or a caller with several."""
+        return self.roles[0][0] if len(self.roles) == 1 and not self.admin else None
 
     def visible(self, namespace: str, *, shared: bool = False) -> bool:
         """Whether a resource of `namespace` is visible to this caller. "" is the admin's
         namespace, except for resources that are `shared` there (pipelines), which
         every caller reads. A caller that may not see a resource is told it does not
         exist (NotFound, worded as for an unknown id), never that it is another's."""
-        return self.admin or namespace == self.namespace or (shared and namespace == "")
+        return self.admin or namespace in self.namespaces or (shared and namespace == "")
 
     def check_write(self, namespace: str, what: str) -> None:
         """Forbidden unless this caller may create or change `what` in `namespace`."""
         if self.admin:
             return
-        if self.role is not Role.EDIT:
-            raise Forbidden(
-                f"Your token for namespace {self.namespace!r} is a view token: it cannot "
-                f"change {what}. Ask for an edit token (`dagyard tokens create --role edit`)."
+        role = self.namespaces.get(namespace)
+        if role is Role.EDIT:
+            return
+        if role is Role.VIEW:
+            viewer = (
+                f"User {self.user!r} may only view namespace {namespace!r}"
+                if self.user
+                else f"Your token is a view token for namespace {namespace!r}"
             )
-        if namespace != self.namespace:
-            place = "shared (no namespace)" if not namespace else f"in namespace {namespace!r}"
             raise Forbidden(
-                f"Your token is for namespace {self.namespace!r}; {what} is {place}, which "
-                "only the admin token may change."
+                f"{viewer}: it cannot change {what}. Ask for an edit token (`dagyard tokens "
+                "create --role edit`) or an edit role."
             )
+        place = "shared (no namespace)" if not namespace else f"in namespace {namespace!r}"
+        raise Forbidden(
+            f"{self._who()} is for {self._mine()}; {what} is {place}, which only the admin "
+            "token may change."
+        )
 
     def listing_namespace(self, asked: str | None) -> str | None:
         """The namespace a listing is held to: what was `asked` (None: any) for the
-        admin; the token's own for a namespace token, which may not ask for another."""
+        admin; one of the caller's own otherwise (its only one when it asks for none),
+        Forbidden for another."""
         if self.admin:
             return asked
-        if asked and asked != self.namespace:
-            raise Forbidden(
-                f"Your token is for namespace {self.namespace!r}; it cannot list namespace "
-                f"{asked!r}."
+        if asked:
+            if asked not in self.namespaces:
+                raise Forbidden(
+                    f"{self._who()} is for {self._mine()}; it cannot list namespace {asked!r}."
+                )
+            return asked
+        if self.namespace is None:
+            raise UsageError(
+                f"{self._who()} reaches several namespaces ({', '.join(self.namespaces)}); "
+                "name one with namespace=."
             )
         return self.namespace
 
     def default_namespace(self, given: str | None) -> str:
-        """The namespace of a resource this caller creates without naming one: the
-        token's own (the admin's: shared)."""
-        return given if given else (self.namespace or "")
+        """The namespace of a resource this caller creates without naming one: its only
+        namespace (the admin's: shared); UsageError for a caller with several."""
+        if given:
+            return given
+        if self.admin:
+            return ""
+        return self.listing_namespace(None) or ""
+
+    def _who(self) -> str:
+        return f"User {self.user!r}" if self.user else "Your token"
+
+    def _mine(self) -> str:
+        names = list(self.namespaces)
+        if len(names) == 1:
+            return f"namespace {names[0]!r}"
+        return "namespaces " + ", ".join(repr(n) for n in names)
 
 
-ADMIN = Principal(namespace=None)
+ADMIN = Principal(admin=True)
 
 
 def digest(token: str) -> str:
@@ -198,4 +233,4 @@ def authenticate(platform: Platform, token: str, now: datetime | None = None) ->
         return None
     if found.expires_at is not None and found.expires_at <= moment:
         return None
-    return Principal(namespace=found.namespace, role=found.role)
+    return Principal(roles=((found.namespace, found.role),))

@@ -132,8 +132,18 @@ def test_the_admin_token_reaches_everything_and_alone_manages_tenancy(
         ]
         assert "token" not in listed[0]
         assert [n["name"] for n in admin.get("/namespaces").json()["namespaces"]] == ["team-a"]
+        assert admin.get("/whoami").json() == {
+            "admin": True,
+            "user": "",
+            "namespaces": [{"name": "team-a", "role": "admin"}],
+        }
     with admin_server.client(headers=_bearer(token)) as member:
         assert member.get("/experiments").status_code == 200
+        assert member.get("/whoami").json() == {
+            "admin": False,
+            "user": "",
+            "namespaces": [{"name": "team-a", "role": "edit"}],
+        }
         refused = member.get("/namespaces")
         assert refused.status_code == 403
         assert refused.json()["code"] == 7  # PERMISSION_DENIED
