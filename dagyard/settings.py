@@ -52,6 +52,15 @@ class Settings:
                     log keeps (its first and last halves, with a line saying how much was
                     cut between them); a number of bytes, or with a suffix K, M, G (powers
                     of 1024); 0 or "none": no cap
+    user_header     DAGYARD_USER_HEADER: the request header in which an authenticating proxy
+                    in front of the server names the user (KFP's kubeflow-userid); off
+                    (empty) by default. Each user's namespaces and roles come from
+                    `user_namespaces`; `dagyard up` takes the header only from loopback
+                    or from the proxies named in `trusted_proxies`
+    user_namespaces DAGYARD_USER_NAMESPACES: a JSON file {"USER": {"NAMESPACE": "edit" or
+                    "view", ...}, ...}
+    trusted_proxies DAGYARD_TRUSTED_PROXIES: comma-separated addresses of the proxies
+                    whose user header is believed (besides loopback ones)
     task_cgroups    DAGYARD_TASK_CGROUPS: auto (the default) gives a task attempt a cgroup of
                     its own where this process may make one (for its memory and CPU limits,
                     and to kill what it leaves behind); off never does (limits then hold
@@ -73,6 +82,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     task_log_limit: int = DEFAULT_TASK_LOG_LIMIT
     task_cgroups: bool = True
+    user_header: str = ""
+    user_namespaces: Path | None = None
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -97,6 +109,11 @@ class Settings:
             raise UsageError(
                 f"DAGYARD_TASK_ISOLATION={self.task_isolation!r} is not known; choose host (the "
                 "default) or image."
+            )
+        if self.user_header and self.user_namespaces is None:
+            raise UsageError(
+                "DAGYARD_USER_HEADER needs DAGYARD_USER_NAMESPACES: the JSON file that gives "
+                'each user its namespaces, such as {"alice@example.com": {"team-a": "edit"}}.'
             )
         if self.executor not in EXECUTORS:
             raise UsageError(
@@ -147,6 +164,15 @@ class Settings:
             ),
             task_log_limit=_size(env, "DAGYARD_TASK_LOG_LIMIT", DEFAULT_TASK_LOG_LIMIT),
             task_cgroups=_auto_or_off(env, "DAGYARD_TASK_CGROUPS"),
+            user_header=env.get("DAGYARD_USER_HEADER", "").strip().lower(),
+            user_namespaces=(
+                Path(env["DAGYARD_USER_NAMESPACES"]).expanduser()
+                if env.get("DAGYARD_USER_NAMESPACES", "").strip()
+                else None
+            ),
+            trusted_proxies=tuple(
+                p.strip() for p in env.get("DAGYARD_TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
         )
 
 

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from dagyard.cli import log_setup
 from dagyard.cli.log_setup import LogFormat, LogLevel
 from dagyard.errors import DagyardError, UsageError
 from dagyard.settings import Settings
+
+if TYPE_CHECKING:
+    from dagyard.server.auth import UserHeader
 
 errors = Console(stderr=True)
 
@@ -72,6 +75,29 @@ def _token(home: Path, log: logging.Logger) -> str | None:
             _NEW_TOKEN,
         )
     return token or None
+
+
+def _user_header(settings: Settings, host: str) -> UserHeader | None:
+    """The proxy's user header as the settings give it (None: off). Refused on an
+    address other than loopback unless the proxies it is believed from are named: anyone
+    who reaches the port could otherwise name any user."""
+    if not settings.user_header:
+        return None
+    from dagyard.server.auth import UserHeader
+    from dagyard.service.tenancy import load_users
+
+    if not _loopback(host) and not settings.trusted_proxies:
+        raise UsageError(
+            f"DAGYARD_USER_HEADER on {host} needs DAGYARD_TRUSTED_PROXIES, the addresses of "
+            "the proxies that set it: a client reaching the port directly could otherwise "
+            "name any user."
+        )
+    assert settings.user_namespaces is not None  # Settings checks it
+    return UserHeader(
+        header=settings.user_header,
+        users=load_users(settings.user_namespaces),
+        trusted=frozenset(settings.trusted_proxies),
+    )
 
 
 def allowed_hosts(*, host: str, configured: Sequence[str]) -> list[str]:
@@ -216,7 +242,8 @@ def up_command(
     try:
         settings = settings_for(home, database_url, executor=executor, ray_address=ray_address)
         token = _token(settings.home, log)
-        if not _loopback(host) and token is None and not insecure:
+        user_header = _user_header(settings, host)
+        if not _loopback(host) and token is None and user_header is None and not insecure:
             raise UsageError(
                 f"Refusing to listen on {host} without an API token: anyone who can reach "
                 "it could run code here. Set DAGYARD_AUTH_TOKEN (or write a token to "
@@ -244,7 +271,7 @@ def up_command(
     hosts = allowed_hosts(host=host, configured=[*settings.allowed_hosts, *(allowed_host or [])])
     if "*" in hosts:
         log.info("Accepting any Host header; name the server's hosts with --allowed-host")
-    app = create_app(platform, token=token, allowed_hosts=hosts)
+    app = create_app(platform, token=token, allowed_hosts=hosts, user_header=user_header)
     log.info(
         "Dagyard on http://%s:%d  (home %s, database %s)",
         host,

@@ -82,10 +82,12 @@ def create_app(
     token: str | None = None,
     ui_folder: Path = ui.UI_DIST,
     allowed_hosts: Sequence[str] = (),
+    user_header: auth.UserHeader | None = None,
 ) -> FastAPI:
     """The REST API over `platform`, and the web UI built in `ui_folder`. With an admin
     `token`, or once the home has namespace tokens, every API call but healthz needs
-    `Authorization: Bearer <token>` (`auth.py`). Requests
+    `Authorization: Bearer <token>` (`auth.py`); `user_header`: an authenticating
+    proxy's user header, and the namespaces of each user it names. Requests
     must name a loopback host or one of `allowed_hosts` (see `edge.AllowedHosts`), and
     writes from a browser page of another origin are refused."""
     app = FastAPI(
@@ -97,7 +99,7 @@ def create_app(
     for module in (health, pipelines, experiments, runs, recurring, artifacts, tenancy):
         app.include_router(module.router, prefix=PREFIX)
     _add_errors(app)
-    auth.add_auth(app, platform, token)
+    auth.add_auth(app, platform, token, user_header)
     # Added last, so outermost: a foreign Host is refused before anything else, and an
     # oversize body before a multipart parser spools it.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, message=_TOO_LARGE_MESSAGE)

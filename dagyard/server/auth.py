@@ -3,9 +3,10 @@ token set up) anybody. Sets `request.state.principal` (a `tenancy.Principal`) fo
 routers, or answers 401.
 
 The admin token is the server's (`create_app(token=...)`); namespace tokens are the
-home's (`dagyard tokens create`). With no admin token and no working namespace token,
-the API is open, as a server on loopback for one person is; once either exists, every
-call but healthz needs `Authorization: Bearer <token>`. Whether any namespace token
+home's (`dagyard tokens create`). Behind an authenticating proxy, a user named in a
+header (`UserHeader`, off unless configured) reaches the namespaces of the user mapping.
+With none of these, the API is open, as a server on loopback for one person is; once
+any exists, every call but healthz needs a token or a named user. Whether any namespace token
 exists, and what a token is, are read from the store at most every `CACHE_SECONDS`, so
 a revoked token stops working within that time.
 """
@@ -13,16 +14,19 @@ a revoked token stops working within that time.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hmac
+import ipaddress
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from dagyard.server.responses import UNAUTHENTICATED, error_response
+from dagyard.server.responses import PERMISSION_DENIED, UNAUTHENTICATED, error_response
 from dagyard.server.routing import PREFIX
 from dagyard.service import tenancy
 from dagyard.service.platform import Platform
@@ -69,7 +73,39 @@ class _Tokens:
         return found
 
 
-def add_auth(app: FastAPI, platform: Platform, admin_token: str | None) -> None:
+@dataclasses.dataclass(frozen=True)
+class UserHeader:
+    """An authenticating proxy in front of the server names the user in `header`; the
+    header is believed only from loopback peers and the `trusted` addresses, and each
+    user reaches the namespaces `users` gives it (`tenancy.load_users`)."""
+
+    header: str
+    users: dict[str, Principal]
+    trusted: frozenset[str] = frozenset()
+
+    def principal(self, request: Request) -> Principal | Literal[False] | None:
+        """The named user's principal; None when no user is named here (no header, or a
+        peer that is not trusted to name one); False for a user with no namespace."""
+        named = request.headers.get(self.header, "").strip()
+        peer = request.client.host if request.client else ""
+        if not named or not (_loopback(peer) or peer in self.trusted):
+            return None
+        return self.users.get(named, False)
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def add_auth(
+    app: FastAPI,
+    platform: Platform,
+    admin_token: str | None,
+    user_header: UserHeader | None = None,
+) -> None:
     # The header's bytes, compared with the admin token's: a client may send a non-ASCII
     # token as UTF-8 (httpx, given bytes) or as Latin-1 (http.client, urllib3).
     expected: list[bytes] = []
@@ -100,6 +136,20 @@ def add_auth(app: FastAPI, platform: Platform, admin_token: str | None) -> None:
         if principal is not None:
             request.state.principal = principal
             return await call_next(request)
+        if user_header is not None:
+            named = user_header.principal(request)
+            if named is False:
+                who = request.headers.get(user_header.header, "").strip()
+                return error_response(
+                    403,
+                    PERMISSION_DENIED,
+                    f"User {who!r} reaches no namespace here; ask an administrator to add "
+                    "it to the user namespaces file (DAGYARD_USER_NAMESPACES).",
+                )
+            if named is not None:
+                request.state.principal = named
+                return await call_next(request)
+            return error_response(401, UNAUTHENTICATED, _MISSING)
         if expected:
             return error_response(401, UNAUTHENTICATED, _MISSING)
         someone_has_a_token: bool = await run_in_threadpool(tokens.any)

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from dagyard.errors import Forbidden, RunError, UsageError
 from dagyard.service.platform import Platform
@@ -234,3 +236,38 @@ def authenticate(platform: Platform, token: str, now: datetime | None = None) ->
     if found.expires_at is not None and found.expires_at <= moment:
         return None
     return Principal(roles=((found.namespace, found.role),))
+
+
+def load_users(path: Path) -> dict[str, Principal]:
+    """The principals of the users an authenticating proxy names, from the JSON file at
+    `path`: {"USER": {"NAMESPACE": "edit" or "view", ...}, ...}. UsageError naming the
+    file and what is wrong in it."""
+    try:
+        given = json.loads(path.read_text())
+    except OSError as e:
+        raise UsageError(f"Cannot read the user namespaces file {str(path)!r}: {e}") from e
+    except ValueError as e:
+        raise UsageError(f"The user namespaces file {str(path)!r} is not JSON: {e}") from e
+    if not isinstance(given, dict):
+        raise UsageError(
+            f"The user namespaces file {str(path)!r} must hold an object of users, such as "
+            '{"alice@example.com": {"team-a": "edit"}}.'
+        )
+    users = {}
+    for user, namespaces in given.items():
+        if not isinstance(namespaces, dict) or not namespaces:
+            raise UsageError(
+                f"In {str(path)!r}, user {user!r} needs an object of namespaces and roles, "
+                'such as {"team-a": "edit", "team-b": "view"}.'
+            )
+        roles = []
+        for namespace, role in namespaces.items():
+            check_name(namespace)
+            if role not in (Role.EDIT.value, Role.VIEW.value):
+                raise UsageError(
+                    f"In {str(path)!r}, user {user!r} has role {role!r} in {namespace!r}; a "
+                    "role is edit or view."
+                )
+            roles.append((namespace, Role(role)))
+        users[user] = Principal(roles=tuple(sorted(roles)), user=user)
+    return users

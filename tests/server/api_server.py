@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -17,18 +18,24 @@ from dagyard.settings import Settings
 
 class Server:
     def __init__(
-        self, platform: Platform, *, token: str | None = None, ui_folder: Path | None = None
+        self,
+        platform: Platform,
+        *,
+        token: str | None = None,
+        ui_folder: Path | None = None,
+        host: str = "127.0.0.1",
+        **app_options: Any,
     ) -> None:
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind((host, 0))
             self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.platform = platform
+        if ui_folder is not None:
+            app_options["ui_folder"] = ui_folder
         config = uvicorn.Config(
-            create_app(platform, token=token)
-            if ui_folder is None
-            else create_app(platform, token=token, ui_folder=ui_folder),
-            host="127.0.0.1",
+            create_app(platform, token=token, **app_options),
+            host=host,
             port=self.port,
             log_level="warning",
             ws="none",
