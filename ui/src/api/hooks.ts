@@ -1,10 +1,12 @@
 // Server state for the pages, through TanStack Query: one hook per resource, polling
-// while a run is live, and the mutations that invalidate what they change.
+// while a run is live, and the mutations that invalidate what they change. Every list is
+// held to the current namespace (namespaceContext.tsx), here and nowhere else.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 
 import { apiGet, apiSend } from "./client";
+import { useNamespace } from "./namespaceContext";
 import type {
   Artifact,
   Experiment,
@@ -46,10 +48,19 @@ export function kfpFilter(
   });
 }
 
-export function useRuns(params: ListParams, options: { live?: boolean } = {}) {
+/** `params` with the current namespace, and whether the list may be asked for yet (a
+ * caller with several namespaces must name one). */
+function useScoped(params: ListParams): { params: ListParams; enabled: boolean } {
+  const { ready, namespace } = useNamespace();
+  return { params: namespace ? { ...params, namespace } : params, enabled: ready };
+}
+
+export function useRuns(given: ListParams, options: { live?: boolean } = {}) {
+  const { params, enabled } = useScoped(given);
   return useQuery({
     queryKey: ["runs", params],
     queryFn: () => apiGet<ListResponse & { runs?: Run[] }>("/runs", params),
+    enabled,
     refetchInterval: options.live ? 2000 : false,
     placeholderData: (previous) => previous,
   });
@@ -115,10 +126,12 @@ export function useRunMetrics(runIds: string[]) {
   });
 }
 
-export function useArtifacts(params: ListParams) {
+export function useArtifacts(given: ListParams) {
+  const { params, enabled } = useScoped(given);
   return useQuery({
     queryKey: ["artifacts", params],
     queryFn: () => apiGet<ListResponse & { artifacts?: Artifact[] }>("/artifacts", params),
+    enabled,
     placeholderData: (previous) => previous,
   });
 }
@@ -131,10 +144,12 @@ export function useArtifact(artifactId: string | undefined) {
   });
 }
 
-export function usePipelines(params: ListParams) {
+export function usePipelines(given: ListParams) {
+  const { params, enabled } = useScoped(given);
   return useQuery({
     queryKey: ["pipelines", params],
     queryFn: () => apiGet<ListResponse & { pipelines?: Pipeline[] }>("/pipelines", params),
+    enabled,
     placeholderData: (previous) => previous,
   });
 }
@@ -168,10 +183,12 @@ export function useVersion(pipelineId: string | undefined, versionId: string | u
   });
 }
 
-export function useExperiments(params: ListParams) {
+export function useExperiments(given: ListParams) {
+  const { params, enabled } = useScoped(given);
   return useQuery({
     queryKey: ["experiments", params],
     queryFn: () => apiGet<ListResponse & { experiments?: Experiment[] }>("/experiments", params),
+    enabled,
     placeholderData: (previous) => previous,
   });
 }
@@ -185,11 +202,13 @@ export function useExperiment(experimentId: string | undefined) {
   });
 }
 
-export function useRecurringRuns(params: ListParams) {
+export function useRecurringRuns(given: ListParams) {
+  const { params, enabled } = useScoped(given);
   return useQuery({
     queryKey: ["recurring", params],
     queryFn: () =>
       apiGet<ListResponse & { recurringRuns?: RecurringRun[] }>("/recurringruns", params),
+    enabled,
     placeholderData: (previous) => previous,
   });
 }

@@ -265,3 +265,17 @@ export interface PipelineSpec {
   pipeline_spec?: PipelineSpec;
   platform_spec?: unknown;
 }
+
+/** Dagyard's own: GET /whoami, who the caller is and which namespaces it reaches. */
+export interface NamespaceRole {
+  name: string;
+  /** "admin" (the admin, in every namespace), "edit" or "view". */
+  role: string;
+}
+
+export interface WhoAmI {
+  admin: boolean;
+  /** The user named by a trusted proxy; "" for a token. */
+  user?: string;
+  namespaces: NamespaceRole[];
+}

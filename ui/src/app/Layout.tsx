@@ -1,11 +1,14 @@
-// The frame of every page: the navigation and, when the server wants an API token, a
-// prompt for it (kept for this browser session only).
+// The frame of every page: the navigation, a header naming the caller and the current
+// namespace (a switcher when there is a choice) and, when the server wants an API token,
+// a prompt for it (kept for this browser session only).
 
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { NavLink, Outlet } from "react-router-dom";
 
 import { getToken, setToken } from "../api/client";
+import { ALL_NAMESPACES, describeCaller, hasChoice } from "../api/namespace";
+import { NamespaceProvider, useNamespace } from "../api/namespaceContext";
 
 const LINKS: [string, string][] = [
   ["/pipelines", "Pipelines"],
@@ -18,6 +21,15 @@ const LINKS: [string, string][] = [
 
 export function Layout() {
   return (
+    <NamespaceProvider>
+      <Frame />
+    </NamespaceProvider>
+  );
+}
+
+function Frame() {
+  const { namespace } = useNamespace();
+  return (
     <div className="dy-app">
       <nav className="dy-nav">
         <div className="dy-brand">Dagyard</div>
@@ -28,10 +40,38 @@ export function Layout() {
         ))}
       </nav>
       <main className="dy-main">
-        <Outlet />
+        <CallerBar />
+        {/* Another namespace starts every page afresh: its filters, pages and selection
+            were the other namespace's. */}
+        <Outlet key={namespace} />
       </main>
       <TokenPrompt />
     </div>
+  );
+}
+
+function CallerBar() {
+  const { who, namespace, readOnly, choose } = useNamespace();
+  if (!who) return null;
+  return (
+    <header className="dy-caller" data-testid="caller">
+      <span className="dy-muted">Signed in as</span> <strong>{describeCaller(who, namespace)}</strong>
+      <span className="dy-muted">Namespace</span>
+      {hasChoice(who) ? (
+        <select aria-label="Namespace" value={namespace} onChange={(e) => choose(e.target.value)}>
+          {who.admin && <option value={ALL_NAMESPACES}>all namespaces</option>}
+          {who.namespaces.map((n) => (
+            <option key={n.name} value={n.name}>
+              {n.name}
+              {who.admin ? "" : ` (${n.role})`}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <strong data-testid="namespace-current">{namespace || "all namespaces"}</strong>
+      )}
+      {readOnly && <span className="dy-badge" title={readOnly}>read-only</span>}
+    </header>
   );
 }
 

@@ -16,7 +16,7 @@ import {
   TERMINAL_RUN_STATES,
 } from "../api/hooks";
 import type { Run } from "../api/types";
-import { ErrorBox, Pager, StateBadge } from "./common";
+import { EditButton, ErrorBox, Pager, StateBadge } from "./common";
 import { formatDuration, formatTime, formatValue } from "./format";
 
 const STATES = ["", "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED", "SKIPPED"];
@@ -166,16 +166,15 @@ export function RunsTable({
             Compare
           </button>
           {archived ? (
-            <button type="button" disabled={!ids.length} onClick={() => run(actions.unarchiveRun)}>
+            <EditButton disabled={!ids.length} onClick={() => run(actions.unarchiveRun)}>
               Restore
-            </button>
+            </EditButton>
           ) : (
-            <button type="button" disabled={!ids.length} onClick={() => run(actions.archiveRun)}>
+            <EditButton disabled={!ids.length} onClick={() => run(actions.archiveRun)}>
               Archive
-            </button>
+            </EditButton>
           )}
-          <button
-            type="button"
+          <EditButton
             className="danger"
             disabled={!ids.length || unfinished}
             title={unfinished ? "Terminate unfinished runs before deleting them" : undefined}
@@ -186,7 +185,7 @@ export function RunsTable({
             }}
           >
             Delete
-          </button>
+          </EditButton>
         </div>
       </div>
       <ErrorBox error={runs.error ?? bulk.error} />
@@ -243,7 +242,7 @@ export function RunsTable({
               ))}
             </tr>
           ))}
-          {!runs.isLoading && list.length === 0 && (
+          {runs.isSuccess && list.length === 0 && (
             <tr>
               <td colSpan={8} className="dy-empty">
                 No runs{archived ? " in the archive" : ""}.

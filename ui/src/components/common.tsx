@@ -1,6 +1,10 @@
-// Small pieces every page uses: state badges, loading and error boxes, a token pager.
+// Small pieces every page uses: state badges, loading and error boxes, a token pager,
+// and the buttons that change things (disabled for a caller with the view role).
 
-import type { ReactNode } from "react";
+import type { ButtonHTMLAttributes, ReactNode } from "react";
+import { Link } from "react-router-dom";
+
+import { useNamespace } from "../api/namespaceContext";
 
 export function StateBadge({ state }: { state: string | undefined }) {
   const name = (state ?? "UNKNOWN").replace("RUNTIME_STATE_UNSPECIFIED", "UNKNOWN");
@@ -70,5 +74,32 @@ export function KeyValues({ values }: { values: [string, ReactNode][] }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/** A button that creates, changes or deletes something: disabled, saying why, when the
+ * caller may only view the current namespace. */
+export function EditButton({ disabled, title, ...props }: ButtonHTMLAttributes<HTMLButtonElement>) {
+  const { readOnly } = useNamespace();
+  const button = <button type="button" {...props} disabled={disabled || Boolean(readOnly)} title={readOnly ?? title} />;
+  // A disabled button gets no pointer events in some browsers: its wrapper shows the tooltip.
+  return readOnly ? <span title={readOnly}>{button}</span> : button;
+}
+
+/** A link to a page that creates something ("Create run"), a disabled button instead
+ * when the caller may only view the current namespace. */
+export function EditLink({ to, className, children }: { to: string; className?: string; children: ReactNode }) {
+  const { readOnly } = useNamespace();
+  if (!readOnly) {
+    return (
+      <Link className={`dy-button ${className ?? ""}`.trim()} to={to}>
+        {children}
+      </Link>
+    );
+  }
+  return (
+    <EditButton className={className} disabled>
+      {children}
+    </EditButton>
   );
 }

@@ -3,7 +3,7 @@
 import { Link } from "react-router-dom";
 
 import { actions, kfpFilter, useApiAction, useExperiments } from "../api/hooks";
-import { ErrorBox, PageHeader } from "../components/common";
+import { EditButton, ErrorBox, PageHeader } from "../components/common";
 import { formatTime } from "../components/format";
 import { RunsTable } from "../components/RunsTable";
 
@@ -36,9 +36,7 @@ export function ArchivePage() {
               </td>
               <td>{formatTime(e.created_at)}</td>
               <td>
-                <button type="button" onClick={() => restore.mutate(e.experiment_id)}>
-                  Restore
-                </button>
+                <EditButton onClick={() => restore.mutate(e.experiment_id)}>Restore</EditButton>
               </td>
             </tr>
           ))}

@@ -8,8 +8,9 @@ import { useNavigate, useSearchParams } from "react-router-dom";
 
 import { apiSend } from "../api/client";
 import { useExperiments, usePipelines, useRun, useVersion, useVersions } from "../api/hooks";
+import { useNamespace } from "../api/namespaceContext";
 import type { PipelineSpec, RecurringRun, Run } from "../api/types";
-import { ErrorBox, PageHeader } from "../components/common";
+import { EditButton, ErrorBox, PageHeader } from "../components/common";
 import { fromText, parameterType, toText } from "../components/parameters";
 import { TriggerFields, type TriggerForm, triggerBody, useFireTimes } from "../components/TriggerFields";
 
@@ -37,6 +38,7 @@ export function CreateRunPage() {
   const [touched, setTouched] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const { namespace } = useNamespace();
 
   const pipelines = usePipelines({ page_size: 200, sort_by: "display_name" });
   const versions = useVersions(pipelineId || undefined);
@@ -107,6 +109,7 @@ export function CreateRunPage() {
           ...common,
           ...triggerBody(trigger),
           mode: "ENABLE",
+          namespace: namespace || undefined,
         });
         navigate("/recurring");
       } else {
@@ -229,9 +232,9 @@ export function CreateRunPage() {
           </div>
         )}
         <div className="dy-actions">
-          <button type="submit" className="primary" disabled={!spec || busy}>
+          <EditButton type="submit" className="primary" disabled={!spec || busy}>
             {recurring ? "Create recurring run" : "Start run"}
-          </button>
+          </EditButton>
         </div>
       </form>
     </>

@@ -6,7 +6,8 @@ import { Link, useParams } from "react-router-dom";
 
 import { apiSend } from "../api/client";
 import { actions, kfpFilter, useApiAction, useExperiment, useExperiments } from "../api/hooks";
-import { ErrorBox, Loading, PageHeader, Pager } from "../components/common";
+import { useNamespace } from "../api/namespaceContext";
+import { EditButton, EditLink, ErrorBox, Loading, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
 import { RunsTable } from "../components/RunsTable";
 import { RecurringRunsTable } from "./RecurringRunsPage";
@@ -24,9 +25,9 @@ export function ExperimentsPage() {
   return (
     <>
       <PageHeader title="Experiments">
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
+        <EditButton className="primary" onClick={() => setCreating(true)}>
           Create experiment
-        </button>
+        </EditButton>
       </PageHeader>
       {creating && <CreateExperiment onDone={() => setCreating(false)} />}
       <ErrorBox error={experiments.error ?? archive.error} />
@@ -50,14 +51,13 @@ export function ExperimentsPage() {
               <td>{formatTime(e.created_at)}</td>
               <td>{formatTime(e.last_run_created_at)}</td>
               <td>
-                <button
-                  type="button"
+                <EditButton
                   onClick={() =>
                     window.confirm(`Archive ${e.display_name} and its runs?`) && archive.mutate(e.experiment_id)
                   }
                 >
                   Archive
-                </button>
+                </EditButton>
               </td>
             </tr>
           ))}
@@ -76,8 +76,14 @@ export function ExperimentsPage() {
 function CreateExperiment({ onDone }: { onDone: () => void }) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
+  const { namespace } = useNamespace();
   const create = useApiAction(
-    () => apiSend("POST", "/experiments", { display_name: name.trim(), description }),
+    () =>
+      apiSend("POST", "/experiments", {
+        display_name: name.trim(),
+        description,
+        namespace: namespace || undefined,
+      }),
     ["experiments"],
   );
   const submit = (event: FormEvent) => {
@@ -115,9 +121,9 @@ export function ExperimentPage() {
   return (
     <>
       <PageHeader title={experiment.data.display_name}>
-        <Link className="dy-button primary" to={`/runs/new?experiment=${experimentId}`}>
+        <EditLink className="primary" to={`/runs/new?experiment=${experimentId}`}>
           Create run
-        </Link>
+        </EditLink>
       </PageHeader>
       <p className="dy-muted">{experiment.data.description}</p>
       <h2>Runs</h2>

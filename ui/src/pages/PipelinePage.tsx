@@ -2,11 +2,11 @@
 // "Create run" from it.
 
 import { useState } from "react";
-import { Link, useParams, useSearchParams } from "react-router-dom";
+import { useParams, useSearchParams } from "react-router-dom";
 import { stringify } from "yaml";
 
 import { usePipeline, useVersion, useVersions } from "../api/hooks";
-import { ErrorBox, KeyValues, Loading, PageHeader } from "../components/common";
+import { EditButton, EditLink, ErrorBox, KeyValues, Loading, PageHeader } from "../components/common";
 import { formatTime, formatValue } from "../components/format";
 import { RunGraph } from "../graph";
 import { UploadForm } from "./PipelinesPage";
@@ -29,16 +29,11 @@ export function PipelinePage() {
   return (
     <>
       <PageHeader title={pipeline.data.display_name || pipeline.data.name}>
-        <button type="button" onClick={() => setUploading(true)}>
-          Upload version
-        </button>
+        <EditButton onClick={() => setUploading(true)}>Upload version</EditButton>
         {versionId && (
-          <Link
-            className="dy-button primary"
-            to={`/runs/new?pipeline=${pipelineId}&version=${versionId}`}
-          >
+          <EditLink className="primary" to={`/runs/new?pipeline=${pipelineId}&version=${versionId}`}>
             Create run
-          </Link>
+          </EditLink>
         )}
       </PageHeader>
       {uploading && <UploadForm pipelineId={pipelineId} onDone={() => setUploading(false)} />}

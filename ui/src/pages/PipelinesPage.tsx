@@ -5,8 +5,9 @@ import { Link, useNavigate } from "react-router-dom";
 
 import { apiUpload } from "../api/client";
 import { kfpFilter, useApiAction, usePipelines } from "../api/hooks";
+import { useNamespace } from "../api/namespaceContext";
 import type { Pipeline } from "../api/types";
-import { ErrorBox, PageHeader, Pager } from "../components/common";
+import { EditButton, ErrorBox, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
 
 export function PipelinesPage() {
@@ -22,9 +23,9 @@ export function PipelinesPage() {
   return (
     <>
       <PageHeader title="Pipelines">
-        <button type="button" className="primary" onClick={() => setUploading(true)}>
+        <EditButton className="primary" onClick={() => setUploading(true)}>
           Upload pipeline
-        </button>
+        </EditButton>
       </PageHeader>
       {uploading && <UploadForm onDone={() => setUploading(false)} />}
       <div className="dy-toolbar">
@@ -83,11 +84,12 @@ export function UploadForm({ pipelineId, onDone }: { pipelineId?: string; onDone
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
+  const { namespace } = useNamespace();
   const upload = useApiAction(
     ({ file, name, description }: { file: File; name: string; description: string }) =>
       pipelineId
         ? apiUpload("/pipelines/upload_version", file, { pipelineid: pipelineId, name, description })
-        : apiUpload<Pipeline>("/pipelines/upload", file, { name, description }),
+        : apiUpload<Pipeline>("/pipelines/upload", file, { name, description, namespace }),
     ["pipelines", "versions"],
   );
   const submit = (event: FormEvent) => {

@@ -6,7 +6,7 @@ import { Link } from "react-router-dom";
 
 import { actions, kfpFilter, useApiAction, useRecurringRuns, useRuns } from "../api/hooks";
 import type { RecurringRun } from "../api/types";
-import { ErrorBox, PageHeader, Pager, StateBadge } from "../components/common";
+import { EditButton, EditLink, ErrorBox, PageHeader, Pager, StateBadge } from "../components/common";
 import { formatTime } from "../components/format";
 
 export function describeTrigger(recurring: RecurringRun): string {
@@ -57,19 +57,15 @@ export function RecurringRunsTable({ experimentId }: { experimentId?: string }) 
                 <td data-testid="recurring-status">{enabled ? "enabled" : "disabled"}</td>
                 <td>{formatTime(r.created_at)}</td>
                 <td className="dy-actions">
-                  <button
-                    type="button"
-                    onClick={() => (enabled ? disable : enable).mutate(r.recurring_run_id)}
-                  >
+                  <EditButton onClick={() => (enabled ? disable : enable).mutate(r.recurring_run_id)}>
                     {enabled ? "Disable" : "Enable"}
-                  </button>
-                  <button
-                    type="button"
+                  </EditButton>
+                  <EditButton
                     className="danger"
                     onClick={() => window.confirm(`Delete ${r.display_name}? Its runs are kept.`) && remove.mutate(r.recurring_run_id)}
                   >
                     Delete
-                  </button>
+                  </EditButton>
                 </td>
               </tr>,
               open === r.recurring_run_id && (
@@ -120,9 +116,9 @@ export function RecurringRunsPage() {
   return (
     <>
       <PageHeader title="Recurring runs">
-        <Link className="dy-button primary" to="/runs/new?recurring=1">
+        <EditLink className="primary" to="/runs/new?recurring=1">
           Create recurring run
-        </Link>
+        </EditLink>
       </PageHeader>
       <RecurringRunsTable />
     </>

@@ -18,7 +18,7 @@ import {
   useVersion,
 } from "../api/hooks";
 import type { Run, Task } from "../api/types";
-import { ErrorBox, KeyValues, Loading, PageHeader, StateBadge } from "../components/common";
+import { EditButton, ErrorBox, KeyValues, Loading, PageHeader, StateBadge } from "../components/common";
 import { formatDuration, formatTime, formatValue } from "../components/format";
 import { pipelineName } from "../components/RunsTable";
 import { RunWarnings } from "../components/RunWarnings";
@@ -123,21 +123,17 @@ function RunActions({ run }: { run: Run }) {
     <>
       <ErrorBox error={terminate.error ?? retry.error ?? archive.error} />
       {isLive(run) && (
-        <button type="button" className="danger" onClick={() => terminate.mutate(run.run_id)}>
+        <EditButton className="danger" onClick={() => terminate.mutate(run.run_id)}>
           Terminate
-        </button>
+        </EditButton>
       )}
       {(state === "FAILED" || state === "CANCELED") && (
-        <button type="button" onClick={() => retry.mutate(run.run_id)}>
-          Retry
-        </button>
+        <EditButton onClick={() => retry.mutate(run.run_id)}>Retry</EditButton>
       )}
-      <button type="button" onClick={() => navigate(`/runs/new?clone=${run.run_id}`)}>
-        Clone
-      </button>
-      <button type="button" onClick={() => archive.mutate(run.run_id)}>
+      <EditButton onClick={() => navigate(`/runs/new?clone=${run.run_id}`)}>Clone</EditButton>
+      <EditButton onClick={() => archive.mutate(run.run_id)}>
         {run.storage_state === "ARCHIVED" ? "Restore" : "Archive"}
-      </button>
+      </EditButton>
     </>
   );
 }
