@@ -61,6 +61,7 @@ def list_artifacts(
     query: QueryDep,
     run_id: str | None = None,
     schema_title: str | None = None,
+    namespace: str | None = None,
 ) -> models.ListArtifactsResponse:
     page = artifacts.page_artifacts(
         platform,
@@ -68,6 +69,7 @@ def list_artifacts(
         run_id=run_id or None,
         schema_title=schema_title or None,
         principal=principal,
+        namespace=namespace or None,
     )
     return models.ListArtifactsResponse(
         artifacts=[models.artifact(a) for a in page.records] or None,

@@ -113,8 +113,10 @@ def page_artifacts(
     run_id: str | None = None,
     schema_title: str | None = None,
     principal: Principal = ADMIN,
+    namespace: str | None = None,
 ) -> Page[Lineage]:
-    """A page of artifacts (of one run, of one type, or all), each with its lineage.
+    """A page of artifacts (of one run, of one type, or all), each with its lineage;
+    given `namespace`, of that namespace's runs only (`Principal.listing_namespace`).
 
     A namespace token's page holds the artifacts of its namespace's runs only. The store
     cannot filter artifacts by namespace, so the page is filtered by the ids of those
@@ -122,11 +124,9 @@ def page_artifacts(
     of the listing, a page token stops working (UsageError) once a run of the namespace
     is created or deleted. A store filter by namespace would need neither."""
     sight = _Sight(platform, principal)
-    if not principal.admin:
-        if run_id is not None:
-            allowed = [run_id] if sight.sees(run_id) else []
-        else:
-            allowed = _namespace_runs(platform, principal.default_namespace(None))
+    held = principal.listing_namespace(namespace)
+    if held is not None:
+        allowed = [r for r in _namespace_runs(platform, held) if run_id in (None, r)]
         sight = _Sight(platform, principal, seen=allowed)
         only = Predicate("run_id", Operation.IN, allowed)
         query = dataclasses.replace(query, predicates=(*query.predicates, only))

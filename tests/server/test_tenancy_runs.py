@@ -334,6 +334,8 @@ def test_the_admin_sees_and_changes_the_runs_of_every_namespace(world: World) ->
     assert not _run_ids(admin, namespace="team-a") & {world.b_run, world.admin_run}
     listed = _ok(admin.get("/artifacts", params={"page_size": 100}))["artifacts"]
     assert {world.a_artifact, world.admin_artifact} <= {a["artifact_id"] for a in listed}
+    of_team_a = _ok(admin.get("/artifacts", params={"page_size": 100, "namespace": "team-a"}))
+    assert {a["run_id"] for a in of_team_a["artifacts"]} == {world.a_run}
     alone = _ok(admin.get(f"/artifacts/{world.a_artifact}"))
     assert {c["run_id"] for c in alone["consumers"]} == {world.a_run}
     of_b = _ok(admin.get(f"/runs/{world.b_run}/artifacts"))["artifacts"]
