@@ -145,6 +145,9 @@ class Run(ApiModel):
     # Beyond KFP: its tasks' warnings (settings recorded, not honoured), given with its
     # task details.
     warnings: list[RunWarning] | None = None
+    # Beyond KFP: why a PENDING run has not started (its namespace's limit on running
+    # runs, DAGYARD_NAMESPACE_MAX_RUNS).
+    waiting_reason: str | None = None
 
 
 class ListPipelinesResponse(ApiModel):
@@ -438,6 +441,7 @@ def run(
             for entry in record.state_history
         ]
         or None,
+        waiting_reason=record.waiting_reason,
     )
 
 

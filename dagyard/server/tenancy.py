@@ -1,11 +1,13 @@
 """/namespaces and /tokens: the admin's API for namespaces and namespace tokens (Dagyard's
 own; KFP manages namespaces through Kubernetes profiles). Every call needs the admin
 token, or an open server; a namespace token gets 403. A new token is in the answer to its
-creation only; a listing shows ids, roles and dates, never tokens. And /whoami, for any
-caller: which namespaces it reaches, with what role."""
+creation only; a listing shows ids, roles and dates, never tokens. And for any caller:
+/whoami, which namespaces it reaches, with what role; /work, each of those namespaces'
+pending and running runs and running tasks."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from fastapi import APIRouter
@@ -142,3 +144,26 @@ def who_am_i(platform: PlatformDep, principal: PrincipalDep) -> WhoAmI:
     else:
         reached = [NamespaceRole(name=n, role=r.value) for n, r in principal.roles]
     return WhoAmI(admin=principal.admin, user=principal.user, namespaces=reached)
+
+
+class NamespaceWork(ApiModel):
+    namespace: str
+    runs_running: int
+    runs_pending: int
+    # Of the pending runs, those held back by the namespace's limit on running runs.
+    runs_waiting: int
+    tasks_running: int
+
+
+class WorkResponse(ApiModel):
+    namespaces: list[NamespaceWork]
+
+
+@router.get("/work", response_model=WorkResponse)
+def unfinished_work(platform: PlatformDep, principal: PrincipalDep) -> WorkResponse:
+    """Each namespace's pending and running work that the caller may see."""
+    return WorkResponse(
+        namespaces=[
+            NamespaceWork(**dataclasses.asdict(w)) for w in tenancy.work(platform, principal)
+        ]
+    )

@@ -28,7 +28,7 @@ from pathlib import Path
 from dagyard.errors import Forbidden, RunError, UsageError
 from dagyard.service.platform import Platform
 from dagyard.store.listing import ListQuery
-from dagyard.store.records import ApiToken, Namespace, Role
+from dagyard.store.records import ApiToken, Namespace, Role, RunState, TaskKind, TaskState
 
 # A namespace's name: a Kubernetes namespace's (a DNS label), so that KFP's names work.
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -271,3 +271,45 @@ def load_users(path: Path) -> dict[str, Principal]:
             roles.append((namespace, Role(role)))
         users[user] = Principal(roles=tuple(sorted(roles)), user=user)
     return users
+
+
+@dataclasses.dataclass(frozen=True)
+class Work:
+    """A namespace's unfinished work at one moment: its runs running (or stopping), its
+    runs pending (of which `runs_waiting` are held back by DAGYARD_NAMESPACE_MAX_RUNS),
+    and the tasks of its runs that are running."""
+
+    namespace: str
+    runs_running: int = 0
+    runs_pending: int = 0
+    runs_waiting: int = 0
+    tasks_running: int = 0
+
+
+def work(platform: Platform, principal: Principal = ADMIN) -> list[Work]:
+    """The unfinished work of each namespace the caller reaches (the admin: every
+    namespace with any, "" included), by namespace."""
+    store = platform.store
+    namespace_of = {e.experiment_id: e.namespace for e in store.list_experiments()}
+    unfinished = store.list_runs(states=[RunState.PENDING, RunState.RUNNING, RunState.CANCELING])
+    found: dict[str, dict[str, int]] = {}
+    if not principal.admin:
+        found = {name: {} for name in principal.namespaces}
+    for run in unfinished:
+        namespace = namespace_of.get(run.experiment_id or "", "")
+        if not principal.visible(namespace):
+            continue
+        counts = found.setdefault(namespace, {})
+        if run.state is RunState.PENDING:
+            counts["runs_pending"] = counts.get("runs_pending", 0) + 1
+            if run.waiting_reason:
+                counts["runs_waiting"] = counts.get("runs_waiting", 0) + 1
+        else:
+            counts["runs_running"] = counts.get("runs_running", 0) + 1
+            running = sum(
+                1
+                for task in store.list_tasks(run.run_id)
+                if task.state is TaskState.RUNNING and task.kind is TaskKind.CONTAINER
+            )
+            counts["tasks_running"] = counts.get("tasks_running", 0) + running
+    return [Work(namespace=name, **counts) for name, counts in sorted(found.items())]

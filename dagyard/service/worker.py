@@ -22,9 +22,11 @@ StoreFailure) is recorded FAILED by `runs.drive_run`, its tasks closed.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
+from datetime import datetime
 
 from dagyard.errors import StoreUnavailable
 from dagyard.service import runs
@@ -35,6 +37,65 @@ from dagyard.store.records import Run, RunState
 log = logging.getLogger(__name__)
 
 _UNFINISHED = [RunState.PENDING, RunState.RUNNING, RunState.CANCELING]
+
+
+class _NamespaceLimit:
+    """DAGYARD_NAMESPACE_MAX_RUNS over one look at the unfinished runs: which pending
+    runs may start now. A run counts against its namespace (its experiment's) from the
+    moment a process claims it until it ends; a pending run held back says so in its
+    `waiting_reason`, which is cleared when it starts. With several processes sharing the
+    database, each counts the runs the others have claimed too."""
+
+    def __init__(self, platform: Platform, limit: int, runs: list[Run], now: datetime) -> None:
+        self._platform = platform
+        self._limit = limit
+        self._namespaces = {e.experiment_id: e.namespace for e in platform.store.list_experiments()}
+        self._running = collections.Counter(
+            self.namespace(run) for run in runs if _started(run, now)
+        )
+        self._now = now
+
+    @classmethod
+    def of(cls, platform: Platform, runs: list[Run], now: datetime) -> _NamespaceLimit | None:
+        limit = platform.settings.namespace_max_runs
+        return cls(platform, limit, runs, now) if limit > 0 else None
+
+    def namespace(self, run: Run) -> str:
+        return self._namespaces.get(run.experiment_id or "", "")
+
+    def admit(self, run: Run) -> bool:
+        """Whether `run` may be driven now: one that started already always may; a
+        pending one if its namespace is under its limit (else it is told why it waits)."""
+        if _started(run, self._now):
+            return True
+        namespace = self.namespace(run)
+        if self._running[namespace] < self._limit:
+            return True
+        shown = f"namespace {namespace!r}" if namespace else "the runs of no namespace"
+        reason = (
+            f"Waiting: {shown} has {self._limit} run(s) running, as many as "
+            "DAGYARD_NAMESPACE_MAX_RUNS allows; it starts when one of them ends."
+        )
+        if run.waiting_reason != reason:
+            self._platform.store.update_run(run.run_id, waiting_reason=reason)
+        return False
+
+    def started(self, run: Run) -> None:
+        """`run`, just claimed, now counts against its namespace."""
+        if not _started(run, self._now):
+            self._running[self.namespace(run)] += 1
+        if run.waiting_reason is not None:
+            self._platform.store.update_run(run.run_id, waiting_reason=None)
+
+
+def _started(run: Run, now: datetime) -> bool:
+    """Whether a run of the unfinished ones has been started by some process: it is
+    past PENDING, or a live lease holds it."""
+    if run.state is not RunState.PENDING:
+        return True
+    return run.lease_owner is not None and (
+        run.lease_expires_at is None or run.lease_expires_at > now
+    )
 
 
 class RunWorker:
@@ -123,14 +184,20 @@ class RunWorker:
 
     def _take(self) -> None:
         self._drivers = {k: t for k, t in self._drivers.items() if t.is_alive()}
-        for run in self._platform.store.list_runs(states=_UNFINISHED):
+        unfinished = self._platform.store.list_runs(states=_UNFINISHED)
+        limits = _NamespaceLimit.of(self._platform, unfinished, self._leases.clock())
+        for run in unfinished:
             if self._stop.is_set() or len(self._drivers) >= self._max_runs:
                 return
             if not self._claimable(run):
                 continue
+            if limits is not None and not limits.admit(run):
+                continue
             lease = self._leases.claim(run.run_id)
             if lease is None:
                 continue  # another process was quicker, or the run just finished
+            if limits is not None:
+                limits.started(run)
             log.info("Driving run %s as %s.", run.run_id, self.owner)
             thread = threading.Thread(
                 target=self._drive,

@@ -143,6 +143,9 @@ class Run:
     # renewed (`MetadataStore.claim_run`); None when no process holds it.
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
+    # Why a PENDING run has not started (its namespace's limit on running runs); None
+    # once it starts, or when nothing holds it back.
+    waiting_reason: str | None = None
 
 
 @dataclasses.dataclass

@@ -144,6 +144,8 @@ def test_the_admin_token_reaches_everything_and_alone_manages_tenancy(
             "user": "",
             "namespaces": [{"name": "team-a", "role": "edit"}],
         }
+        idle = {"runs_running": 0, "runs_pending": 0, "runs_waiting": 0, "tasks_running": 0}
+        assert member.get("/work").json() == {"namespaces": [{"namespace": "team-a", **idle}]}
         refused = member.get("/namespaces")
         assert refused.status_code == 403
         assert refused.json()["code"] == 7  # PERMISSION_DENIED

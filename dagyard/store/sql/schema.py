@@ -137,6 +137,8 @@ class RunRow(Base):
     # The orchestrator process driving the run, and when its claim lapses (migration 0006).
     lease_owner: Mapped[str | None] = mapped_column(NAME)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a PENDING run waits (migration 0010).
+    waiting_reason: Mapped[str | None] = mapped_column(LongText)
 
 
 class TaskRow(Base):
