@@ -450,3 +450,19 @@ def test_image_mode_says_why_when_kfps_install_step_cannot_reach_an_index(
     assert f"kfp's install step failed in the image {TOOL_IMAGE}" in error
     assert "kfp==" in error  # pip's own line, naming what it could not install
     assert "a package index it can reach" in error
+
+
+def test_the_image_pull_policy_is_followed(platform: Platform, tmp_path: Path) -> None:
+    """kfp-kubernetes' set_image_pull_policy: Never does not pull a missing image;
+    Always pulls even an image the runtime has (and fails here, where the tool image is
+    in no registry); IfNotPresent, the default, is what every other test runs with."""
+    run, tasks = _run(platform, _kfp_spec(pipelines.pull_policies, tmp_path))
+
+    assert run.state is RunState.FAILED
+    never = tasks["from-missing-image"]
+    assert "its pull policy is Never" in (never.error or "")
+    assert "pulling" not in _log(platform, never)
+    always = tasks["marker-again"]
+    assert f"The image '{TOOL_IMAGE}' cannot be had" in (always.error or "")
+    assert f"pulling {TOOL_IMAGE} with podman" in _log(platform, always)
+    assert MARKER_TEXT not in _log(platform, always)

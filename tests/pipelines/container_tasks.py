@@ -219,3 +219,18 @@ def kfp_install_unreachable() -> None:
     task.set_env_variable("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     task.set_env_variable("PIP_RETRIES", "0")
     task.set_env_variable("PIP_TIMEOUT", "2")
+
+
+@dsl.container_component
+def marker_again():
+    return dsl.ContainerSpec(image=TOOL_IMAGE, command=["cat", MARKER_PATH])
+
+
+@dsl.pipeline(name="pull-policies")
+def pull_policies() -> None:
+    """Never, on an image that is not there; Always, on the tool image, which is in local
+    storage only (so a pull, which Always makes, cannot succeed here)."""
+    never = from_missing_image()
+    kubernetes.set_image_pull_policy(never, "Never")
+    always = marker_again()
+    kubernetes.set_image_pull_policy(always, "Always")
