@@ -16,6 +16,7 @@ import { PipelinesPage } from "./pages/PipelinesPage";
 import { RecurringRunsPage } from "./pages/RecurringRunsPage";
 import { RunPage } from "./pages/RunPage";
 import { RunsPage } from "./pages/RunsPage";
+import { WorkPage } from "./pages/WorkPage";
 import "./styles.css";
 
 const queryClient = new QueryClient({
@@ -47,6 +48,7 @@ function App() {
             <Route path="artifacts" element={<ArtifactsPage />} />
             <Route path="artifacts/:artifactId" element={<ArtifactPage />} />
             <Route path="archive" element={<ArchivePage />} />
+            <Route path="work" element={<WorkPage />} />
             <Route path="*" element={<p>No such page.</p>} />
           </Route>
         </Routes>

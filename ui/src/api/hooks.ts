@@ -17,7 +17,9 @@ import type {
   Run,
   RunMetrics,
   Task,
+  WorkResponse,
 } from "./types";
+import { workPollInterval } from "./work";
 
 export interface ListParams {
   page_size?: number;
@@ -210,6 +212,17 @@ export function useRecurringRuns(given: ListParams) {
       apiGet<ListResponse & { recurringRuns?: RecurringRun[] }>("/recurringruns", params),
     enabled,
     placeholderData: (previous) => previous,
+  });
+}
+
+/** Each reachable namespace's unfinished work (not held to the current namespace: the
+ * page lists every one), read again every few seconds only while there is some. */
+export function useWork() {
+  return useQuery({
+    queryKey: ["work"],
+    queryFn: () => apiGet<WorkResponse>("/work"),
+    refetchInterval: (query) => workPollInterval(query.state.data?.namespaces),
+    select: (data) => data.namespaces ?? [],
   });
 }
 

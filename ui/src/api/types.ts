@@ -91,6 +91,9 @@ export interface Run {
   outputs?: Record<string, unknown>;
   /** Dagyard: the pipeline's name (kept by `view=SUMMARY` lists, which omit the spec). */
   pipeline_name?: string;
+  /** Dagyard: why a PENDING run has not started (its namespace is at
+   * DAGYARD_NAMESPACE_MAX_RUNS); absent once it starts. */
+  waiting_reason?: string;
 }
 
 export interface Trigger {
@@ -278,4 +281,19 @@ export interface WhoAmI {
   /** The user named by a trusted proxy; "" for a token. */
   user?: string;
   namespaces: NamespaceRole[];
+}
+
+/** Dagyard: one namespace's unfinished work (GET /work). */
+export interface NamespaceWork {
+  /** "" for the runs of no namespace (the admin's shared experiments). */
+  namespace: string;
+  runs_running: number;
+  runs_pending: number;
+  /** Of the pending runs, those held back by the namespace's limit on running runs. */
+  runs_waiting: number;
+  tasks_running: number;
+}
+
+export interface WorkResponse {
+  namespaces?: NamespaceWork[];
 }

@@ -17,6 +17,7 @@ const LINKS: [string, string][] = [
   ["/recurring", "Recurring runs"],
   ["/artifacts", "Artifacts"],
   ["/archive", "Archive"],
+  ["/work", "Work"],
 ];
 
 export function Layout() {

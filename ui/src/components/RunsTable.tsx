@@ -16,6 +16,7 @@ import {
   TERMINAL_RUN_STATES,
 } from "../api/hooks";
 import type { Run } from "../api/types";
+import { waitingReason } from "../api/work";
 import { EditButton, ErrorBox, Pager, StateBadge } from "./common";
 import { formatDuration, formatTime, formatValue } from "./format";
 
@@ -218,7 +219,7 @@ export function RunsTable({
                 />
               </td>
               <td>
-                <StateBadge state={r.state} />
+                <RunState run={r} />
               </td>
               <td>
                 <Link to={`/runs/${r.run_id}`}>{r.display_name || r.run_id}</Link>
@@ -258,6 +259,23 @@ export function RunsTable({
         onChange={setTokens}
       />
     </section>
+  );
+}
+
+/** A run's state badge; a pending run held back by its namespace's limit says why in the
+ * badge's tooltip and is marked "waiting". */
+function RunState({ run }: { run: Run }) {
+  const reason = waitingReason(run);
+  return (
+    <>
+      <StateBadge state={run.state} title={reason} />
+      {reason && (
+        <span className="dy-muted dy-waiting-hint" title={reason}>
+          {" "}
+          waiting
+        </span>
+      )}
+    </>
   );
 }
 

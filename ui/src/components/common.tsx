@@ -6,10 +6,10 @@ import { Link } from "react-router-dom";
 
 import { useNamespace } from "../api/namespaceContext";
 
-export function StateBadge({ state }: { state: string | undefined }) {
+export function StateBadge({ state, title }: { state: string | undefined; title?: string }) {
   const name = (state ?? "UNKNOWN").replace("RUNTIME_STATE_UNSPECIFIED", "UNKNOWN");
   return (
-    <span className={`dy-badge dy-state-${name.toLowerCase()}`} data-state={name}>
+    <span className={`dy-badge dy-state-${name.toLowerCase()}`} data-state={name} title={title}>
       {name.toLowerCase()}
     </span>
   );

@@ -18,6 +18,7 @@ import {
   useVersion,
 } from "../api/hooks";
 import type { Run, Task } from "../api/types";
+import { waitingReason } from "../api/work";
 import { EditButton, ErrorBox, KeyValues, Loading, PageHeader, StateBadge } from "../components/common";
 import { formatDuration, formatTime, formatValue } from "../components/format";
 import { pipelineName } from "../components/RunsTable";
@@ -60,6 +61,7 @@ export function RunPage() {
       >
         <RunActions run={data} />
       </PageHeader>
+      <WaitingNotice run={data} />
       <ErrorBox error={data.error?.message ?? version.error} />
       <RunWarnings
         tasks={tasks.data ?? []}
@@ -107,6 +109,18 @@ export function RunPage() {
       {tab === "details" && <RunDetails run={data} tasks={tasks.data ?? []} />}
       {tab === "spec" && <pre className="dy-code">{stringify(spec ?? {})}</pre>}
     </>
+  );
+}
+
+/** Why a pending run has not started (its namespace is at its limit of running runs);
+ * gone once it starts, as the run is read again every second meanwhile. */
+function WaitingNotice({ run }: { run: Run }) {
+  const reason = waitingReason(run);
+  if (!reason) return null;
+  return (
+    <div className="dy-notice" role="status" data-testid="waiting-reason">
+      {reason}
+    </div>
   );
 }
 
