@@ -56,6 +56,10 @@ class Settings:
                     run at once (a run's namespace is its experiment's); the others wait
                     PENDING, saying why, and start as those end, so that one team's queue
                     does not hold another's back. 0 (the default): no limit
+    namespace_max_tasks  DAGYARD_NAMESPACE_MAX_TASKS: at most this many tasks of the runs of
+                    one namespace run at once on this machine's executor, whatever their
+                    runs (each run also has its own DAGYARD_MAX_PARALLEL); the others wait,
+                    saying why. 0 (the default): no limit
     user_header     DAGYARD_USER_HEADER: the request header in which an authenticating proxy
                     in front of the server names the user (KFP's kubeflow-userid); off
                     (empty) by default. Each user's namespaces and roles come from
@@ -87,6 +91,7 @@ class Settings:
     task_log_limit: int = DEFAULT_TASK_LOG_LIMIT
     task_cgroups: bool = True
     namespace_max_runs: int = 0
+    namespace_max_tasks: int = 0
     user_header: str = ""
     user_namespaces: Path | None = None
     trusted_proxies: tuple[str, ...] = ()
@@ -170,6 +175,7 @@ class Settings:
             task_log_limit=_size(env, "DAGYARD_TASK_LOG_LIMIT", DEFAULT_TASK_LOG_LIMIT),
             task_cgroups=_auto_or_off(env, "DAGYARD_TASK_CGROUPS"),
             namespace_max_runs=_int(env, "DAGYARD_NAMESPACE_MAX_RUNS", 0),
+            namespace_max_tasks=_int(env, "DAGYARD_NAMESPACE_MAX_TASKS", 0),
             user_header=env.get("DAGYARD_USER_HEADER", "").strip().lower(),
             user_namespaces=(
                 Path(env["DAGYARD_USER_NAMESPACES"]).expanduser()

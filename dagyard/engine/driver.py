@@ -78,6 +78,9 @@ class DriverOptions:
     # Where volume claims (kfp-kubernetes' CreatePVC, mount_pvc) keep their folders
     # (<home>/volumes); None: tasks cannot have volumes.
     volumes_root: Path | None = None
+    # At most this many attempts of the runs of one namespace at once, on an executor
+    # that holds slots (DAGYARD_NAMESPACE_MAX_TASKS); 0: no such limit.
+    namespace_max_tasks: int = 0
 
 
 class RunDriver:
@@ -144,6 +147,12 @@ class RunDriver:
                 else None
             ),
         )
+        if holds and options.namespace_max_tasks > 0:
+            self.place = dataclasses.replace(
+                self.place,
+                namespace=self.recorder.namespace(),
+                namespace_slots=options.namespace_max_tasks,
+            )
         self.cache = CachePolicy(
             enabled=run.cache_enabled and options.cache_enabled,
             staleness_seconds=(

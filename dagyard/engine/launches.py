@@ -74,6 +74,10 @@ class Place:
     # The folders and values behind their volumes, secrets and config maps (None: none
     # on this host).
     volumes: Volumes | None = None
+    # The run's namespace and the slots all of its runs share (DAGYARD_NAMESPACE_MAX_TASKS),
+    # for an executor that holds them; None: no such limit.
+    namespace: str = ""
+    namespace_slots: int | None = None
 
 
 def prepare_attempt(
@@ -156,6 +160,8 @@ def prepare_attempt(
         ),
         staging=staged.staging,
         slots=place.slots,
+        namespace=place.namespace,
+        namespace_slots=place.namespace_slots,
         log_limit=place.log_limit,
         pull_policy=kubernetes.pull_policy if kubernetes else None,
     )

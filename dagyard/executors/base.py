@@ -117,6 +117,10 @@ class Launch:
     # `holds_slots` starts the others as soon as one ends, without waiting for the engine.
     # None: no limit here (the engine's own is enough).
     slots: int | None = None
+    # At most `namespace_slots` attempts of the runs of `namespace` (the run's) run at
+    # once, whatever their runs (DAGYARD_NAMESPACE_MAX_TASKS); None: no such limit.
+    namespace: str = ""
+    namespace_slots: int | None = None
     # The most bytes the log keeps: its first and last halves, with a line between them
     # saying how many bytes were cut (`logs.CappedLog`). 0: no cap.
     log_limit: int = 0

@@ -11,6 +11,9 @@ keeps at most `capacity` attempts of a run going).
   moment another of its run ends, so a slot is not left empty while the engine records
   the end and decides what comes next. An attempt held for more than
   `hold_reported_after` seconds is reported by `waiting` (its task shows PENDING).
+  Namespace slots (`Launch.namespace_slots`) hold the attempts of all the runs of one
+  namespace the same way (DAGYARD_NAMESPACE_MAX_TASKS): an attempt takes a slot of its
+  run and one of its namespace, and waits until both are free.
 
 - An attempt lives as `lifecycle.Attempt` says, on a `lifecycle.Host` this executor
   keeps: stdout and stderr merged straight into the launch's log file, a process group
@@ -54,8 +57,10 @@ class _Placed:
     attempt: Attempt
     # Set when its thread is done with it (reported, or never started).
     finished: threading.Event = dataclasses.field(default_factory=threading.Event)
-    # Since when (time.monotonic()) it waits for a slot of its run (`Launch.slots`).
+    # Since when (time.monotonic()) it waits for a slot (`Launch.slots`, or its
+    # namespace's), and why, in words.
     held_since: float | None = None
+    held_by: str = ""
 
     @property
     def launch(self) -> Launch:
@@ -110,14 +115,14 @@ class LocalExecutor(Executor):
         self._handles = itertools.count(1)
         self._placed: dict[str, _Placed] = {}
         self._done: dict[str, Outcome] = {}
-        self._slots_taken: dict[str, int] = {}  # by run id
+        self._slots_taken: dict[tuple[str, str], int] = {}  # by pool (`_pools`)
         self._hold_reported_after = hold_reported_after
         # One lock for the executor's state, with two conditions on it: `_changed` for
         # outcomes (what `wait` waits for) and, per run, one for its slots (what its held
         # attempts wait for), so an end wakes only the threads it concerns.
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._slot_freed: dict[str, threading.Condition] = {}  # by run id, while held
+        self._slot_freed: dict[tuple[str, str], threading.Condition] = {}  # by pool, while held
         self._threads = _Threads()
         self._closed = False
 
@@ -181,7 +186,7 @@ class LocalExecutor(Executor):
         if not placed.attempt.cancel():  # still preparing or held: it will not start
             self._finish(handle, Outcome(None, CANCELLED_BEFORE_START, self._host.name))
             with self._lock:
-                self._wake_held(placed.launch.run_id)
+                self._wake_held()
 
     def close(self) -> None:
         with self._lock:
@@ -208,8 +213,7 @@ class LocalExecutor(Executor):
                     and since is not None
                     and (now - since >= self._hold_reported_after)
                 ):
-                    slots = placed.launch.slots
-                    held[handle] = f"Waiting for one of its run's {slots} task slots."
+                    held[handle] = placed.held_by
         return held
 
     # The attempt's thread
@@ -227,54 +231,81 @@ class LocalExecutor(Executor):
             placed.finished.set()
 
     def _take_slot(self, placed: _Placed) -> bool:
-        """Wait until the attempt's run has a free slot and take it; False if the attempt
-        was cancelled (or the executor closed) meanwhile."""
-        slots, run = placed.launch.slots, placed.launch.run_id
-        if slots is None:
+        """Wait until the attempt's run and namespace have a free slot each and take
+        them; False if the attempt was cancelled (or the executor closed) meanwhile."""
+        pools = _pools(placed.launch)
+        if not pools:
             return True
         with self._lock:
-            while self._slots_taken.get(run, 0) >= slots:
+            while True:
+                full = next(
+                    ((key, size, why) for key, size, why in pools
+                     if self._slots_taken.get(key, 0) >= size),
+                    None,
+                )  # fmt: skip
+                if full is None:
+                    break
                 if placed.attempt.cancelled or self._closed:
                     return False
+                key, _, why = full
                 if placed.held_since is None:
                     placed.held_since = time.monotonic()
-                freed = self._slot_freed.get(run)
+                placed.held_by = why
+                freed = self._slot_freed.get(key)
                 if freed is None:
-                    freed = self._slot_freed[run] = threading.Condition(self._lock)
+                    freed = self._slot_freed[key] = threading.Condition(self._lock)
                 freed.wait()
-            self._slots_taken[run] = self._slots_taken.get(run, 0) + 1
+            for key, _, _ in pools:
+                self._slots_taken[key] = self._slots_taken.get(key, 0) + 1
             placed.held_since = None
         return True
 
     def _give_slot(self, placed: _Placed) -> None:
-        slots, run = placed.launch.slots, placed.launch.run_id
-        if slots is None:
-            return
         with self._lock:
-            left = self._slots_taken[run] - 1
-            freed = self._slot_freed.get(run)
-            if left:
-                self._slots_taken[run] = left
-                if freed is not None:
-                    freed.notify()  # one slot: one held attempt takes it
-            else:
-                del self._slots_taken[run]
-                if freed is not None:  # none taken: wake every one held, and forget them
-                    del self._slot_freed[run]
-                    freed.notify_all()
+            for key, _, _ in _pools(placed.launch):
+                left = self._slots_taken[key] - 1
+                # Every attempt held on the pool looks again: one may be held by
+                # another pool still, and must not keep the freed slot from the rest.
+                freed = self._slot_freed.get(key)
+                if left:
+                    self._slots_taken[key] = left
+                    if freed is not None:
+                        freed.notify_all()
+                else:
+                    del self._slots_taken[key]
+                    if freed is not None:  # none taken: forget the held ones' condition
+                        del self._slot_freed[key]
+                        freed.notify_all()
 
-    def _wake_held(self, run: str | None = None) -> None:
-        """Make the held attempts of `run` (of every run if None) look again, after a
-        cancel or close; `_lock` held."""
-        for held_run, freed in self._slot_freed.items():
-            if run is None or held_run == run:
-                freed.notify_all()
+    def _wake_held(self) -> None:
+        """Make every held attempt look again, after a cancel or close; `_lock` held."""
+        for freed in self._slot_freed.values():
+            freed.notify_all()
 
     def _finish(self, handle: str, outcome: Outcome) -> None:
         with self._changed:
             if handle in self._placed and handle not in self._done:
                 self._done[handle] = outcome
                 self._changed.notify_all()
+
+
+def _pools(launch: Launch) -> list[tuple[tuple[str, str], int, str]]:
+    """The slot pools an attempt takes a slot of: its run's and its namespace's, each
+    with its size and the words that say it waits for one."""
+    pools = []
+    if launch.slots is not None:
+        pools.append(
+            (("run", launch.run_id), launch.slots,
+             f"Waiting for one of its run's {launch.slots} task slots.")
+        )  # fmt: skip
+    if launch.namespace_slots is not None:
+        shown = f"namespace {launch.namespace!r}" if launch.namespace else "no namespace"
+        pools.append(
+            (("namespace", launch.namespace), launch.namespace_slots,
+             f"Waiting for one of the {launch.namespace_slots} task slots of {shown} "
+             "(DAGYARD_NAMESPACE_MAX_TASKS).")
+        )  # fmt: skip
+    return pools
 
 
 class _Threads:

@@ -502,6 +502,7 @@ def _drive(platform: Platform, run_id: str, lease: Lease) -> Run:
                 task_log_limit=settings.task_log_limit,
                 outage_seconds=settings.store_outage_seconds,
                 volumes_root=settings.volumes_root,
+                namespace_max_tasks=settings.namespace_max_tasks,
             ),
             stop=lease.lost,
             lease_owner=lease.owner,

@@ -1,10 +1,12 @@
-"""DAGYARD_NAMESPACE_MAX_RUNS: one team's queue does not hold another's back.
+"""DAGYARD_NAMESPACE_MAX_RUNS and DAGYARD_NAMESPACE_MAX_TASKS: one team's queue does not
+hold another's back.
 
 Two namespaces submit at once to one run worker: team-a three runs whose task waits
 for a gate (a file the test makes), then team-b one quick run. With at most one run
 per namespace, team-a's first run starts, its other two wait PENDING saying why, and
 team-b's run starts and finishes meanwhile; once the gate opens, team-a's runs go on
-one after the other, each told nothing any more once it starts.
+one after the other, each told nothing any more once it starts. The same for tasks: two
+runs of team-a share its task slots, the rest of their tasks waiting, saying why.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dagyard.service import experiments, runs, tenancy
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
 from dagyard.settings import Settings
-from dagyard.store.records import Role, RunState
+from dagyard.store.records import Role, RunState, Task, TaskKind, TaskState
 
 
 @dsl.component
@@ -122,3 +124,78 @@ def test_a_namespace_at_its_limit_waits_while_another_runs(
     finally:
         gate.touch()
         worker.stop()
+
+
+@dsl.component
+def hold(gate: str, index: int) -> int:
+    import os
+    import time
+
+    while not os.path.exists(gate):
+        time.sleep(0.02)
+    return index
+
+
+@dsl.pipeline
+def three_at_once(gate: str) -> None:
+    for index in range(3):
+        hold(gate=gate, index=index)
+
+
+def test_a_namespace_at_its_task_limit_waits_while_another_runs(tmp_path: Path) -> None:
+    """DAGYARD_NAMESPACE_MAX_TASKS=2: team-a's two runs of three parallel tasks each run
+    two tasks in all, the other four waiting and saying why, while team-b's quick run
+    goes through; then team-a's go on, two at a time."""
+    gate = tmp_path / "gate"
+    platform = Platform.open(
+        Settings(
+            container_runtime="off",
+            home=tmp_path / "home",
+            max_parallel=3,
+            namespace_max_tasks=2,
+        )
+    )
+    worker = RunWorker(platform, poll_seconds=0.1)
+    try:
+        team_a = experiments.create_experiment(platform, display_name="a", namespace="team-a")
+        team_b = experiments.create_experiment(platform, display_name="b", namespace="team-b")
+        queued = [
+            runs.submit_run(
+                platform,
+                compile_to_dict(three_at_once),
+                parameters={"gate": str(gate)},
+                experiment_id=team_a.experiment_id,
+            ).run_id
+            for _ in range(2)
+        ]
+        other = runs.submit_run(
+            platform, compile_to_dict(short), experiment_id=team_b.experiment_id
+        ).run_id
+        store = platform.store
+        worker.start()
+
+        def team_a_tasks() -> list[Task]:
+            return [t for r in queued for t in store.list_tasks(r) if t.kind is TaskKind.CONTAINER]
+
+        def held() -> list[Task]:
+            return [
+                t
+                for t in team_a_tasks()
+                if t.state is TaskState.PENDING and "DAGYARD_NAMESPACE_MAX_TASKS" in (t.error or "")
+            ]
+
+        _until(lambda: len(held()) == 4, "four of team-a's tasks wait for a namespace slot")
+        running = [t for t in team_a_tasks() if t.state is TaskState.RUNNING]
+        assert len(running) == 2
+        assert "the 2 task slots of namespace 'team-a'" in (held()[0].error or "")
+        _until(lambda: store.get_run(other).state is RunState.SUCCEEDED, "team-b's run ends")
+
+        gate.touch()
+        _until(
+            lambda: all(store.get_run(r).state is RunState.SUCCEEDED for r in queued),
+            "team-a's runs end",
+        )
+    finally:
+        gate.touch()
+        worker.stop()
+        platform.close()
