@@ -19,6 +19,7 @@ import pytest
 
 from dagyard import dsl
 from dagyard.compiler import compile_to_dict
+from dagyard.dsl import GraphComponent
 from dagyard.service import experiments, runs, tenancy
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
@@ -67,6 +68,26 @@ def limited(tmp_path: Path) -> Iterator[Platform]:
         opened.close()
 
 
+def _submit(
+    platform: Platform, pipeline: GraphComponent, gate: Path, *, count: int
+) -> tuple[list[str], str]:
+    """`count` runs of `pipeline` (waiting for `gate`) in team-a, then one quick run in
+    team-b: their ids."""
+    team_a = experiments.create_experiment(platform, display_name="a", namespace="team-a")
+    team_b = experiments.create_experiment(platform, display_name="b", namespace="team-b")
+    queued = [
+        runs.submit_run(
+            platform,
+            compile_to_dict(pipeline),
+            parameters={"gate": str(gate)},
+            experiment_id=team_a.experiment_id,
+        ).run_id
+        for _ in range(count)
+    ]
+    other = runs.submit_run(platform, compile_to_dict(short), experiment_id=team_b.experiment_id)
+    return queued, other.run_id
+
+
 def _until(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -78,20 +99,7 @@ def test_a_namespace_at_its_limit_waits_while_another_runs(
     limited: Platform, tmp_path: Path
 ) -> None:
     gate = tmp_path / "gate"
-    team_a = experiments.create_experiment(limited, display_name="a", namespace="team-a")
-    team_b = experiments.create_experiment(limited, display_name="b", namespace="team-b")
-    queued = [
-        runs.submit_run(
-            limited,
-            compile_to_dict(gated),
-            parameters={"gate": str(gate)},
-            experiment_id=team_a.experiment_id,
-        ).run_id
-        for _ in range(3)
-    ]
-    other = runs.submit_run(
-        limited, compile_to_dict(short), experiment_id=team_b.experiment_id
-    ).run_id
+    queued, other = _submit(limited, gated, gate, count=3)
     store = limited.store
     worker = RunWorker(limited, poll_seconds=0.1).start()
     try:
@@ -157,20 +165,7 @@ def test_a_namespace_at_its_task_limit_waits_while_another_runs(tmp_path: Path) 
     )
     worker = RunWorker(platform, poll_seconds=0.1)
     try:
-        team_a = experiments.create_experiment(platform, display_name="a", namespace="team-a")
-        team_b = experiments.create_experiment(platform, display_name="b", namespace="team-b")
-        queued = [
-            runs.submit_run(
-                platform,
-                compile_to_dict(three_at_once),
-                parameters={"gate": str(gate)},
-                experiment_id=team_a.experiment_id,
-            ).run_id
-            for _ in range(2)
-        ]
-        other = runs.submit_run(
-            platform, compile_to_dict(short), experiment_id=team_b.experiment_id
-        ).run_id
+        queued, other = _submit(platform, three_at_once, gate, count=2)
         store = platform.store
         worker.start()
 
