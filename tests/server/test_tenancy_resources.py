@@ -21,6 +21,8 @@ from api_pipelines import compiled, sum_and_write
 from api_server import Server
 from kfp_server_api.exceptions import ApiException
 
+import dagyard
+from dagyard.errors import ApiError
 from dagyard.service import tenancy
 from dagyard.service.platform import Platform
 
@@ -405,3 +407,32 @@ def test_kfp_client_with_a_namespace_token_sees_its_namespace(
     assert hidden_from_b.value.status == 404
     assert "No experiment with id" in json.loads(hidden_from_b.value.body)["message"]
     assert [e.display_name for e in other.list_experiments().experiments] == ["b-exp"]
+
+
+@pytest.mark.kfp
+@pytest.mark.filterwarnings("ignore:This client only works with Kubeflow:FutureWarning")
+def test_kfp_set_user_namespace_and_dagyards_client_with_namespace_tokens(
+    tenants: Tenants, package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kfp's set_user_namespace (a context file in the user's home) is the namespace the
+    client then creates and lists in; dagyard.Client with a namespace token is held to
+    its namespace as kfp.Client is."""
+    monkeypatch.setenv("HOME", str(tmp_path))  # kfp keeps the namespace under ~/.config/kfp
+    url = tenants.server.url
+    client = kfp.Client(host=url, existing_token=tenants.tokens["a_edit"])
+    client.set_user_namespace("team-a")
+    assert client.get_user_namespace() == "team-a"
+    experiment = client.create_experiment("from-context")
+    assert experiment.namespace == "team-a"
+    run = client.create_run_from_pipeline_package(
+        str(package), arguments={"a": 1}, experiment_name="from-context"
+    )
+    listed = client.list_runs(namespace="team-a").runs
+    assert run.run_id in {r.run_id for r in listed}
+
+    with dagyard.Client(host=url, token=tenants.tokens["b_edit"]) as ours:
+        seen = ours.list_experiments().experiments or []
+        assert "from-context" not in {e.display_name for e in seen}
+        with pytest.raises(ApiError) as hidden:
+            ours.get_run(run.run_id)
+    assert hidden.value.status == 404
