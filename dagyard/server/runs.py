@@ -19,7 +19,15 @@ router = APIRouter(tags=["runs"])
 
 
 @router.post("/runs", response_model=models.Run, response_model_exclude_none=True)
-def create_run(body: models.Run, platform: PlatformDep, principal: PrincipalDep) -> models.Run:
+def create_run(
+    body: models.Run,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    namespace: Annotated[
+        str | None,
+        Query(description="Dagyard: the namespace of the Default experiment, without one"),
+    ] = None,
+) -> models.Run:
     reference = body.pipeline_version_reference
     version_id = (reference.pipeline_version_id if reference else None) or body.pipeline_version_id
     if body.pipeline_spec is not None and (reference is not None or version_id):
@@ -42,6 +50,7 @@ def create_run(body: models.Run, platform: PlatformDep, principal: PrincipalDep)
         service_account=body.service_account or "",
         cache_enabled=body.cache_enabled is not False,
         principal=principal,
+        namespace=namespace or None,
     )
     return models.run(created)
 

@@ -179,6 +179,7 @@ def submit_run(
     recurring_run_id: str | None = None,
     scheduled_at: datetime | None = None,
     principal: Principal = ADMIN,
+    namespace: str | None = None,
 ) -> Run:
     """Store a new PENDING run; nothing runs yet. The one way a run is created: REST, the
     CLI, dagyard.local and the scheduler all call it.
@@ -199,7 +200,8 @@ def submit_run(
 
     `principal` must be able to change the experiment (Forbidden), which, given by id,
     it must see (NotFound, as for an unknown id); without `experiment_id` the run goes
-    to the experiment named `experiment` of the caller's namespace. A referenced
+    to the experiment named `experiment` of `namespace` (default: the caller's only
+    namespace; one with several names it). A referenced
     pipeline must be one the caller sees (its namespace's or a shared one).
     """
     if experiment_id:
@@ -207,7 +209,7 @@ def submit_run(
     else:
         chosen = None
         principal.check_write(
-            principal.default_namespace(None), f"the runs of experiment {experiment!r}"
+            principal.default_namespace(namespace), f"the runs of experiment {experiment!r}"
         )
     if spec is not None:
         if pipeline_id or pipeline_version_id:
@@ -225,7 +227,7 @@ def submit_run(
     _refuse_unknown_placeholders(plan)
     values = prepare_parameters(plan.root.inputs.parameters, parameters or {}, from_text=from_text)
     if chosen is None:  # created only now, once every check has passed
-        chosen = experiment_for(platform, experiment, principal.default_namespace(None))
+        chosen = experiment_for(platform, experiment, principal.default_namespace(namespace))
     now = datetime.now(UTC)
     return platform.store.create_run(
         Run(

@@ -103,7 +103,7 @@ class Principal:
         if self.namespace is None:
             raise UsageError(
                 f"{self._who()} reaches several namespaces ({', '.join(self.namespaces)}); "
-                "name one with namespace=."
+                "name one (namespace=, or the experiment's id for a run)."
             )
         return self.namespace
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from api_server import Server, open_platform
 
+from dagyard import dsl
+from dagyard.compiler import compile_to_dict
 from dagyard.errors import UsageError
 from dagyard.server.auth import UserHeader
 from dagyard.service import tenancy
@@ -23,6 +25,18 @@ from dagyard.service.platform import Platform
 from dagyard.settings import Settings
 
 HEADER = "kubeflow-userid"
+
+
+@dsl.component
+def step() -> int:
+    return 1
+
+
+@dsl.pipeline
+def one_step() -> None:
+    step()
+
+
 USERS = {
     "alice@example.com": {"team-a": "edit", "team-b": "view"},
     "bob@example.com": {"team-b": "edit"},
@@ -77,6 +91,15 @@ def test_a_named_user_reaches_its_namespaces_with_its_roles(
             listed = alice.get("/experiments", params={"namespace": "team-a"}).json()
             assert [e["display_name"] for e in listed["experiments"]] == ["e"]
             assert alice.get("/experiments", params={"namespace": "team-c"}).status_code == 403
+            spec = {"display_name": "r", "pipeline_spec": compile_to_dict(one_step)}
+            unnamed = alice.post("/runs", json=spec)
+            assert unnamed.status_code == 400 and "name one" in unnamed.json()["message"]
+            named = alice.post("/runs", json=spec, params={"namespace": "team-a"})
+            assert named.status_code == 200, named.text
+            default = platform.store.get_experiment(named.json()["experiment_id"])
+            assert (default.display_name, default.namespace) == ("Default", "team-a")
+            refused = alice.post("/runs", json=spec, params={"namespace": "team-b"})
+            assert refused.status_code == 403
         with server.client(headers=_as("bob@example.com")) as bob:
             assert bob.get("/experiments").json() == {}  # his only namespace: team-b's
             hidden = bob.get(f"/experiments/{made.json()['experiment_id']}")
