@@ -113,7 +113,13 @@ export function CreateRunPage() {
         });
         navigate("/recurring");
       } else {
-        const run = await apiSend<Run>("POST", "/runs", { ...common, cache_enabled: caching });
+        // Without an experiment, the run goes to the chosen namespace's Default one.
+        const run = await apiSend<Run>(
+          "POST",
+          "/runs",
+          { ...common, cache_enabled: caching },
+          { namespace: experimentId ? undefined : namespace || undefined },
+        );
         navigate(`/runs/${run.run_id}`);
       }
     } catch (e) {
