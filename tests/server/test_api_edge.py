@@ -4,6 +4,7 @@ declare their length or arrive chunked, and the API token's bytes."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,31 @@ def test_a_non_ascii_token_matches_as_utf8_and_as_latin1(platform: Platform, tok
             assert api.get("/experiments").status_code == 401
     finally:
         server.stop()
+
+
+def test_answers_are_gzipped_for_clients_that_accept_it(server: Server, api: httpx.Client) -> None:
+    """The API's JSON and the UI's files, whole (httpx undoes the encoding, as a browser
+    does); a client that does not accept gzip gets them as they are."""
+    for index in range(40):
+        assert api.post("/experiments", json={"display_name": f"experiment {index:02}"}).is_success
+    listed = api.get("/experiments", params={"page_size": 40}, headers={"Accept-Encoding": "gzip"})
+    assert listed.headers["content-encoding"] == "gzip"
+    assert len(listed.json()["experiments"]) == 40
+    identity = {"Accept-Encoding": "identity"}
+    plain = api.get("/experiments", params={"page_size": 40}, headers=identity)
+    assert "content-encoding" not in plain.headers
+    assert plain.json() == listed.json()
+
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        page = browser.get("/", headers={"Accept-Encoding": "gzip"})
+        script = next(
+            line.split('src="', 1)[1].split('"', 1)[0]
+            for line in page.text.splitlines()
+            if "<script" in line and 'src="' in line
+        )
+        with browser.stream("GET", script, headers={"Accept-Encoding": "gzip"}) as bundle:
+            sent = b"".join(bundle.iter_raw())
+        whole = browser.get(script, headers={"Accept-Encoding": "identity"}).content
+    assert bundle.status_code == 200 and bundle.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(sent) == whole
+    assert len(sent) < len(whole) / 2
