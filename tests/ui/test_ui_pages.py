@@ -289,11 +289,15 @@ def test_a_failed_run_is_retried_and_shows_its_details_and_spec(
     page: Page, platform: Platform, tmp_path: Path
 ) -> None:
     marker = tmp_path / "marker"
-    run_id = start(platform, ui_flaky, unique("retried"), marker=str(marker))
+    name = unique("retried")
+    run_id = start(platform, ui_flaky, name, marker=str(marker))
     wait_state(platform, run_id, "FAILED")
 
+    page.goto("/runs")
+    expect(page).to_have_title("Runs · Dagyard")
     page.goto(f"/runs/{run_id}")
     expect(run_badge(page)).to_have_text("failed")
+    expect(page).to_have_title(f"{name} (failed) · Dagyard")  # its tab tells it apart
     expect(page.get_by_test_id("node-flaky")).to_have_attribute("data-state", "FAILED")
     page.get_by_test_id("node-flaky").click()  # a failed task's panel opens on its log
     expect(page.get_by_test_id("task-log")).to_contain_text("no marker file")
@@ -303,6 +307,7 @@ def test_a_failed_run_is_retried_and_shows_its_details_and_spec(
     marker.touch()
     page.get_by_role("button", name="Retry").click()
     expect(run_badge(page)).to_have_text("succeeded", timeout=60_000)
+    expect(page).to_have_title(f"{name} (succeeded) · Dagyard")
     assert run_state(platform, run_id) == "SUCCEEDED"
     expect(page.get_by_test_id("node-flaky")).to_have_attribute("data-state", "SUCCEEDED")
     expect(page.get_by_role("button", name="Retry")).to_have_count(0)

@@ -1,6 +1,7 @@
 // Small pieces every page uses: state badges, loading and error boxes, a token pager,
 // and the buttons that change things (disabled for a caller with the view role).
 
+import { useEffect } from "react";
 import type { ButtonHTMLAttributes, ReactNode } from "react";
 import { Link } from "react-router-dom";
 
@@ -29,7 +30,21 @@ export function Loading({ what = "Loading" }: { what?: string }) {
   return <div className="dy-loading">{what}…</div>;
 }
 
-export function PageHeader({ title, children }: { title: ReactNode; children?: ReactNode }) {
+/** The page's heading; the browser tab's title is `documentTitle` (else the heading, when
+ * it is text) followed by "Dagyard", so tabs and history tell pages apart. */
+export function PageHeader({
+  title,
+  documentTitle,
+  children,
+}: {
+  title: ReactNode;
+  documentTitle?: string;
+  children?: ReactNode;
+}) {
+  const tab = documentTitle ?? (typeof title === "string" ? title : undefined);
+  useEffect(() => {
+    document.title = tab ? `${tab} · Dagyard` : "Dagyard";
+  }, [tab]);
   return (
     <header className="dy-page-header">
       <h1>{title}</h1>

@@ -58,6 +58,7 @@ export function RunPage() {
             {data.display_name || data.run_id} <StateBadge state={data.state} />
           </>
         }
+        documentTitle={`${data.display_name || data.run_id} (${(data.state ?? "unknown").toLowerCase()})`}
       >
         <RunActions run={data} />
       </PageHeader>
