@@ -35,6 +35,12 @@ export function isLive(run: Run | undefined): boolean {
   return run !== undefined && !TERMINAL_RUN_STATES.has(run.state ?? "");
 }
 
+/** How often a list of runs is asked again: often while one of them is live, seldom
+ * otherwise (a run submitted elsewhere still shows up). */
+export function runsPollInterval(runs: Run[] | undefined): number {
+  return runs?.some(isLive) ? 2000 : 15000;
+}
+
 /** A KFP filter JSON on the given field/operation/value triples (empty ones skipped). */
 export function kfpFilter(
   predicates: { key: string; operation: string; string_value?: string; string_values?: string[] }[],
@@ -63,7 +69,8 @@ export function useRuns(given: ListParams, options: { live?: boolean } = {}) {
     queryKey: ["runs", params],
     queryFn: () => apiGet<ListResponse & { runs?: Run[] }>("/runs", params),
     enabled,
-    refetchInterval: options.live ? 2000 : false,
+    // Every 2 s while a listed run is live; else only every 15 s, to notice new runs.
+    refetchInterval: (query) => (options.live ? runsPollInterval(query.state.data?.runs) : false),
     placeholderData: (previous) => previous,
   });
 }
