@@ -91,11 +91,17 @@ def get_run(
         bool,
         Query(description="Dagyard: false leaves run_details out (tasks: /runs/{id}/tasks)"),
     ] = True,
+    view: Annotated[
+        Literal["FULL", "SUMMARY"],
+        Query(description="Dagyard: SUMMARY leaves the pipeline_spec out"),
+    ] = "FULL",
 ) -> models.Run:
+    with_spec = view == "FULL"
     if not task_details:  # what a page polling a big run asks for: no task read at all
-        return models.run(runs.visible_run(platform, run_id, principal=principal))
+        visible = runs.visible_run(platform, run_id, principal=principal)
+        return models.run(visible, with_spec=with_spec)
     run, tasks = runs.get_run(platform, run_id, principal=principal)
-    return models.run(run, tasks)
+    return models.run(run, tasks, with_spec=with_spec)
 
 
 @router.get(

@@ -76,10 +76,17 @@ export function useRuns(given: ListParams, options: { live?: boolean } = {}) {
 }
 
 export function useRun(runId: string | undefined) {
+  const client = useQueryClient();
   return useQuery({
     queryKey: ["run", runId],
     // The tasks come from /runs/{id}/tasks: the run's own task_details would double them.
-    queryFn: () => apiGet<Run>(`/runs/${runId}`, { task_details: false }),
+    // The spec is asked for once: a run's never changes, and it is most of the answer.
+    queryFn: async () => {
+      const known = client.getQueryData<Run>(["run", runId])?.pipeline_spec;
+      const view = known ? "SUMMARY" : undefined;
+      const fresh = await apiGet<Run>(`/runs/${runId}`, { task_details: false, view });
+      return known && !fresh.pipeline_spec ? { ...fresh, pipeline_spec: known } : fresh;
+    },
     enabled: Boolean(runId),
     refetchInterval: (query) => (isLive(query.state.data) ? 1000 : false),
   });
