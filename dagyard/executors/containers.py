@@ -54,6 +54,8 @@ from dagyard.executors.base import Launch
 from dagyard.executors.limits import task_limits
 
 RUNTIMES = ("podman", "docker")
+# The DAGYARD_CONTAINER_RUNTIME values that run every command on this machine.
+_OFF = ("off", "none", "host")
 # How long `RUNTIME info` may take to say the engine is there.
 PROBE_SECONDS = 30
 # How long pulling one image may take.
@@ -276,12 +278,17 @@ def probe(path: str) -> tuple[ContainerRuntime | None, str]:
     )
 
 
+def is_off(setting: str) -> bool:
+    """Whether a DAGYARD_CONTAINER_RUNTIME value turns containers off."""
+    return setting.strip().lower() in _OFF
+
+
 def find_runtime(setting: str) -> ContainerRuntime | None:
     """The runtime a setting asks for: "off" (none), "auto" or "" (the first of podman
     and docker whose engine answers, else none), "podman", "docker" or a path (which
     must answer: ExecutorError saying why when it does not)."""
     choice = setting.strip()
-    if choice.lower() in ("off", "none", "host"):
+    if is_off(choice):
         return None
     if choice.lower() in ("", "auto"):
         for name in RUNTIMES:
@@ -331,7 +338,7 @@ class RuntimeChoice:
 
     @property
     def off(self) -> bool:
-        return self.setting.strip().lower() in ("off", "none", "host")
+        return is_off(self.setting)
 
 
 def candidates() -> list[tuple[str, ContainerRuntime | None, str]]:

@@ -171,9 +171,9 @@ def current_session() -> Session:
 def _container_runtime(setting: str) -> str:
     """The runtime DockerRunner uses, checked now (a client whose engine does not answer,
     such as docker without its daemon, is no runtime) rather than at the first task."""
-    from dagyard.executors.containers import find_runtime
+    from dagyard.executors.containers import find_runtime, is_off
 
-    chosen = setting.strip() if setting.strip().lower() not in ("", "off", "none") else "auto"
+    chosen = "auto" if not setting.strip() or is_off(setting) else setting.strip()
     found = find_runtime(chosen)
     if found is None:
         raise ExecutorError(
