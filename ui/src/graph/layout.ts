@@ -32,6 +32,9 @@ const ROOT_OPTIONS: Record<string, string> = {
   "elk.spacing.componentComponent": "40",
   "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
   "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+  // Independent chains (connected components) keep the model's (natural name) order too;
+  // without this ELK packs them by size.
+  "elk.layered.considerModelOrder.components": "MODEL_ORDER",
   "elk.edgeRouting": "ORTHOGONAL",
   "elk.padding": "[top=16,left=16,bottom=16,right=16]",
 };

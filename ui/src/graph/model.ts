@@ -8,6 +8,7 @@
 // of 1,000 iterations makes a handful of nodes until the user expands iterations one by one.
 
 import type { ComponentSpec, PipelineSpec, Task, TaskSpec } from "../api/types";
+import { naturalCompare } from "./order";
 
 /** A task record's state, CACHED for a cache hit, PENDING for no record yet, NOT_STARTED
  * in a static pipeline view (no task records at all). */
@@ -354,7 +355,10 @@ export function buildGraph(
   const walkDag = (comp: ComponentSpec | undefined, scope: Scope, depth: number) => {
     const dagTasks = comp?.dag?.tasks ?? {};
     if (depth > 50) return; // a cyclic componentRef would be a broken spec
-    const names = Object.keys(dagTasks).sort();
+    // Natural order of the names shown (then of the keys): layout keeps the model's order,
+    // so `chain-2` is drawn before `chain-10`.
+    const shown = (name: string) => (dagTasks[name] as TaskSpec).taskInfo?.name ?? name;
+    const names = Object.keys(dagTasks).sort((a, b) => naturalCompare(shown(a), shown(b)) || naturalCompare(a, b));
     for (const name of names) {
       const t = dagTasks[name] as TaskSpec;
       const path = join(scope.prefix, name);
