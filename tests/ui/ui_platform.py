@@ -42,13 +42,17 @@ class Platform:
             time.sleep(0.1)
 
 
-def start_platform(home: Path, *args: str, env: dict[str, str] | None = None) -> Platform:
-    """`dagyard up` with `args` on a free port over `home`, once it answers healthz."""
+def start_platform(
+    home: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+) -> Platform:
+    """`dagyard up` with `args` on `port` (default: a free one) over `home`, once it
+    answers healthz."""
     if not (UI_DIST / "index.html").is_file():
         missing(f"The web UI is not built in {UI_DIST}")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     command = [
         str(Path(sys.executable).with_name("dagyard")),
         "up",
@@ -58,7 +62,7 @@ def start_platform(home: Path, *args: str, env: dict[str, str] | None = None) ->
         "--home",
         str(home),
     ]
-    with (home / "server.log").open("wb") as log:
+    with (home / "server.log").open("ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )

@@ -1,7 +1,8 @@
 // The one way the UI talks to the server: fetch under /apis/v2beta1, with the API token
-// (kept for the browser session) when the server asks for one, and KFP's error bodies
-// turned into ApiError messages.
+// (kept for the browser session) when the server asks for one, KFP's error bodies
+// turned into ApiError messages, and whether the server answered (connection.ts).
 
+import { isGatewayStatus, reportStatus, reportUnreachable } from "./connection";
 import type { ApiErrorBody } from "./types";
 
 export const API_PREFIX = "/apis/v2beta1";
@@ -15,6 +16,12 @@ export class ApiError extends Error {
     super(message);
     this.name = "ApiError";
   }
+}
+
+/** Whether `error` is a request that got no answer from the server: fetch's own failure
+ * (a TypeError), or a gateway's 502/503/504. Asking again later may succeed. */
+export function isUnanswered(error: unknown): boolean {
+  return error instanceof TypeError || (error instanceof ApiError && isGatewayStatus(error.status));
 }
 
 export function getToken(): string | null {
@@ -44,7 +51,15 @@ async function request(method: string, path: string, init: RequestInit & { param
   const headers = new Headers(init.headers);
   const token = getToken();
   if (token) headers.set("Authorization", `Bearer ${token}`);
-  const response = await fetch(apiUrl(path, init.params), { ...init, method, headers });
+  let response: Response;
+  try {
+    response = await fetch(apiUrl(path, init.params), { ...init, method, headers });
+  } catch (e) {
+    // An aborted request (a page left, a query cancelled) says nothing of the server.
+    if (!(e instanceof DOMException && e.name === "AbortError")) reportUnreachable();
+    throw e;
+  }
+  reportStatus(response.status);
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try {
@@ -57,6 +72,17 @@ async function request(method: string, path: string, init: RequestInit & { param
     throw new ApiError(message, response.status);
   }
   return response;
+}
+
+/** Asks the server's health check, which answers without its database, and reports only
+ * a lost connection: whether the data can be read again is for real requests to say. */
+export async function checkReachable(): Promise<void> {
+  try {
+    const response = await fetch(apiUrl("/healthz"));
+    if (isGatewayStatus(response.status)) reportUnreachable();
+  } catch {
+    reportUnreachable();
+  }
 }
 
 export async function apiGet<T>(path: string, params?: Params): Promise<T> {

@@ -1,6 +1,7 @@
-// The frame of every page: the navigation, a header naming the caller and the current
-// namespace (a switcher when there is a choice) and, when the server wants an API token,
-// a prompt for it (kept for this browser session only).
+// The frame of every page: the navigation, a banner while the server cannot be reached,
+// a header naming the caller and the current namespace (a switcher when there is a
+// choice) and, when the server wants an API token, a prompt for it (kept for this
+// browser session only).
 
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
@@ -9,6 +10,7 @@ import { NavLink, Outlet } from "react-router-dom";
 import { getToken, setToken } from "../api/client";
 import { ALL_NAMESPACES, describeCaller, hasChoice } from "../api/namespace";
 import { NamespaceProvider, useNamespace } from "../api/namespaceContext";
+import { ConnectionBanner } from "./ConnectionBanner";
 
 const LINKS: [string, string][] = [
   ["/pipelines", "Pipelines"],
@@ -41,6 +43,7 @@ function Frame() {
         ))}
       </nav>
       <main className="dy-main">
+        <ConnectionBanner />
         <CallerBar />
         {/* Another namespace starts every page afresh: its filters, pages and selection
             were the other namespace's. */}

@@ -1,8 +1,11 @@
 // A task attempt's log, read in pieces by byte offset and tailed while the task runs.
+// While the server cannot be reached it says so instead of "following", and reads on
+// from where it was once the server answers again.
 
 import { useEffect, useRef, useState } from "react";
 
-import { apiGet } from "../api/client";
+import { apiGet, isUnanswered } from "../api/client";
+import { useConnection } from "../api/connection";
 import type { TaskLog } from "../api/types";
 import { ErrorBox } from "./common";
 
@@ -13,6 +16,7 @@ export function LogView({ runId, taskId, attempts }: { runId: string; taskId: st
   const [error, setError] = useState<unknown>(null);
   const [source, setSource] = useState<string | undefined>();
   const bottom = useRef<HTMLPreElement>(null);
+  const { lost } = useConnection();
 
   useEffect(() => {
     let offset = 0;
@@ -37,7 +41,11 @@ export function LogView({ runId, taskId, attempts }: { runId: string; taskId: st
         }
         timer = setTimeout(read, piece.next_offset < piece.size ? 0 : 1000);
       } catch (e) {
-        if (!stopped) setError(e);
+        if (stopped) return;
+        // The server's refusal stays; a dropped connection (no answer, or a gateway's)
+        // is asked again, from the same offset, until it answers.
+        if (isUnanswered(e)) timer = setTimeout(read, 2000);
+        else setError(e);
       }
     };
     void read();
@@ -69,7 +77,7 @@ export function LogView({ runId, taskId, attempts }: { runId: string; taskId: st
           </select>
         )}
         <span className="dy-muted">
-          {complete ? "complete" : "following…"}
+          {complete ? "complete" : lost ? "not following: the server cannot be reached" : "following…"}
           {source ? " (the log of the cached task it reused)" : ""}
         </span>
       </div>

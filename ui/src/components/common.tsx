@@ -1,10 +1,12 @@
 // Small pieces every page uses: state badges, loading and error boxes, a token pager,
-// and the buttons that change things (disabled for a caller with the view role).
+// and the buttons that change things (disabled for a caller with the view role, and
+// while the server cannot be reached).
 
 import { useEffect } from "react";
 import type { ButtonHTMLAttributes, ReactNode } from "react";
 import { Link } from "react-router-dom";
 
+import { lostReason, useConnection } from "../api/connection";
 import { useNamespace } from "../api/namespaceContext";
 
 export function StateBadge({ state, title }: { state: string | undefined; title?: string }) {
@@ -92,20 +94,28 @@ export function KeyValues({ values }: { values: [string, ReactNode][] }) {
   );
 }
 
-/** A button that creates, changes or deletes something: disabled, saying why, when the
- * caller may only view the current namespace. */
-export function EditButton({ disabled, title, ...props }: ButtonHTMLAttributes<HTMLButtonElement>) {
+/** Why nothing may be created, changed or deleted now: the caller may only view the
+ * current namespace, or the server cannot be reached. Undefined when changes may be made. */
+export function useBlockedReason(): string | undefined {
   const { readOnly } = useNamespace();
-  const button = <button type="button" {...props} disabled={disabled || Boolean(readOnly)} title={readOnly ?? title} />;
+  const lost = lostReason(useConnection());
+  return readOnly ?? lost;
+}
+
+/** A button that creates, changes or deletes something: disabled, saying why, when the
+ * caller may only view the current namespace or the server cannot be reached. */
+export function EditButton({ disabled, title, ...props }: ButtonHTMLAttributes<HTMLButtonElement>) {
+  const blocked = useBlockedReason();
+  const button = <button type="button" {...props} disabled={disabled || Boolean(blocked)} title={blocked ?? title} />;
   // A disabled button gets no pointer events in some browsers: its wrapper shows the tooltip.
-  return readOnly ? <span title={readOnly}>{button}</span> : button;
+  return blocked ? <span title={blocked}>{button}</span> : button;
 }
 
 /** A link to a page that creates something ("Create run"), a disabled button instead
- * when the caller may only view the current namespace. */
+ * when changes are blocked (`useBlockedReason`). */
 export function EditLink({ to, className, children }: { to: string; className?: string; children: ReactNode }) {
-  const { readOnly } = useNamespace();
-  if (!readOnly) {
+  const blocked = useBlockedReason();
+  if (!blocked) {
     return (
       <Link className={`dy-button ${className ?? ""}`.trim()} to={to}>
         {children}

@@ -105,9 +105,9 @@ function CreateExperiment({ onDone }: { onDone: () => void }) {
         <button type="button" onClick={onDone}>
           Cancel
         </button>
-        <button type="submit" className="primary" disabled={!name.trim() || create.isPending}>
+        <EditButton type="submit" className="primary" disabled={!name.trim() || create.isPending}>
           Create
-        </button>
+        </EditButton>
       </div>
     </form>
   );

@@ -131,9 +131,9 @@ export function UploadForm({ pipelineId, onDone }: { pipelineId?: string; onDone
         <button type="button" onClick={onDone}>
           Cancel
         </button>
-        <button type="submit" className="primary" disabled={!file || upload.isPending}>
+        <EditButton type="submit" className="primary" disabled={!file || upload.isPending}>
           Upload
-        </button>
+        </EditButton>
       </div>
     </form>
   );
