@@ -422,6 +422,10 @@ def open_outputs(page: Page, run_id: str, task: str) -> None:
 def test_markdown_html_and_a_dataset_are_shown_safely_and_downloaded(
     page: Page, views_run: str
 ) -> None:
+    # What the HTML report's script must not reach: the app's cookie and storage.
+    page.goto("/")
+    page.evaluate("document.cookie = 'secret=cookie-value; path=/'")
+    page.evaluate("localStorage.setItem('secret', 'storage-value')")
     open_outputs(page, views_run, "write-views")
     title = page.title()
 
@@ -430,12 +434,23 @@ def test_markdown_html_and_a_dataset_are_shown_safely_and_downloaded(
     expect(report.locator("em")).to_have_text("good")
     expect(report.locator(".dy-viewer-markdown script")).to_have_count(0)
     assert page.evaluate("window.__pwned") is None
+    # GitHub's additions: a table, strikethrough, a task list and an autolink.
+    expect(report.locator("table tbody tr")).to_have_count(2)
+    expect(report.locator("table tbody tr").nth(1)).to_have_text("large0.95")
+    expect(report.locator("del")).to_have_text("draft")
+    expect(report.locator("li input[type=checkbox]")).to_have_count(2)
+    expect(report.locator("li input[type=checkbox]").first).to_be_checked()
+    expect(report.get_by_role("link", name="https://example.com/q3")).to_be_visible()
 
     frame = page.get_by_test_id("artifact-page").locator("iframe")
-    expect(frame).to_have_attribute("sandbox", "")
-    expect(
-        page.get_by_test_id("artifact-page").frame_locator("iframe").get_by_text("framed page")
-    ).to_be_visible()
+    expect(frame).to_have_attribute("sandbox", "allow-scripts")
+    inside = page.get_by_test_id("artifact-page").frame_locator("iframe")
+    expect(inside.get_by_text("framed page")).to_be_visible()
+    expect(inside.locator("#drawn")).to_have_text("drawn by script")  # its script ran
+    reach = inside.locator("#reach")
+    for line in ("cookie: blocked", "storage: blocked", "parent: blocked", "api: blocked"):
+        expect(reach).to_contain_text(line)
+    assert "value" not in reach.inner_text()
     assert page.title() == title  # the frame's script could not reach the app
 
     table = page.get_by_test_id("artifact-table")

@@ -69,15 +69,51 @@ def ui_loop(threshold: int = 100) -> None:
         never(message="negative threshold")
 
 
+# An HTML report whose script draws into its own page (as Plotly's and Bokeh's do) and
+# says what it could reach of the app: the app's cookie and storage, its document, its API.
+REPORT_PAGE = """<html><body><p>framed page</p><div id="drawn"></div><pre id="reach"></pre>
+<script>
+document.getElementById("drawn").textContent = "drawn by script";
+const reach = document.getElementById("reach");
+const tell = (what, attempt) => {
+  try { reach.textContent += what + ": " + attempt() + "\\n"; }
+  catch (e) { reach.textContent += what + ": blocked\\n"; }
+};
+tell("cookie", () => document.cookie);
+tell("storage", () => localStorage.getItem("secret"));
+tell("parent", () => { parent.document.title = "pwned"; return parent.document.cookie; });
+fetch("/apis/v2beta1/runs?page_size=1").then(
+  (r) => r.text().then((t) => { reach.textContent += "api: " + r.status + " " + t + "\\n"; }),
+  () => { reach.textContent += "api: blocked\\n"; },
+);
+</script></body></html>"""
+
+REPORT_MARKDOWN = """# Quarterly report
+
+All *good*.
+
+| model | accuracy |
+|---|---:|
+| small | 0.91 |
+| large | 0.95 |
+
+~~draft~~ final; see https://example.com/q3
+
+- [x] trained
+- [ ] deployed
+
+<script>window.__pwned = 1</script>
+"""
+
+
 @dsl.component
-def write_views(report: Output[Markdown], page: Output[HTML], table: Output[Dataset]) -> None:
+def write_views(
+    report: Output[Markdown], page: Output[HTML], table: Output[Dataset], markdown: str, html: str
+) -> None:
     with open(report.path, "w") as f:
-        f.write("# Quarterly report\n\nAll *good*.\n\n<script>window.__pwned = 1</script>\n")
+        f.write(markdown)
     with open(page.path, "w") as f:
-        f.write(
-            "<html><body><p>framed page</p>"
-            "<script>parent.document.title = 'pwned'</script></body></html>"
-        )
+        f.write(html)
     with open(table.path, "w") as f:
         f.write("id,fruit\n1,apple\n2,banana\n3,cherry\n")
 
@@ -89,6 +125,6 @@ def count_rows(table: Input[Dataset]) -> int:
 
 
 @dsl.pipeline(name="ui-views", description="Writes Markdown, HTML and a CSV, then reads it.")
-def ui_views() -> None:
-    written = write_views()
+def ui_views(markdown: str = REPORT_MARKDOWN, html: str = REPORT_PAGE) -> None:
+    written = write_views(markdown=markdown, html=html)
     count_rows(table=written.outputs["table"])

@@ -10,6 +10,7 @@ import { useNamespace } from "../api/namespaceContext";
 import { EditButton, EditLink, ErrorBox, Loading, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
 import { RunsTable } from "../components/RunsTable";
+import { MarkdownView } from "../viewers";
 import { RecurringRunsTable } from "./RecurringRunsPage";
 
 export function ExperimentsPage() {
@@ -125,7 +126,9 @@ export function ExperimentPage() {
           Create run
         </EditLink>
       </PageHeader>
-      <p className="dy-muted">{experiment.data.description}</p>
+      {experiment.data.description && (
+        <MarkdownView className="dy-description" text={experiment.data.description} />
+      )}
       <h2>Runs</h2>
       <RunsTable experimentId={experimentId} archived={experiment.data.storage_state === "ARCHIVED"} />
       <h2>Recurring runs</h2>

@@ -9,6 +9,7 @@ import { usePipeline, useVersion, useVersions } from "../api/hooks";
 import { EditButton, EditLink, ErrorBox, KeyValues, Loading, PageHeader } from "../components/common";
 import { formatTime, formatValue } from "../components/format";
 import { RunGraph } from "../graph";
+import { MarkdownView } from "../viewers";
 import { UploadForm } from "./PipelinesPage";
 
 export function PipelinePage() {
@@ -37,7 +38,9 @@ export function PipelinePage() {
         )}
       </PageHeader>
       {uploading && <UploadForm pipelineId={pipelineId} onDone={() => setUploading(false)} />}
-      <p className="dy-muted">{pipeline.data.description}</p>
+      {pipeline.data.description && (
+        <MarkdownView className="dy-description" text={pipeline.data.description} />
+      )}
       <div className="dy-toolbar">
         <label>
           Version{" "}

@@ -77,7 +77,7 @@ describe("ArtifactView dispatches by schema_title", () => {
     const { load } = loader(bytesOf("<p>hello</p>"));
     render(<ArtifactView artifact={artifact("system.HTML")} load={load} />);
     const frame = await screen.findByTitle("HTML artifact out");
-    expect(frame.getAttribute("sandbox")).toBe("");
+    expect(frame.getAttribute("sandbox")).toBe("allow-scripts");
     expect(frame.getAttribute("srcdoc")).toBe("<p>hello</p>");
   });
 

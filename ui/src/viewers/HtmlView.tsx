@@ -4,12 +4,14 @@ export interface HtmlViewProps {
   title?: string;
 }
 
-/** An HTML artifact in a fully sandboxed frame: the empty sandbox allows no scripts, no
- * forms and no same-origin access, so the page cannot reach the app or its token. */
+/** An HTML artifact in a sandboxed frame that may run scripts, so that reports drawn by
+ * JavaScript (Plotly, Bokeh) show. Never with allow-same-origin: the frame's origin is
+ * opaque, so its scripts cannot read the app's storage or cookies, reach its document,
+ * or call the API as the app; no forms, popups or top-level navigation either. */
 export function HtmlView({ html, title = "HTML artifact" }: HtmlViewProps) {
   return (
     <div className="dy-viewer-html">
-      <iframe className="dy-viewer-html-frame" sandbox="" srcDoc={html} title={title} />
+      <iframe className="dy-viewer-html-frame" sandbox="allow-scripts" srcDoc={html} title={title} />
     </div>
   );
 }

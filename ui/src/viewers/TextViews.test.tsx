@@ -15,6 +15,34 @@ describe("MarkdownView", () => {
     expect(container.querySelectorAll("li")).toHaveLength(2);
   });
 
+  it("renders GitHub-flavoured tables, strikethrough, task lists and autolinks", () => {
+    const text = [
+      "| model | accuracy |",
+      "|---|---:|",
+      "| small | 0.91 |",
+      "| large | 0.95 |",
+      "",
+      "~~old~~ numbers",
+      "",
+      "- [x] trained",
+      "- [ ] deployed",
+      "",
+      "See https://example.com/report for more.",
+    ].join("\n");
+    const { container } = render(<MarkdownView text={text} />);
+    const cells = [...container.querySelectorAll("table tbody tr")].map((tr) =>
+      [...tr.querySelectorAll("td")].map((td) => td.textContent),
+    );
+    expect(cells).toEqual([
+      ["small", "0.91"],
+      ["large", "0.95"],
+    ]);
+    expect(container.querySelector("del")?.textContent).toBe("old");
+    const boxes = [...container.querySelectorAll<HTMLInputElement>("li input[type=checkbox]")];
+    expect(boxes.map((b) => b.checked)).toEqual([true, false]);
+    expect(container.querySelector("a")?.getAttribute("href")).toBe("https://example.com/report");
+  });
+
   it("does not render raw HTML or script URLs", () => {
     const text = [
       "<script>window.pwned = true</script>",
@@ -37,13 +65,13 @@ describe("MarkdownView", () => {
 });
 
 describe("HtmlView", () => {
-  it("puts the HTML in a frame with an empty sandbox and a title", () => {
+  it("puts the HTML in a frame that may run scripts but never as the app's origin", () => {
     const html = "<h1>Hi</h1><script>parent.document.title = 'pwned'</script>";
     const { container } = render(<HtmlView html={html} title="Report" />);
     const frame = container.querySelector("iframe");
     expect(frame).not.toBeNull();
     expect(frame!.hasAttribute("sandbox")).toBe(true);
-    expect(frame!.getAttribute("sandbox")).toBe("");
+    expect(frame!.getAttribute("sandbox")).toBe("allow-scripts");
     expect(frame!.getAttribute("srcdoc")).toBe(html);
     expect(frame!.getAttribute("title")).toBe("Report");
   });
