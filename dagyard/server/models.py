@@ -292,6 +292,8 @@ class Task(ApiModel):
 
 class ListTasksResponse(ApiModel):
     tasks: list[Task]
+    # Ask again with after_revision=<this> for only the tasks written since.
+    revision: int = 0
 
 
 class TaskRef(ApiModel):

@@ -110,11 +110,24 @@ def get_run(
     response_model_exclude_none=True,
 )
 def list_tasks(
-    run_id: str, platform: PlatformDep, principal: PrincipalDep
+    run_id: str,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    after_revision: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Only the tasks written after this revision (the `revision` of an "
+            "earlier answer); all of them when left out",
+        ),
+    ] = None,
 ) -> models.ListTasksResponse:
-    """Every node of a run's execution tree (Dagyard's own), in creation order."""
-    found = runs.list_tasks(platform, run_id, principal=principal)
-    return models.ListTasksResponse(tasks=[models.task(t) for t in found])
+    """The nodes of a run's execution tree (Dagyard's own), in creation order: all of
+    them, or those changed since an earlier answer's `revision`."""
+    found, revision = runs.changed_tasks(
+        platform, run_id, after=after_revision, principal=principal
+    )
+    return models.ListTasksResponse(tasks=[models.task(t) for t in found], revision=revision)
 
 
 @router.delete("/runs/{run_id}")

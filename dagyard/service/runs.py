@@ -347,6 +347,16 @@ def list_tasks(platform: Platform, run_id: str, *, principal: Principal = ADMIN)
     return platform.store.list_tasks(run_id)
 
 
+def changed_tasks(
+    platform: Platform, run_id: str, *, after: int | None, principal: Principal = ADMIN
+) -> tuple[list[Task], int]:
+    """A run's tasks written after its task revision `after` (all if None), and the
+    revision to ask after next time (`MetadataStore.changed_tasks`). NotFound for an
+    unknown run."""
+    visible_run(platform, run_id, principal=principal)
+    return platform.store.changed_tasks(run_id, after)
+
+
 def list_runs(
     platform: Platform,
     query: ListQuery,

@@ -161,6 +161,13 @@ class MetadataStore(abc.ABC):
     def list_tasks(self, run_id: str) -> list[Task]: ...
 
     @abc.abstractmethod
+    def changed_tasks(self, run_id: str, after: int | None = None) -> tuple[list[Task], int]:
+        """A run's tasks (in creation order) written after its task revision `after` (all
+        of them if None), and the revision this read is complete up to: asked again with
+        that number, the next read returns exactly the tasks written since. Every write
+        of a run's tasks takes the run's next revision, in commit order."""
+
+    @abc.abstractmethod
     def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
         """The tasks with these ids, in the order given; unknown ids are left out."""
 

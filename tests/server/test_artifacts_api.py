@@ -136,6 +136,40 @@ def test_a_runs_tasks_and_artifacts_show_who_made_and_read_what(
     assert api.get("/artifacts/no-such-artifact").status_code == 404
 
 
+def test_following_a_live_run_by_revision_gets_each_change_once_and_misses_none(
+    api: httpx.Client, worker: RunWorker
+) -> None:
+    """What the UI does on a live run's page: one full read, then only the tasks written
+    after the last answer's revision; put together, they are the run's final tasks."""
+    run_id = submit(api, lineage)
+    first = ok(api.get(f"/runs/{run_id}/tasks"))
+    known = {t["task_id"]: t for t in first["tasks"]}
+    revision = first["revision"]
+    reads = []
+    while True:
+        ended = api.get(f"/runs/{run_id}").json()["state"] in ("SUCCEEDED", "FAILED")
+        answer = ok(api.get(f"/runs/{run_id}/tasks", params={"after_revision": revision}))
+        assert answer["revision"] >= revision
+        reads.append(len(answer["tasks"]))
+        known.update((t["task_id"], t) for t in answer["tasks"])
+        revision = answer["revision"]
+        if ended:  # this read began after the run's last write
+            break
+    final = ok(api.get(f"/runs/{run_id}/tasks"))
+    assert final["revision"] == revision
+    assert sorted(known.values(), key=lambda t: t["task_id"]) == sorted(
+        final["tasks"], key=lambda t: t["task_id"]
+    )
+    assert all(t["state"] == "SUCCEEDED" for t in known.values())
+    # Nothing changed since: an empty answer, however often it is asked.
+    assert ok(api.get(f"/runs/{run_id}/tasks", params={"after_revision": revision})) == {
+        "tasks": [],
+        "revision": revision,
+    }
+    assert sum(reads) < len(reads) * len(final["tasks"])  # not everything every time
+    assert api.get(f"/runs/{run_id}/tasks", params={"after_revision": -1}).status_code == 400
+
+
 def test_a_cached_run_lists_the_artifacts_it_reused_as_its_own_tasks_outputs(
     api: httpx.Client, worker: RunWorker
 ) -> None:

@@ -423,6 +423,70 @@ class MetadataStoreContract:
         assert [t.task_id for t in store.list_tasks("r1")] == ["a", "b"]
         assert store.list_tasks("r1")[0].kind is TaskKind.DAG
 
+    def test_changed_tasks_returns_what_was_written_after_a_revision(
+        self, store: SqlMetadataStore
+    ) -> None:
+        store.create_run(run("r1"))
+        store.create_run(run("r2"))
+        store.get_or_create_task(task("a", "root", kind=TaskKind.DAG))
+        store.write_tasks([task("b", "root/x"), task("c", "root/y")], [])
+        everything, first = store.changed_tasks("r1")
+        assert [t.task_id for t in everything] == ["a", "b", "c"] and first > 0
+        assert store.changed_tasks("r1", first) == ([], first)
+
+        store.update_task("b", state="RUNNING")
+        store.get_or_create_task(task("o", "other", run_id="r2"))  # another run's write
+        changed, second = store.changed_tasks("r1", first)
+        assert [(t.task_id, t.state) for t in changed] == [("b", TaskState.RUNNING)]
+        assert second > first
+
+        running = store.get_task("c")
+        store.write_tasks([task("d", "root/z")], [dataclasses.replace(running, attempts=2)])
+        changed, third = store.changed_tasks("r1", second)
+        assert [(t.task_id, t.attempts) for t in changed] == [("c", 2), ("d", 0)]
+        # Reading again from an older revision returns the later writes too.
+        assert {t.task_id for t in store.changed_tasks("r1", first)[0]} == {"b", "c", "d"}
+        assert store.changed_tasks("r1", third) == ([], third)
+        assert store.changed_tasks("r2")[0][0].task_id == "o"
+
+    def test_changed_tasks_misses_no_write_of_concurrent_writers(
+        self, store: SqlMetadataStore, backend: Backend
+    ) -> None:
+        """Two stores write a run's tasks while a third reads only what changed since its
+        last read: what it put together is, at the end, exactly what the run holds."""
+        store.create_run(run())
+        names = [f"t{i:02d}" for i in range(40)]
+        store.write_tasks([task(n, n) for n in names], [])
+        writers = [SqlMetadataStore(backend.shared_url) for _ in range(2)]
+        seen, revision = store.changed_tasks("r1")
+        known = {t.task_id: t for t in seen}
+
+        def write(i: int) -> None:
+            mine = writers[i % 2]
+            for step in range(1, 6):
+                for n in names[i::4]:
+                    if step % 2:
+                        mine.update_task(n, attempts=step)
+                    else:
+                        current = mine.get_task(n)
+                        mine.write_tasks([], [dataclasses.replace(current, attempts=step)])
+
+        try:
+            threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+            for thread in threads:
+                thread.start()
+            while True:
+                finished = not any(t.is_alive() for t in threads)
+                changed, revision = store.changed_tasks("r1", revision)
+                known.update((t.task_id, t) for t in changed)
+                if finished:  # this read began after the last write
+                    break
+        finally:
+            for writer in writers:
+                writer.close()
+        assert {n: t.attempts for n, t in known.items()} == dict.fromkeys(names, 5)
+        assert sorted(known.values(), key=lambda t: t.task_id) == store.list_tasks("r1")
+
     def test_task_warnings_round_trip_and_start_empty(self, store: SqlMetadataStore) -> None:
         store.create_run(run())
         created, _ = store.get_or_create_task(task("a", "train"))

@@ -139,6 +139,8 @@ class RunRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why a PENDING run waits (migration 0010).
     waiting_reason: Mapped[str | None] = mapped_column(LongText)
+    # The last revision given to a change of its tasks (migration 0011, see TaskRow).
+    task_revision: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class TaskRow(Base):
@@ -147,6 +149,8 @@ class TaskRow(Base):
         # Also the index of a run's tasks (run_id leads).
         sa.UniqueConstraint("run_id", "path"),
         sa.Index(None, "fingerprint", "state", "finished_at"),
+        # A run's tasks changed since a revision (the UI's incremental reads).
+        sa.Index(None, "run_id", "revision"),
         _MYSQL_TABLE,
     )
 
@@ -177,6 +181,10 @@ class TaskRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Settings recorded but not honoured, as sentences (migration 0008).
     warnings: Mapped[list[str]] = mapped_column(JSONDocument)
+    # The run's task revision of the task's last write (migration 0011): every write of a
+    # run's tasks takes the next `runs.task_revision` under the run row's lock, so the
+    # revisions commit in order and "changed after N" misses nothing. Not in the record.
+    revision: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class ArtifactRow(Base):

@@ -38,6 +38,7 @@ class TaskStorage(Transactions):
                 existing = self._task_at(session, task.run_id, task.path)
                 if existing is None:
                     self._require(session, RunRow, task.run_id)
+                    row.revision = self._next_revision(session.connection(), task.run_id)
                     session.add(row)
                     session.flush()
                 result = (rows.to_record(existing or row, Task), existing is None)
@@ -60,15 +61,23 @@ class TaskStorage(Transactions):
         return self._fetch(TaskRow, task_id, Task)
 
     def list_tasks(self, run_id: str) -> list[Task]:
-        # Core rows, not ORM objects: a run may have tens of thousands of tasks, and the
-        # UI reads them all every few seconds while the run goes on.
-        query = (
-            sa.select(_TASKS)
-            .where(_TASKS.c.run_id == run_id)
-            .order_by(_TASKS.c.created_at, _TASKS.c.path)
-        )
+        return self.changed_tasks(run_id)[0]
+
+    def changed_tasks(self, run_id: str, after: int | None = None) -> tuple[list[Task], int]:
+        """See `MetadataStore.changed_tasks`."""
+        # Core rows, not ORM objects: a run may have tens of thousands of tasks.
+        query = sa.select(*_TASK_COLUMNS, _TASKS.c.revision).where(_TASKS.c.run_id == run_id)
+        if after is not None:
+            query = query.where(_TASKS.c.revision > after)
+        query = query.order_by(_TASKS.c.created_at, _TASKS.c.path)
+        revision = after or 0
+        found = []
         with self._session() as session:
-            return [Task(**row._mapping) for row in session.execute(query)]
+            for row in session.execute(query):
+                *values, task_revision = row
+                found.append(Task(*values))
+                revision = max(revision, task_revision)
+        return found, revision
 
     def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
         found: dict[str, Task] = {}
@@ -78,7 +87,26 @@ class TaskStorage(Transactions):
         return [found[i] for i in dict.fromkeys(task_ids) if i in found]
 
     def update_task(self, task_id: str, **changes: Any) -> Task:
-        return self._update(TaskRow, task_id, Task, changes)
+        def revision(session: Session) -> dict[str, Any]:
+            # Taken before the task's row is locked: the run's row first, then the
+            # task's, the order `write_tasks` locks them in.
+            run_id = session.scalar(sa.select(TaskRow.run_id).where(TaskRow.task_id == task_id))
+            return (
+                {}
+                if run_id is None
+                else {"revision": self._next_revision(session.connection(), run_id)}
+            )
+
+        return self._update(TaskRow, task_id, Task, changes, also=revision)
+
+    def _next_revision(self, connection: sa.Connection, run_id: str) -> int:
+        """Take the run's next task revision; the run's row stays locked until the
+        transaction ends, so revisions commit in the order they are taken. 0 for an
+        unknown run (whose task writes then fail on their own)."""
+        statements = self._task_statements
+        statements.bump_revision.execute_many(connection, [{"b_run_id": run_id}])
+        found = statements.read_revision.fetch(connection, {"run_id": run_id})
+        return int(found[0][0]) if found else 0
 
     @functools.cached_property
     def _task_statements(self) -> _TaskStatements:
@@ -121,8 +149,18 @@ class TaskStorage(Transactions):
                             raise NotFound(f"No run with id {run_id!r}.")
                         if held[0][0] != fence:
                             raise lease_lost(run_id, fence, held[0][0])
+                # One revision per run for the whole batch, taken after the lease check
+                # (which locks the same rows in the same order).
+                revisions = {
+                    run_id: self._next_revision(connection, run_id)
+                    for run_id in sorted({t.run_id for t in (*created, *changed)})
+                }
                 statements.insert_task.execute_many(
-                    connection, [_TASK_VALUES(stamped(t, "created_at")) for t in created]
+                    connection,
+                    [
+                        {**_TASK_VALUES(stamped(t, "created_at")), "revision": revisions[t.run_id]}
+                        for t in created
+                    ],
                 )
                 statements.insert_artifact.execute_many(
                     connection, [_ARTIFACT_VALUES(stamped(a, "created_at")) for a in artifacts]
@@ -133,7 +171,15 @@ class TaskStorage(Transactions):
                     connection, [_EVENT_VALUES(e) for e in new_events]
                 )
                 statements.update_task.execute_many(
-                    connection, [{"b_task_id": t.task_id, **_TASK_CHANGES(t)} for t in changed]
+                    connection,
+                    [
+                        {
+                            "b_task_id": t.task_id,
+                            **_TASK_CHANGES(t),
+                            "revision": revisions[t.run_id],
+                        }
+                        for t in changed
+                    ],
                 )
         except Conflict as conflict:
             if self._landed(created, artifacts):
@@ -204,6 +250,8 @@ _TASKS = cast(sa.Table, TaskRow.__table__)
 _ARTIFACTS = cast(sa.Table, ArtifactRow.__table__)
 _EVENTS = cast(sa.Table, EventRow.__table__)
 _TASK_VALUES = rows.column_values(TaskRow, Task)
+# The record's columns, in the record's field order (a task's revision is not in it).
+_TASK_COLUMNS = [_TASKS.c[field.name] for field in dataclasses.fields(Task)]
 _TASK_CHANGES = rows.column_values(TaskRow, Task, key=False)
 _ARTIFACT_VALUES = rows.column_values(ArtifactRow, Artifact)
 _EVENT_VALUES = rows.column_values(EventRow, Event)
@@ -213,7 +261,7 @@ class _TaskStatements:
     """`write_tasks`'s statements, prepared for one database."""
 
     def __init__(self, dialect: Dialect) -> None:
-        task_fields = _fields(Task)
+        task_fields = [*_fields(Task), "revision"]
         self.insert_task = Prepared(sa.insert(_TASKS), dialect, task_fields)
         self.insert_artifact = Prepared(sa.insert(_ARTIFACTS), dialect, _fields(Artifact))
         self.insert_event = Prepared(sa.insert(_EVENTS), dialect, _fields(Event))
@@ -221,6 +269,19 @@ class _TaskStatements:
             sa.update(_TASKS).where(_TASKS.c.task_id == sa.bindparam("b_task_id")),
             dialect,
             [*(f for f in task_fields if not _TASKS.c[f].primary_key), "b_task_id"],
+        )
+        # "b_run_id": a parameter named as a column is taken for a SET value.
+        self.bump_revision = Prepared(
+            sa.update(_RUNS)
+            .where(_RUNS.c.run_id == sa.bindparam("b_run_id"))
+            .values(task_revision=_RUNS.c.task_revision + sa.literal_column("1")),
+            dialect,
+            ["b_run_id"],
+        )
+        self.read_revision = Prepared(
+            sa.select(_RUNS.c.task_revision).where(_RUNS.c.run_id == sa.bindparam("run_id")),
+            dialect,
+            ["run_id"],
         )
         # Locks the run's row until the transaction ends (FOR UPDATE; SQLite has one
         # writer at a time): no claim can come between the check and the writes.

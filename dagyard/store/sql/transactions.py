@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -212,14 +212,27 @@ class Transactions:
             raise AlreadyExists(unique) from None
         return created
 
-    def _update(self, model: type[M], key: str, record_type: type[R], changes: dict[str, Any]) -> R:
-        """Set fields of a row (locked while it changes); StoreError for unknown fields."""
+    def _update(
+        self,
+        model: type[M],
+        key: str,
+        record_type: type[R],
+        changes: dict[str, Any],
+        *,
+        also: Callable[[Session], dict[str, Any]] | None = None,
+    ) -> R:
+        """Set fields of a row (locked while it changes); StoreError for unknown fields.
+        `also` gives more column values (of columns outside the record), computed in the
+        same transaction before the row is locked."""
         rows.check_changes(model, record_type, changes)
         try:
             with self._session(write=True) as session:
+                extra = also(session) if also is not None else {}
                 row = self._get(session, model, key, lock=True)
                 for name, value in changes.items():
                     setattr(row, rows.attribute(name), value)
+                for name, value in extra.items():
+                    setattr(row, name, value)
                 session.flush()
                 updated = rows.to_record(row, record_type)
         except Conflict as conflict:
