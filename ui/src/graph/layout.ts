@@ -48,9 +48,20 @@ const GROUP_OPTIONS: Record<string, string> = {
 
 let elkPromise: Promise<ELK> | undefined;
 
-/** ELK (about 1.5 MB) in a chunk of its own, loaded on the first layout. */
+/** ELK (about 1.5 MB), loaded on the first layout. In the browser it runs in a worker of
+ * its own: laying out a big graph takes hundreds of milliseconds, which on the page's
+ * thread would freeze it while a live run redraws. Where there are no workers (unit
+ * tests), it runs in place. */
 function getElk(): Promise<ELK> {
-  elkPromise ??= import("elkjs/lib/elk.bundled.js").then(({ default: ElkConstructor }) => new ElkConstructor());
+  elkPromise ??=
+    typeof Worker === "undefined"
+      ? import("elkjs/lib/elk.bundled.js").then(({ default: ElkConstructor }) => new ElkConstructor())
+      : import("elkjs/lib/elk-api.js").then(
+          ({ default: ElkApi }) =>
+            new ElkApi({
+              workerFactory: () => new Worker(new URL("elkjs/lib/elk-worker.min.js", import.meta.url)),
+            }),
+        );
   return elkPromise;
 }
 
