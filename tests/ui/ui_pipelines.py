@@ -128,3 +128,16 @@ def count_rows(table: Input[Dataset]) -> int:
 def ui_views(markdown: str = REPORT_MARKDOWN, html: str = REPORT_PAGE) -> None:
     written = write_views(markdown=markdown, html=html)
     count_rows(table=written.outputs["table"])
+
+
+@dsl.component
+def check_item(x: int) -> int:
+    if x == 2:
+        raise ValueError(f"item {x} is bad")
+    return x
+
+
+@dsl.pipeline(name="ui-failing-loop", description="A loop whose second iteration fails.")
+def ui_failing_loop() -> None:
+    with dsl.ParallelFor([1, 2, 3]) as item:
+        check_item(x=item)

@@ -1,6 +1,6 @@
 // The runs list, used by the runs page, an experiment's page and the archive: state,
 // name, pipeline, experiment, start, duration and the scalar metrics the user picks;
-// filters, sorting and server-side pages; several runs selected at once to compare,
+// filters, sorting and server-side pages (kept in the address); several runs selected at once to compare,
 // archive, restore or delete.
 
 import { useMemo, useState } from "react";
@@ -17,14 +17,17 @@ import {
 } from "../api/hooks";
 import type { Run } from "../api/types";
 import { waitingReason } from "../api/work";
-import { EditButton, ErrorBox, Pager, StateBadge } from "./common";
+import { readSort, useQueryState, writeSort, type ChangeOptions, type QueryPatch, type Sort } from "../app/urlState";
+import { EditButton, ErrorBox, FilterInput, Pager, StateBadge } from "./common";
 import { formatDuration, formatTime, formatValue } from "./format";
 
 const STATES = ["", "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED", "SKIPPED"];
 const PAGE_SIZE = 25;
 const METRIC_COLUMNS_KEY = "dagyard.runs.metric-columns";
 
-type SortKey = "created_at" | "display_name" | "state" | "finished_at";
+const SORT_KEYS = ["created_at", "display_name", "state", "finished_at"] as const;
+type SortKey = (typeof SORT_KEYS)[number];
+const DEFAULT_SORT: Sort<SortKey> = { key: "created_at", desc: true };
 
 export function RunsTable({
   archived = false,
@@ -34,11 +37,13 @@ export function RunsTable({
   experimentId?: string;
 }) {
   const navigate = useNavigate();
-  const [tokens, setTokens] = useState<string[]>([]);
-  const [state, setState] = useState("");
-  const [name, setName] = useState("");
-  const [experiment, setExperiment] = useState(experimentId ?? "");
-  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "created_at", desc: true });
+  // Filters, sort and page live in the address: Back returns to them, a link opens them.
+  const [query, change] = useQueryState();
+  const tokens = query.getAll("page");
+  const state = query.get("state") ?? "";
+  const name = query.get("q") ?? "";
+  const experiment = experimentId ?? query.get("experiment") ?? "";
+  const sort = readSort(query.get("sort"), SORT_KEYS, DEFAULT_SORT);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [metricColumns, setMetricColumns] = useState<string[]>(() =>
     JSON.parse(localStorage.getItem(METRIC_COLUMNS_KEY) ?? "[]"),
@@ -72,12 +77,10 @@ export function RunsTable({
     return [...keys].sort();
   }, [metrics.data]);
 
-  const reset = (apply: () => void) => {
-    apply();
-    setTokens([]);
-  };
+  // A new filter or sort starts again from the first page.
+  const refilter = (patch: QueryPatch, options?: ChangeOptions) => change({ ...patch, page: undefined }, options);
   const toggleSort = (key: SortKey) =>
-    reset(() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key !== "display_name" })));
+    refilter({ sort: writeSort({ key, desc: sort.key === key ? !sort.desc : key !== "display_name" }, DEFAULT_SORT) });
   const toggle = (id: string) =>
     setSelected((s) => {
       const next = new Set(s);
@@ -115,14 +118,14 @@ export function RunsTable({
   return (
     <section className="dy-runs">
       <div className="dy-toolbar">
-        <input
+        <FilterInput
           type="search"
           placeholder="Filter by name"
           aria-label="Filter by name"
           value={name}
-          onChange={(e) => reset(() => setName(e.target.value))}
+          onText={(text) => refilter({ q: text }, { replace: Boolean(name) })}
         />
-        <select aria-label="State" value={state} onChange={(e) => reset(() => setState(e.target.value))}>
+        <select aria-label="State" value={state} onChange={(e) => refilter({ state: e.target.value })}>
           {STATES.map((s) => (
             <option key={s} value={s}>
               {s ? s.toLowerCase() : "any state"}
@@ -133,7 +136,7 @@ export function RunsTable({
           <select
             aria-label="Experiment"
             value={experiment}
-            onChange={(e) => reset(() => setExperiment(e.target.value))}
+            onChange={(e) => refilter({ experiment: e.target.value })}
           >
             <option value="">any experiment</option>
             {(experiments.data?.experiments ?? []).map((e) => (
@@ -256,7 +259,7 @@ export function RunsTable({
         tokens={tokens}
         next={runs.data?.next_page_token}
         total={runs.data?.total_size}
-        onChange={setTokens}
+        onChange={(next) => change({ page: next })}
       />
     </section>
   );

@@ -13,18 +13,26 @@ import { formatDuration, formatTime, formatValue } from "./format";
 import { LogView } from "./LogView";
 import { warningCount } from "./warnings";
 
-type Tab = "io" | "logs" | "details";
+export const PANEL_TABS = ["io", "logs", "details"] as const;
+export type PanelTab = (typeof PANEL_TABS)[number];
+type Tab = PanelTab;
 
 export function TaskPanel({
   task,
   artifacts,
   revealed = 0,
+  tab: given,
+  onTab,
   onClose,
 }: {
   task: Task;
   artifacts: Artifact[];
   /** Scrolls the panel into view and focuses it each time this number changes. */
   revealed?: number;
+  /** The tab shown; undefined: the task's default (a failed task's log, else its inputs
+   * and outputs). */
+  tab?: Tab;
+  onTab?: (tab: Tab) => void;
   onClose: () => void;
 }) {
   const panel = useRef<HTMLElement>(null);
@@ -33,7 +41,9 @@ export function TaskPanel({
     panel.current?.scrollIntoView?.({ block: "nearest" });
     panel.current?.focus({ preventScroll: true });
   }, [revealed, task.task_id]);
-  const [tab, setTab] = useState<Tab>(task.state === "FAILED" ? "logs" : "io");
+  const [own, setOwn] = useState<Tab | undefined>();
+  const tab = given ?? own ?? (task.state === "FAILED" ? "logs" : "io");
+  const setTab = onTab ?? setOwn;
   const outputs = artifacts.filter((a) => a.producer?.task_id === task.task_id);
   const inputIds = new Set(Object.values(task.inputs?.artifacts ?? {}).flat());
   const inputs = artifacts.filter((a) => inputIds.has(a.artifact_id));

@@ -2,8 +2,8 @@
 // and the buttons that change things (disabled for a caller with the view role, and
 // while the server cannot be reached).
 
-import { useEffect } from "react";
-import type { ButtonHTMLAttributes, ReactNode } from "react";
+import { useEffect, useRef, useState } from "react";
+import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode } from "react";
 import { Link } from "react-router-dom";
 
 import { lostReason, useConnection } from "../api/connection";
@@ -126,5 +126,36 @@ export function EditLink({ to, className, children }: { to: string; className?: 
     <EditButton className={className} disabled>
       {children}
     </EditButton>
+  );
+}
+
+/** A text field whose value is kept elsewhere (the address) and may arrive late: it shows
+ * what is typed at once, and takes `value` only when it changes otherwise (Back). */
+export function FilterInput({
+  value,
+  onText,
+  ...props
+}: Omit<InputHTMLAttributes<HTMLInputElement>, "value" | "onChange"> & {
+  value: string;
+  onText: (text: string) => void;
+}) {
+  const [text, setText] = useState(value);
+  const written = useRef(value);
+  useEffect(() => {
+    if (value !== written.current) {
+      written.current = value;
+      setText(value);
+    }
+  }, [value]);
+  return (
+    <input
+      {...props}
+      value={text}
+      onChange={(e) => {
+        written.current = e.target.value;
+        setText(e.target.value);
+        onText(e.target.value);
+      }}
+    />
   );
 }

@@ -31,6 +31,9 @@ export interface RunGraphProps {
   selectedPath?: string;
   /** Groups expanded at first (paths). */
   defaultExpanded?: string[];
+  /** The expanded groups, when the caller keeps them (with `onExpandedChange`). */
+  expanded?: string[];
+  onExpandedChange?: (paths: string[]) => void;
   /** Iterations per page of an expanded loop (default 50). */
   pageSize?: number;
   className?: string;
@@ -51,8 +54,19 @@ export function RunGraph(props: RunGraphProps) {
   );
 }
 
-function RunGraphInner({ spec, tasks, onSelect, selectedPath, defaultExpanded, pageSize, className }: RunGraphProps) {
-  const [expanded, setExpanded] = useState<Set<string>>(() => new Set(defaultExpanded ?? []));
+function RunGraphInner({
+  spec,
+  tasks,
+  onSelect,
+  selectedPath,
+  defaultExpanded,
+  expanded: given,
+  onExpandedChange,
+  pageSize,
+  className,
+}: RunGraphProps) {
+  const [own, setOwn] = useState<Set<string>>(() => new Set(defaultExpanded ?? []));
+  const expanded = useMemo(() => (given ? new Set(given) : own), [given, own]);
   const [pages, setPages] = useState<Record<string, number>>({});
   const model = useMemo(
     () => buildGraph(spec, tasks, expanded, { iterationPages: pages, pageSize }),
@@ -165,18 +179,20 @@ function RunGraphInner({ spec, tasks, onSelect, selectedPath, defaultExpanded, p
       });
   }, [layout, model]);
 
-  const toggle = useCallback((path: string) => {
-    setExpanded((prev) => {
-      const next = new Set(prev);
+  const toggle = useCallback(
+    (path: string) => {
+      const next = new Set(expanded);
       if (next.has(path)) {
         // Collapsing a group collapses what is inside it too.
-        for (const p of prev) if (p === path || p.startsWith(`${path}/`)) next.delete(p);
+        for (const p of expanded) if (p === path || p.startsWith(`${path}/`)) next.delete(p);
       } else {
         next.add(path);
       }
-      return next;
-    });
-  }, []);
+      if (onExpandedChange) onExpandedChange([...next]);
+      else setOwn(next);
+    },
+    [expanded, onExpandedChange],
+  );
   const setPage = useCallback((loopPath: string, page: number) => {
     setPages((prev) => ({ ...prev, [loopPath]: Math.max(0, page) }));
   }, []);

@@ -3,13 +3,13 @@
 
 import { Background, ReactFlow, type Edge, type Node } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { artifactBytes } from "../api/client";
 import { kfpFilter, useArtifact, useArtifacts } from "../api/hooks";
 import type { Artifact } from "../api/types";
-import { ErrorBox, KeyValues, Loading, PageHeader, Pager } from "../components/common";
+import { useQueryState } from "../app/urlState";
+import { ErrorBox, FilterInput, KeyValues, Loading, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
 import { ArtifactView } from "../viewers";
 
@@ -26,9 +26,10 @@ const TYPES = [
 ];
 
 export function ArtifactsPage() {
-  const [tokens, setTokens] = useState<string[]>([]);
-  const [type, setType] = useState("");
-  const [name, setName] = useState("");
+  const [query, change] = useQueryState();
+  const tokens = query.getAll("page");
+  const type = query.get("type") ?? "";
+  const name = query.get("q") ?? "";
   const artifacts = useArtifacts({
     page_size: 25,
     page_token: tokens[tokens.length - 1],
@@ -42,24 +43,14 @@ export function ArtifactsPage() {
     <>
       <PageHeader title="Artifacts" />
       <div className="dy-toolbar">
-        <input
+        <FilterInput
           type="search"
           aria-label="Filter by name"
           placeholder="Filter by name"
           value={name}
-          onChange={(e) => {
-            setName(e.target.value);
-            setTokens([]);
-          }}
+          onText={(text) => change({ q: text, page: undefined }, { replace: Boolean(name) })}
         />
-        <select
-          aria-label="Type"
-          value={type}
-          onChange={(e) => {
-            setType(e.target.value);
-            setTokens([]);
-          }}
-        >
+        <select aria-label="Type" value={type} onChange={(e) => change({ type: e.target.value, page: undefined })}>
           {TYPES.map((t) => (
             <option key={t} value={t}>
               {t || "any type"}
@@ -98,7 +89,7 @@ export function ArtifactsPage() {
         tokens={tokens}
         next={artifacts.data?.next_page_token}
         total={artifacts.data?.total_size}
-        onChange={setTokens}
+        onChange={(next) => change({ page: next })}
       />
     </>
   );

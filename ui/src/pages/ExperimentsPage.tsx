@@ -7,6 +7,7 @@ import { Link, useParams } from "react-router-dom";
 import { apiSend } from "../api/client";
 import { actions, kfpFilter, useApiAction, useExperiment, useExperiments } from "../api/hooks";
 import { useNamespace } from "../api/namespaceContext";
+import { useQueryState } from "../app/urlState";
 import { EditButton, EditLink, ErrorBox, Loading, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
 import { RunsTable } from "../components/RunsTable";
@@ -14,7 +15,8 @@ import { MarkdownView } from "../viewers";
 import { RecurringRunsTable } from "./RecurringRunsPage";
 
 export function ExperimentsPage() {
-  const [tokens, setTokens] = useState<string[]>([]);
+  const [query, change] = useQueryState();
+  const tokens = query.getAll("page");
   const [creating, setCreating] = useState(false);
   const experiments = useExperiments({
     page_size: 25,
@@ -68,7 +70,7 @@ export function ExperimentsPage() {
         tokens={tokens}
         next={experiments.data?.next_page_token}
         total={experiments.data?.total_size}
-        onChange={setTokens}
+        onChange={(next) => change({ page: next })}
       />
     </>
   );

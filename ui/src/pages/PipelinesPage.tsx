@@ -7,12 +7,14 @@ import { apiUpload } from "../api/client";
 import { kfpFilter, useApiAction, usePipelines } from "../api/hooks";
 import { useNamespace } from "../api/namespaceContext";
 import type { Pipeline } from "../api/types";
-import { EditButton, ErrorBox, PageHeader, Pager } from "../components/common";
+import { useQueryState } from "../app/urlState";
+import { EditButton, ErrorBox, FilterInput, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
 
 export function PipelinesPage() {
-  const [tokens, setTokens] = useState<string[]>([]);
-  const [search, setSearch] = useState("");
+  const [query, change] = useQueryState();
+  const tokens = query.getAll("page");
+  const search = query.get("q") ?? "";
   const [uploading, setUploading] = useState(false);
   const pipelines = usePipelines({
     page_size: 25,
@@ -29,15 +31,12 @@ export function PipelinesPage() {
       </PageHeader>
       {uploading && <UploadForm onDone={() => setUploading(false)} />}
       <div className="dy-toolbar">
-        <input
+        <FilterInput
           type="search"
           placeholder="Search pipelines"
           aria-label="Search pipelines"
           value={search}
-          onChange={(e) => {
-            setSearch(e.target.value);
-            setTokens([]);
-          }}
+          onText={(text) => change({ q: text, page: undefined }, { replace: Boolean(search) })}
         />
       </div>
       <ErrorBox error={pipelines.error} />
@@ -72,7 +71,7 @@ export function PipelinesPage() {
         tokens={tokens}
         next={pipelines.data?.next_page_token}
         total={pipelines.data?.total_size}
-        onChange={setTokens}
+        onChange={(next) => change({ page: next })}
       />
     </>
   );

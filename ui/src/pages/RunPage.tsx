@@ -1,6 +1,7 @@
 // A run: its warnings, its graph, live (polled every second while it runs), the panel of
 // the selected task, the run's parameters, outputs and history, its pipeline spec, and the
-// run-level actions (terminate, retry, clone, archive).
+// run-level actions (terminate, retry, clone, archive). What it shows is kept in the
+// address (runView.ts).
 
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
@@ -25,8 +26,7 @@ import { pipelineName } from "../components/RunsTable";
 import { RunWarnings } from "../components/RunWarnings";
 import { TaskPanel } from "../components/TaskPanel";
 import { RunGraph } from "../graph";
-
-type Tab = "graph" | "details" | "spec";
+import { RUN_TABS, useRunView } from "./runView";
 
 export function RunPage() {
   const { runId } = useParams();
@@ -35,8 +35,8 @@ export function RunPage() {
   const tasks = useRunTasks(runId, live);
   const artifacts = useRunArtifacts(runId, live);
   useFinalRefresh(runId, live);
-  const [tab, setTab] = useState<Tab>("graph");
-  const [selected, setSelected] = useState<string | undefined>();
+  const view = useRunView(run.data, tasks.data);
+  const { tab, taskId: selected } = view;
   // Counts the selections made from the warnings: each one brings the task's panel into
   // view, wherever the page is scrolled.
   const [revealed, setRevealed] = useState(0);
@@ -68,20 +68,19 @@ export function RunPage() {
         tasks={tasks.data ?? []}
         selected={selected}
         onSelect={(taskId) => {
-          setTab("graph");
-          setSelected(taskId);
+          view.select(taskId, { tab: "graph", reveal: true });
           setRevealed((n) => n + 1);
         }}
       />
       <div className="dy-tabs" role="tablist">
-        {(["graph", "details", "spec"] as Tab[]).map((t) => (
+        {RUN_TABS.map((t) => (
           <button
             key={t}
             type="button"
             role="tab"
             aria-selected={tab === t}
             className={tab === t ? "active" : ""}
-            onClick={() => setTab(t)}
+            onClick={() => view.showTab(t)}
           >
             {{ graph: "Graph", details: "Run details", spec: "Pipeline spec" }[t]}
           </button>
@@ -94,7 +93,9 @@ export function RunPage() {
               spec={spec}
               tasks={tasks.data ?? []}
               selectedPath={selectedTask?.path}
-              onSelect={(_path: string, taskId?: string) => setSelected(taskId)}
+              onSelect={(_path: string, taskId?: string) => view.select(taskId)}
+              expanded={view.expanded}
+              onExpandedChange={view.setExpanded}
             />
           </div>
           {selectedTask && (
@@ -102,7 +103,9 @@ export function RunPage() {
               task={selectedTask}
               artifacts={artifacts.data ?? []}
               revealed={revealed}
-              onClose={() => setSelected(undefined)}
+              tab={view.panel}
+              onTab={view.showPanel}
+              onClose={() => view.select(undefined)}
             />
           )}
         </div>
@@ -211,7 +214,7 @@ function RunDetails({ run, tasks }: { run: Run; tasks: Task[] }) {
               <td>
                 <StateBadge state={s.state} />
               </td>
-              <td>{s.error?.message ?? ""}</td>
+              <td className="dy-lines">{s.error?.message ?? ""}</td>
             </tr>
           ))}
         </tbody>
