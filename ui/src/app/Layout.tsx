@@ -1,11 +1,11 @@
-// The frame of every page: the navigation, a banner while the server cannot be reached,
-// a header naming the caller and the current namespace (a switcher when there is a
-// choice) and, when the server wants an API token, a prompt for it (kept for this
-// browser session only).
+// The frame of every page: the navigation (folded behind a Menu button in a narrow
+// window), a banner while the server cannot be reached, a header naming the caller and
+// the current namespace (a switcher when there is a choice) and, when the server wants
+// an API token, a prompt for it (kept for this browser session only).
 
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
-import { NavLink, Outlet } from "react-router-dom";
+import { NavLink, Outlet, useLocation } from "react-router-dom";
 
 import { getToken, setToken } from "../api/client";
 import { ALL_NAMESPACES, describeCaller, hasChoice } from "../api/namespace";
@@ -32,9 +32,14 @@ export function Layout() {
 
 function Frame() {
   const { namespace } = useNamespace();
+  // Narrow windows fold the navigation away (styles.css); the Menu button opens it, and
+  // going to any page closes it again.
+  const [navOpen, setNavOpen] = useState(false);
+  const { pathname } = useLocation();
+  useEffect(() => setNavOpen(false), [pathname]);
   return (
     <div className="dy-app">
-      <nav className="dy-nav">
+      <nav id="dy-nav" className={`dy-nav${navOpen ? " open" : ""}`} aria-label="Pages">
         <div className="dy-brand">Dagyard</div>
         {LINKS.map(([to, label]) => (
           <NavLink key={to} to={to} className={({ isActive }) => (isActive ? "active" : "")}>
@@ -42,7 +47,17 @@ function Frame() {
           </NavLink>
         ))}
       </nav>
+      {navOpen && <div className="dy-nav-backdrop" onClick={() => setNavOpen(false)} />}
       <main className="dy-main">
+        <button
+          type="button"
+          className="dy-nav-toggle"
+          aria-controls="dy-nav"
+          aria-expanded={navOpen}
+          onClick={() => setNavOpen((open) => !open)}
+        >
+          ☰ Menu
+        </button>
         <ConnectionBanner />
         <CallerBar />
         {/* Another namespace starts every page afresh: its filters, pages and selection
