@@ -141,3 +141,26 @@ def check_item(x: int) -> int:
 def ui_failing_loop() -> None:
     with dsl.ParallelFor([1, 2, 3]) as item:
         check_item(x=item)
+
+
+@dsl.component
+def link(i: int) -> int:
+    return i + 1
+
+
+CHAINS = 12
+
+
+def chain_length(chain: int) -> int:
+    """Chains of 2 to 5 tasks, mixed, so that packing them by size would reorder them."""
+    return 2 + (chain * 5) % 4
+
+
+@dsl.pipeline(name="ui-chains", description="Twelve independent chains of tasks.")
+def ui_chains() -> None:
+    for chain in range(CHAINS):
+        previous = None
+        for step in range(chain_length(chain)):
+            task = link(i=previous.output if previous else chain).set_caching_options(False)
+            task.set_display_name(f"chain-{chain}-step-{step}")
+            previous = task

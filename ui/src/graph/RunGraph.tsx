@@ -11,15 +11,19 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
+  useStore,
+  useStoreApi,
   type Edge,
   type Node,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import "./graph.css";
 import type { PipelineSpec, Task } from "../api/types";
-import { buildGraph, type GraphNodeData } from "./model";
+import { buildGraph, taskState, type GraphNodeData } from "./model";
 import { layoutGraph, type LayoutResult } from "./layout";
-import { GraphActionsContext, nodeTypes, stateClass, type GraphActions } from "./nodes";
+import { FindTask, type FindCandidate } from "./FindTask";
+import { bandGraph, bandStates, LOD_ZOOM } from "./lod";
+import { GraphActionsContext, nodeTypes, stateClass, type BandData, type GraphActions } from "./nodes";
 
 export interface RunGraphProps {
   spec: PipelineSpec;
@@ -41,10 +45,17 @@ export interface RunGraphProps {
 
 /** Show the minimap from this many nodes. */
 const MINIMAP_FROM = 15;
-/** Below this zoom a fitted graph is unreadable: show its top at READABLE_ZOOM instead. */
-const MIN_FIT_ZOOM = 0.3;
-const READABLE_ZOOM = 0.7;
+/** The smallest zoom a fit goes down to: the level-of-detail view's labels stay readable
+ * there. A graph that needs less shows its top at this zoom; the user can zoom out more. */
+export const MIN_FIT_ZOOM = 0.25;
+/** A fit never enlarges past this. */
+const MAX_FIT_ZOOM = 1.2;
 const FIT_PADDING = 24;
+/** Room at the top of the box for the find box: a fitted drawing starts below it. */
+const FIT_TOP = 60;
+/** A new layout whose width or height differs from the last by this factor is fitted again
+ * (expanding or collapsing a big group), even after the user moved the view. */
+const REFIT_RATIO = 1.5;
 
 export function RunGraph(props: RunGraphProps) {
   return (
@@ -96,8 +107,8 @@ function RunGraphInner({
     };
   }, [structureKey]);
 
-  // Fit the view on the first layout (a very tall or wide graph: its top, readable), and
-  // again when the graph's box changes size (a side panel opens) until the user pans or
+  // Fit the view on the first layout, again when a layout changes the drawing's size a
+  // lot, and when the graph's box changes size (a side panel opens) until the user pans or
   // zooms.
   const rf = useReactFlow();
   const wrapRef = useRef<HTMLDivElement>(null);
@@ -105,24 +116,22 @@ function RunGraphInner({
   const fit = useCallback(() => {
     if (!layout || userMoved.current) return;
     const el = wrapRef.current;
-    const w = el?.clientWidth || 800;
-    const h = el?.clientHeight || 600;
-    const gw = Math.max(1, layout.width);
-    const gh = Math.max(1, layout.height);
-    const zoomToFit = Math.min((w - 2 * FIT_PADDING) / gw, (h - 2 * FIT_PADDING) / gh, 1.2);
-    if (zoomToFit >= MIN_FIT_ZOOM) {
-      void rf.setViewport({ x: (w - gw * zoomToFit) / 2, y: (h - gh * zoomToFit) / 2, zoom: zoomToFit });
-    } else {
-      const zoom = Math.max(MIN_FIT_ZOOM, Math.min(READABLE_ZOOM, (w - 2 * FIT_PADDING) / gw));
-      const x = gw * zoom <= w ? (w - gw * zoom) / 2 : FIT_PADDING;
-      void rf.setViewport({ x, y: FIT_PADDING, zoom });
-    }
+    void rf.setViewport(
+      fitViewport(
+        { width: el?.clientWidth || 800, height: el?.clientHeight || 600 },
+        { width: layout.width, height: layout.height },
+      ),
+    );
   }, [layout, rf]);
   const fittedFor = useRef<LayoutResult | undefined>(undefined);
   useEffect(() => {
-    if (!layout || fittedFor.current) return;
+    if (!layout || fittedFor.current === layout) return;
+    const last = fittedFor.current;
     fittedFor.current = layout;
-    fit();
+    if (!last || changedALot(last, layout)) {
+      userMoved.current = false;
+      fit();
+    }
   }, [layout, fit]);
   useEffect(() => {
     const el = wrapRef.current;
@@ -132,20 +141,56 @@ function RunGraphInner({
     return () => observer.disconnect();
   }, [fit]);
 
+  // Zoomed out, chains of tasks are drawn as bands (lod.ts). Text in bands and groups keeps
+  // its size on screen through --dy-inv-zoom, set here without re-rendering the graph.
+  const lod = useStore((s) => s.transform[2] < LOD_ZOOM);
+  const store = useStoreApi();
+  useEffect(() => {
+    const apply = (zoom: number) => wrapRef.current?.style.setProperty("--dy-inv-zoom", String(1 / zoom));
+    apply(store.getState().transform[2]);
+    return store.subscribe((s) => apply(s.transform[2]));
+  }, [store]);
+  const bands = useMemo(() => (layout && lod ? bandGraph(layout.nodes, layout.edges) : undefined), [layout, lod]);
+
   // Positions from the last layout, data from the latest model.
-  const nodes = useMemo<Node<GraphNodeData>[]>(() => {
+  const nodes = useMemo<Node[]>(() => {
     if (!layout) return [];
     const byId = new Map(model.nodes.map((n) => [n.id, n]));
-    const out: Node<GraphNodeData>[] = [];
+    const stateOf = (path: string) => byId.get(path)?.data.state;
+    const bandsById = new Map(bands?.bands.map((b) => [b.id, b]));
+    const out: Node[] = [];
     for (const p of layout.nodes) {
       const n = byId.get(p.id);
       if (!n) continue;
+      const parentId = n.parentId && byId.has(n.parentId) ? n.parentId : undefined;
+      const bandId = bands?.bandOf.get(n.id);
+      if (bandId) {
+        // A band takes the place of its chain's first task, in the same order.
+        const band = bandsById.get(bandId);
+        if (!band || band.members[0] !== n.id) continue;
+        const data: BandData = { band, ...bandStates(band, stateOf) };
+        out.push({
+          id: band.id,
+          type: "dyBand",
+          position: { x: band.x, y: band.y },
+          parentId,
+          data,
+          width: band.width,
+          height: band.height,
+          style: { width: band.width, height: band.height },
+          draggable: false,
+          connectable: false,
+          selectable: false,
+          className: "dy-rf-node",
+        });
+        continue;
+      }
       const type = n.data.kind === "iterations" ? "dyIterations" : n.data.isGroup ? "dyGroup" : "dyTask";
       out.push({
         id: n.id,
         type,
         position: { x: p.x, y: p.y },
-        parentId: n.parentId && byId.has(n.parentId) ? n.parentId : undefined,
+        parentId,
         data: n.data,
         width: p.width,
         height: p.height,
@@ -157,14 +202,16 @@ function RunGraphInner({
       });
     }
     return out;
-  }, [layout, model]);
+  }, [layout, model, bands]);
 
   const edges = useMemo<Edge[]>(() => {
     if (!layout) return [];
     const placed = new Set(layout.nodes.map((n) => n.id));
-    const state = new Map(model.nodes.map((n) => [n.id, n.data.state]));
-    return model.edges
-      .filter((e) => placed.has(e.source) && placed.has(e.target))
+    const state = new Map<string, string>(model.nodes.map((n) => [n.id, n.data.state]));
+    for (const n of nodes) if (n.type === "dyBand") state.set(n.id, (n.data as BandData).state);
+    const shown = bands ? bands.edges : model.edges;
+    return shown
+      .filter((e) => (placed.has(e.source) || state.has(e.source)) && (placed.has(e.target) || state.has(e.target)))
       .map((e) => {
         const target = state.get(e.target) ?? "PENDING";
         return {
@@ -172,12 +219,12 @@ function RunGraphInner({
           source: e.source,
           target: e.target,
           type: "smoothstep",
-          animated: target === "RUNNING",
+          animated: target === "RUNNING" && !bands,
           selectable: false,
           className: `dy-edge dy-edge-${e.kind} ${stateClass(state.get(e.source) ?? "PENDING")}`,
         };
       });
-  }, [layout, model]);
+  }, [layout, model, nodes, bands]);
 
   const toggle = useCallback(
     (path: string) => {
@@ -200,26 +247,90 @@ function RunGraphInner({
     (path: string, taskId: string | undefined) => onSelect?.(path, taskId),
     [onSelect],
   );
+  // Into view: a node the keyboard focused (when it is out of view), or a band the user
+  // zoomed in on (to the zoom where its tasks show).
+  const reveal = useCallback(
+    (id: string, zoomIn = false) => {
+      const node = rf.getInternalNode(id);
+      const el = wrapRef.current;
+      if (!node || !el) return;
+      const { x, y } = node.internals.positionAbsolute;
+      const width = node.measured.width ?? node.width ?? 0;
+      const height = node.measured.height ?? node.height ?? 0;
+      const view = rf.getViewport();
+      if (zoomIn) {
+        userMoved.current = true;
+        const zoom = Math.max(1, view.zoom);
+        // A tall band: its top; else its middle.
+        const cy = height * zoom > el.clientHeight ? y + el.clientHeight / zoom / 2 - FIT_PADDING : y + height / 2;
+        void rf.setCenter(x + width / 2, cy, { zoom, duration: 200 });
+        return;
+      }
+      const left = x * view.zoom + view.x;
+      const top = y * view.zoom + view.y;
+      const inView =
+        left >= 0 && top >= 0 && left + width * view.zoom <= el.clientWidth && top + height * view.zoom <= el.clientHeight;
+      if (inView) return;
+      userMoved.current = true;
+      void rf.setCenter(x + width / 2, y + height / 2, { zoom: view.zoom });
+    },
+    [rf],
+  );
+  // The find box: every task record (inside collapsed groups too), or in a pipeline's
+  // static graph the nodes drawn. A pick expands what encloses the task, then zooms to it
+  // once a layout has placed it.
+  const candidates = useMemo<FindCandidate[]>(() => {
+    if (tasks?.length) {
+      return tasks.map((t) => ({ path: t.path, label: t.display_name || t.name, taskId: t.task_id, state: taskState(t) }));
+    }
+    return model.nodes
+      .filter((n) => !n.data.aggregate && n.data.kind !== "iterations")
+      .map((n) => ({ path: n.id, label: n.data.label, taskId: n.data.taskId, state: n.data.state }));
+  }, [tasks, model]);
+  const [focusTarget, setFocusTarget] = useState<string | undefined>();
+  const pick = useCallback(
+    (c: FindCandidate) => {
+      const segments = c.path.split("/");
+      const enclosing = segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).join("/"));
+      setExpanded((prev) => (enclosing.every((p) => prev.has(p)) ? prev : new Set([...prev, ...enclosing])));
+      setFocusTarget(c.path);
+      onSelect?.(c.path, c.taskId);
+    },
+    [onSelect],
+  );
+  useEffect(() => {
+    if (!focusTarget || !layout) return;
+    const placed = absoluteBox(layout, focusTarget);
+    if (!placed) return; // not laid out yet: the next layout will have it
+    setFocusTarget(undefined);
+    userMoved.current = true;
+    const zoom = Math.max(1, rf.getViewport().zoom);
+    void rf.setCenter(placed.x + placed.width / 2, placed.y + placed.height / 2, { zoom, duration: 300 });
+  }, [focusTarget, layout, rf]);
+
   const actions = useMemo<GraphActions>(
-    () => ({ select, toggle, setPage, selectedPath }),
-    [select, toggle, setPage, selectedPath],
+    () => ({ select, toggle, setPage, reveal, selectedPath, lod }),
+    [select, toggle, setPage, reveal, selectedPath, lod],
   );
 
   return (
     <div ref={wrapRef} className={`dy-rungraph${className ? ` ${className}` : ""}`} data-testid="run-graph">
       {error && <div className="dy-graph-error">Layout failed: {error}</div>}
       {!layout && !error && <div className="dy-graph-loading">Laying out…</div>}
+      {layout && <FindTask candidates={candidates} onPick={pick} />}
       {layout && (
         <GraphActionsContext.Provider value={actions}>
           <ReactFlow
             nodes={nodes}
             edges={edges}
             nodeTypes={nodeTypes}
-            fitViewOptions={{ padding: 0.1, maxZoom: 1.2 }}
+            fitViewOptions={{ padding: 0.1, minZoom: MIN_FIT_ZOOM, maxZoom: MAX_FIT_ZOOM }}
             minZoom={0.05}
             maxZoom={2}
             nodesDraggable={false}
             nodesConnectable={false}
+            nodesFocusable={false}
+            edgesFocusable={false}
             elementsSelectable={false}
             onlyRenderVisibleElements={nodes.length > 200}
             onMove={(event) => {
@@ -235,7 +346,7 @@ function RunGraphInner({
               <MiniMap
                 pannable
                 zoomable
-                nodeClassName={(n) => stateClass(String((n.data as GraphNodeData).state))}
+                nodeClassName={(n) => stateClass(String((n.data as GraphNodeData | BandData).state))}
               />
             )}
           </ReactFlow>
@@ -243,4 +354,44 @@ function RunGraphInner({
       )}
     </div>
   );
+}
+
+interface Size {
+  width: number;
+  height: number;
+}
+
+/** The viewport that shows a drawing of `graph`'s size in a box of `box`'s size: all of it,
+ * centred, when that needs no less than MIN_FIT_ZOOM; else its top at MIN_FIT_ZOOM (centred
+ * across when its width fits). */
+export function fitViewport(box: Size, graph: Size): { x: number; y: number; zoom: number } {
+  const gw = Math.max(1, graph.width);
+  const gh = Math.max(1, graph.height);
+  const room = box.height - FIT_TOP - FIT_PADDING;
+  const zoomToFit = Math.min((box.width - 2 * FIT_PADDING) / gw, room / gh, MAX_FIT_ZOOM);
+  if (zoomToFit >= MIN_FIT_ZOOM) {
+    return { x: (box.width - gw * zoomToFit) / 2, y: FIT_TOP + (room - gh * zoomToFit) / 2, zoom: zoomToFit };
+  }
+  const zoom = MIN_FIT_ZOOM;
+  const x = gw * zoom <= box.width ? (box.width - gw * zoom) / 2 : FIT_PADDING;
+  return { x, y: FIT_TOP, zoom };
+}
+
+/** Where a laid-out node is on the canvas (layout positions are relative to the parent). */
+function absoluteBox(layout: LayoutResult, id: string): (Size & { x: number; y: number }) | undefined {
+  const byId = new Map(layout.nodes.map((n) => [n.id, n]));
+  const node = byId.get(id);
+  if (!node) return undefined;
+  let x = node.x;
+  let y = node.y;
+  for (let p = node.parentId ? byId.get(node.parentId) : undefined; p; p = p.parentId ? byId.get(p.parentId) : undefined) {
+    x += p.x;
+    y += p.y;
+  }
+  return { x, y, width: node.width, height: node.height };
+}
+
+function changedALot(before: Size, after: Size): boolean {
+  const ratio = (a: number, b: number) => Math.max(a, b) / Math.max(1, Math.min(a, b));
+  return ratio(before.width, after.width) >= REFIT_RATIO || ratio(before.height, after.height) >= REFIT_RATIO;
 }

@@ -94,6 +94,9 @@ export interface GraphNodeData {
   exitTask?: boolean;
   /** The `iterations` node's current page. */
   iterations?: IterationPage;
+  /** The record's start and end (ISO times), for the duration shown. */
+  startedAt?: string;
+  finishedAt?: string;
   [key: string]: unknown;
 }
 
@@ -392,6 +395,8 @@ export function buildGraph(
           data.state = taskState(rec);
           data.taskKind = rec.kind;
           if (rec.warnings?.length) data.warnings = rec.warnings.length;
+          if (rec.started_at) data.startedAt = rec.started_at;
+          if (rec.finished_at) data.finishedAt = rec.finished_at;
           if (rec.display_name && rec.display_name !== name && !isGroup) data.label = rec.display_name;
         }
         if (kind === "loop") {

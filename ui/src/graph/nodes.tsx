@@ -1,25 +1,42 @@
 // React Flow node components of the run graph: tasks, groups (conditions, exit handlers,
 // nested pipelines, loops, iterations) and a loop's paged iteration list.
 
-import { createContext, useContext, type MouseEvent } from "react";
+import { createContext, useContext, type KeyboardEvent, type MouseEvent } from "react";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { formatDuration } from "../components/format";
 import { warningCount } from "../components/warnings";
+import { useNow } from "./clock";
+import type { Band } from "./lod";
 import type { GraphNodeData, StateCounts } from "./model";
 
 export interface GraphActions {
   select: (path: string, taskId: string | undefined) => void;
   toggle: (path: string) => void;
   setPage: (loopPath: string, page: number) => void;
+  /** Brings a node into view (a band: zooms in on it until its tasks show). */
+  reveal: (id: string, zoomIn?: boolean) => void;
   selectedPath?: string;
+  /** Zoomed out: groups are drawn as labelled blocks. */
+  lod?: boolean;
 }
 
 export const GraphActionsContext = createContext<GraphActions>({
   select: () => undefined,
   toggle: () => undefined,
   setPage: () => undefined,
+  reveal: () => undefined,
 });
 
 export type DyNode = Node<GraphNodeData>;
+
+/** A band of the zoomed-out view: a chain of tasks (lone tasks too), with its states now. */
+export interface BandData {
+  band: Band;
+  counts: StateCounts;
+  state: string;
+  [key: string]: unknown;
+}
+export type DyBandNode = Node<BandData>;
 
 const STATE_ORDER = ["RUNNING", "CANCELING", "FAILED", "PENDING", "SUCCEEDED", "CACHED", "SKIPPED", "CANCELED", "NOT_STARTED"];
 
@@ -98,6 +115,30 @@ function useSelect(data: GraphNodeData) {
   };
 }
 
+/** Enter and Space do what a click on the focused element does. */
+function onActivate(action: () => void) {
+  return (e: KeyboardEvent) => {
+    if (e.target !== e.currentTarget || (e.key !== "Enter" && e.key !== " ")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    action();
+  };
+}
+
+/** How long a task ran, or has been running (ticking). */
+function Duration({ data }: { data: GraphNodeData }) {
+  const running = !data.finishedAt && (data.state === "RUNNING" || data.state === "CANCELING");
+  const now = useNow(running && !!data.startedAt);
+  if (!data.startedAt || (!data.finishedAt && !running)) return null;
+  const text = formatDuration(data.startedAt, data.finishedAt, now);
+  if (!text) return null;
+  return (
+    <span className="dy-duration" data-testid={`duration-${data.path}`} title={running ? "running for" : "ran for"}>
+      {text}
+    </span>
+  );
+}
+
 const handles = (
   <>
     <Handle type="target" position={Position.Top} isConnectable={false} className="dy-handle" />
@@ -106,14 +147,19 @@ const handles = (
 );
 
 export function TaskNode({ data }: NodeProps<DyNode>) {
-  const { selected, onClick } = useSelect(data);
+  const { actions, selected, onClick } = useSelect(data);
   return (
     <div
       className={`dy-node dy-task ${stateClass(data.state)}${selected ? " dy-selected" : ""}${data.aggregate ? " dy-aggregate" : ""}`}
       data-testid={`node-${data.path}`}
       data-state={data.state}
       data-kind={data.kind}
+      role="button"
+      tabIndex={0}
+      aria-label={`${data.label}, ${stateLabel(data.state)}`}
       onClick={onClick}
+      onKeyDown={onActivate(() => actions.select(data.path, data.taskId))}
+      onFocus={() => actions.reveal(data.path)}
       title={[
         data.path,
         stateLabel(data.state),
@@ -130,6 +176,7 @@ export function TaskNode({ data }: NodeProps<DyNode>) {
       </div>
       <div className="dy-node-sub">
         <span>{stateLabel(data.state)}</span>
+        <Duration data={data} />
         {data.kind === "importer" && <span className="dy-kind">importer</span>}
         {data.exitTask && <span className="dy-kind">exit task</span>}
         {data.warnings ? (
@@ -153,11 +200,17 @@ export function GroupNode({ data }: NodeProps<DyNode>) {
       : undefined;
   return (
     <div
-      className={`dy-node dy-group dy-kind-${data.kind} ${stateClass(data.state)}${data.expanded ? " dy-expanded" : ""}${selected ? " dy-selected" : ""}${data.aggregate ? " dy-aggregate" : ""}`}
+      className={`dy-node dy-group dy-kind-${data.kind} ${stateClass(data.state)}${data.expanded ? " dy-expanded" : ""}${selected ? " dy-selected" : ""}${data.aggregate ? " dy-aggregate" : ""}${actions.lod && !data.expanded ? " dy-lod" : ""}`}
       data-testid={`node-${data.path}`}
       data-state={data.state}
       data-kind={data.kind}
+      role="button"
+      tabIndex={0}
+      aria-expanded={toggleable ? data.expanded : undefined}
+      aria-label={`${data.label} (${KIND_LABELS[data.kind] ?? data.kind}), ${stateLabel(data.state)}`}
       onClick={onClick}
+      onKeyDown={onActivate(() => (toggleable ? actions.toggle(data.path) : actions.select(data.path, data.taskId)))}
+      onFocus={() => actions.reveal(data.path)}
       title={[
         data.path,
         data.condition ? `if ${data.condition}` : "",
@@ -171,6 +224,7 @@ export function GroupNode({ data }: NodeProps<DyNode>) {
         {toggleable && (
           <button
             type="button"
+            tabIndex={-1}
             className="dy-toggle nodrag nopan"
             data-testid={`toggle-${data.path}`}
             aria-expanded={data.expanded}
@@ -189,6 +243,7 @@ export function GroupNode({ data }: NodeProps<DyNode>) {
       </div>
       <div className="dy-group-summary">
         <span className="dy-state-text">{stateLabel(data.state)}</span>
+        {!data.aggregate && <Duration data={data} />}
         {iterations && <span className="dy-iter-count">{iterations}</span>}
         <Counts counts={data.counts} />
       </div>
@@ -227,9 +282,7 @@ export function IterationsNode({ data }: NodeProps<DyNode>) {
               e.stopPropagation();
               actions.select(it.path, it.taskId);
             }}
-            onKeyDown={(e) => {
-              if (e.key === "Enter") actions.select(it.path, it.taskId);
-            }}
+            onKeyDown={onActivate(() => actions.select(it.path, it.taskId))}
           >
             <span className="dy-chip-index">{it.index}</span>
             <button
@@ -283,8 +336,51 @@ export function IterationsNode({ data }: NodeProps<DyNode>) {
   );
 }
 
+/** A chain of tasks drawn zoomed out: its first and last names, how many of its tasks are
+ * in each state; a click (or Enter) zooms in on it. The text keeps its size on screen
+ * whatever the zoom (--dy-inv-zoom, set by the graph). */
+export function BandNode({ data }: NodeProps<DyBandNode>) {
+  const actions = useContext(GraphActionsContext);
+  const { band, counts, state } = data;
+  const size = band.members.length;
+  const summary = `${band.label}: ${size} task${size === 1 ? "" : "s"}, ${countsSummary(counts)
+    .map(({ state: s, n }) => `${n} ${stateLabel(s)}`)
+    .join(", ")}`;
+  const zoomIn = () => actions.reveal(band.id, true);
+  return (
+    <div
+      className={`dy-band ${stateClass(state)}`}
+      data-testid={band.id}
+      data-state={state}
+      role="button"
+      tabIndex={0}
+      aria-label={`${summary}. Zoom in`}
+      title={summary}
+      onClick={(e) => {
+        e.stopPropagation();
+        zoomIn();
+      }}
+      onKeyDown={onActivate(zoomIn)}
+    >
+      {handles}
+      <div className="dy-band-text">
+        <span className="dy-band-label">{band.shortLabel}</span>
+        {size > 1 && <span className="dy-band-size">{size} tasks</span>}
+        <span className="dy-band-counts">
+          {countsSummary(counts).map(({ state: s, n }) => (
+            <span key={s} className={`dy-count ${stateClass(s)}`} title={`${n} ${stateLabel(s)}`}>
+              {n} {stateLabel(s)}
+            </span>
+          ))}
+        </span>
+      </div>
+    </div>
+  );
+}
+
 export const nodeTypes = {
   dyTask: TaskNode,
   dyGroup: GroupNode,
   dyIterations: IterationsNode,
+  dyBand: BandNode,
 };
