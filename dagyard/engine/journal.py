@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from dagyard.engine import running_time
 from dagyard.engine.outages import Outages
 from dagyard.store.metadata import MetadataStore
 from dagyard.store.records import Artifact, Event, Task, TaskState
@@ -59,16 +60,21 @@ class Journal:
         return len(self._created) + len(self._changed) + len(self._artifacts) + len(self._events)
 
     def create(self, task: Task) -> Task:
-        """Record a new task (its `created_at` set now if unset)."""
+        """Record a new task (its `created_at` set now if unset, its first start if it
+        starts running)."""
         if task.created_at is None:
             task = dataclasses.replace(task, created_at=datetime.now(UTC))
+        task = running_time.created(task)
         self._latest[task.task_id] = task
         self._created[task.task_id] = None
         return task
 
     def update(self, task: Task, **changes: Any) -> Task:
-        """The newest version of `task` with `changes`, to be written at the next flush."""
-        changed = dataclasses.replace(self._latest.get(task.task_id, task), **changes)
+        """The newest version of `task` with `changes`, to be written at the next flush
+        (with the running time they imply: `running_time.timed`)."""
+        latest = self._latest.get(task.task_id, task)
+        changes = running_time.timed(latest, changes, now=datetime.now(UTC))
+        changed = dataclasses.replace(latest, **changes)
         self._latest[task.task_id] = changed
         if task.task_id not in self._created:
             self._changed[task.task_id] = None

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagyard.engine import attempts, python_functions, task_config
+from dagyard.engine import attempts, python_functions, running_time, task_config
 from dagyard.engine.attempts import StagedFiles
 from dagyard.engine.commands import RuntimeContext, resolve_argv
 from dagyard.engine.decisions import Start
@@ -264,7 +264,10 @@ def note_waiting(
         if reason is None:
             recorder.update(node, state=TaskState.RUNNING, error=None, started_at=now())
         else:
-            recorder.update(node, state=TaskState.PENDING, error=reason, started_at=None)
+            assert node.task is not None
+            recorder.update(
+                node, state=TaskState.PENDING, error=reason, **running_time.held(node.task)
+            )
 
 
 def _workspace_claim(run_id: str, folder: str, parameters: dict[str, Any]) -> str:

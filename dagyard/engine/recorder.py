@@ -194,7 +194,10 @@ class TaskRecorder:
         if not task.state.terminal:
             return False
         if node.fresh:
-            self.update(node, state=TaskState.PENDING, error=None, finished_at=None)
+            # No `started_at`: no attempt of it is live (engine/running_time.py).
+            self.update(
+                node, state=TaskState.PENDING, error=None, started_at=None, finished_at=None
+            )
             return False
         node.restored = True
         self.failed = self.failed or task.state == TaskState.FAILED

@@ -282,8 +282,13 @@ class Task(ApiModel):
     error: str | None = None
     node: str | None = None
     created_at: datetime | None = None
+    # When its latest attempt started; when its first did; how long its attempts that
+    # ended ran, in all. Queued: created -> first start; waited between attempts: first
+    # start -> end, less what it ran.
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    first_started_at: datetime | None = None
+    ran_seconds: float | None = None
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
     # Settings of its recorded, not honoured (kfp-kubernetes' pod labels, ...).
@@ -511,6 +516,8 @@ def task(record: records.Task) -> Task:
         created_at=record.created_at,
         started_at=record.started_at,
         finished_at=record.finished_at,
+        first_started_at=record.first_started_at,
+        ran_seconds=record.ran_seconds,
         inputs=_set(record.inputs),
         outputs=_set(record.outputs),
         warnings=_set(record.warnings),

@@ -579,7 +579,10 @@ def reset_for_retry(platform: Platform, run_id: str, *, principal: Principal = A
                 reset.add(parent)
                 parent = by_id[parent].parent_task_id
     for task_id in reset:
-        platform.store.update_task(task_id, state=TaskState.PENDING, error=None, finished_at=None)
+        # No `started_at`: no attempt of it is live (engine/running_time.py).
+        platform.store.update_task(
+            task_id, state=TaskState.PENDING, error=None, started_at=None, finished_at=None
+        )
     return platform.store.update_run(run_id, state=RunState.PENDING, error=None, finished_at=None)
 
 

@@ -182,8 +182,14 @@ class Task:
     # field's name is stored and served by the API, so it stays `node`.
     node: str | None = None
     created_at: datetime | None = None
+    # When its latest attempt started (None while it waits for a retry or for capacity).
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # When its first attempt started (created -> first start: the time it was queued),
+    # and how long its attempts that ended ran, in all (engine/running_time.py). What is
+    # left of first start -> end is the waiting between attempts.
+    first_started_at: datetime | None = None
+    ran_seconds: float = 0.0
     # What its settings asked for that was recorded, not honoured (kfp-kubernetes' pod
     # labels, node selectors no Ray node matches, ...): one sentence each.
     warnings: list[str] = dataclasses.field(default_factory=list)

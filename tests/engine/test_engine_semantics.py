@@ -271,6 +271,43 @@ def test_retry_succeeds_on_a_later_attempt(platform: Platform, tmp_path: Path) -
     assert "attempt 3" not in logs  # the log of the last attempt, which succeeded
 
 
+@dsl.component
+def slow_then_ok(counter: str, fail_times: int) -> int:
+    import time
+    from pathlib import Path
+
+    time.sleep(0.3)
+    path = Path(counter)
+    seen = int(path.read_text()) if path.exists() else 0
+    path.write_text(str(seen + 1))
+    if seen < fail_times:
+        raise RuntimeError(f"attempt {seen + 1} fails")
+    return seen + 1
+
+
+def test_a_retried_tasks_running_time_leaves_out_its_waits(
+    platform: Platform, tmp_path: Path
+) -> None:
+    @dsl.pipeline
+    def eventually(counter: str) -> int:
+        task = slow_then_ok(counter=counter, fail_times=2)
+        return task.set_retry(num_retries=2, backoff_duration="1s", backoff_factor=1).output
+
+    ran = run_pipeline(platform, eventually, counter=str(tmp_path / "n"))
+    task = ran["slow-then-ok"]
+    assert task.state == TaskState.SUCCEEDED and task.attempts == 3
+    assert task.created_at and task.first_started_at and task.started_at and task.finished_at
+    assert task.first_started_at < task.started_at
+    # Created as its first attempt starts (the two stamps a few microseconds apart).
+    assert abs((task.first_started_at - task.created_at).total_seconds()) < 0.5
+    # Three attempts of 0.3 s at least, and the two back-offs of 1 s between them apart.
+    assert task.ran_seconds >= 0.9
+    span = (task.finished_at - task.first_started_at).total_seconds()
+    assert span - task.ran_seconds >= 1.9
+    # The latest attempt's time is part of it, not all of it.
+    assert (task.finished_at - task.started_at).total_seconds() < task.ran_seconds
+
+
 @dsl.container_component
 def shell_greeting(name: str, greeting: dsl.OutputPath(str), page: Output[Dataset]):  # type: ignore[no-untyped-def]
     return dsl.ContainerSpec(

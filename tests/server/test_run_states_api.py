@@ -9,8 +9,9 @@ real child processes; every wait has a deadline.
 - Retry: the exit task runs again with the new final status.
 - A loop over a task output says how many items it has while only a few iterations are
   open (the count the UI shows).
-- A task's `started_at` is when its last attempt started running: neither a retry's
-  back-off nor a wait for a task slot is part of its duration.
+- A task's `started_at` is when its last attempt started running, `first_started_at`
+  when its first did, and `ran_seconds` how long its attempts ran: neither a retry's
+  back-off nor a wait for a task slot is part of that.
 """
 
 from __future__ import annotations
@@ -318,6 +319,13 @@ def test_a_retry_s_back_off_is_not_part_of_a_task_s_duration(
     # The second attempt started after the back-off: the task's time starts there.
     assert when(task["started_at"]) - when(task["created_at"]) >= timedelta(seconds=2)
     assert when(task["finished_at"]) >= when(task["started_at"])
+    # Its first attempt's start and the time both attempts ran are kept apart: what is
+    # left of first start -> end is the back-off.
+    first = when(task["first_started_at"])
+    assert first < when(task["started_at"]) - timedelta(seconds=2)
+    span = (when(task["finished_at"]) - first).total_seconds()
+    last = (when(task["finished_at"]) - when(task["started_at"])).total_seconds()
+    assert last < task["ran_seconds"] <= span - 2
 
 
 def test_a_task_held_for_a_free_slot_starts_its_duration_when_it_runs(
@@ -329,7 +337,7 @@ def test_a_task_held_for_a_free_slot_starts_its_duration_when_it_runs(
         "a task to wait for a slot",
     )
     assert "task slots" in held["error"]
-    assert "started_at" not in held
+    assert "started_at" not in held and "first_started_at" not in held
     own_gate = held["inputs"]["parameters"]["gate"]
 
     opened = datetime.now(UTC)
@@ -347,5 +355,7 @@ def test_a_task_held_for_a_free_slot_starts_its_duration_when_it_runs(
     (tmp_path / own_gate).write_text("")
     ended(api, run_id, "SUCCEEDED")
     after = by_path(api, run_id)[held["path"]]
-    assert after["started_at"] == running["started_at"]
+    assert after["started_at"] == running["started_at"] == after["first_started_at"]
     assert when(after["finished_at"]) >= when(after["started_at"])
+    ran = (when(after["finished_at"]) - when(after["started_at"])).total_seconds()
+    assert 0 < after["ran_seconds"] <= ran + 0.001  # the time it waited for a slot is not in it

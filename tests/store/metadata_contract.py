@@ -496,6 +496,16 @@ class MetadataStoreContract:
         assert store.get_task("a").warnings == said
         assert store.list_tasks("r1")[0].warnings == said
 
+    def test_task_running_time_round_trips_and_starts_empty(self, store: SqlMetadataStore) -> None:
+        store.create_run(run())
+        created, _ = store.get_or_create_task(task("a", "train"))
+        assert created.first_started_at is None and created.ran_seconds == 0.0
+        first = datetime(2026, 12, 7, 10, 0, 0, 123456, tzinfo=UTC)
+        store.update_task("a", first_started_at=first, ran_seconds=12345.678901)
+        for read in (store.get_task("a"), store.list_tasks("r1")[0]):
+            assert read.first_started_at == first
+            assert read.ran_seconds == 12345.678901  # a double, not a float's 7 digits
+
     def test_find_cached_task_returns_the_newest_success(self, store: SqlMetadataStore) -> None:
         store.create_run(run("r1"))
         store.create_run(run("r2"))

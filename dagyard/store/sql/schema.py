@@ -179,6 +179,9 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its first attempt started, and how long its ended attempts ran (migration 0012).
+    first_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ran_seconds: Mapped[float] = mapped_column(sa.Double, default=0.0, server_default="0")
     # Settings recorded but not honoured, as sentences (migration 0008).
     warnings: Mapped[list[str]] = mapped_column(JSONDocument)
     # The run's task revision of the task's last write (migration 0011): every write of a
