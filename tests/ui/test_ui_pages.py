@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from playwright.sync_api import Dialog, Locator, Page, expect
 from ui_pipelines import ui_flaky, ui_greeting, ui_loop, ui_views
 from ui_platform import Platform
@@ -561,6 +562,38 @@ def test_pipelines_are_searched_and_get_a_new_version_to_run(
     expect(page.locator("select[name=pipeline]")).to_have_value(wanted)
     expect(page.locator("select[name=version]")).to_have_value(second)
     expect(page.locator("input[name=param-marker]")).to_be_visible()  # that version's input
+
+
+def test_an_uploaded_pipeline_is_named_and_described_by_its_file(
+    page: Page, platform: Platform, tmp_path: Path
+) -> None:
+    spec = compile_to_dict(ui_greeting)
+    spec["pipelineInfo"]["name"] = unique("from-file")
+    spec["pipelineInfo"]["description"] = (
+        "Greets ~~everyone~~ one name.\n\n| step | does |\n|---|---|\n| greet | prints |\n"
+    )
+    package = tmp_path / "some-file-name.yaml"
+    package.write_text(yaml.safe_dump(spec))
+
+    page.goto("/pipelines")
+    page.get_by_role("button", name="Upload pipeline").click()
+    form = page.get_by_role("form", name="Upload pipeline")
+    form.locator("input[type=file]").set_input_files(str(package))
+    expect(form.locator("input[name=name]")).to_have_value(spec["pipelineInfo"]["name"])
+    description = form.locator("textarea[name=description]")
+    expect(description).to_have_value(spec["pipelineInfo"]["description"])
+    renamed = unique("renamed")
+    form.locator("input[name=name]").fill(renamed)  # the user has the last word
+    form.get_by_role("button", name="Upload", exact=True).click()
+
+    expect(page.get_by_role("heading", name=renamed)).to_be_visible()
+    pipeline_id = page.url.rsplit("/", 1)[-1]
+    stored = platform.api.get(f"/pipelines/{pipeline_id}").json()
+    assert stored["display_name"] == renamed
+    assert stored["description"] == spec["pipelineInfo"]["description"]
+    shown = page.locator(".dy-description")  # as Markdown
+    expect(shown.locator("del")).to_have_text("everyone")
+    expect(shown.locator("table tbody tr")).to_have_text("greetprints")
 
 
 # Recurring runs

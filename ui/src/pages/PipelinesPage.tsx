@@ -10,6 +10,7 @@ import type { Pipeline } from "../api/types";
 import { useQueryState } from "../app/urlState";
 import { EditButton, ErrorBox, FilterInput, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
+import { isReadablePipelineFile, pipelineFileInfo, type PipelineFileInfo } from "../components/pipelineFile";
 
 export function PipelinesPage() {
   const [query, change] = useQueryState();
@@ -77,12 +78,16 @@ export function PipelinesPage() {
   );
 }
 
-/** Upload a compiled pipeline as a new pipeline, or as a new version of `pipelineId`. */
+/** Upload a compiled pipeline as a new pipeline, or as a new version of `pipelineId`. A
+ * new pipeline's name and description start as the file's own (its pipelineInfo), a
+ * version's description too; what the user typed is never replaced. */
 export function UploadForm({ pipelineId, onDone }: { pipelineId?: string; onDone: () => void }) {
   const navigate = useNavigate();
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
+  // What the last file chosen said, so that choosing another replaces only that.
+  const [fromFile, setFromFile] = useState<PipelineFileInfo>({ name: "", description: "" });
   const { namespace } = useNamespace();
   const upload = useApiAction(
     ({ file, name, description }: { file: File; name: string; description: string }) =>
@@ -91,6 +96,18 @@ export function UploadForm({ pipelineId, onDone }: { pipelineId?: string; onDone
         : apiUpload<Pipeline>("/pipelines/upload", file, { name, description, namespace }),
     ["pipelines", "versions"],
   );
+  const choose = async (chosen: File | null) => {
+    setFile(chosen);
+    const info =
+      (chosen && isReadablePipelineFile(chosen.name) && pipelineFileInfo(await chosen.text())) || {
+        name: "",
+        description: "",
+      };
+    const offered = { name: pipelineId ? "" : info.name, description: info.description };
+    setName((typed) => (typed === "" || typed === fromFile.name ? offered.name : typed));
+    setDescription((typed) => (typed === "" || typed === fromFile.description ? offered.description : typed));
+    setFromFile(offered);
+  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!file) return;
@@ -114,16 +131,21 @@ export function UploadForm({ pipelineId, onDone }: { pipelineId?: string; onDone
           type="file"
           name="uploadfile"
           accept=".yaml,.yml,.json,.zip,.tar.gz,.tgz"
-          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          onChange={(e) => void choose(e.target.files?.[0] ?? null)}
         />
       </label>
       <label>
-        {pipelineId ? "Version name" : "Name"} (default: the file name)
+        {pipelineId ? "Version name (default: the file name)" : "Name (default: the pipeline's name in the file)"}
         <input name="name" value={name} onChange={(e) => setName(e.target.value)} />
       </label>
       <label>
-        Description
-        <input name="description" value={description} onChange={(e) => setDescription(e.target.value)} />
+        Description (default: the file's; Markdown)
+        <textarea
+          name="description"
+          rows={3}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+        />
       </label>
       <ErrorBox error={upload.error} />
       <div className="dy-actions">
