@@ -386,6 +386,49 @@ def test_a_cached_task_shows_the_cache_hit_and_the_reused_log(
     expect(page.get_by_test_id("task-log")).to_contain_text(f"hello {name} #1")
 
 
+def test_a_log_is_searched_and_downloaded_whole(page: Page, platform: Platform) -> None:
+    name = unique("logged")
+    run_id = finished(platform, ui_greeting, unique("log"), name=name, times=4)
+    whole = ""
+    while True:  # the log as the server has it, in its pieces
+        piece = platform.api.get(
+            f"/runs/{run_id}/nodes/greet/logs", params={"offset": len(whole.encode())}
+        ).json()
+        whole += piece["text"]
+        if piece["next_offset"] >= piece["size"]:
+            break
+
+    page.goto(f"/runs/{run_id}")
+    page.get_by_test_id("node-greet").click()
+    panel = page.get_by_test_id("task-panel")
+    panel.get_by_role("tab", name="Logs").click()
+    log = page.get_by_test_id("task-log")
+    expect(log).to_contain_text(f"hello {name} #4")
+    search = panel.get_by_role("searchbox", name="Search the log")
+    search.fill(f"HELLO {name}")  # case does not matter
+    matches = panel.get_by_test_id("log-matches")
+    expect(matches).to_have_text("1 of 4")
+    expect(log.locator("mark")).to_have_count(4)
+    expect(log.locator("mark.dy-current")).to_have_count(1)
+    panel.get_by_role("button", name="Next match").click()
+    expect(matches).to_have_text("2 of 4")
+    expect(log.locator("mark").nth(1)).to_have_class("dy-current")
+    search.press("Enter")
+    expect(matches).to_have_text("3 of 4")
+    panel.get_by_role("button", name="Previous match").click()
+    panel.get_by_role("button", name="Previous match").click()
+    panel.get_by_role("button", name="Previous match").click()
+    expect(matches).to_have_text("4 of 4")  # round from the first to the last
+    search.fill("nowhere in the log")
+    expect(matches).to_have_text("no match")
+    expect(log.locator("mark")).to_have_count(0)
+
+    with page.expect_download() as download:
+        panel.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == "greet-attempt-1.log"
+    assert Path(download.value.path()).read_text() == whole
+
+
 # Loops and conditions in the graph
 
 
