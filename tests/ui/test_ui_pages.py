@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from playwright.sync_api import Dialog, Locator, Page, expect
-from ui_pipelines import ui_flaky, ui_greeting, ui_loop, ui_views
+from ui_pipelines import ui_chain, ui_flaky, ui_greeting, ui_loop, ui_views
 from ui_platform import Platform
 
 from dagyard.compiler import Compiler, compile_to_dict
@@ -537,13 +537,42 @@ def test_the_artifacts_list_filters_by_type_and_an_artifact_shows_its_lineage(
     row(dataset).get_by_role("link", name="table").click()
     expect(page).to_have_url(re.compile(rf"/artifacts/{dataset['artifact_id']}$"))
     lineage = page.get_by_test_id("lineage")
-    expect(lineage.locator(".react-flow__node", has_text="write-views (table)")).to_be_visible()
-    consumer = lineage.locator(".react-flow__node", has_text="count-rows (table)")
-    expect(consumer).to_be_visible()
+    expect(lineage.get_by_role("link", name="write-views")).to_be_visible()
+    expect(lineage.get_by_role("link", name="count-rows")).to_be_visible()
     expect(page.locator(".dy-viewer-dataset-table tbody tr")).to_have_count(3)
-    consumer.click()
-    expect(page).to_have_url(re.compile(rf"/runs/{views_run}$"))
-    expect(page.get_by_test_id("node-count-rows")).to_have_attribute("data-state", "SUCCEEDED")
+
+
+def test_lineage_runs_several_steps_each_way_left_to_right_and_links_tasks(
+    page: Page, platform: Platform
+) -> None:
+    run_id = finished(platform, ui_chain, unique("chain"))
+    artifacts = platform.api.get(f"/runs/{run_id}/artifacts").json()["artifacts"]
+    focus = next(a for a in artifacts if a["producer"]["path"] == "refine")
+    tasks = {
+        t["path"]: t["task_id"] for t in platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
+    }
+
+    page.goto(f"/artifacts/{focus['artifact_id']}")
+    lineage = page.get_by_test_id("lineage")
+    # source -> raw -> refine -> [refined] -> refine-2 -> refined -> count-rows
+    chain = [
+        lineage.locator(".react-flow__node", has=page.get_by_title(title, exact=True))
+        for title in ("task source", "artifact raw", "task refine")
+    ]
+    chain.append(lineage.locator(".react-flow__node.dy-lineage-focus"))
+    chain += [
+        lineage.locator(".react-flow__node", has=page.get_by_title(title, exact=True))
+        for title in ("task refine-2", "artifact refined", "task count-rows")
+    ]
+    for node in chain:
+        expect(node).to_be_visible()
+    lefts = [box["x"] for box in (node.bounding_box() for node in chain) if box]
+    assert lefts == sorted(lefts) and len(set(lefts)) == len(chain), lefts
+    expect(lineage.locator(".react-flow__edge path[marker-end]")).to_have_count(6)  # arrows
+
+    lineage.get_by_role("link", name="count-rows").click()
+    expect(page).to_have_url(re.compile(rf"/runs/{run_id}\?task={tasks['count-rows']}$"))
+    expect(page.get_by_test_id("task-panel")).to_contain_text("count-rows")
 
 
 # Pipelines

@@ -164,3 +164,26 @@ def ui_chains() -> None:
             task = link(i=previous.output if previous else chain).set_caching_options(False)
             task.set_display_name(f"chain-{chain}-step-{step}")
             previous = task
+
+
+@dsl.component
+def source(raw: Output[Dataset]) -> None:
+    with open(raw.path, "w") as f:
+        f.write("n\n1\n2\n")
+
+
+@dsl.component
+def refine(data: Input[Dataset], refined: Output[Dataset]) -> None:
+    # One more row each time: the second refine's input differs from the first's, so
+    # the cache cannot hand it the first one's output.
+    with open(data.path) as f, open(refined.path, "w") as out:
+        text = f.read()
+        out.write(f"{text}{len(text.splitlines())}\n")
+
+
+@dsl.pipeline(name="ui-chain", description="A chain of datasets, for lineage several steps long.")
+def ui_chain() -> None:
+    raw = source()
+    first = refine(data=raw.outputs["raw"])
+    second = refine(data=first.outputs["refined"])
+    count_rows(table=second.outputs["refined"])

@@ -1,16 +1,14 @@
 // Artifacts: all of them with type, producer and URI; an artifact's page with its view
-// and its lineage (the task that produced it and the tasks that consumed it) as a graph.
+// and its lineage (components/Lineage.tsx).
 
-import { Background, ReactFlow, type Edge, type Node } from "@xyflow/react";
-import "@xyflow/react/dist/style.css";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useParams } from "react-router-dom";
 
 import { artifactBytes } from "../api/client";
-import { kfpFilter, useArtifact, useArtifacts } from "../api/hooks";
-import type { Artifact } from "../api/types";
+import { kfpFilter, useArtifact, useArtifacts, useRunArtifacts } from "../api/hooks";
 import { useQueryState } from "../app/urlState";
 import { ErrorBox, FilterInput, KeyValues, Loading, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
+import { Lineage } from "../components/Lineage";
 import { ArtifactView } from "../viewers";
 
 const TYPES = [
@@ -98,6 +96,8 @@ export function ArtifactsPage() {
 export function ArtifactPage() {
   const { artifactId } = useParams();
   const artifact = useArtifact(artifactId);
+  // Its run's artifacts, with their producers and consumers, carry the lineage further.
+  const runArtifacts = useRunArtifacts(artifact.data?.run_id, false);
   if (artifact.isLoading) return <Loading />;
   if (!artifact.data) return <ErrorBox error={artifact.error ?? "No such artifact."} />;
   const a = artifact.data;
@@ -114,57 +114,10 @@ export function ArtifactPage() {
         ]}
       />
       <h2>Lineage</h2>
-      <Lineage artifact={a} />
+      <ErrorBox error={runArtifacts.error} />
+      <Lineage artifact={a} runArtifacts={runArtifacts.data ?? []} />
       <h2>Content</h2>
       <ArtifactView artifact={a} load={(x, range) => artifactBytes(x.artifact_id, range)} />
     </>
-  );
-}
-
-function Lineage({ artifact }: { artifact: Artifact }) {
-  const navigate = useNavigate();
-  const consumers = artifact.consumers ?? [];
-  const nodes: Node[] = [
-    {
-      id: "artifact",
-      position: { x: 300, y: 40 + Math.max(0, consumers.length - 1) * 35 },
-      data: { label: artifact.name },
-      className: "dy-lineage-artifact",
-    },
-  ];
-  const edges: Edge[] = [];
-  if (artifact.producer) {
-    nodes.push({
-      id: "producer",
-      position: { x: 0, y: 40 + Math.max(0, consumers.length - 1) * 35 },
-      data: { label: `${artifact.producer.path} (${artifact.producer.key})`, runId: artifact.producer.run_id },
-    });
-    edges.push({ id: "p", source: "producer", target: "artifact", animated: false });
-  }
-  consumers.forEach((c, i) => {
-    nodes.push({
-      id: `c${i}`,
-      position: { x: 600, y: 40 + i * 70 },
-      data: { label: `${c.path} (${c.key})`, runId: c.run_id },
-    });
-    edges.push({ id: `e${i}`, source: "artifact", target: `c${i}` });
-  });
-  return (
-    <div className="dy-lineage" data-testid="lineage">
-      <ReactFlow
-        nodes={nodes}
-        edges={edges}
-        fitView
-        nodesDraggable={false}
-        nodesConnectable={false}
-        onNodeClick={(_, node) => {
-          const runId = (node.data as { runId?: string }).runId;
-          if (runId) navigate(`/runs/${runId}`);
-        }}
-        proOptions={{ hideAttribution: true }}
-      >
-        <Background />
-      </ReactFlow>
-    </div>
   );
 }
