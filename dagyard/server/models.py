@@ -342,6 +342,12 @@ class RunMetrics(ApiModel):
     metrics: dict[str, dict[str, float]]
 
 
+class RunMetricKeys(ApiModel):
+    """The metric keys of the runs of a list's scope, sorted."""
+
+    metric_keys: list[str]
+
+
 class Healthz(ApiModel):
     multi_user: bool = False
     pipeline_store: str | None = None

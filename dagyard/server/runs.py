@@ -82,6 +82,26 @@ def list_runs(
     )
 
 
+@router.get("/runs:metric_keys", response_model=models.RunMetricKeys)
+def list_run_metric_keys(
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    query: QueryDep,
+    experiment_id: str | None = None,
+    namespace: str | None = None,
+) -> models.RunMetricKeys:
+    """Dagyard: the metric keys of every run GET /runs lists with the same filter,
+    experiment and namespace (all pages); sort runs by one with sort_by=metric:<key>."""
+    keys = runs.list_run_metric_keys(
+        platform,
+        query,
+        experiment_id=experiment_id or None,
+        namespace=namespace or None,
+        principal=principal,
+    )
+    return models.RunMetricKeys(metric_keys=keys)
+
+
 @router.get("/runs/{run_id}", response_model=models.Run, response_model_exclude_none=True)
 def get_run(
     run_id: str,

@@ -15,7 +15,6 @@ absent (NotFound worded as for an unknown id, or left out of a list).
 from __future__ import annotations
 
 import dataclasses
-import math
 import mimetypes
 from collections.abc import Sequence
 
@@ -24,9 +23,9 @@ from dagyard.service.platform import Platform
 from dagyard.service.runs import MAX_ARTIFACT_READ_BYTES, run_namespace, visible_run
 from dagyard.service.tenancy import ADMIN, Principal
 from dagyard.store.listing import ListQuery, Operation, Page, Predicate
+from dagyard.store.metrics import METRICS_SCHEMA, metric_key, metric_number
 from dagyard.store.records import Artifact, Event, EventKind, Task
 
-METRICS_SCHEMA = "system.Metrics"
 MAX_METRICS_RUNS = 200
 # Types whose files have no extension to guess from (`Output[HTML]` writes `.../html`).
 _MEDIA_TYPES = {"system.HTML": "text/html", "system.Markdown": "text/markdown"}
@@ -235,9 +234,9 @@ def run_metrics(
         if task is None or task.run_id not in metrics:
             continue
         for name, value in artifacts[event.artifact_id].metadata.items():
-            number = _number(value)
+            number = metric_number(value)
             if number is not None:
-                metrics[task.run_id][f"{task.path}/{name}"] = number
+                metrics[task.run_id][metric_key(task.path, name)] = number
     return metrics
 
 
@@ -287,14 +286,6 @@ def _lineage(
         consumers = [TaskUse(tasks[e.task_id], e.key) for e in mine if e.kind is EventKind.INPUT]
         result.append(Lineage(artifact, producer, consumers))
     return result
-
-
-def _number(value: object) -> float | None:
-    """`value` if it is a metric: a finite number (NaN and infinities have no JSON
-    spelling; booleans are not metrics)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _media_type(artifact: Artifact, file_name: str) -> str:

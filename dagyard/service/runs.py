@@ -374,6 +374,23 @@ def list_runs(
     return platform.store.page_runs(query, experiment_id=experiment_id, namespace=namespace)
 
 
+def list_run_metric_keys(
+    platform: Platform,
+    query: ListQuery,
+    *,
+    experiment_id: str | None = None,
+    namespace: str | None = None,
+    principal: Principal = ADMIN,
+) -> list[str]:
+    """The metric keys ("<task path>/<metric>") of every run `list_runs` would list for
+    the same arguments, over all its pages: the columns a runs list can offer, and
+    sort by with sort_by "metric:<key>"."""
+    namespace = principal.listing_namespace(namespace)
+    if experiment_id and not principal.admin:
+        _visible_experiment(platform, experiment_id, principal)
+    return platform.store.run_metric_keys(query, experiment_id=experiment_id, namespace=namespace)
+
+
 def terminate_run(platform: Platform, run_id: str, *, principal: Principal = ADMIN) -> Run:
     """Ask for a run to stop: a PENDING run is CANCELED at once, a running one becomes
     CANCELING and its worker stops its tasks. Repeating it is harmless."""

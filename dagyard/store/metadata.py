@@ -321,6 +321,14 @@ class MetadataStore(abc.ABC):
         """Runs of one experiment, or of the experiments of one namespace, or all."""
 
     @abc.abstractmethod
+    def run_metric_keys(
+        self, query: ListQuery, *, experiment_id: str | None = None, namespace: str | None = None
+    ) -> list[str]:
+        """The metric keys ("<task path>/<metric>") of every run `page_runs` would list
+        for the same arguments (all its pages), sorted; at most MAX_PAGE_SIZE of them.
+        Runs sort by one with sort_by "metric:<key>"."""
+
+    @abc.abstractmethod
     def page_experiments(
         self, query: ListQuery, *, namespace: str | None = None
     ) -> Page[Experiment]: ...

@@ -4,6 +4,7 @@ processes on SQLite."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,25 @@ def test_run_metrics_are_keyed_by_task_path_and_metric(
     too_many = api.get("/runs:metrics", params={"run_ids": [f"r{i}" for i in range(201)]})
     assert too_many.status_code == 400
     assert "at most 200" in too_many.json()["message"]
+
+
+def test_runs_sort_by_a_metric_and_by_duration_and_a_scope_lists_its_metric_keys(
+    api: httpx.Client, worker: RunWorker
+) -> None:
+    scored = submit(api, lineage)
+    plain = submit(api, quiet)
+    assert finished(api, scored) == "SUCCEEDED" and finished(api, plain) == "SUCCEEDED"
+    predicate = {"key": "run_id", "operation": "IN", "string_values": {"values": [scored, plain]}}
+    both = {"filter": json.dumps({"predicates": [predicate]})}
+
+    keys = ok(api.get("/runs:metric_keys", params=both))
+    assert keys == {"metric_keys": ["make/accuracy", "make/epochs"]}
+    by_metric = ok(api.get("/runs", params={**both, "sort_by": "metric:make/accuracy desc"}))
+    assert [r["run_id"] for r in by_metric["runs"]] == [scored, plain]  # without it: last
+    by_duration = ok(api.get("/runs", params={**both, "sort_by": "duration desc"}))
+    assert {r["run_id"] for r in by_duration["runs"]} == {scored, plain}
+    wrong = api.get("/runs", params={"sort_by": "metric:"})
+    assert wrong.status_code == 400 and "needs a metric's key" in wrong.json()["message"]
 
 
 def test_artifact_content_is_served_in_pieces_and_never_as_active_content(

@@ -14,11 +14,15 @@ from dagyard.errors import NotFound, UsageError
 from dagyard.store.listing import ListQuery, Operation, Predicate
 from dagyard.store.records import (
     Artifact,
+    Event,
+    EventKind,
     Experiment,
     Pipeline,
     PipelineVersion,
     Run,
     RunState,
+    Task,
+    TaskKind,
 )
 from dagyard.store.sql import SqlMetadataStore
 
@@ -146,6 +150,111 @@ class ListingContract:
             ListQuery(sort_by="created_at desc", page_size=2, page_token=first.next_page_token)
         )
         assert ids(second) == ["r1", "r0"]
+
+    def test_runs_sort_by_duration_unfinished_last_and_page_by_it(
+        self, store: SqlMetadataStore
+    ) -> None:
+        # Ran 90 s, 3 s, 45.5 s; one still running; one never started.
+        ran = {"d0": 90_000, "d1": 3_000, "d2": 45_500}
+        for i, run_id in enumerate(["d0", "d1", "d2", "d3"]):
+            started = T0 + timedelta(hours=1, minutes=i)
+            store.create_run(
+                Run(
+                    run_id,
+                    run_id,
+                    {},
+                    state=RunState.RUNNING,
+                    experiment_id="dur",
+                    created_at=started,
+                )
+            )
+            if run_id in ran:
+                finished = started + timedelta(milliseconds=ran[run_id])
+                store.update_run(run_id, state=RunState.SUCCEEDED, finished_at=finished)
+        store.create_run(Run("d4", "d4", {}, experiment_id="dur", created_at=T0))
+        shortest = store.page_runs(ListQuery(sort_by="duration"), experiment_id="dur")
+        assert ids(shortest) == ["d1", "d2", "d0", "d3", "d4"]
+        longest = store.page_runs(ListQuery(sort_by="duration desc"), experiment_id="dur")
+        assert ids(longest)[:3] == ["d0", "d2", "d1"]
+        walked, token = [], ""
+        while True:
+            query = ListQuery(sort_by="duration desc", page_size=2, page_token=token)
+            page = store.page_runs(query, experiment_id="dur")
+            walked += ids(page)
+            token = page.next_page_token
+            if not token:
+                break
+        assert walked == ids(longest)
+
+    def test_runs_sort_by_a_metric_and_list_the_metric_keys_of_a_scope(
+        self, store: SqlMetadataStore
+    ) -> None:
+        def scored(run_id: str, experiment: str, metrics: dict[str, Any], via_events: bool) -> None:
+            store.create_run(Run(run_id, run_id, {}, experiment_id=experiment, created_at=T0))
+            made = Task(f"{run_id}-t", run_id, "train/eval", "eval", TaskKind.CONTAINER)
+            artifact = Artifact(
+                f"{run_id}-a",
+                run_id,
+                "metrics",
+                f"file:///{run_id}",
+                "system.Metrics",
+                metadata=metrics,
+            )
+            event = Event(made.task_id, artifact.artifact_id, EventKind.OUTPUT, "metrics")
+            if via_events:  # as a cached task's lineage is recorded
+                store.get_or_create_task(made)
+                store.create_artifact(artifact)
+                store.add_events([event])
+            else:  # as a driver records a finished task
+                store.write_tasks([made], [], artifacts=[artifact], events=[event])
+
+        scored("m0", "m", {"accuracy": 0.9, "loss": 0.3, "note": "x", "flag": True}, False)
+        scored("m1", "m", {"accuracy": 0.75, "loss name with spaces": 1}, True)
+        scored("m2", "m", {"accuracy": 0.95, "nan": float("nan")}, False)
+        scored("m3", "m", {}, True)
+        scored("o1", "other", {"recall": 0.5}, False)
+        best = store.page_runs(
+            ListQuery(sort_by="metric:train/eval/accuracy desc"), experiment_id="m"
+        )
+        assert ids(best) == ["m2", "m0", "m1", "m3"]  # without it: last
+        walked, token = [], ""
+        while True:
+            query = ListQuery(sort_by="metric:train/eval/accuracy", page_size=1, page_token=token)
+            page = store.page_runs(query, experiment_id="m")
+            walked += ids(page)
+            token = page.next_page_token
+            if not token:
+                break
+        assert walked == ["m1", "m0", "m2", "m3"]
+        spaced = store.page_runs(
+            ListQuery(sort_by="metric:train/eval/loss name with spaces desc"), experiment_id="m"
+        )
+        assert ids(spaced)[0] == "m1"
+        assert store.run_metric_keys(ListQuery(), experiment_id="m") == [
+            "train/eval/accuracy",
+            "train/eval/loss",
+            "train/eval/loss name with spaces",
+        ]
+        assert store.run_metric_keys(ListQuery(), experiment_id="other") == ["train/eval/recall"]
+        low = where("display_name", Operation.EQUALS, "m1")
+        assert store.run_metric_keys(low) == [
+            "train/eval/accuracy",
+            "train/eval/loss name with spaces",
+        ]
+        # Writing the lineage again replaces, never doubles, a run's values.
+        event = Event("m0-t", "m0-a", EventKind.OUTPUT, "metrics")
+        store.add_events([event])
+        assert (
+            ids(store.page_runs(ListQuery(sort_by="metric:train/eval/loss"), experiment_id="m"))[0]
+            == "m0"
+        )
+        store.delete_run("m0")
+        assert store.run_metric_keys(ListQuery(), experiment_id="m") == [
+            "train/eval/accuracy",
+            "train/eval/loss name with spaces",
+        ]
+        with pytest.raises(UsageError, match="needs a metric's key"):
+            store.page_runs(ListQuery(sort_by="metric: desc"))
 
     @pytest.mark.parametrize(
         ("query", "message"),

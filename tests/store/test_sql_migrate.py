@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,13 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from store_backends import Backend
 
+from dagyard.store.listing import ListQuery
+from dagyard.store.records import Artifact, Event, EventKind, Run, RunState, Task, TaskKind
 from dagyard.store.sql import SqlMetadataStore, migrate
 
 pytestmark = pytest.mark.db
+
+T0 = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 def test_the_revision_files_name_alembics_head() -> None:
@@ -40,3 +45,36 @@ def test_the_stored_revision_is_read_as_alembic_reads_it(
             assert ours == migrate.head_revision()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["sqlite_backend", "postgres_backend", "mysql_backend"])
+def test_runs_written_before_0012_sort_by_duration_and_metric_after_it(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    from alembic import command
+
+    backend: Backend = request.getfixturevalue(name)
+    url = backend.new_database_url()
+    store = SqlMetadataStore(url)
+    try:
+        for run_id, score in (("slow", 0.5), ("fast", 0.9)):
+            store.create_run(Run(run_id, run_id, {}, created_at=T0))
+            store.update_run(run_id, state=RunState.RUNNING)
+            made = Task(f"{run_id}-t", run_id, "eval", "eval", TaskKind.CONTAINER)
+            metrics = Artifact(
+                f"{run_id}-a", run_id, "m", "file:///m", "system.Metrics", metadata={"f1": score}
+            )
+            event = Event(made.task_id, metrics.artifact_id, EventKind.OUTPUT, "metrics")
+            store.write_tasks([made], [], artifacts=[metrics], events=[event])
+        store.update_run("fast", state=RunState.SUCCEEDED)
+        store.update_run("slow", state=RunState.SUCCEEDED)
+        config = migrate.alembic_config(url)
+        command.downgrade(config, "0011")  # as the runs were before
+        command.upgrade(config, "head")  # filled in from their history and lineage
+        by_duration = store.page_runs(ListQuery(sort_by="duration desc"))
+        assert [r.run_id for r in by_duration.records] == ["slow", "fast"]
+        by_f1 = store.page_runs(ListQuery(sort_by="metric:eval/f1 desc"))
+        assert [r.run_id for r in by_f1.records] == ["fast", "slow"]
+        assert store.run_metric_keys(ListQuery()) == ["eval/f1"]
+    finally:
+        store.close()

@@ -1,6 +1,10 @@
 """Listings evaluated in SQL: KFP-style predicates, sorting and offset pages over one
 table. What may be filtered and sorted per record type is declared here (`RUNS`, ...);
 the plain query and page types are in `dagyard.store.listing`.
+
+Runs sort by two keys that are no column: `duration` (milliseconds from `started_at` to
+`finished_at`; unfinished runs last) and `metric:<key>` (the run's value of the metric
+"<task path>/<metric>" in `run_metrics`; runs without it last).
 """
 
 from __future__ import annotations
@@ -8,14 +12,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from dagyard.errors import StoreError, UsageError
 from dagyard.store.listing import (
+    MAX_PAGE_SIZE,
     ListQuery,
     Operation,
     Page,
@@ -33,8 +41,11 @@ from dagyard.store.sql.schema import (
     PipelineRow,
     PipelineVersionRow,
     RecurringRunRow,
+    RunMetricRow,
     RunRow,
 )
+
+METRIC_SORT_PREFIX = "metric:"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +56,12 @@ class Listable:
     noun: str
     id_column: str
     keys: dict[str, str]
+    # Sort keys that are no column: key -> the value to sort by (NULL sorts last).
+    computed: dict[str, Callable[[], sa.ColumnElement[Any]]] = dataclasses.field(
+        default_factory=dict
+    )
+    # Whether "metric:<key>" sorts by a run's metric.
+    metrics: bool = False
 
 
 def _keys(*names: str, **aliases: str) -> dict[str, str]:
@@ -72,6 +89,8 @@ RUNS = Listable(
         id="run_id",
         name="display_name",
     ),
+    computed={"duration": lambda: _Milliseconds(RunRow.started_at, RunRow.finished_at)},
+    metrics=True,
 )
 EXPERIMENTS = Listable(
     ExperimentRow,
@@ -201,6 +220,21 @@ def fetch(
     )
 
 
+def metric_keys(session: Session, query: ListQuery, scope: tuple[Predicate, ...]) -> list[str]:
+    """The metric keys of the runs matching `scope` and `query`'s predicates, sorted, at
+    most MAX_PAGE_SIZE (its sort and page do not matter)."""
+    conditions = [_condition(RUNS, p) for p in (*scope, *query.predicates)]
+    runs = sa.select(RunRow.run_id).where(*conditions)
+    found = session.scalars(
+        sa.select(RunMetricRow.key)
+        .where(RunMetricRow.run_id.in_(runs))
+        .distinct()
+        .order_by(RunMetricRow.key)
+        .limit(MAX_PAGE_SIZE)
+    )
+    return list(found)
+
+
 def _column(listable: Listable, key: str, what: str) -> sa.Column[Any]:
     name = listable.keys.get(key)
     if name is None:
@@ -285,24 +319,75 @@ def _time(where: str, value: Any) -> datetime:
     )
 
 
-def _sort(listable: Listable, sort_by: str) -> tuple[sa.Column[Any], bool]:
-    """The column to sort by, and whether descending."""
+def _sort(listable: Listable, sort_by: str) -> tuple[sa.ColumnElement[Any], bool]:
+    """What to sort by, and whether descending. The field may hold spaces (a metric's
+    name can); a last word 'asc' or 'desc' is the direction."""
     words = sort_by.split()
-    if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+    descending = False
+    if len(words) > 1 and words[-1].lower() in ("asc", "desc"):
+        descending = words.pop().lower() == "desc"
+    field = " ".join(words) or "created_at"
+    if field in listable.computed:
+        return listable.computed[field](), descending
+    if listable.metrics and field.startswith(METRIC_SORT_PREFIX):
+        return _metric(listable, field.removeprefix(METRIC_SORT_PREFIX)), descending
+    if len(words) > 1:
         raise UsageError(
             f"sort_by {sort_by!r} is not understood; give a field, optionally followed by "
             "'desc' or 'asc', e.g. 'created_at desc'."
         )
-    column = _column(listable, words[0] if words else "created_at", "sort")
-    return column, len(words) == 2 and words[1].lower() == "desc"
+    return _column(listable, field, "sort"), descending
+
+
+def _metric(listable: Listable, key: str) -> sa.ColumnElement[Any]:
+    """A run's value of metric `key`, NULL when it has none."""
+    if not key:
+        raise UsageError(
+            f"sort_by {METRIC_SORT_PREFIX!r} needs a metric's key after it, "
+            f"e.g. '{METRIC_SORT_PREFIX}train/accuracy desc'."
+        )
+    run_id = _table_column(listable, listable.id_column)
+    value: sa.ColumnElement[Any] = (
+        sa.select(RunMetricRow.value)
+        .where(RunMetricRow.run_id == run_id, RunMetricRow.key == key)
+        .scalar_subquery()
+    )
+    return value
+
+
+class _Milliseconds(sa.sql.expression.FunctionElement[int]):
+    """Whole milliseconds from the first time to the second; NULL if either is."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "milliseconds_between"
+
+
+@compiles(_Milliseconds)
+def _sqlite_milliseconds(element: _Milliseconds, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST((julianday({end}) - julianday({start})) * 86400000 AS INTEGER)"
+
+
+@compiles(_Milliseconds, "postgresql")
+def _postgresql_milliseconds(element: _Milliseconds, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) * 1000 AS BIGINT)"
+
+
+@compiles(_Milliseconds, "mysql")
+@compiles(_Milliseconds, "mariadb")
+def _mysql_milliseconds(element: _Milliseconds, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(TIMESTAMPDIFF(MICROSECOND, {start}, {end}) DIV 1000)"
 
 
 def _order(
-    column: sa.Column[Any], identity: sa.Column[Any], descending: bool
+    column: sa.ColumnElement[Any], identity: sa.Column[Any], descending: bool
 ) -> list[sa.ColumnElement[Any]]:
     """By the column, NULLs last either way (the same on every backend), then by id."""
     order: list[sa.ColumnElement[Any]] = []
-    if column.nullable:
+    if _nullable(column):
         order.append(sa.case((column.is_(None), 1), else_=0))
     if descending:
         return [*order, column.desc(), identity.desc()]
@@ -310,11 +395,11 @@ def _order(
 
 
 def _after(
-    column: sa.Column[Any], identity: sa.Column[Any], descending: bool, position: Position
+    column: sa.ColumnElement[Any], identity: sa.Column[Any], descending: bool, position: Position
 ) -> sa.ColumnElement[bool]:
     """The rows that come after `position` in the order of `_order`."""
 
-    def beyond(col: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
+    def beyond(col: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
         compared: sa.ColumnElement[bool] = col < value if descending else col > value
         return compared
 
@@ -326,7 +411,12 @@ def _after(
         beyond(column, position.value),
         sa.and_(column == position.value, beyond(identity, position.key)),
     )
-    return sa.or_(later, column.is_(None)) if column.nullable else later
+    return sa.or_(later, column.is_(None)) if _nullable(column) else later
+
+
+def _nullable(value: sa.ColumnElement[Any]) -> bool:
+    """Whether `value` may be NULL: a nullable column, or anything computed."""
+    return not isinstance(value, sa.Column) or bool(value.nullable)
 
 
 def _fingerprint(listable: Listable, query: ListQuery, scope: tuple[Predicate, ...]) -> str:

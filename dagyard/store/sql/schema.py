@@ -141,6 +141,9 @@ class RunRow(Base):
     waiting_reason: Mapped[str | None] = mapped_column(LongText)
     # The last revision given to a change of its tasks (migration 0011, see TaskRow).
     task_revision: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # When the run first went RUNNING, for sorting by duration (migration 0012); not a
+    # field of the record, whose state_history says the same.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class TaskRow(Base):
@@ -226,6 +229,21 @@ class EventRow(Base):
     key: Mapped[str] = mapped_column(NAME, primary_key=True)
     index: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RunMetricRow(Base):
+    """A run's scalar metric (migration 0012), "<task path>/<metric>" keyed: the numbers
+    of the system.Metrics artifacts its tasks output, those reused from the cache too.
+    Derived from artifacts and events as they are written (`sql/metrics.py`), so that
+    runs can be sorted by a metric and a list's metric keys found in one query."""
+
+    __tablename__ = "run_metrics"
+    # The primary key (run_id leads) is the index of a run's metrics.
+    __table_args__ = (sa.Index(None, "key"), _MYSQL_TABLE)
+
+    run_id: Mapped[str] = mapped_column(ID, _fk("runs.run_id"), primary_key=True)
+    key: Mapped[str] = mapped_column(PATH, primary_key=True)
+    value: Mapped[float] = mapped_column(sa.Double)
 
 
 class RecurringRunRow(Base):

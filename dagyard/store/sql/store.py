@@ -35,6 +35,7 @@ from dagyard.store.records import (
 )
 from dagyard.store.sql import listing, rows
 from dagyard.store.sql.leases import LeaseStorage, lease_lost
+from dagyard.store.sql.metrics import record_metrics
 from dagyard.store.sql.schema import (
     ArtifactRow,
     EventRow,
@@ -169,6 +170,8 @@ class SqlMetadataStore(TaskStorage, LeaseStorage, ValuesStorage, TenancyStorage,
             entry = _history_entry(run.created_at or now(), run.state, run.error)
             run = dataclasses.replace(run, state_history=[entry])
         row = rows.to_row(RunRow, run)
+        if run.state is RunState.RUNNING:
+            row.started_at = run.created_at
         try:
             with self._session(write=True) as session:
                 session.add(row)
@@ -222,6 +225,8 @@ class SqlMetadataStore(TaskStorage, LeaseStorage, ValuesStorage, TenancyStorage,
             when = now()
             if state is not None and state.terminal:
                 changes.setdefault("finished_at", when)
+            if state is RunState.RUNNING and row.started_at is None:
+                row.started_at = when
             for name, value in changes.items():
                 setattr(row, rows.attribute(name), value)
             if state is not None:
@@ -262,9 +267,13 @@ class SqlMetadataStore(TaskStorage, LeaseStorage, ValuesStorage, TenancyStorage,
             new.setdefault((row.task_id, row.artifact_id, row.kind, row.key, row.index), row)
         try:
             with self._session(write=True) as session:
+                added = []
                 for key, row in new.items():
                     if session.get(EventRow, key) is None:
                         session.add(row)
+                        added.append(row)
+                session.flush()
+                record_metrics(session.connection(), [rows.to_record(r, Event) for r in added])
         except Conflict:
             with self._session() as session:
                 for task_id, artifact_id, *_ in new:
@@ -303,18 +312,16 @@ class SqlMetadataStore(TaskStorage, LeaseStorage, ValuesStorage, TenancyStorage,
     def page_runs(
         self, query: ListQuery, *, experiment_id: str | None = None, namespace: str | None = None
     ) -> Page[Run]:
-        scope: tuple[Predicate, ...] = ()
-        if experiment_id is not None:
-            scope += (_equals("experiment_id", experiment_id),)
         with self._session() as session:
-            if namespace is not None:  # runs belong to a namespace through their experiment
-                in_namespace = session.scalars(
-                    sa.select(ExperimentRow.experiment_id).where(
-                        ExperimentRow.namespace == namespace
-                    )
-                )
-                scope += (Predicate("experiment_id", Operation.IN, sorted(in_namespace)),)
+            scope = _run_scope(session, experiment_id, namespace)
             return listing.fetch(session, listing.RUNS, Run, query, scope)
+
+    def run_metric_keys(
+        self, query: ListQuery, *, experiment_id: str | None = None, namespace: str | None = None
+    ) -> list[str]:
+        with self._session() as session:
+            scope = _run_scope(session, experiment_id, namespace)
+            return listing.metric_keys(session, query, scope)
 
     def page_experiments(
         self, query: ListQuery, *, namespace: str | None = None
@@ -407,3 +414,19 @@ def _touch_experiment(session: Session, experiment_id: str, created_at: datetime
         .where(sa.or_(latest.is_(None), latest < created_at))
         .values(last_run_created_at=created_at)
     )
+
+
+def _run_scope(
+    session: Session, experiment_id: str | None, namespace: str | None
+) -> tuple[Predicate, ...]:
+    """The predicates holding a run listing to one experiment, or to the experiments of
+    one namespace (runs belong to a namespace through their experiment)."""
+    scope: tuple[Predicate, ...] = ()
+    if experiment_id is not None:
+        scope += (_equals("experiment_id", experiment_id),)
+    if namespace is not None:
+        in_namespace = session.scalars(
+            sa.select(ExperimentRow.experiment_id).where(ExperimentRow.namespace == namespace)
+        )
+        scope += (Predicate("experiment_id", Operation.IN, sorted(in_namespace)),)
+    return scope

@@ -20,6 +20,7 @@ from dagyard.errors import AlreadyExists, NotFound
 from dagyard.store.records import Artifact, Event, EventKind, Task, TaskState
 from dagyard.store.sql import rows
 from dagyard.store.sql.leases import lease_lost
+from dagyard.store.sql.metrics import record_metrics
 from dagyard.store.sql.prepared import Prepared
 from dagyard.store.sql.schema import ArtifactRow, EventRow, ExperimentRow, RunRow, TaskRow
 from dagyard.store.sql.transactions import Conflict, Transactions, chunks, stamped
@@ -170,6 +171,7 @@ class TaskStorage(Transactions):
                 statements.insert_event.execute_many(
                     connection, [_EVENT_VALUES(e) for e in new_events]
                 )
+                record_metrics(connection, new_events)
                 statements.update_task.execute_many(
                     connection,
                     [
