@@ -292,11 +292,17 @@ function RunGraphInner({
     (c: FindCandidate) => {
       const segments = c.path.split("/");
       const enclosing = segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).join("/"));
-      setExpanded((prev) => (enclosing.every((p) => prev.has(p)) ? prev : new Set([...prev, ...enclosing])));
+      // Expanded first, then selected: a caller that keeps both in one place (the address)
+      // may apply the selection with the groups around it in one change.
+      if (!enclosing.every((p) => expanded.has(p))) {
+        const next = new Set([...expanded, ...enclosing]);
+        if (onExpandedChange) onExpandedChange([...next]);
+        else setOwn(next);
+      }
       setFocusTarget(c.path);
       onSelect?.(c.path, c.taskId);
     },
-    [onSelect],
+    [expanded, onExpandedChange, onSelect],
   );
   useEffect(() => {
     if (!focusTarget || !layout) return;

@@ -93,7 +93,9 @@ export function RunPage() {
               spec={spec}
               tasks={tasks.data ?? []}
               selectedPath={selectedTask?.path}
-              onSelect={(_path: string, taskId?: string) => view.select(taskId)}
+              // reveal: a task picked in the find box may be inside collapsed groups; the
+              // address takes its selection and the groups around it in one change.
+              onSelect={(_path: string, taskId?: string) => view.select(taskId, { reveal: true })}
               expanded={view.expanded}
               onExpandedChange={view.setExpanded}
             />
