@@ -48,7 +48,7 @@ def test_the_stored_revision_is_read_as_alembic_reads_it(
 
 
 @pytest.mark.parametrize("name", ["sqlite_backend", "postgres_backend", "mysql_backend"])
-def test_runs_written_before_0012_sort_by_duration_and_metric_after_it(
+def test_runs_written_before_0013_sort_by_duration_and_metric_after_it(
     name: str, request: pytest.FixtureRequest
 ) -> None:
     from alembic import command
@@ -69,7 +69,7 @@ def test_runs_written_before_0012_sort_by_duration_and_metric_after_it(
         store.update_run("fast", state=RunState.SUCCEEDED)
         store.update_run("slow", state=RunState.SUCCEEDED)
         config = migrate.alembic_config(url)
-        command.downgrade(config, "0011")  # as the runs were before
+        command.downgrade(config, "0012")  # as the runs were before
         command.upgrade(config, "head")  # filled in from their history and lineage
         by_duration = store.page_runs(ListQuery(sort_by="duration desc"))
         assert [r.run_id for r in by_duration.records] == ["slow", "fast"]

@@ -141,7 +141,7 @@ class RunRow(Base):
     waiting_reason: Mapped[str | None] = mapped_column(LongText)
     # The last revision given to a change of its tasks (migration 0011, see TaskRow).
     task_revision: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
-    # When the run first went RUNNING, for sorting by duration (migration 0012); not a
+    # When the run first went RUNNING, for sorting by duration (migration 0013); not a
     # field of the record, whose state_history says the same.
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
@@ -232,7 +232,7 @@ class EventRow(Base):
 
 
 class RunMetricRow(Base):
-    """A run's scalar metric (migration 0012), "<task path>/<metric>" keyed: the numbers
+    """A run's scalar metric (migration 0013), "<task path>/<metric>" keyed: the numbers
     of the system.Metrics artifacts its tasks output, those reused from the cache too.
     Derived from artifacts and events as they are written (`sql/metrics.py`), so that
     runs can be sorted by a metric and a list's metric keys found in one query."""
