@@ -16,6 +16,7 @@ from api_server import Server
 
 from dagyard.server.app import MAX_BODY_BYTES
 from dagyard.server.edge import AllowedHosts
+from dagyard.server.ui import UI_DIST
 from dagyard.service.platform import Platform
 
 MB = 1024 * 1024
@@ -211,3 +212,29 @@ def test_answers_are_gzipped_for_clients_that_accept_it(server: Server, api: htt
     assert bundle.status_code == 200 and bundle.headers["content-encoding"] == "gzip"
     assert gzip.decompress(sent) == whole
     assert len(sent) < len(whole) / 2
+
+
+def test_the_ui_files_go_as_the_builds_brotli_copies_to_clients_that_accept_brotli(
+    server: Server,
+) -> None:
+    """The build writes `<file>.br` beside each script and style sheet; a client that
+    accepts Brotli gets those bytes (Chromium in tests/ui decodes them), others gzip."""
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        page = browser.get("/")
+        script = next(
+            line.split('src="', 1)[1].split('"', 1)[0]
+            for line in page.text.splitlines()
+            if "<script" in line and 'src="' in line
+        )
+        copy = UI_DIST / script.lstrip("/")
+        accepts = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+        with browser.stream("GET", script, headers=accepts) as packed:
+            sent = b"".join(packed.iter_raw())
+        with browser.stream("GET", script, headers={"Accept-Encoding": "gzip"}) as zipped:
+            assert zipped.headers["content-encoding"] == "gzip"
+        assert browser.get("/assets/no-such-file.js", headers=accepts).status_code == 404
+    assert packed.status_code == 200 and packed.headers["content-encoding"] == "br"
+    assert packed.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in packed.headers["cache-control"]
+    assert sent == copy.with_name(copy.name + ".br").read_bytes()
+    assert len(sent) < copy.stat().st_size / 3
