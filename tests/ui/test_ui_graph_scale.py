@@ -1,7 +1,7 @@
 """The run graph at scale, in Chromium against a real `dagyard up --demo` and real runs:
 a run opens fitted, zoomed out to labelled bands (one per chain of tasks, in natural name
 order) that give way to the tasks when zooming in; the find box; the keyboard; and the
-durations on nodes, ticking while a task runs."""
+durations on nodes, ticking while a task runs; and the run's timeline tab."""
 
 from __future__ import annotations
 
@@ -181,3 +181,56 @@ def expected_duration(ms: int) -> str:
     if ms < 1000:
         return f"{ms} ms"
     return f"{ms / 1000:.1f} s" if ms < 10_000 else f"{ms / 1000:.0f} s"
+
+
+def started_ms(platform: Platform, run_id: str) -> dict[str, int]:
+    """When each task started, by the name the timeline shows."""
+    tasks = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
+    return {
+        t.get("display_name") or t["name"]: milliseconds(t["started_at"])
+        for t in tasks
+        if t.get("started_at")
+    }
+
+
+def test_the_timeline_has_a_row_per_task_by_start_and_only_draws_the_rows_in_view(
+    page: Page, platform: Platform, chains_run: str
+) -> None:
+    page.goto(f"/runs/{chains_run}")
+    page.get_by_role("tab", name="Timeline").click()
+    labels = page.locator("[data-testid^='timeline-row-']")
+    expect(labels.first).to_be_visible()
+    total = sum(chain_length(c) for c in range(CHAINS))
+    # Rows in view (and a few more) exist; the rest are only room to scroll.
+    shown = labels.count()
+    assert 0 < shown < total
+    starts = started_ms(platform, chains_run)
+    drawn = [starts[label] for label in labels.all_inner_texts()]
+    assert drawn == sorted(drawn)  # by start
+    page.locator(".dy-timeline-scroll").evaluate("el => el.scrollTo(0, el.scrollHeight)")
+    last = max(starts, key=lambda name: (starts[name], name))
+    expect(page.get_by_role("button", name=last, exact=True)).to_be_visible()
+
+    # The first row's bar starts at the run's start, at the left of the bars; hovering it
+    # tells its times, clicking it selects its task.
+    page.locator(".dy-timeline-scroll").evaluate("el => el.scrollTo(0, 0)")
+    first = labels.first
+    name = first.inner_text()
+    row = box(first)
+    page.mouse.move(row["x"] + row["width"] + 2, row["y"] + row["height"] / 2)
+    tip = page.get_by_test_id("timeline-tip")
+    expect(tip).to_contain_text(name)
+    expect(tip).to_contain_text("succeeded")
+    expect(tip).to_contain_text("started +0 ms")
+    page.mouse.click(row["x"] + row["width"] + 2, row["y"] + row["height"] / 2)
+    expect(page.get_by_test_id("task-panel")).to_contain_text(name)
+
+
+def test_the_timeline_puts_a_loops_iterations_of_a_task_on_one_row(
+    page: Page, loop_run: str
+) -> None:
+    page.goto(f"/runs/{loop_run}")
+    page.get_by_role("tab", name="Timeline").click()
+    row = page.get_by_test_id("timeline-row-for-loop-2/*/square")
+    expect(row).to_have_text("for-loop-2/*/square (30 iterations)")
+    expect(page.locator("[data-testid^='timeline-row-for-loop-2/']")).to_have_count(1)

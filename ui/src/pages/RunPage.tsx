@@ -26,6 +26,7 @@ import { pipelineName } from "../components/RunsTable";
 import { RunWarnings } from "../components/RunWarnings";
 import { TaskPanel } from "../components/TaskPanel";
 import { RunGraph } from "../graph";
+import { Timeline } from "../timeline/Timeline";
 import { RUN_TABS, useRunView } from "./runView";
 
 export function RunPage() {
@@ -49,6 +50,16 @@ export function RunPage() {
   const data = run.data;
   const spec = data.pipeline_spec?.pipeline_spec ?? data.pipeline_spec ?? version.data?.pipeline_spec;
   const selectedTask = tasks.data?.find((t) => t.task_id === selected);
+  const panel = selectedTask && (
+    <TaskPanel
+      task={selectedTask}
+      artifacts={artifacts.data ?? []}
+      revealed={revealed}
+      tab={view.panel}
+      onTab={view.showPanel}
+      onClose={() => view.select(undefined)}
+    />
+  );
 
   return (
     <>
@@ -82,7 +93,7 @@ export function RunPage() {
             className={tab === t ? "active" : ""}
             onClick={() => view.showTab(t)}
           >
-            {{ graph: "Graph", details: "Run details", spec: "Pipeline spec" }[t]}
+            {{ graph: "Graph", timeline: "Timeline", details: "Run details", spec: "Pipeline spec" }[t]}
           </button>
         ))}
       </div>
@@ -100,16 +111,15 @@ export function RunPage() {
               onExpandedChange={view.setExpanded}
             />
           </div>
-          {selectedTask && (
-            <TaskPanel
-              task={selectedTask}
-              artifacts={artifacts.data ?? []}
-              revealed={revealed}
-              tab={view.panel}
-              onTab={view.showPanel}
-              onClose={() => view.select(undefined)}
-            />
-          )}
+          {panel}
+        </div>
+      )}
+      {tab === "timeline" && (
+        <div className="dy-graph-area">
+          <div className="dy-graph">
+            <Timeline tasks={tasks.data ?? []} selectedTaskId={selected} onSelect={(taskId) => view.select(taskId)} />
+          </div>
+          {panel}
         </div>
       )}
       {tab === "details" && <RunDetails run={data} tasks={tasks.data ?? []} />}

@@ -8,7 +8,7 @@ import type { Run, Task } from "../api/types";
 import { readChoice, useQueryState, type QueryPatch } from "../app/urlState";
 import { PANEL_TABS, type PanelTab } from "../components/TaskPanel";
 
-export const RUN_TABS = ["graph", "details", "spec"] as const;
+export const RUN_TABS = ["graph", "timeline", "details", "spec"] as const;
 export type RunTab = (typeof RUN_TABS)[number];
 
 const LEAF_KINDS = new Set(["container", "importer"]);
