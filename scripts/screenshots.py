@@ -115,6 +115,9 @@ def main() -> None:
             page.get_by_test_id("confusion-matrix").scroll_into_view_if_needed()
             page.wait_for_timeout(500)  # let the ROC chart finish its entry animation
             page.screenshot(path=str(IMAGES / "run-details.png"))
+            page.goto(f"/runs/{sample}?tab=timeline")
+            page.locator("[data-testid^='timeline-row-']").first.wait_for()
+            page.screenshot(path=str(IMAGES / "run-timeline.png"))
             page.goto(f"/compare?runs={sample},{shallow}")
             page.get_by_test_id("compare-roc").get_by_role("application").wait_for()
             page.wait_for_timeout(500)  # the charts' entry animation
