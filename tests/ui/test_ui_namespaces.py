@@ -51,6 +51,9 @@ def tenanted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenanted]:
                 experiment_id=experiment.experiment_id,
                 display_name=f"{team} run",
             )
+        # A "Default" experiment of the shared namespace and one of team-a.
+        runs.submit_run(platform, spec, display_name="shared default run")
+        runs.submit_run(platform, spec, display_name="team-a default run", namespace="team-a")
         tokens["a-edit"] = tenancy.create_token(platform, "team-a", "edit")[1]
         tokens["a-view"] = tenancy.create_token(platform, "team-a", "view")[1]
     finally:
@@ -147,6 +150,18 @@ def test_the_admin_switches_namespaces_and_every_page_follows(
     expect(switcher).to_have_value("")
     expect(_run_link(page, "team-a")).to_be_visible()
     expect(_run_link(page, "team-b")).to_be_visible()
+
+
+def test_the_admin_tells_the_default_experiments_of_namespaces_apart(
+    open_as: Callable[[str, str], Page],
+) -> None:
+    page = open_as("admin", "/runs")
+    options = page.get_by_role("combobox", name="Experiment").locator("option")
+    expect(options.filter(has_text="Default")).to_have_text(
+        ["Default (shared)", "Default (team-a)"], use_inner_text=True
+    )
+    team_a = page.get_by_test_id("runs-table").locator("tr", has_text="team-a default run")
+    expect(team_a.get_by_role("link", name="Default (team-a)")).to_be_visible()
 
 
 def test_a_view_token_cannot_create_a_run(open_as: Callable[[str, str], Page]) -> None:

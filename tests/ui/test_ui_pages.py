@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from playwright.sync_api import Dialog, Locator, Page, expect
-from ui_pipelines import ui_chain, ui_flaky, ui_greeting, ui_loop, ui_views
+from ui_pipelines import ui_chain, ui_flaky, ui_greeting, ui_loop, ui_rated, ui_views
 from ui_platform import Platform
 
 from dagyard.compiler import Compiler, compile_to_dict
@@ -214,35 +214,87 @@ def test_runs_are_filtered_by_name_and_state_and_sorted_by_name(
     expect(rows.nth(1)).to_have_attribute("data-testid", f"run-row-{first}")
 
 
-def test_runs_are_paged(page: Page, platform: Platform) -> None:
+def test_runs_are_paged_by_a_chosen_size_and_a_page_is_selected_at_once(
+    page: Page, platform: Platform
+) -> None:
     prefix = unique("paged")
+    # The oldest logs a metric the others do not; it is on the second page.
+    rated = finished(platform, ui_rated, f"{prefix}-rated")
     # Runs of one set of values: the first executes, the rest reuse its cached results.
-    ids = [start(platform, ui_greeting, f"{prefix}-{i:02d}", times=1) for i in range(26)]
+    ids = [start(platform, ui_greeting, f"{prefix}-{i:02d}", times=1) for i in range(25)]
+    for run_id in ids:
+        wait_state(platform, run_id, "SUCCEEDED")
 
     rows = filter_runs(page, prefix)
     expect(rows).to_have_count(25)
     expect(page.get_by_text("26 in all")).to_be_visible()
-    expect(page.get_by_test_id(f"run-row-{ids[0]}")).to_have_count(0)  # the oldest
+    expect(page.get_by_text("page 1 of 2", exact=True)).to_be_visible()
+    expect(page.get_by_test_id(f"run-row-{rated}")).to_have_count(0)
+    # The metric columns offered are those of every run listed, not only this page's.
+    page.get_by_text("Metric columns").click()
+    expect(page.get_by_role("checkbox", name="rate/stars")).to_be_visible()
+    expect(page.get_by_role("checkbox", name="score/score")).to_be_visible()
+
+    everything = page.get_by_role("checkbox", name="select all runs of this page")
+    everything.check()
+    checked = page.get_by_test_id("runs-table").locator("tbody input[type=checkbox]:checked")
+    expect(checked).to_have_count(25)
+    expect(page.get_by_role("button", name="Compare")).to_be_enabled()
+    page.get_by_test_id(f"run-row-{ids[-1]}").get_by_role("checkbox").uncheck()
+    assert everything.evaluate("box => box.indeterminate")  # some, not all
+    everything.check()
+    expect(checked).to_have_count(25)
+    everything.uncheck()
+    expect(checked).to_have_count(0)
+
     page.get_by_role("button", name="Next \u203a").click()
-    expect(page.get_by_text("page 2", exact=True)).to_be_visible()
+    expect(page.get_by_text("page 2 of 2", exact=True)).to_be_visible()
     expect(rows).to_have_count(1)
-    expect(page.get_by_test_id(f"run-row-{ids[0]}")).to_be_visible()
+    expect(page.get_by_test_id(f"run-row-{rated}")).to_be_visible()
     page.get_by_role("button", name="\u2039 Previous").click()
     expect(rows).to_have_count(25)
+
+    page.get_by_role("combobox", name="Rows per page").select_option("50")
+    expect(rows).to_have_count(26)
+    expect(page.get_by_text("page 1 of 1", exact=True)).to_be_visible()
+    page.reload()  # the size is kept
+    expect(page.get_by_role("combobox", name="Rows per page")).to_have_value("50")
+    expect(rows).to_have_count(26)
 
 
 def test_a_metric_column_shows_each_runs_value(page: Page, platform: Platform) -> None:
     prefix = unique("metric")
     low = finished(platform, ui_greeting, f"{prefix}-low", name="m", times=2)
     high = finished(platform, ui_greeting, f"{prefix}-high", name="m", times=6)
+    middle = finished(platform, ui_greeting, f"{prefix}-middle", name="m", times=4)
 
-    filter_runs(page, prefix)
+    rows = filter_runs(page, prefix)
     page.get_by_text("Metric columns").click()
     page.get_by_role("checkbox", name="score/score").check()
     table = page.get_by_test_id("runs-table")
     expect(table.get_by_role("columnheader", name="score/score")).to_be_visible()
     expect(page.get_by_test_id(f"run-row-{low}").locator("td.dy-metric")).to_have_text("3")
     expect(page.get_by_test_id(f"run-row-{high}").locator("td.dy-metric")).to_have_text("9")
+
+    def order() -> list[str]:
+        return [f"run-row-{run_id}" for run_id in (high, middle, low)]
+
+    # Sorted by the server: highest first, then lowest first.
+    table.locator("th.dy-metric button").click()
+    for row, wanted in zip(range(3), order(), strict=True):
+        expect(rows.nth(row)).to_have_attribute("data-testid", wanted)
+    table.locator("th.dy-metric button").click()
+    for row, wanted in zip(range(3), reversed(order()), strict=True):
+        expect(rows.nth(row)).to_have_attribute("data-testid", wanted)
+
+    # By duration, as the server orders them.
+    predicate = {"key": "display_name", "operation": "IS_SUBSTRING", "string_value": prefix}
+    query = {"filter": json.dumps({"predicates": [predicate]})}
+    for direction in ("desc", "asc"):
+        table.get_by_role("button", name=re.compile("^Duration")).click()
+        listed = platform.api.get("/runs", params={**query, "sort_by": f"duration {direction}"})
+        for row, run in enumerate(listed.json()["runs"]):
+            expect(rows.nth(row)).to_have_attribute("data-testid", f"run-row-{run['run_id']}")
 
 
 def test_selected_runs_are_deleted(page: Page, platform: Platform) -> None:

@@ -32,6 +32,16 @@ def ui_greeting(name: str = "world", times: int = 2, gate: str = "") -> None:
     score(message=greeted.output, times=times)
 
 
+@dsl.component
+def rate(ratings: Output[Metrics]) -> None:
+    ratings.log_metric("stars", 4)
+
+
+@dsl.pipeline(name="ui-rated", description="Logs a metric no greeting has.")
+def ui_rated() -> None:
+    rate()
+
+
 # More pipelines for tests/ui/test_ui_pages.py.
 
 

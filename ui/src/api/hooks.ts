@@ -179,6 +179,19 @@ export function useRunMetrics(runIds: string[]) {
   });
 }
 
+/** The metric keys of every run a runs list with `given` (filter, experiment) holds,
+ * all its pages: GET /runs:metric_keys. */
+export function useRunMetricKeys(given: ListParams) {
+  const { params, enabled } = useScoped(given);
+  return useQuery({
+    queryKey: ["run-metric-keys", params],
+    queryFn: () => apiGet<{ metric_keys?: string[] }>("/runs:metric_keys", params),
+    enabled,
+    select: (data) => data.metric_keys ?? [],
+    placeholderData: (previous) => previous,
+  });
+}
+
 export function useArtifacts(given: ListParams) {
   const { params, enabled } = useScoped(given);
   return useQuery({

@@ -1,9 +1,11 @@
 // The runs list, used by the runs page, an experiment's page and the archive: state,
-// name, pipeline, experiment, start, duration and the scalar metrics the user picks;
-// filters, sorting and server-side pages (kept in the address); several runs selected at once to compare,
+// name, pipeline, experiment, start, duration and the scalar metrics the user picks (of
+// any run of the list, not only of its page); filters, sorting (by duration and by a
+// metric too, done by the server) and server-side pages of 25, 50 or 100, kept in the
+// address; several runs selected at once (all of a page in one tick) to compare,
 // archive, restore or delete.
 
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import {
@@ -11,23 +13,29 @@ import {
   kfpFilter,
   useApiAction,
   useExperiments,
+  useRunMetricKeys,
   useRunMetrics,
   useRuns,
   TERMINAL_RUN_STATES,
 } from "../api/hooks";
 import type { Run } from "../api/types";
 import { waitingReason } from "../api/work";
-import { readSort, useQueryState, writeSort, type ChangeOptions, type QueryPatch, type Sort } from "../app/urlState";
+import { useQueryState, writeSort, type ChangeOptions, type QueryPatch } from "../app/urlState";
 import { EditButton, ErrorBox, FilterInput, Pager, StateBadge } from "./common";
 import { formatDuration, formatTime, formatValue } from "./format";
+import {
+  DEFAULT_RUN_SORT,
+  experimentLabels,
+  METRIC_SORT_PREFIX,
+  PAGE_SIZES,
+  readPageSize,
+  readRunSort,
+  type RunSortKey,
+} from "./runsList";
 
 const STATES = ["", "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED", "SKIPPED"];
-const PAGE_SIZE = 25;
 const METRIC_COLUMNS_KEY = "dagyard.runs.metric-columns";
-
-const SORT_KEYS = ["created_at", "display_name", "state", "finished_at"] as const;
-type SortKey = (typeof SORT_KEYS)[number];
-const DEFAULT_SORT: Sort<SortKey> = { key: "created_at", desc: true };
+const PAGE_SIZE_KEY = "dagyard.runs.page-size";
 
 export function RunsTable({
   archived = false,
@@ -43,7 +51,8 @@ export function RunsTable({
   const state = query.get("state") ?? "";
   const name = query.get("q") ?? "";
   const experiment = experimentId ?? query.get("experiment") ?? "";
-  const sort = readSort(query.get("sort"), SORT_KEYS, DEFAULT_SORT);
+  const sort = readRunSort(query.get("sort"));
+  const [pageSize, setPageSize] = useState(() => readPageSize(localStorage.getItem(PAGE_SIZE_KEY)));
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [metricColumns, setMetricColumns] = useState<string[]>(() =>
     JSON.parse(localStorage.getItem(METRIC_COLUMNS_KEY) ?? "[]"),
@@ -55,7 +64,7 @@ export function RunsTable({
     { key: "display_name", operation: "IS_SUBSTRING", string_value: name },
   ]);
   const params = {
-    page_size: PAGE_SIZE,
+    page_size: pageSize,
     page_token: tokens[tokens.length - 1],
     sort_by: `${sort.key}${sort.desc ? " desc" : ""}`,
     filter,
@@ -66,21 +75,28 @@ export function RunsTable({
   const runs = useRuns(params, { live: true });
   const list = runs.data?.runs ?? [];
   const experiments = useExperiments({ page_size: 1000 });
-  const experimentNames = useMemo(
-    () => new Map((experiments.data?.experiments ?? []).map((e) => [e.experiment_id, e.display_name ?? ""])),
-    [experiments.data],
-  );
+  const experimentNames = useMemo(() => experimentLabels(experiments.data?.experiments ?? []), [experiments.data]);
   const metrics = useRunMetrics(list.map((r) => r.run_id));
-  const metricKeys = useMemo(() => {
-    const keys = new Set<string>();
-    Object.values(metrics.data ?? {}).forEach((m) => Object.keys(m).forEach((k) => keys.add(k)));
-    return [...keys].sort();
-  }, [metrics.data]);
+  // The keys of every run the list holds, on any of its pages.
+  const metricKeys = useRunMetricKeys({ filter, experiment_id: experiment || undefined }).data ?? [];
 
   // A new filter or sort starts again from the first page.
   const refilter = (patch: QueryPatch, options?: ChangeOptions) => change({ ...patch, page: undefined }, options);
-  const toggleSort = (key: SortKey) =>
-    refilter({ sort: writeSort({ key, desc: sort.key === key ? !sort.desc : key !== "display_name" }, DEFAULT_SORT) });
+  const toggleSort = (key: RunSortKey) =>
+    refilter({ sort: writeSort({ key, desc: sort.key === key ? !sort.desc : key !== "display_name" }, DEFAULT_RUN_SORT) });
+  const choosePageSize = (size: number) => {
+    localStorage.setItem(PAGE_SIZE_KEY, String(size));
+    setPageSize(size);
+    change({ page: undefined }); // a page token belongs to its page size
+  };
+  const pageIds = list.map((r) => r.run_id);
+  const pageSelected = pageIds.filter((id) => selected.has(id)).length;
+  const toggleAll = () =>
+    setSelected((s) => {
+      const next = new Set(s);
+      pageIds.forEach((id) => (pageSelected === pageIds.length ? next.delete(id) : next.add(id)));
+      return next;
+    });
   const toggle = (id: string) =>
     setSelected((s) => {
       const next = new Set(s);
@@ -106,8 +122,8 @@ export function RunsTable({
   const run = (action: (id: string) => Promise<unknown>) =>
     bulk.mutate({ action, ids }, { onSuccess: () => setSelected(new Set()) });
 
-  const header = (key: SortKey, label: string) => (
-    <th>
+  const header = (key: RunSortKey, label: string, className?: string) => (
+    <th key={key} className={className}>
       <button type="button" className="dy-sort" onClick={() => toggleSort(key)}>
         {label}
         {sort.key === key ? (sort.desc ? " ▾" : " ▴") : ""}
@@ -141,7 +157,7 @@ export function RunsTable({
             <option value="">any experiment</option>
             {(experiments.data?.experiments ?? []).map((e) => (
               <option key={e.experiment_id} value={e.experiment_id}>
-                {e.display_name}
+                {experimentNames.get(e.experiment_id)}
               </option>
             ))}
           </select>
@@ -196,18 +212,21 @@ export function RunsTable({
       <table className="dy-table" data-testid="runs-table">
         <thead>
           <tr>
-            <th aria-label="select" />
+            <th>
+              <SelectAll
+                all={pageIds.length > 0 && pageSelected === pageIds.length}
+                some={pageSelected > 0}
+                disabled={!pageIds.length}
+                onChange={toggleAll}
+              />
+            </th>
             {header("state", "State")}
             {header("display_name", "Name")}
             <th>Pipeline</th>
             {experimentId === undefined && <th>Experiment</th>}
             {header("created_at", "Created")}
-            <th>Duration</th>
-            {metricColumns.map((key) => (
-              <th key={key} className="dy-metric">
-                {key}
-              </th>
-            ))}
+            {header("duration", "Duration")}
+            {metricColumns.map((key) => header(`${METRIC_SORT_PREFIX}${key}`, key, "dy-metric"))}
           </tr>
         </thead>
         <tbody>
@@ -255,13 +274,55 @@ export function RunsTable({
           )}
         </tbody>
       </table>
-      <Pager
-        tokens={tokens}
-        next={runs.data?.next_page_token}
-        total={runs.data?.total_size}
-        onChange={(next) => change({ page: next })}
-      />
+      <div className="dy-pager-row">
+        <label className="dy-muted">
+          Rows per page{" "}
+          <select value={pageSize} onChange={(e) => choosePageSize(Number(e.target.value))}>
+            {PAGE_SIZES.map((size) => (
+              <option key={size} value={size}>
+                {size}
+              </option>
+            ))}
+          </select>
+        </label>
+        <Pager
+          tokens={tokens}
+          next={runs.data?.next_page_token}
+          total={runs.data?.total_size}
+          pageSize={pageSize}
+          onChange={(next) => change({ page: next })}
+        />
+      </div>
     </section>
+  );
+}
+
+/** The header's checkbox: ticks (or clears) every run of the page; half-ticked when
+ * only some are. */
+function SelectAll({
+  all,
+  some,
+  disabled,
+  onChange,
+}: {
+  all: boolean;
+  some: boolean;
+  disabled: boolean;
+  onChange: () => void;
+}) {
+  const box = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (box.current) box.current.indeterminate = some && !all;
+  }, [some, all]);
+  return (
+    <input
+      ref={box}
+      type="checkbox"
+      aria-label="select all runs of this page"
+      checked={all}
+      disabled={disabled}
+      onChange={onChange}
+    />
   );
 }
 

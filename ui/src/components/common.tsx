@@ -8,6 +8,7 @@ import { Link } from "react-router-dom";
 
 import { lostReason, useConnection } from "../api/connection";
 import { useNamespace } from "../api/namespaceContext";
+import { pageCount } from "./runsList";
 
 export function StateBadge({ state, title }: { state: string | undefined; title?: string }) {
   const name = (state ?? "UNKNOWN").replace("RUNTIME_STATE_UNSPECIFIED", "UNKNOWN");
@@ -55,25 +56,32 @@ export function PageHeader({
   );
 }
 
-/** Pages through a token-paged list: `tokens` is the stack of tokens of the pages before. */
+/** Pages through a token-paged list: `tokens` is the stack of tokens of the pages before.
+ * With `pageSize`, it says how many pages there are ("page 3 of 41"). */
 export function Pager({
   tokens,
   next,
   total,
+  pageSize,
   onChange,
 }: {
   tokens: string[];
   next: string | undefined;
   total: number | undefined;
+  pageSize?: number;
   onChange: (tokens: string[]) => void;
 }) {
+  const pages = pageSize ? pageCount(total, pageSize) : undefined;
   return (
     <div className="dy-pager">
       <span>{total ?? 0} in all</span>
       <button type="button" disabled={!tokens.length} onClick={() => onChange(tokens.slice(0, -1))}>
         ‹ Previous
       </button>
-      <span>page {tokens.length + 1}</span>
+      <span>
+        page {tokens.length + 1}
+        {pages ? ` of ${pages}` : ""}
+      </span>
       <button type="button" disabled={!next} onClick={() => next && onChange([...tokens, next])}>
         Next ›
       </button>
