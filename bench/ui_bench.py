@@ -17,11 +17,19 @@ page with `performance.now()` (0 = the navigation's start) unless said otherwise
    visible) are timed.
 3. The same pipeline while it runs: the page opened right after the submit, until the
    first graph is drawn; long main-thread tasks (over 50 ms) while it polls are counted.
+4. Watching a live 2,000-iteration loop (`--watch`): a run of 2,000 quick iterations is
+   submitted, and once it holds 1,000 task records its page is opened and left for 20 s.
+   What the page and its workers received in those 20 s is summed from Playwright's
+   request sizes (bodies as sent, so after compression, and headers; a worker's
+   script, whose size Chromium does not give the page, is asked for again with the
+   same Accept-Encoding and its bytes counted), the API calls apart; the longest main-thread task
+   is taken from the page's long-task observer.
 
 A benchmark, not a test: it prints and asserts nothing.
 
     .venv/bin/python bench/ui_bench.py                 # 100,000 runs, 10 + 5 repetitions
     .venv/bin/python bench/ui_bench.py --runs 10000 --page-repeat 3 --graph-repeat 3
+    .venv/bin/python bench/ui_bench.py --watch-only    # only the 20 s watch of part 4
 """
 
 from __future__ import annotations
@@ -65,6 +73,8 @@ API = "/apis/v2beta1"
 ROWS = 25  # the runs table's page size
 LOOP_ITEMS = 1000
 CHAIN = 50
+WATCH_ITEMS = 2000
+WATCH_SECONDS = 20
 
 
 @dsl.component
@@ -86,6 +96,13 @@ def big_run() -> None:
     previous = count(xs=dsl.Collected(inner.output)).set_caching_options(False)
     for _ in range(CHAIN - 1):
         previous = step(i=previous.output).set_caching_options(False)
+
+
+@dsl.pipeline(name="ui-bench-watch")
+def watched_run() -> None:
+    """2,000 quick iterations, uncached: a big loop that stays live for a minute or two."""
+    with dsl.ParallelFor(list(range(WATCH_ITEMS))) as item:
+        step(i=item).set_caching_options(False)
 
 
 # -- the server -----------------------------------------------------------------------
@@ -306,6 +323,69 @@ def _live_page(
     }
 
 
+def _task_count(api: httpx.Client, run_id: str) -> int:
+    return len(api.get(f"/runs/{run_id}/tasks").json().get("tasks", []))
+
+
+def _watch_page(context: Any, api: httpx.Client) -> dict[str, Any]:
+    """Part 4: bytes and the longest main-thread task while a page watches a live
+    2,000-iteration run for WATCH_SECONDS."""
+    run_id = _submit(api, compile_to_dict(watched_run), "ui-bench watch")
+    deadline = time.monotonic() + 600
+    while (before := _task_count(api, run_id)) < WATCH_ITEMS // 2:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the watched run made only {before} task records in 10 min")
+        time.sleep(0.5)
+    page = context.new_page()
+    page.add_init_script(_LONG_TASKS)
+    received = {"api": 0.0, "other": 0.0}
+    unsized: list[tuple[str, str]] = []
+
+    def finished(request: Any) -> None:
+        sizes = request.sizes()
+        if not sizes["responseBodySize"] and API not in request.url:
+            unsized.append((request.url, request.headers.get("accept-encoding", "")))
+        kind = "api" if API in request.url else "other"
+        received[kind] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+
+    page.on("requestfinished", finished)
+    page.goto(f"/runs/{run_id}", wait_until="commit")
+    # Let the page's own polling run; the Python side only reads the browser's events.
+    page.wait_for_timeout(WATCH_SECONDS * 1000)
+    page.remove_listener("requestfinished", finished)
+    # A worker's script (ELK's): Chromium tells its size to the worker, not to the page.
+    # Asked again with the same Accept-Encoding, the bytes that come are what it received.
+    for address, accepted in unsized:
+        again = httpx.get(address, headers={"Accept-Encoding": accepted})
+        received["other"] += again.num_bytes_downloaded
+    long_tasks = page.evaluate("window.__longTasks")
+    state = api.get(f"/runs/{run_id}").json()["state"]
+    after = _task_count(api, run_id)
+    page.close()
+    api.post(f"/runs/{run_id}:terminate")
+    return {
+        "tasks_before": before,
+        "tasks_after": after,
+        "state": state,
+        "api_kb": received["api"] / 1024,
+        "other_kb": received["other"] / 1024,
+        "long_n": len(long_tasks),
+        "long_max": max(long_tasks, default=0.0),
+    }
+
+
+def _print_watch(watch: dict[str, Any]) -> None:
+    print(
+        f"\nwatching a live {WATCH_ITEMS}-iteration run for {WATCH_SECONDS} s "
+        f"({watch['tasks_before']} -> {watch['tasks_after']} task records, run "
+        f"{watch['state']} at the end):\n"
+        f"  received: API {watch['api_kb']:.0f} KB, UI files {watch['other_kb']:.0f} KB, "
+        f"total {watch['api_kb'] + watch['other_kb']:.0f} KB (on the wire)\n"
+        f"  long main-thread tasks > 50 ms: {watch['long_n']}, "
+        f"longest {watch['long_max']:.0f} ms"
+    )
+
+
 # -- reporting --------------------------------------------------------------------------
 def _stats(values: list[float]) -> str:
     return (
@@ -324,6 +404,9 @@ def main() -> None:
     parser.add_argument("--page-repeat", type=int, default=10)
     parser.add_argument("--graph-repeat", type=int, default=5)
     parser.add_argument("--no-live", action="store_true", help="skip the live-run page")
+    parser.add_argument(
+        "--watch-only", action="store_true", help="only part 4, over an empty database"
+    )
     args = parser.parse_args()
     if not (UI_DIST / "index.html").is_file():
         sys.exit(f"The web UI is not built in {UI_DIST}: run `make ui`.")
@@ -337,9 +420,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dagyard-ui-bench-") as folder:
         home = Path(folder)
         url = f"sqlite:///{home / 'dagyard.db'}"
-        seed_s, _ = api_bench._seed(url, args.runs, api_bench._spec(home))
-        settled = _settle_seeded_runs(url)
-        print(f"seeded {args.runs} runs in {seed_s:.1f} s; {settled} unfinished set CANCELED")
+        if not args.watch_only:
+            seed_s, _ = api_bench._seed(url, args.runs, api_bench._spec(home))
+            settled = _settle_seeded_runs(url)
+            print(f"seeded {args.runs} runs in {seed_s:.1f} s; {settled} unfinished CANCELED")
         child, base = _start(home, url)
         try:
             with (
@@ -350,6 +434,10 @@ def main() -> None:
                 viewport = {"width": 1440, "height": 900}
                 context = browser.new_context(base_url=base, viewport=viewport)
                 context.set_default_timeout(120_000)
+                if args.watch_only:
+                    _print_watch(_watch_page(context, api))
+                    browser.close()
+                    return
 
                 runs = _runs_page(context, args.page_repeat)
                 print(f"\nruns page, {args.runs} runs, {args.page_repeat} loads (ms):")
@@ -395,6 +483,7 @@ def main() -> None:
                         f"{live['long_n']}, max {live['long_max']:.0f} ms, "
                         f"sum {live['long_sum']:.0f} ms"
                     )
+                _print_watch(_watch_page(context, api))
                 browser.close()
         finally:
             child.terminate()
