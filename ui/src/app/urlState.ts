@@ -2,7 +2,7 @@
 // move through it and a copied link opens the same view. Values equal to their default
 // are left out, and every other parameter (the namespace's `ns`, ...) is kept.
 
-import { useCallback } from "react";
+import { useCallback, useRef } from "react";
 import { useSearchParams } from "react-router-dom";
 
 /** What to change: a value sets the parameter, a list repeats it, "" / [] / undefined
@@ -28,9 +28,16 @@ export function patchQuery(search: URLSearchParams, patch: QueryPatch): URLSearc
 /** The query and a way to change several of its parameters in one history entry. */
 export function useQueryState(): [URLSearchParams, (patch: QueryPatch, options?: ChangeOptions) => void] {
   const [search, setSearch] = useSearchParams();
+  // Two changes in one event (a group expanded and a task selected) build on each other:
+  // the router's own updater would give both the query of the last render.
+  const latest = useRef(search);
+  latest.current = search;
   const change = useCallback(
-    (patch: QueryPatch, options: ChangeOptions = {}) =>
-      setSearch((current) => patchQuery(current, patch), { replace: options.replace }),
+    (patch: QueryPatch, options: ChangeOptions = {}) => {
+      const next = patchQuery(latest.current, patch);
+      latest.current = next;
+      setSearch(next, { replace: options.replace });
+    },
     [setSearch],
   );
   return [search, change];

@@ -28,12 +28,15 @@ _TIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", 
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tasks") as batch:
-        batch.add_column(sa.Column("first_started_at", _TIME, nullable=True))
-        batch.add_column(sa.Column("ran_seconds", sa.Double(), nullable=False, server_default="0"))
+    op.add_column("tasks", sa.Column("first_started_at", _TIME, nullable=True))
+    op.add_column(
+        "tasks", sa.Column("ran_seconds", sa.Double(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tasks") as batch:
-        batch.drop_column("ran_seconds")
-        batch.drop_column("first_started_at")
+    # Not in batch mode: on SQLite that copies the tasks table and drops the old one,
+    # whose foreign keys would delete every event with it (SQLite drops columns itself
+    # since 3.35).
+    op.drop_column("tasks", "ran_seconds")
+    op.drop_column("tasks", "first_started_at")
