@@ -3,7 +3,7 @@
 // run-level actions (terminate, retry, clone, archive). What it shows is kept in the
 // address (runView.ts).
 
-import { useMemo, useState } from "react";
+import { useDeferredValue, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { stringify } from "yaml";
 
@@ -34,9 +34,12 @@ export function RunPage() {
   const run = useRun(runId);
   const live = isLive(run.data);
   const tasks = useRunTasks(runId, live);
+  // What a new answer about the tasks changes is drawn in a render React may interrupt
+  // and spread over several frames: on a big run the page stays responsive meanwhile.
+  const taskList = useDeferredValue(tasks.data);
   const artifacts = useRunArtifacts(runId, live);
   useFinalRefresh(runId, live);
-  const view = useRunView(run.data, tasks.data);
+  const view = useRunView(run.data, taskList);
   const { tab, taskId: selected } = view;
   // Counts the selections made from the warnings: each one brings the task's panel into
   // view, wherever the page is scrolled.
@@ -49,7 +52,7 @@ export function RunPage() {
   if (!run.data) return <ErrorBox error={run.error ?? "No such run."} />;
   const data = run.data;
   const spec = data.pipeline_spec?.pipeline_spec ?? data.pipeline_spec ?? version.data?.pipeline_spec;
-  const selectedTask = tasks.data?.find((t) => t.task_id === selected);
+  const selectedTask = taskList?.find((t) => t.task_id === selected);
   const panel = selectedTask && (
     <TaskPanel
       task={selectedTask}
@@ -76,7 +79,7 @@ export function RunPage() {
       <WaitingNotice run={data} />
       <ErrorBox error={data.error?.message ?? version.error} />
       <RunWarnings
-        tasks={tasks.data ?? []}
+        tasks={taskList ?? []}
         selected={selected}
         onSelect={(taskId) => {
           view.select(taskId, { tab: "graph", reveal: true });
@@ -102,7 +105,7 @@ export function RunPage() {
           <div className="dy-graph">
             <RunGraph
               spec={spec}
-              tasks={tasks.data ?? []}
+              tasks={taskList ?? []}
               selectedPath={selectedTask?.path}
               // reveal: a task picked in the find box may be inside collapsed groups; the
               // address takes its selection and the groups around it in one change.
@@ -117,12 +120,12 @@ export function RunPage() {
       {tab === "timeline" && (
         <div className="dy-graph-area">
           <div className="dy-graph">
-            <Timeline tasks={tasks.data ?? []} selectedTaskId={selected} onSelect={(taskId) => view.select(taskId)} />
+            <Timeline tasks={taskList ?? []} selectedTaskId={selected} onSelect={(taskId) => view.select(taskId)} />
           </div>
           {panel}
         </div>
       )}
-      {tab === "details" && <RunDetails run={data} tasks={tasks.data ?? []} />}
+      {tab === "details" && <RunDetails run={data} tasks={taskList ?? []} />}
       {tab === "spec" && <pre className="dy-code">{stringify(spec ?? {})}</pre>}
     </>
   );
