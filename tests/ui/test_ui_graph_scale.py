@@ -154,7 +154,8 @@ def test_nodes_show_how_long_tasks_ran_and_a_running_one_ticks(
     page: Page, platform: Platform, tmp_path: Path
 ) -> None:
     gate = tmp_path / "gate"
-    run_id = start(platform, ui_greeting, gate=str(gate))
+    # A name of its own: no task of it is a cache hit of another test's run.
+    run_id = start(platform, ui_greeting, gate=str(gate), name=uuid.uuid4().hex)
     try:
         page.goto(f"/runs/{run_id}")
         running = page.get_by_test_id("duration-greet")

@@ -129,7 +129,8 @@ function onActivate(action: () => void) {
 function Duration({ data }: { data: GraphNodeData }) {
   const running = !data.finishedAt && (data.state === "RUNNING" || data.state === "CANCELING");
   const now = useNow(running && !!data.startedAt);
-  if (!data.startedAt || (!data.finishedAt && !running)) return null;
+  // A cache hit ran nothing: no duration.
+  if (!data.startedAt || (!data.finishedAt && !running) || data.state === "CACHED") return null;
   const text = formatDuration(data.startedAt, data.finishedAt, now);
   if (!text) return null;
   return (
