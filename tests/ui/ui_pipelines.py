@@ -197,3 +197,18 @@ def ui_chain() -> None:
     first = refine(data=raw.outputs["raw"])
     second = refine(data=first.outputs["refined"])
     count_rows(table=second.outputs["refined"])
+
+
+@dsl.component
+def fails_first(marker: str) -> str:
+    import os
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("the first attempt fails")
+    return "second attempt"
+
+
+@dsl.pipeline(name="ui-retried", description="Its task fails once and is retried after 2 s.")
+def ui_retried(marker: str) -> str:
+    return fails_first(marker=marker).set_retry(num_retries=1, backoff_duration="2s").output

@@ -160,8 +160,13 @@ export interface Task {
   error?: string;
   node?: string;
   created_at?: string;
+  /** When its latest attempt started; none while it waits for a retry or capacity. */
   started_at?: string;
   finished_at?: string;
+  /** When its first attempt started (older records: none). */
+  first_started_at?: string;
+  /** How long its attempts that ended ran, in all. */
+  ran_seconds?: number;
   /** Resolved input parameters, and input artifacts by input name (artifact ids). */
   inputs?: { parameters?: Record<string, unknown>; artifacts?: Record<string, string[]> };
   /** Output parameters by name. Output artifacts: see RunArtifact.producer. */

@@ -22,7 +22,8 @@ import type { Run } from "../api/types";
 import { waitingReason } from "../api/work";
 import { useQueryState, writeSort, type ChangeOptions, type QueryPatch } from "../app/urlState";
 import { EditButton, ErrorBox, FilterInput, Pager, StateBadge } from "./common";
-import { formatDuration, formatTime, formatValue } from "./format";
+import { describeTiming, runTiming, timingCell } from "./durations";
+import { formatTime, formatValue } from "./format";
 import {
   DEFAULT_RUN_SORT,
   experimentLabels,
@@ -257,7 +258,9 @@ export function RunsTable({
                 </td>
               )}
               <td>{formatTime(r.created_at)}</td>
-              <td>{formatDuration(startOf(r), r.finished_at)}</td>
+              <td>
+                <RunDuration run={r} />
+              </td>
               {metricColumns.map((key) => (
                 <td key={key} className="dy-metric">
                   {formatValue(metrics.data?.[r.run_id]?.[key])}
@@ -294,6 +297,18 @@ export function RunsTable({
         />
       </div>
     </section>
+  );
+}
+
+/** How long a run ran, and beside it how long it was queued or waited, when worth saying. */
+function RunDuration({ run }: { run: Run }) {
+  const timing = runTiming(run, Date.now());
+  const { ran, rest } = timingCell(timing);
+  return (
+    <span title={describeTiming(timing)} data-testid="run-duration">
+      {ran}
+      {rest && <span className="dy-muted">{ran ? " · " : ""}{rest}</span>}
+    </span>
   );
 }
 
@@ -346,9 +361,4 @@ function RunState({ run }: { run: Run }) {
 export function pipelineName(run: Run): string {
   const spec = run.pipeline_spec?.pipeline_spec ?? run.pipeline_spec;
   return spec?.pipelineInfo?.displayName || spec?.pipelineInfo?.name || run.pipeline_name || "";
-}
-
-function startOf(run: Run): string | undefined {
-  const running = run.state_history?.find((s) => s.state === "RUNNING");
-  return running?.update_time ?? run.created_at;
 }

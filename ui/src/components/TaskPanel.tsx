@@ -9,7 +9,8 @@ import { artifactBytes } from "../api/client";
 import type { Artifact, Task } from "../api/types";
 import { ArtifactView } from "../viewers";
 import { KeyValues, StateBadge } from "./common";
-import { formatDuration, formatTime, formatValue } from "./format";
+import { taskTiming, waitedRow } from "./durations";
+import { formatMs, formatTime, formatValue } from "./format";
 import { LogView } from "./LogView";
 import { warningCount } from "./warnings";
 
@@ -48,6 +49,7 @@ export function TaskPanel({
   const inputIds = new Set(Object.values(task.inputs?.artifacts ?? {}).flat());
   const inputs = artifacts.filter((a) => inputIds.has(a.artifact_id));
   const runnable = task.kind === "container" || task.kind === "importer";
+  const timing = taskTiming(task, Date.now());
 
   return (
     <aside
@@ -119,9 +121,12 @@ export function TaskPanel({
               ],
               ["Why", task.cache_reason ?? ""],
               ["Created", formatTime(task.created_at)],
-              ["Started", formatTime(task.started_at)],
+              ["First started", formatTime(task.first_started_at ?? task.started_at)],
+              ...(task.attempts > 1 ? [["Last attempt started", formatTime(task.started_at)] as [string, string]] : []),
               ["Finished", formatTime(task.finished_at)],
-              ["Duration", formatDuration(task.started_at, task.finished_at)],
+              ["Ran", timing.ran === undefined ? "not yet" : formatMs(timing.ran)],
+              ["Queued", timing.queued === undefined ? "" : formatMs(timing.queued)],
+              ...waitedRow(timing),
               ["Node", task.node ?? ""],
             ]}
           />

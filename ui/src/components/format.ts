@@ -19,8 +19,13 @@ export function formatDuration(start: string | undefined, end: string | undefine
   const from = new Date(start).getTime();
   const to = end ? new Date(end).getTime() : now;
   if (Number.isNaN(from) || Number.isNaN(to) || to < from) return "";
-  const seconds = (to - from) / 1000;
-  if (seconds < 1) return `${Math.round(to - from)} ms`;
+  return formatMs(to - from);
+}
+
+/** A length of time given in milliseconds, as the UI writes durations ("12 s"). */
+export function formatMs(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds < 1) return `${Math.round(ms)} ms`;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;

@@ -1,4 +1,4 @@
-// Compare runs: parameters side by side with the differences marked, scalar metrics,
+// Compare runs: how long each ran (and was queued), parameters side by side with the differences marked, scalar metrics,
 // ROC curves overlaid and confusion matrices side by side.
 
 import { useQueries } from "@tanstack/react-query";
@@ -8,6 +8,7 @@ import { apiGet } from "../api/client";
 import { useRunMetrics } from "../api/hooks";
 import type { Artifact, Run } from "../api/types";
 import { ErrorBox, PageHeader, StateBadge } from "../components/common";
+import { describeTiming, runTiming } from "../components/durations";
 import { formatValue } from "../components/format";
 import { ConfusionMatrix, RocCurve, rocSeries } from "../viewers";
 
@@ -54,6 +55,12 @@ export function ComparePage() {
           </tr>
         </thead>
         <tbody>
+          <tr data-testid="compare-duration">
+            <th>Duration</th>
+            {loaded.map((r) => (
+              <td key={r.run_id}>{describeTiming(runTiming(r, Date.now()))}</td>
+            ))}
+          </tr>
           <tr className="dy-section">
             <td colSpan={loaded.length + 1}>Parameters</td>
           </tr>

@@ -21,7 +21,8 @@ import {
 import type { Run, Task } from "../api/types";
 import { waitingReason } from "../api/work";
 import { EditButton, ErrorBox, KeyValues, Loading, PageHeader, StateBadge } from "../components/common";
-import { formatDuration, formatTime, formatValue } from "../components/format";
+import { runTiming, waitedRow } from "../components/durations";
+import { formatMs, formatTime, formatValue } from "../components/format";
 import { pipelineName } from "../components/RunsTable";
 import { RunWarnings } from "../components/RunWarnings";
 import { TaskPanel } from "../components/TaskPanel";
@@ -174,7 +175,7 @@ function RunActions({ run }: { run: Run }) {
 function RunDetails({ run, tasks }: { run: Run; tasks: Task[] }) {
   const experiment = useExperiment(run.experiment_id);
   const parameters = Object.entries(run.runtime_config?.parameters ?? {});
-  const started = run.state_history?.find((s) => s.state === "RUNNING")?.update_time ?? run.created_at;
+  const timing = runTiming(run, Date.now());
   const counts = useMemo(() => {
     const byState = new Map<string, number>();
     tasks
@@ -200,7 +201,9 @@ function RunDetails({ run, tasks }: { run: Run; tasks: Task[] }) {
           ],
           ["Created", formatTime(run.created_at)],
           ["Finished", formatTime(run.finished_at)],
-          ["Duration", formatDuration(started, run.finished_at)],
+          ["Ran", timing.ran === undefined ? "not yet" : formatMs(timing.ran)],
+          ["Queued", timing.queued === undefined ? "" : formatMs(timing.queued)],
+          ...waitedRow(timing),
           ["Tasks", counts],
           ["Recurring run", run.recurring_run_id ?? ""],
           ["Caching", run.cache_enabled === false ? "off for this run" : "on"],
