@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -718,6 +719,17 @@ def test_an_uploaded_pipeline_is_named_and_described_by_its_file(
     shown = page.locator(".dy-description")  # as Markdown
     expect(shown.locator("del")).to_have_text("everyone")
     expect(shown.locator("table tbody tr")).to_have_text("greetprints")
+
+    # A package is opened for its one pipeline file, as the server opens it.
+    packed = tmp_path / "package.zip"
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("README.md", "not the pipeline")
+        archive.writestr("pipeline.yaml", yaml.safe_dump(spec))
+    page.goto("/pipelines")
+    page.get_by_role("button", name="Upload pipeline").click()
+    form.locator("input[type=file]").set_input_files(str(packed))
+    expect(form.locator("input[name=name]")).to_have_value(spec["pipelineInfo"]["name"])
+    expect(description).to_have_value(spec["pipelineInfo"]["description"])
 
 
 # Recurring runs

@@ -11,6 +11,8 @@ import { formatTime } from "../components/format";
 import { Lineage } from "../components/Lineage";
 import { ArtifactView } from "../viewers";
 
+const PAGE_SIZE = 25;
+
 const TYPES = [
   "",
   "system.Artifact",
@@ -29,7 +31,7 @@ export function ArtifactsPage() {
   const type = query.get("type") ?? "";
   const name = query.get("q") ?? "";
   const artifacts = useArtifacts({
-    page_size: 25,
+    page_size: PAGE_SIZE,
     page_token: tokens[tokens.length - 1],
     sort_by: "created_at desc",
     filter: kfpFilter([
@@ -75,7 +77,11 @@ export function ArtifactsPage() {
               </td>
               <td>{a.schema_title}</td>
               <td>
-                {a.producer && <Link to={`/runs/${a.producer.run_id}`}>{a.producer.path}</Link>}
+                {a.producer && (
+                  <Link to={`/runs/${a.producer.run_id}?task=${encodeURIComponent(a.producer.task_id)}`}>
+                    {a.producer.path}
+                  </Link>
+                )}
               </td>
               <td className="dy-uri">{a.uri}</td>
               <td>{formatTime(a.created_at)}</td>
@@ -87,6 +93,7 @@ export function ArtifactsPage() {
         tokens={tokens}
         next={artifacts.data?.next_page_token}
         total={artifacts.data?.total_size}
+        pageSize={PAGE_SIZE}
         onChange={(next) => change({ page: next })}
       />
     </>

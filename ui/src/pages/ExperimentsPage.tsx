@@ -14,12 +14,14 @@ import { RunsTable } from "../components/RunsTable";
 import { MarkdownView } from "../viewers";
 import { RecurringRunsTable } from "./RecurringRunsPage";
 
+const PAGE_SIZE = 25;
+
 export function ExperimentsPage() {
   const [query, change] = useQueryState();
   const tokens = query.getAll("page");
   const [creating, setCreating] = useState(false);
   const experiments = useExperiments({
-    page_size: 25,
+    page_size: PAGE_SIZE,
     page_token: tokens[tokens.length - 1],
     sort_by: "created_at desc",
     filter: kfpFilter([{ key: "storage_state", operation: "EQUALS", string_value: "AVAILABLE" }]),
@@ -70,6 +72,7 @@ export function ExperimentsPage() {
         tokens={tokens}
         next={experiments.data?.next_page_token}
         total={experiments.data?.total_size}
+        pageSize={PAGE_SIZE}
         onChange={(next) => change({ page: next })}
       />
     </>

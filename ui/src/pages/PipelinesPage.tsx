@@ -10,7 +10,9 @@ import type { Pipeline } from "../api/types";
 import { useQueryState } from "../app/urlState";
 import { EditButton, ErrorBox, FilterInput, PageHeader, Pager } from "../components/common";
 import { formatTime } from "../components/format";
-import { isReadablePipelineFile, pipelineFileInfo, type PipelineFileInfo } from "../components/pipelineFile";
+import { pipelineFileInfo, pipelineFileText, type PipelineFileInfo } from "../components/pipelineFile";
+
+const PAGE_SIZE = 25;
 
 export function PipelinesPage() {
   const [query, change] = useQueryState();
@@ -18,7 +20,7 @@ export function PipelinesPage() {
   const search = query.get("q") ?? "";
   const [uploading, setUploading] = useState(false);
   const pipelines = usePipelines({
-    page_size: 25,
+    page_size: PAGE_SIZE,
     page_token: tokens[tokens.length - 1],
     sort_by: "created_at desc",
     filter: kfpFilter([{ key: "display_name", operation: "IS_SUBSTRING", string_value: search }]),
@@ -72,6 +74,7 @@ export function PipelinesPage() {
         tokens={tokens}
         next={pipelines.data?.next_page_token}
         total={pipelines.data?.total_size}
+        pageSize={PAGE_SIZE}
         onChange={(next) => change({ page: next })}
       />
     </>
@@ -98,11 +101,8 @@ export function UploadForm({ pipelineId, onDone }: { pipelineId?: string; onDone
   );
   const choose = async (chosen: File | null) => {
     setFile(chosen);
-    const info =
-      (chosen && isReadablePipelineFile(chosen.name) && pipelineFileInfo(await chosen.text())) || {
-        name: "",
-        description: "",
-      };
+    const text = chosen ? pipelineFileText(chosen.name, new Uint8Array(await chosen.arrayBuffer())) : undefined;
+    const info = (text !== undefined && pipelineFileInfo(text)) || { name: "", description: "" };
     const offered = { name: pipelineId ? "" : info.name, description: info.description };
     setName((typed) => (typed === "" || typed === fromFile.name ? offered.name : typed));
     setDescription((typed) => (typed === "" || typed === fromFile.description ? offered.description : typed));

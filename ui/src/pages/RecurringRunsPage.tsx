@@ -9,6 +9,8 @@ import type { RecurringRun } from "../api/types";
 import { EditButton, EditLink, ErrorBox, PageHeader, Pager, StateBadge } from "../components/common";
 import { formatTime } from "../components/format";
 
+const PAGE_SIZE = 25;
+
 export function describeTrigger(recurring: RecurringRun): string {
   const cron = recurring.trigger?.cron_schedule?.cron;
   if (cron) return `cron ${cron} (${recurring.timezone ?? "UTC"})`;
@@ -20,7 +22,7 @@ export function RecurringRunsTable({ experimentId }: { experimentId?: string }) 
   const [tokens, setTokens] = useState<string[]>([]);
   const [open, setOpen] = useState<string | undefined>();
   const list = useRecurringRuns({
-    page_size: 25,
+    page_size: PAGE_SIZE,
     page_token: tokens[tokens.length - 1],
     sort_by: "created_at desc",
     experiment_id: experimentId,
@@ -86,7 +88,13 @@ export function RecurringRunsTable({ experimentId }: { experimentId?: string }) 
           )}
         </tbody>
       </table>
-      <Pager tokens={tokens} next={list.data?.next_page_token} total={list.data?.total_size} onChange={setTokens} />
+      <Pager
+        tokens={tokens}
+        next={list.data?.next_page_token}
+        total={list.data?.total_size}
+        pageSize={PAGE_SIZE}
+        onChange={setTokens}
+      />
     </>
   );
 }
