@@ -175,4 +175,4 @@ def test_the_runs_lists_filters_sort_and_page_are_in_the_address(
     page.goto(link)
     expect(rows).to_have_count(2)
     expect(rows.first).to_have_attribute("data-testid", f"run-row-{ids[25]}")
-    expect(page.get_by_text("page 2", exact=True)).to_be_visible()
+    expect(page.get_by_text("page 2 of 2", exact=True)).to_be_visible()
