@@ -78,3 +78,34 @@ def test_runs_written_before_0013_sort_by_duration_and_metric_after_it(
         assert store.run_metric_keys(ListQuery()) == ["eval/f1"]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("name", ["sqlite_backend", "postgres_backend", "mysql_backend"])
+def test_task_revisions_go_and_come_back_without_losing_a_row(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """Down to before 0011 and up again: every run, task and lineage event stays (a
+    table copied and dropped on SQLite would take its children along), and the tasks
+    written before count as revision 0, below every later write."""
+    from alembic import command
+
+    backend: Backend = request.getfixturevalue(name)
+    url = backend.new_database_url()
+    store = SqlMetadataStore(url)
+    try:
+        store.create_run(Run("r", "r", {}, created_at=T0))
+        made = Task("t", "r", "make", "make", TaskKind.CONTAINER)
+        data = Artifact("a", "r", "data", "file:///d", "system.Dataset")
+        event = Event("t", "a", EventKind.OUTPUT, "data")
+        store.write_tasks([made], [], artifacts=[data], events=[event])
+        config = migrate.alembic_config(url)
+        command.downgrade(config, "0010")
+        command.upgrade(config, "head")
+        assert [t.task_id for t in store.list_tasks("r")] == ["t"]
+        assert len(store.list_events(task_id="t")) == 1
+        assert store.changed_tasks("r") == (store.list_tasks("r"), 0)
+        store.update_task("t", attempts=1)
+        changed, revision = store.changed_tasks("r", 0)
+        assert [t.attempts for t in changed] == [1] and revision == 1
+    finally:
+        store.close()

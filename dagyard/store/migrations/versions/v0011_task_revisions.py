@@ -21,18 +21,16 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("runs") as batch:
-        batch.add_column(
-            sa.Column("task_revision", sa.Integer(), nullable=False, server_default="0")
-        )
-    with op.batch_alter_table("tasks") as batch:
-        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+    # Not in batch mode (see 0012): on SQLite that would copy tables and drop the old
+    # ones, and their foreign keys would take the rows that point at them along.
+    op.add_column(
+        "runs", sa.Column("task_revision", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column("tasks", sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
     op.create_index("ix_tasks_run_id_revision", "tasks", ["run_id", "revision"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_tasks_run_id_revision", table_name="tasks")
-    with op.batch_alter_table("tasks") as batch:
-        batch.drop_column("revision")
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("task_revision")
+    op.drop_column("tasks", "revision")
+    op.drop_column("runs", "task_revision")
