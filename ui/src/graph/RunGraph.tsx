@@ -1,7 +1,8 @@
 // A pipeline's graph, with a run's live states when `tasks` is given. Layout (ELK) runs
 // only when the structure changes (spec, expanded groups, iteration pages, iterations
 // appearing); a state change only updates node data, so polling a live run every second
-// stays smooth.
+// stays smooth. Zoomed out, chains of tasks are drawn as bands (lod.ts); the find box
+// (FindTask.tsx) expands what encloses a picked task and zooms to it.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
