@@ -1,9 +1,12 @@
 // A task attempt's log, read in pieces by byte offset and tailed while the task runs;
-// searched (matches highlighted, stepped through) and downloaded whole.
+// searched (matches highlighted, stepped through) and downloaded whole. While the server
+// cannot be reached it says so instead of "following", and reads on from where it was
+// once the server answers again.
 
 import { Fragment, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 
-import { apiGet } from "../api/client";
+import { apiGet, isUnanswered } from "../api/client";
+import { useConnection } from "../api/connection";
 import type { TaskLog } from "../api/types";
 import { ErrorBox } from "./common";
 import { findMatches, readWholeLog, stepMatch } from "./logText";
@@ -19,6 +22,7 @@ export function LogView({ runId, taskId, attempts }: { runId: string; taskId: st
   const [current, setCurrent] = useState(0);
   const [downloading, setDownloading] = useState(false);
   const bottom = useRef<HTMLPreElement>(null);
+  const { lost } = useConnection();
   const url = `/runs/${runId}/nodes/${encodeURIComponent(taskId)}/logs`;
 
   useEffect(() => {
@@ -42,7 +46,11 @@ export function LogView({ runId, taskId, attempts }: { runId: string; taskId: st
         }
         timer = setTimeout(read, piece.next_offset < piece.size ? 0 : 1000);
       } catch (e) {
-        if (!stopped) setError(e);
+        if (stopped) return;
+        // The server's refusal stays; a dropped connection (no answer, or a gateway's)
+        // is asked again, from the same offset, until it answers.
+        if (isUnanswered(e)) timer = setTimeout(read, 2000);
+        else setError(e);
       }
     };
     void read();
@@ -99,7 +107,7 @@ export function LogView({ runId, taskId, attempts }: { runId: string; taskId: st
           </select>
         )}
         <span className="dy-muted">
-          {complete ? "complete" : "following…"}
+          {complete ? "complete" : lost ? "not following: the server cannot be reached" : "following…"}
           {source ? " (the log of the cached task it reused)" : ""}
         </span>
         <input
