@@ -39,10 +39,11 @@ def _run() -> None:
         return
     engine = database.create_engine(url)
     try:
-        with engine.connect() as own_connection:
+        with engine.connect() as own_connection, database.foreign_keys_off(own_connection):
             context.configure(connection=own_connection, **_OPTIONS)
             with context.begin_transaction():
                 context.run_migrations()
+                database.check_foreign_keys(own_connection)
     finally:
         engine.dispose()
 

@@ -16,9 +16,11 @@ meanwhile, instead of waiting for the lock.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,38 @@ def write_engine(engine: Engine) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+@contextlib.contextmanager
+def foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
+    """SQLite's foreign keys not enforced while a migration runs; enter it before the
+    migration's transaction begins (SQLite ignores the switch inside one). SQLite alters
+    a table by copying it and dropping the old one (Alembic's batch mode), and with the
+    keys enforced, dropping `runs` or `tasks` would delete every row that points at them.
+    What the copies hold is checked before the caller commits. Other databases: nothing."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
+
+
+def check_foreign_keys(connection: sa.Connection) -> None:
+    """On SQLite, a StoreError if a row points at one that does not exist (after a
+    migration that ran with `foreign_keys_off`)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise StoreError(
+            f"A migration left {len(broken)} rows pointing at rows that do not exist "
+            f"(first: {tuple(broken[0])}); nothing of it was kept."
+        )
 
 
 def connection_error(url: URL, error: Exception) -> StoreError:

@@ -123,7 +123,12 @@ def upgrade(engine: Engine) -> None:
     head = head_revision()  # migrating: Alembic's word counts
     if database.is_sqlite(engine):
         engine = database.write_engine(engine)
-    with engine.connect() as connection, _migration_lock(connection), connection.begin():
+    with (
+        engine.connect() as connection,
+        _migration_lock(connection),
+        database.foreign_keys_off(connection),
+        connection.begin(),
+    ):
         if engine.dialect.name == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
         current = current_revision(connection)  # again: another opener may have migrated
@@ -139,6 +144,7 @@ def upgrade(engine: Engine) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        database.check_foreign_keys(connection)
 
 
 def _known_revisions() -> set[str]:

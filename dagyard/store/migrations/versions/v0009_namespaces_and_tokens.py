@@ -65,6 +65,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_api_tokens_namespace", table_name="api_tokens")
+    # The table's indexes go with it (MySQL refuses to drop the index on its own while
+    # the foreign key needs it).
     op.drop_table("api_tokens")
     op.drop_table("namespaces")
