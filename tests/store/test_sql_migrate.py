@@ -80,6 +80,15 @@ def test_runs_written_before_0013_sort_by_duration_and_metric_after_it(
         store.close()
 
 
+def _a_task_with_lineage(store: SqlMetadataStore) -> None:
+    """Run "r" with task "t", which made artifact "a" (an output event)."""
+    store.create_run(Run("r", "r", {}, created_at=T0))
+    made = Task("t", "r", "make", "make", TaskKind.CONTAINER)
+    data = Artifact("a", "r", "data", "file:///d", "system.Dataset")
+    event = Event("t", "a", EventKind.OUTPUT, "data")
+    store.write_tasks([made], [], artifacts=[data], events=[event])
+
+
 @pytest.mark.parametrize("name", ["sqlite_backend", "postgres_backend", "mysql_backend"])
 def test_task_revisions_go_and_come_back_without_losing_a_row(
     name: str, request: pytest.FixtureRequest
@@ -93,11 +102,7 @@ def test_task_revisions_go_and_come_back_without_losing_a_row(
     url = backend.new_database_url()
     store = SqlMetadataStore(url)
     try:
-        store.create_run(Run("r", "r", {}, created_at=T0))
-        made = Task("t", "r", "make", "make", TaskKind.CONTAINER)
-        data = Artifact("a", "r", "data", "file:///d", "system.Dataset")
-        event = Event("t", "a", EventKind.OUTPUT, "data")
-        store.write_tasks([made], [], artifacts=[data], events=[event])
+        _a_task_with_lineage(store)
         config = migrate.alembic_config(url)
         command.downgrade(config, "0010")
         command.upgrade(config, "head")
@@ -124,11 +129,7 @@ def test_migrations_that_copy_tables_keep_every_row_that_points_at_them(
     url = backend.new_database_url()
     store = SqlMetadataStore(url)
     try:
-        store.create_run(Run("r", "r", {}, created_at=T0))
-        made = Task("t", "r", "make", "make", TaskKind.CONTAINER)
-        data = Artifact("a", "r", "data", "file:///d", "system.Dataset")
-        event = Event("t", "a", EventKind.OUTPUT, "data")
-        store.write_tasks([made], [], artifacts=[data], events=[event])
+        _a_task_with_lineage(store)
         command.downgrade(migrate.alembic_config(url), "0007")
     finally:
         store.close()
