@@ -169,6 +169,7 @@ def _seed(url: str, runs: int, spec: dict[str, Any]) -> tuple[float, str]:
                         "created_at": created,
                         "started_at": created if done else None,
                         "finished_at": finished if done else None,
+                        "warnings": [],
                     }
                 )
         with engine.begin() as connection:
