@@ -26,6 +26,7 @@ def finished(platform: Platform, pipeline: Any, name: str, **parameters: Any) ->
             "display_name": name,
             "pipeline_spec": compile_to_dict(pipeline),
             "runtime_config": {"parameters": parameters},
+            "cache_enabled": False,  # its tasks run, and leave no cache to other tests
         },
     )
     assert created.status_code == 200, created.text

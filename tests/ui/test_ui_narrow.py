@@ -34,6 +34,7 @@ def test_a_narrow_window_keeps_the_graph_wide(narrow: Page, platform: Platform) 
             "display_name": f"narrow-{uuid.uuid4().hex[:8]}",
             "pipeline_spec": compile_to_dict(ui_greeting),
             "runtime_config": {"parameters": {"times": 1}},
+            "cache_enabled": False,  # its tasks run, and leave no cache to other tests
         },
     )
     assert created.status_code == 200, created.text

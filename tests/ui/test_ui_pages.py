@@ -39,6 +39,8 @@ def start(
     pipeline: Any,
     run_name: str,
     experiment_id: str | None = None,
+    *,
+    cache: bool = True,
     **parameters: Any,
 ) -> str:
     """Submit a run of `pipeline` through the API; its id, without waiting."""
@@ -46,6 +48,7 @@ def start(
         "display_name": run_name,
         "pipeline_spec": compile_to_dict(pipeline),
         "runtime_config": {"parameters": parameters},
+        "cache_enabled": cache,
     }
     if experiment_id:
         body["experiment_id"] = experiment_id
@@ -93,7 +96,8 @@ def by_name(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def loop_run(platform: Platform) -> str:
-    return start(platform, ui_loop, unique("loop"))
+    # Afresh: other modules run ui_loop too, and its tasks are to read SUCCEEDED, not CACHED.
+    return start(platform, ui_loop, unique("loop"), cache=False)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
-from ui_pipelines import ui_failing_loop, ui_greeting, ui_loop
+from ui_pipelines import ui_cubes, ui_failing_loop, ui_greeting
 from ui_platform import Platform
 
 from dagyard.compiler import compile_to_dict
@@ -27,6 +27,7 @@ def submit(platform: Platform, pipeline: Any, name: str, **parameters: Any) -> s
             "display_name": name,
             "pipeline_spec": compile_to_dict(pipeline),
             "runtime_config": {"parameters": parameters},
+            "cache_enabled": False,  # its tasks run, whatever other tests ran before
         },
     )
     assert created.status_code == 200, created.text
@@ -123,11 +124,11 @@ def test_the_run_pages_view_is_in_the_address_and_back_returns_to_it(
 
 
 def test_a_loops_expanded_groups_are_in_the_address(page: Page, platform: Platform) -> None:
-    run_id = submit(platform, ui_loop, f"expanded-{uuid.uuid4().hex[:8]}")
+    run_id = submit(platform, ui_cubes, f"expanded-{uuid.uuid4().hex[:8]}")
     ended(platform, run_id, "SUCCEEDED")
     tasks = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
     loop = next(t for t in tasks if t["kind"] == "loop")["path"]
-    leaf = f"{loop}/7/square"
+    leaf = f"{loop}/7/cube"
     page.goto(f"/runs/{run_id}")
     expect(page.get_by_test_id(f"node-{loop}")).to_be_visible()
     page.get_by_role("button", name=f"Expand {loop}").click()

@@ -212,3 +212,14 @@ def fails_first(marker: str) -> str:
 @dsl.pipeline(name="ui-retried", description="Its task fails once and is retried after 2 s.")
 def ui_retried(marker: str) -> str:
     return fails_first(marker=marker).set_retry(num_retries=1, backoff_duration="2s").output
+
+
+@dsl.component
+def cube(x: int) -> int:
+    return x * x * x
+
+
+@dsl.pipeline(name="ui-cubes", description="A loop of 12 iterations, for the address tests.")
+def ui_cubes() -> None:
+    with dsl.ParallelFor(list(range(12))) as item:
+        cube(x=item)
