@@ -45,7 +45,7 @@ describe("ArtifactView dispatches by schema_title", () => {
     expect(screen.getByRole("button", { name: "Download" })).toBeTruthy();
   });
 
-  it("system.ClassificationMetrics: the confusion matrix and the ROC curve", () => {
+  it("system.ClassificationMetrics: the confusion matrix and the ROC curve", async () => {
     const { load } = loader(bytesOf(""));
     const metadata = {
       confusionMatrix: {
@@ -61,7 +61,8 @@ describe("ArtifactView dispatches by schema_title", () => {
       <ArtifactView artifact={artifact("system.ClassificationMetrics", { metadata })} load={load} />,
     );
     expect(screen.getByTitle("actual pos, predicted neg: 2").textContent).toBe("2");
-    expect(container.querySelector(".dy-viewer-roc svg")).not.toBeNull();
+    // The chart library loads the first time a curve is drawn.
+    await waitFor(() => expect(container.querySelector(".dy-viewer-roc svg")).not.toBeNull());
   });
 
   it("system.Markdown: loads and renders it", async () => {

@@ -6,9 +6,9 @@ import { DatasetPreview } from "./DatasetPreview";
 import { isParquet } from "./dataset";
 import { uriBaseName } from "./format";
 import { HtmlView } from "./HtmlView";
-import { MarkdownView } from "./MarkdownView";
+import { MarkdownView, RocCurve } from "./lazy";
 import { MetadataTable, MetricsTable } from "./MetricsTable";
-import { RocCurve, rocSeries } from "./RocCurve";
+import { rocSeries } from "./roc";
 
 export interface ByteRange {
   offset?: number;
