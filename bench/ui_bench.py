@@ -358,7 +358,7 @@ def _watch_page(context: Any, api: httpx.Client) -> dict[str, Any]:
     def finished(request: Any) -> None:
         sizes = request.sizes()
         if not sizes["responseBodySize"] and API not in request.url:
-            unsized.append((request.url, request.headers.get("accept-encoding", "")))
+            unsized.append((request.url, request.all_headers().get("accept-encoding", "")))
         kind = "api" if API in request.url else "other"
         received[kind] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
 

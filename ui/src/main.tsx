@@ -1,23 +1,72 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { StrictMode } from "react";
+import { lazy, StrictMode, Suspense } from "react";
+import type { ComponentType } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 
 import { Layout } from "./app/Layout";
 import { kfpLinkTarget } from "./app/kfpLinks";
 import { ApiError } from "./api/client";
-import { ArchivePage } from "./pages/ArchivePage";
-import { ArtifactPage, ArtifactsPage } from "./pages/ArtifactsPage";
-import { ComparePage } from "./pages/ComparePage";
-import { CreateRunPage } from "./pages/CreateRunPage";
-import { ExperimentPage, ExperimentsPage } from "./pages/ExperimentsPage";
-import { PipelinePage } from "./pages/PipelinePage";
-import { PipelinesPage } from "./pages/PipelinesPage";
-import { RecurringRunsPage } from "./pages/RecurringRunsPage";
-import { RunPage } from "./pages/RunPage";
-import { RunsPage } from "./pages/RunsPage";
-import { WorkPage } from "./pages/WorkPage";
+import { Loading } from "./components/common";
 import "./styles.css";
+
+// Each page in a chunk of its own: a page starts by running its own code only, not every
+// page's. Once the first page is drawn, the others are fetched while the browser is idle,
+// so that they open at once later, and open even when the server has become unreachable.
+const PAGES = {
+  archive: () => import("./pages/ArchivePage"),
+  artifacts: () => import("./pages/ArtifactsPage"),
+  compare: () => import("./pages/ComparePage"),
+  createRun: () => import("./pages/CreateRunPage"),
+  experiments: () => import("./pages/ExperimentsPage"),
+  pipeline: () => import("./pages/PipelinePage"),
+  pipelines: () => import("./pages/PipelinesPage"),
+  recurring: () => import("./pages/RecurringRunsPage"),
+  run: () => import("./pages/RunPage"),
+  runs: () => import("./pages/RunsPage"),
+  work: () => import("./pages/WorkPage"),
+};
+
+const ArchivePage = page(PAGES.archive, "ArchivePage");
+const ArtifactPage = page(PAGES.artifacts, "ArtifactPage");
+const ArtifactsPage = page(PAGES.artifacts, "ArtifactsPage");
+const ComparePage = page(PAGES.compare, "ComparePage");
+const CreateRunPage = page(PAGES.createRun, "CreateRunPage");
+const ExperimentPage = page(PAGES.experiments, "ExperimentPage");
+const ExperimentsPage = page(PAGES.experiments, "ExperimentsPage");
+const PipelinePage = page(PAGES.pipeline, "PipelinePage");
+const PipelinesPage = page(PAGES.pipelines, "PipelinesPage");
+const RecurringRunsPage = page(PAGES.recurring, "RecurringRunsPage");
+const RunPage = page(PAGES.run, "RunPage");
+const RunsPage = page(PAGES.runs, "RunsPage");
+const WorkPage = page(PAGES.work, "WorkPage");
+
+/** A page component loaded from its module on first use. */
+function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  const Loaded = lazy(async (): Promise<{ default: ComponentType }> => ({ default: (await load())[name] }));
+  return function Page() {
+    return (
+      <Suspense fallback={<Loading what="Loading the page" />}>
+        <Loaded />
+      </Suspense>
+    );
+  };
+}
+
+/** Fetch every page's chunk, one at a time while the browser has nothing else to do. */
+function prefetchPages(): void {
+  const left = Object.values(PAGES);
+  const next = () => {
+    const load = left.shift();
+    if (load) void load().catch(() => undefined).then(() => whenIdle(next));
+  };
+  whenIdle(next);
+}
+
+function whenIdle(then: () => void): void {
+  if ("requestIdleCallback" in window) window.requestIdleCallback(then, { timeout: 5000 });
+  else setTimeout(then, 200);
+}
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -69,4 +118,5 @@ if (root) {
       <App />
     </StrictMode>,
   );
+  window.addEventListener("load", prefetchPages, { once: true });
 }
