@@ -12,29 +12,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 from ui_pipelines import ui_greeting, ui_retried
-from ui_platform import Platform
-
-from dagyard.compiler import compile_to_dict
+from ui_platform import Platform, submit_run, wait_state
 
 pytestmark = pytest.mark.browser
 
 
 def finished(platform: Platform, pipeline: Any, name: str, **parameters: Any) -> str:
-    created = platform.api.post(
-        "/runs",
-        json={
-            "display_name": name,
-            "pipeline_spec": compile_to_dict(pipeline),
-            "runtime_config": {"parameters": parameters},
-            "cache_enabled": False,  # its tasks run, and leave no cache to other tests
-        },
-    )
-    assert created.status_code == 200, created.text
-    run_id: str = created.json()["run_id"]
-    platform.wait_for(
-        lambda: platform.api.get(f"/runs/{run_id}").json()["state"] == "SUCCEEDED",
-        f"{run_id} succeeded",
-    )
+    # Uncached: its tasks run, and leave no cache to other tests.
+    run_id = submit_run(platform, pipeline, name, cache=False, **parameters)
+    wait_state(platform, run_id, "SUCCEEDED")
     return run_id
 
 

@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Response, expect
 from ui_pipelines import ui_greeting
-from ui_platform import Platform
-
-from dagyard.compiler import compile_to_dict
+from ui_platform import Platform, submit_run
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +21,7 @@ pytestmark = pytest.mark.browser
 def _gated_run(platform: Platform, gate: Path) -> tuple[str, str]:
     """A ui_greeting run whose `greet` task runs until `gate` exists: (run id, name)."""
     name = f"watched-{uuid.uuid4().hex[:8]}"
-    created = platform.api.post(
-        "/runs",
-        json={
-            "display_name": name,
-            "pipeline_spec": compile_to_dict(ui_greeting),
-            "runtime_config": {"parameters": {"gate": str(gate)}},
-        },
-    )
-    assert created.status_code == 200, created.text
-    return created.json()["run_id"], name
+    return submit_run(platform, ui_greeting, name, gate=str(gate)), name
 
 
 def test_a_live_runs_page_fetches_its_spec_once(

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from playwright.sync_api import Dialog, Locator, Page, expect
 from ui_pipelines import ui_chain, ui_flaky, ui_greeting, ui_loop, ui_rated, ui_views
-from ui_platform import Platform
+from ui_platform import Platform, run_state, submit_run, wait_state
 
 from dagyard.compiler import Compiler, compile_to_dict
 
@@ -34,41 +34,8 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def start(
-    platform: Platform,
-    pipeline: Any,
-    run_name: str,
-    experiment_id: str | None = None,
-    *,
-    cache: bool = True,
-    **parameters: Any,
-) -> str:
-    """Submit a run of `pipeline` through the API; its id, without waiting."""
-    body: dict[str, Any] = {
-        "display_name": run_name,
-        "pipeline_spec": compile_to_dict(pipeline),
-        "runtime_config": {"parameters": parameters},
-        "cache_enabled": cache,
-    }
-    if experiment_id:
-        body["experiment_id"] = experiment_id
-    response = platform.api.post("/runs", json=body)
-    assert response.status_code == 200, response.text
-    run_id: str = response.json()["run_id"]
-    return run_id
-
-
-def run_state(platform: Platform, run_id: str) -> str:
-    state: str = platform.api.get(f"/runs/{run_id}").json()["state"]
-    return state
-
-
-def wait_state(platform: Platform, run_id: str, state: str, seconds: float = 120) -> None:
-    platform.wait_for(lambda: run_state(platform, run_id) == state, f"{run_id} is {state}", seconds)
-
-
 def finished(platform: Platform, pipeline: Any, run_name: str, **parameters: Any) -> str:
-    run_id = start(platform, pipeline, run_name, **parameters)
+    run_id = submit_run(platform, pipeline, run_name, **parameters)
     wait_state(platform, run_id, "SUCCEEDED")
     return run_id
 
@@ -97,12 +64,12 @@ def by_name(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def loop_run(platform: Platform) -> str:
     # Afresh: other modules run ui_loop too, and its tasks are to read SUCCEEDED, not CACHED.
-    return start(platform, ui_loop, unique("loop"), cache=False)
+    return submit_run(platform, ui_loop, unique("loop"), cache=False)
 
 
 @pytest.fixture(scope="module")
 def views_run(platform: Platform) -> str:
-    run_id = start(platform, ui_views, unique("views"))
+    run_id = submit_run(platform, ui_views, unique("views"))
     wait_state(platform, run_id, "SUCCEEDED")
     return run_id
 
@@ -129,7 +96,7 @@ def test_an_experiment_is_created_lists_its_runs_and_is_archived_and_restored(
     assert experiment["description"] == "made in the browser"
     experiment_id = experiment["experiment_id"]
 
-    run_id = start(platform, ui_greeting, unique("in-experiment"), experiment_id, times=1)
+    run_id = submit_run(platform, ui_greeting, unique("in-experiment"), experiment_id, times=1)
     recurring_name = unique("experiment-recurring")
     made = platform.api.post(
         "/recurringruns",
@@ -143,7 +110,7 @@ def test_an_experiment_is_created_lists_its_runs_and_is_archived_and_restored(
     )
     assert made.status_code == 200, made.text
 
-    other = start(platform, ui_greeting, unique("elsewhere"), times=1)
+    other = submit_run(platform, ui_greeting, unique("elsewhere"), times=1)
     experiments.get_by_role("link", name=name).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     expect(page.get_by_test_id(f"run-row-{run_id}")).to_be_visible()
@@ -196,7 +163,7 @@ def test_runs_are_filtered_by_name_and_state_and_sorted_by_name(
     prefix = unique("listed")
     first = finished(platform, ui_greeting, f"{prefix}-a", times=1)
     second = finished(platform, ui_greeting, f"{prefix}-b", times=1)
-    failed = start(platform, ui_flaky, f"{prefix}-c", marker=str(tmp_path / "never"))
+    failed = submit_run(platform, ui_flaky, f"{prefix}-c", marker=str(tmp_path / "never"))
     wait_state(platform, failed, "FAILED")
 
     rows = filter_runs(page, prefix)
@@ -226,7 +193,7 @@ def test_runs_are_paged_by_a_chosen_size_and_a_page_is_selected_at_once(
     # The oldest logs a metric the others do not; it is on the second page.
     rated = finished(platform, ui_rated, f"{prefix}-rated")
     # Runs of one set of values: the first executes, the rest reuse its cached results.
-    ids = [start(platform, ui_greeting, f"{prefix}-{i:02d}", times=1) for i in range(25)]
+    ids = [submit_run(platform, ui_greeting, f"{prefix}-{i:02d}", times=1) for i in range(25)]
     for run_id in ids:
         wait_state(platform, run_id, "SUCCEEDED")
 
@@ -325,7 +292,7 @@ def test_a_running_run_cannot_be_deleted_and_is_terminated(
     page: Page, platform: Platform, tmp_path: Path
 ) -> None:
     name = unique("terminated")
-    run_id = start(platform, ui_greeting, name, gate=str(tmp_path / "never"))
+    run_id = submit_run(platform, ui_greeting, name, gate=str(tmp_path / "never"))
     wait_state(platform, run_id, "RUNNING")
 
     filter_runs(page, name)
@@ -348,7 +315,7 @@ def test_a_failed_run_is_retried_and_shows_its_details_and_spec(
 ) -> None:
     marker = tmp_path / "marker"
     name = unique("retried")
-    run_id = start(platform, ui_flaky, name, marker=str(marker))
+    run_id = submit_run(platform, ui_flaky, name, marker=str(marker))
     wait_state(platform, run_id, "FAILED")
 
     page.goto("/runs")

@@ -7,39 +7,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
 from ui_pipelines import ui_cubes, ui_failing_loop, ui_greeting
-from ui_platform import Platform
-
-from dagyard.compiler import compile_to_dict
+from ui_platform import Platform, submit_run, wait_state
 
 pytestmark = pytest.mark.browser
-
-
-def submit(platform: Platform, pipeline: Any, name: str, **parameters: Any) -> str:
-    created = platform.api.post(
-        "/runs",
-        json={
-            "display_name": name,
-            "pipeline_spec": compile_to_dict(pipeline),
-            "runtime_config": {"parameters": parameters},
-            "cache_enabled": False,  # its tasks run, whatever other tests ran before
-        },
-    )
-    assert created.status_code == 200, created.text
-    run_id: str = created.json()["run_id"]
-    return run_id
-
-
-def ended(platform: Platform, run_id: str, state: str) -> None:
-    platform.wait_for(
-        lambda: platform.api.get(f"/runs/{run_id}").json()["state"] == state,
-        f"{run_id} is {state}",
-    )
 
 
 def query(page: Page) -> dict[str, list[str]]:
@@ -49,8 +24,8 @@ def query(page: Page) -> dict[str, list[str]]:
 def test_a_failed_run_opens_on_its_first_failed_task_with_its_traceback(
     page: Page, platform: Platform
 ) -> None:
-    run_id = submit(platform, ui_failing_loop, f"failing-{uuid.uuid4().hex[:8]}")
-    ended(platform, run_id, "FAILED")
+    run_id = submit_run(platform, ui_failing_loop, f"failing-{uuid.uuid4().hex[:8]}", cache=False)
+    wait_state(platform, run_id, "FAILED")
     tasks = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
     failed = next(t for t in tasks if t["state"] == "FAILED" and t["kind"] == "container")
     loop, iteration, _ = failed["path"].split("/")
@@ -80,8 +55,9 @@ def test_a_failed_run_opens_on_its_first_failed_task_with_its_traceback(
 def test_the_run_pages_view_is_in_the_address_and_back_returns_to_it(
     page: Page, platform: Platform
 ) -> None:
-    run_id = submit(platform, ui_greeting, f"viewed-{uuid.uuid4().hex[:8]}", times=1)
-    ended(platform, run_id, "SUCCEEDED")
+    name = f"viewed-{uuid.uuid4().hex[:8]}"
+    run_id = submit_run(platform, ui_greeting, name, times=1, cache=False)
+    wait_state(platform, run_id, "SUCCEEDED")
     page.goto(f"/runs/{run_id}")
     panel = page.get_by_test_id("task-panel")
     expect(page.get_by_test_id("node-greet")).to_be_visible()
@@ -124,8 +100,8 @@ def test_the_run_pages_view_is_in_the_address_and_back_returns_to_it(
 
 
 def test_a_loops_expanded_groups_are_in_the_address(page: Page, platform: Platform) -> None:
-    run_id = submit(platform, ui_cubes, f"expanded-{uuid.uuid4().hex[:8]}")
-    ended(platform, run_id, "SUCCEEDED")
+    run_id = submit_run(platform, ui_cubes, f"expanded-{uuid.uuid4().hex[:8]}", cache=False)
+    wait_state(platform, run_id, "SUCCEEDED")
     tasks = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
     loop = next(t for t in tasks if t["kind"] == "loop")["path"]
     leaf = f"{loop}/7/cube"
@@ -151,7 +127,10 @@ def test_the_runs_lists_filters_sort_and_page_are_in_the_address(
     page: Page, platform: Platform
 ) -> None:
     prefix = f"addressed-{uuid.uuid4().hex[:8]}"
-    ids = [submit(platform, ui_greeting, f"{prefix}-{i:02d}", times=1) for i in range(27)]
+    ids = [
+        submit_run(platform, ui_greeting, f"{prefix}-{i:02d}", times=1, cache=False)
+        for i in range(27)
+    ]
     rows = page.get_by_test_id("runs-table").locator("tbody tr[data-testid^=run-row-]")
     page.goto("/runs")
     page.get_by_role("searchbox", name="Filter by name").fill(prefix)

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from dagyard.compiler import compile_to_dict
 from dagyard.server.ui import UI_DIST
 
 
@@ -84,3 +86,36 @@ def stop_platform(platform: Platform) -> None:
     platform.api.close()
     platform.process.terminate()
     platform.process.wait(30)
+
+
+def submit_run(
+    platform: Platform,
+    pipeline: Any,
+    run_name: str,
+    experiment_id: str | None = None,
+    *,
+    cache: bool = True,
+    **parameters: Any,
+) -> str:
+    """Submit a run of `pipeline` through the API; its id, without waiting."""
+    body: dict[str, Any] = {
+        "display_name": run_name,
+        "pipeline_spec": compile_to_dict(pipeline),
+        "runtime_config": {"parameters": parameters},
+        "cache_enabled": cache,
+    }
+    if experiment_id:
+        body["experiment_id"] = experiment_id
+    response = platform.api.post("/runs", json=body)
+    assert response.status_code == 200, response.text
+    run_id: str = response.json()["run_id"]
+    return run_id
+
+
+def run_state(platform: Platform, run_id: str) -> str:
+    state: str = platform.api.get(f"/runs/{run_id}").json()["state"]
+    return state
+
+
+def wait_state(platform: Platform, run_id: str, state: str, seconds: float = 120) -> None:
+    platform.wait_for(lambda: run_state(platform, run_id) == state, f"{run_id} is {state}", seconds)
