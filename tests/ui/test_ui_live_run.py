@@ -80,7 +80,8 @@ def test_a_live_runs_page_reads_only_the_tasks_that_changed(
         # page holds brings no task at all.
         held = platform.api.get(f"/runs/{run_id}/tasks").json()["revision"]
         with page.expect_response(
-            lambda r: f"runs/{run_id}/tasks?after_revision={held}" in r.url, timeout=15_000
+            lambda r: f"runs/{run_id}/tasks?" in r.url and f"after_revision={held}" in r.url,
+            timeout=15_000,
         ):
             pass
         assert polled_after(held)

@@ -2,7 +2,7 @@
 // while a run is live, and the mutations that invalidate what they change. Every list is
 // held to the current namespace (namespaceContext.tsx), here and nowhere else.
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 
 import { apiGet, apiSend } from "./client";
@@ -17,8 +17,10 @@ import type {
   Run,
   RunMetrics,
   Task,
+  TaskOutline,
   WorkResponse,
 } from "./types";
+import { type IterationRequest } from "./outline";
 import { workPollInterval } from "./work";
 
 export interface ListParams {
@@ -112,16 +114,21 @@ export function taskPollInterval(taskCount: number): number {
   return Math.min(5000, Math.max(1000, Math.round(taskCount / 4)));
 }
 
-/** A run's tasks as the page knows them, and the revision they are complete up to. */
+/** A run's tasks as the page knows them, the revision they are complete up to, and on a
+ * big run the outline of those inside loop iterations, which are not among them. */
 export interface RunTasks {
   tasks: Task[];
   revision: number;
+  outline?: TaskOutline;
 }
 
 /** `known` with the tasks of a later answer: a changed task takes its old place, a new one
  * goes last (creation order); unchanged tasks stay the same objects. */
-export function mergeTasks(known: RunTasks, changed: Task[], revision: number): RunTasks {
-  if (!changed.length) return revision === known.revision ? known : { ...known, revision };
+export function mergeTasks(known: RunTasks, changed: Task[], revision: number, outline?: TaskOutline): RunTasks {
+  const next = outline ?? known.outline;
+  if (!changed.length) {
+    return revision === known.revision && next === known.outline ? known : { ...known, revision, outline: next };
+  }
   const position = new Map<string, number>();
   known.tasks.forEach((t, i) => position.set(t.task_id, i));
   const tasks = known.tasks.slice();
@@ -134,30 +141,64 @@ export function mergeTasks(known: RunTasks, changed: Task[], revision: number): 
       tasks[at] = t;
     }
   }
-  return { tasks, revision };
+  return { tasks, revision, outline: next };
 }
 
-/** A run's tasks: read whole once, then only those written since the last answer's
- * revision (a live 2,000-iteration loop changes a few dozen tasks a second). */
+interface TasksAnswer {
+  tasks?: Task[];
+  revision?: number;
+  outline?: TaskOutline;
+}
+
+/** A run's tasks: read once, then only those written since the last answer's revision (a
+ * live 2,000-iteration loop changes a few dozen tasks a second). On a big run the server
+ * leaves out the tasks inside loop iterations and counts them in an outline instead; the
+ * graph asks for the iterations it shows (`useIterationTasks`). */
 export function useRunTasks(runId: string | undefined, live: boolean) {
   const client = useQueryClient();
   return useQuery({
     queryKey: ["run-tasks", runId],
     queryFn: async (): Promise<RunTasks> => {
       const known = client.getQueryData<RunTasks>(["run-tasks", runId]);
-      const params = known ? { after_revision: known.revision } : undefined;
-      const answer = await apiGet<{ tasks?: Task[]; revision?: number }>(`/runs/${runId}/tasks`, params);
+      const ask = (after?: number) =>
+        apiGet<TasksAnswer>(`/runs/${runId}/tasks`, after === undefined ? { outline: true } : { outline: true, after_revision: after });
+      let answer = await ask(known?.revision);
+      // A run that grew past the outline's threshold while watched: what the page holds
+      // is of the other kind, read it again whole.
+      const crossed = answer.outline && known?.outline && answer.outline.complete !== known.outline.complete;
+      if (crossed) answer = await ask();
       const revision = answer.revision ?? 0;
-      if (!known) return { tasks: answer.tasks ?? [], revision };
-      return mergeTasks(known, answer.tasks ?? [], revision);
+      if (!known || crossed) return { tasks: answer.tasks ?? [], revision, outline: answer.outline };
+      return mergeTasks(known, answer.tasks ?? [], revision, answer.outline);
     },
     enabled: Boolean(runId),
-    refetchInterval: (query) =>
-      live ? taskPollInterval(query.state.data?.tasks.length ?? 0) : false,
+    refetchInterval: (query) => {
+      const data = query.state.data;
+      return live ? taskPollInterval((data?.tasks.length ?? 0) + (data?.outline?.left_out ?? 0)) : false;
+    },
     // The merge keeps unchanged tasks as they were: no deep comparison of thousands.
     structuralSharing: false,
-    select: (data) => data.tasks,
   });
+}
+
+/** The task records `requests` name, read again every 2 s while the run is live. */
+export function useIterationTasks(runId: string | undefined, requests: IterationRequest[], live: boolean): Task[] {
+  const results = useQueries({
+    queries: requests.map((request) => ({
+      queryKey: ["run-tasks", runId, request],
+      queryFn: () => apiGet<TasksAnswer>(`/runs/${runId}/tasks`, request),
+      enabled: Boolean(runId),
+      refetchInterval: live ? 2000 : (false as const),
+      placeholderData: (previous: TasksAnswer | undefined) => previous,
+    })),
+  });
+  const answers = results.map((r) => r.data);
+  // One list for as long as the answers are the same objects.
+  const key = useRef<{ answers: (TasksAnswer | undefined)[]; tasks: Task[] }>({ answers: [], tasks: [] });
+  const same =
+    key.current.answers.length === answers.length && key.current.answers.every((a, i) => a === answers[i]);
+  if (!same) key.current = { answers, tasks: answers.flatMap((a) => a?.tasks ?? []) };
+  return key.current.tasks;
 }
 
 export function useRunArtifacts(runId: string | undefined, live: boolean) {

@@ -176,6 +176,20 @@ export interface Task {
   warnings?: string[];
 }
 
+/** What `GET /runs/{id}/tasks?outline=true` says of a big run's records inside loop
+ * iterations, which its `tasks` leave out (all of them are there when `complete`). Patterns
+ * are paths with every iteration index as `*` (`for-loop-2/*\/square`); states count a
+ * cache hit as CACHED. Counted over the whole run, whatever the cursor. */
+export interface TaskOutline {
+  complete: boolean;
+  /** Records of the run not in the answer's selection. */
+  left_out?: number;
+  /** By pattern: the states of the records with that pattern. */
+  counts?: Record<string, Record<string, number>>;
+  /** By pattern: the states of the containers and importers below it, at all depths. */
+  leaves?: Record<string, Record<string, number>>;
+}
+
 export interface TaskRef {
   task_id: string;
   run_id: string;

@@ -19,8 +19,8 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import "./graph.css";
-import type { PipelineSpec, Task } from "../api/types";
-import { buildGraph, taskState, type GraphNodeData } from "./model";
+import type { PipelineSpec, Task, TaskOutline } from "../api/types";
+import { aggregateState, buildGraph, taskState, type GraphNodeData } from "./model";
 import { layoutGraph, type LayoutResult } from "./layout";
 import { FindTask, type FindCandidate } from "./FindTask";
 import { bandGraph, bandStates, LOD_ZOOM } from "./lod";
@@ -41,6 +41,12 @@ export interface RunGraphProps {
   onExpandedChange?: (paths: string[]) => void;
   /** Iterations per page of an expanded loop (default 50). */
   pageSize?: number;
+  /** The page shown of each expanded loop's iterations, when the caller keeps them (with
+   * `onPagesChange`): the caller of a big run reads those iterations' records. */
+  pages?: Record<string, number>;
+  onPagesChange?: (pages: Record<string, number>) => void;
+  /** A big run's outline: `tasks` then leave out what is inside loop iterations. */
+  outline?: TaskOutline;
   className?: string;
 }
 
@@ -75,14 +81,18 @@ function RunGraphInner({
   expanded: given,
   onExpandedChange,
   pageSize,
+  pages: givenPages,
+  onPagesChange,
+  outline,
   className,
 }: RunGraphProps) {
   const [own, setOwn] = useState<Set<string>>(() => new Set(defaultExpanded ?? []));
   const expanded = useMemo(() => (given ? new Set(given) : own), [given, own]);
-  const [pages, setPages] = useState<Record<string, number>>({});
+  const [ownPages, setOwnPages] = useState<Record<string, number>>({});
+  const pages = givenPages ?? ownPages;
   const model = useMemo(
-    () => buildGraph(spec, tasks, expanded, { iterationPages: pages, pageSize }),
-    [spec, tasks, expanded, pages, pageSize],
+    () => buildGraph(spec, tasks, expanded, { iterationPages: pages, pageSize, outline }),
+    [spec, tasks, expanded, pages, pageSize, outline],
   );
 
   const [layout, setLayout] = useState<LayoutResult | undefined>();
@@ -241,9 +251,14 @@ function RunGraphInner({
     },
     [expanded, onExpandedChange],
   );
-  const setPage = useCallback((loopPath: string, page: number) => {
-    setPages((prev) => ({ ...prev, [loopPath]: Math.max(0, page) }));
-  }, []);
+  const setPage = useCallback(
+    (loopPath: string, page: number) => {
+      const next = { ...pages, [loopPath]: Math.max(0, page) };
+      if (onPagesChange) onPagesChange(next);
+      else setOwnPages(next);
+    },
+    [pages, onPagesChange],
+  );
   const select = useCallback(
     (path: string, taskId: string | undefined) => onSelect?.(path, taskId),
     [onSelect],
@@ -282,12 +297,27 @@ function RunGraphInner({
   // once a layout has placed it.
   const candidates = useMemo<FindCandidate[]>(() => {
     if (tasks?.length) {
-      return tasks.map((t) => ({ path: t.path, label: t.display_name || t.name, taskId: t.task_id, state: taskState(t) }));
+      const found: FindCandidate[] = tasks.map((t) => ({
+        path: t.path,
+        label: t.display_name || t.name,
+        taskId: t.task_id,
+        state: taskState(t),
+      }));
+      // A big run's tasks inside loop iterations are not all here: each is found as the
+      // node drawn for all iterations (`for-loop-2/*\/square`).
+      if (outline && !outline.complete) {
+        for (const [pattern, counts] of Object.entries(outline.counts ?? {})) {
+          if (!pattern.includes("*") || pattern.endsWith("*")) continue;
+          const label = pattern.slice(pattern.lastIndexOf("/") + 1);
+          found.push({ path: pattern, label, state: aggregateState(counts, "PENDING") });
+        }
+      }
+      return found;
     }
     return model.nodes
       .filter((n) => !n.data.aggregate && n.data.kind !== "iterations")
       .map((n) => ({ path: n.id, label: n.data.label, taskId: n.data.taskId, state: n.data.state }));
-  }, [tasks, model]);
+  }, [tasks, model, outline]);
   const [focusTarget, setFocusTarget] = useState<string | undefined>();
   const pick = useCallback(
     (c: FindCandidate) => {

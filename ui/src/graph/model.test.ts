@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { PipelineSpec, Task } from "../api/types";
-import { aggregateState, buildGraph, type GraphModel } from "./model";
+import { iterationRequests, withIterationTasks } from "../api/outline";
+import type { PipelineSpec, Task, TaskOutline } from "../api/types";
+import { aggregateState, buildGraph, DEFAULT_PAGE_SIZE, taskState, type GraphModel } from "./model";
 import { layoutGraph } from "./layout";
 import bigLoopSpec from "./fixtures/big_loop.spec.json";
 import conditionsSpec from "./fixtures/dy_conditions.spec.json";
@@ -337,5 +338,114 @@ describe("aggregateState", () => {
     expect(aggregateState({ CACHED: 2, SUCCEEDED: 1, SKIPPED: 1 }, "PENDING")).toBe("SUCCEEDED");
     expect(aggregateState({ SKIPPED: 2 }, "PENDING")).toBe("SKIPPED");
     expect(aggregateState({}, "NOT_STARTED")).toBe("NOT_STARTED");
+  });
+});
+
+/** What the server's outline says of `tasks` (its definition, by brute force): patterns
+ * with `*` for iteration indexes, state counts by pattern, leaf states below each pattern. */
+function outlineOf(tasks: Task[]): TaskOutline {
+  const byPath = new Map(tasks.map((t) => [t.path, t]));
+  const isIteration = (t: Task) => {
+    const cut = t.path.lastIndexOf("/");
+    const parent = cut < 0 ? undefined : byPath.get(t.path.slice(0, cut));
+    return parent ? parent.kind === "loop" : t.kind === "dag" && /\/\d+$/.test(t.path);
+  };
+  const patternOf = (path: string) => {
+    const segs = path.split("/");
+    return segs.map((seg, i) => (isIteration(byPath.get(segs.slice(0, i + 1).join("/")) ?? ({ path, kind: "container" } as Task)) ? "*" : seg)).join("/");
+  };
+  const counts: Record<string, Record<string, number>> = {};
+  const leaves: Record<string, Record<string, number>> = {};
+  const bump = (into: Record<string, Record<string, number>>, key: string, state: string) => {
+    const c = (into[key] ??= {});
+    c[state] = (c[state] ?? 0) + 1;
+  };
+  for (const t of tasks) {
+    const state = taskState(t);
+    const pattern = patternOf(t.path);
+    bump(counts, pattern, state);
+    if (t.kind !== "container" && t.kind !== "importer") continue;
+    const segs = pattern.split("/");
+    for (let i = 1; i < segs.length; i++) bump(leaves, segs.slice(0, i).join("/"), state);
+  }
+  const left_out = tasks.filter((t) => patternOf(t.path).includes("*") && t.state !== "FAILED").length;
+  return { complete: false, left_out, counts, leaves };
+}
+
+/** The records a page of a big run holds: the outline's selection (outside iterations, and
+ * failed ones), and those `iterationRequests` asks for. */
+function outlinedRecords(tasks: Task[], outline: TaskOutline, expanded: string[], pages: Record<string, number>): Task[] {
+  const starred = (path: string) => {
+    const known = Object.keys(outline.counts ?? {});
+    // A record is outside iterations when its own path is a pattern.
+    return !known.includes(path);
+  };
+  const shown = tasks.filter((t) => !starred(t.path) || t.state === "FAILED");
+  const extra: Task[] = [];
+  for (const r of iterationRequests(outline, expanded, pages, DEFAULT_PAGE_SIZE)) {
+    if ("under" in r) extra.push(...tasks.filter((t) => t.path === r.under || t.path.startsWith(`${r.under}/`)));
+    else
+      extra.push(
+        ...tasks.filter(
+          (t) =>
+            t.path.startsWith(`${r.parent}/`) &&
+            !t.path.slice(r.parent.length + 1).includes("/") &&
+            (t.iteration_index ?? -1) >= r.from_index &&
+            (t.iteration_index ?? -1) < r.to_index,
+        ),
+      );
+  }
+  return withIterationTasks(shown, extra);
+}
+
+describe("buildGraph from a big run's outline", () => {
+  const drawn = (m: GraphModel) =>
+    m.nodes.map((n) => ({
+      id: n.id,
+      state: n.data.state,
+      counts: n.data.counts,
+      iterationCount: n.data.iterationCount,
+      chips: n.data.iterations?.items.map((c) => `${c.index}:${c.state}`),
+    }));
+  const cases: [string, PipelineSpec, Task[], string[][]][] = [
+    [
+      "a loop of 1,000 iterations",
+      spec(bigLoopSpec),
+      bigLoopTasks(bigStates),
+      [[], ["for-loop-2"], ["for-loop-2", "for-loop-2/500"], ["for-loop-2", "for-loop-2/999", "for-loop-2/3"]],
+    ],
+    [
+      "loops in loop iterations",
+      spec(loopsSpec),
+      recs(loopsTasks),
+      [
+        [],
+        ["for-loop-1", "for-loop-4"],
+        ["for-loop-1", "for-loop-1/*/for-loop-3"],
+        ["for-loop-1", "for-loop-1/1", "for-loop-1/1/for-loop-3", "for-loop-1/1/for-loop-3/0"],
+      ],
+    ],
+  ];
+  for (const [name, s, tasks, expansions] of cases) {
+    it(`draws ${name} as its full records do`, () => {
+      const outline = outlineOf(tasks);
+      for (const expanded of expansions) {
+        for (const pages of [{}, { "for-loop-2": 10 }] as Record<string, number>[]) {
+          const open = new Set(expanded);
+          const options = { iterationPages: pages };
+          const full = buildGraph(s, tasks, open, options);
+          const some = outlinedRecords(tasks, outline, expanded, pages);
+          expect(some.length).toBeLessThan(tasks.length);
+          const outlined = buildGraph(s, some, open, { ...options, outline });
+          expect(drawn(outlined)).toEqual(drawn(full));
+        }
+      }
+    });
+  }
+
+  it("counts from the records when the outline is complete", () => {
+    const tasks = bigLoopTasks(bigStates);
+    const withOutline = buildGraph(spec(bigLoopSpec), tasks, new Set(["for-loop-2"]), { outline: { complete: true } });
+    expect(drawn(withOutline)).toEqual(drawn(buildGraph(spec(bigLoopSpec), tasks, new Set(["for-loop-2"]))));
   });
 });

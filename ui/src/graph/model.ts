@@ -7,7 +7,7 @@
 // loop's iteration list is one node, `<loop path>/#iterations`, whatever the count: a loop
 // of 1,000 iterations makes a handful of nodes until the user expands iterations one by one.
 
-import type { ComponentSpec, PipelineSpec, Task, TaskSpec } from "../api/types";
+import type { ComponentSpec, PipelineSpec, Task, TaskOutline, TaskSpec } from "../api/types";
 import { naturalCompare } from "./order";
 
 /** A task record's state, CACHED for a cache hit, PENDING for no record yet, NOT_STARTED
@@ -132,6 +132,10 @@ export interface BuildOptions {
   iterationPages?: Record<string, number>;
   /** Iterations per page (default 50). */
   pageSize?: number;
+  /** A big run's outline (`GET /runs/{id}/tasks?outline=true`): when it is not complete,
+   * `tasks` hold no task inside loop iterations but those of the iterations expanded and
+   * of the iteration pages shown, and the states drawn for all iterations come from it. */
+  outline?: TaskOutline;
 }
 
 export const TASK_SIZE = { width: 220, height: 60 };
@@ -354,6 +358,13 @@ export function buildGraph(
   const edges: GraphEdge[] = [];
   const noRecord = (scope: Scope): NodeState =>
     !live ? "NOT_STARTED" : scope.skipped ? "SKIPPED" : "PENDING";
+  // Counts over every iteration come from the outline when the records are not all here:
+  // for a path in no particular iteration (every iteration index a `*`, or none). Inside
+  // an expanded iteration, the records are all here (read whole for it).
+  const outline = options.outline && !options.outline.complete ? options.outline : undefined;
+  const outlined = (path: string, pattern: string) => outline !== undefined && path === pattern;
+  const outlineCounts = (pattern: string): StateCounts => ({ ...(outline?.counts?.[pattern] ?? {}) });
+  const outlineLeaves = (pattern: string): StateCounts => ({ ...(outline?.leaves?.[pattern] ?? {}) });
 
   const walkDag = (comp: ComponentSpec | undefined, scope: Scope, depth: number) => {
     const dagTasks = comp?.dag?.tasks ?? {};
@@ -401,22 +412,46 @@ export function buildGraph(
         }
         if (kind === "loop") {
           loopIterations = index.iterations.get(path) ?? [];
-          const counts: StateCounts = {};
-          for (const it of loopIterations) {
-            const s = taskState(it);
-            counts[s] = (counts[s] ?? 0) + 1;
+          let counts: StateCounts = {};
+          let recorded = loopIterations.length;
+          if (outlined(path, pattern)) {
+            counts = outlineCounts(`${pattern}/*`);
+            recorded = Object.values(counts).reduce((a, b) => a + b, 0);
+          } else {
+            for (const it of loopIterations) {
+              const s = taskState(it);
+              counts[s] = (counts[s] ?? 0) + 1;
+            }
           }
-          const total = Math.max(loopIterations.length, itemsKnown ?? 0);
-          if (total > loopIterations.length) {
+          const total = Math.max(recorded, itemsKnown ?? 0);
+          if (total > recorded) {
             const s = noRecord({ ...scope, skipped: scope.skipped || data.state === "SKIPPED" });
-            counts[s] = (counts[s] ?? 0) + total - loopIterations.length;
+            counts[s] = (counts[s] ?? 0) + total - recorded;
           }
           data.counts = counts;
           data.countsOf = "iterations";
           if (live || itemsKnown !== undefined) data.iterationCount = total;
         } else if (isGroup) {
-          data.counts = { ...(index.leafCounts.get(path) ?? {}) };
+          data.counts = outlined(path, pattern) ? outlineLeaves(pattern) : { ...(index.leafCounts.get(path) ?? {}) };
           data.countsOf = "tasks";
+        }
+      } else if (outlined(path, pattern)) {
+        // Every instance, from the outline: a loop's iterations, a group's tasks inside, a
+        // task's instances; the node's own state from its instances' states.
+        const own = outlineCounts(pattern);
+        if (kind === "loop") {
+          data.counts = outlineCounts(`${pattern}/*`);
+          data.countsOf = "iterations";
+          data.iterationCount = Object.values(data.counts).reduce((a, b) => a + b, 0);
+          data.state = aggregateState(own, noRecord(scope));
+        } else if (isGroup) {
+          data.counts = outlineLeaves(pattern);
+          data.countsOf = "tasks";
+          data.state = aggregateState(own, noRecord(scope));
+        } else {
+          data.counts = own;
+          data.countsOf = "instances";
+          data.state = aggregateState(own, noRecord(scope));
         }
       } else {
         const recs = index.matching(path, pattern);

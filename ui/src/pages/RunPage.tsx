@@ -15,10 +15,12 @@ import {
   useFinalRefresh,
   useRun,
   useRunArtifacts,
+  useIterationTasks,
   useRunTasks,
   useVersion,
 } from "../api/hooks";
-import type { Run, Task } from "../api/types";
+import { iterationRequests, leafStates, withIterationTasks } from "../api/outline";
+import type { Run, Task, TaskOutline } from "../api/types";
 import { waitingReason } from "../api/work";
 import { EditButton, ErrorBox, KeyValues, Loading, PageHeader, StateBadge } from "../components/common";
 import { runTiming, waitedRow } from "../components/durations";
@@ -27,20 +29,19 @@ import { pipelineName } from "../components/RunsTable";
 import { RunWarnings } from "../components/RunWarnings";
 import { TaskPanel } from "../components/TaskPanel";
 import { RunGraph } from "../graph";
+import { DEFAULT_PAGE_SIZE } from "../graph/model";
 import { Timeline } from "../timeline/Timeline";
-import { RUN_TABS, useRunView } from "./runView";
+import { RUN_TABS, useRunView, type RunView } from "./runView";
 
 export function RunPage() {
   const { runId } = useParams();
   const run = useRun(runId);
   const live = isLive(run.data);
   const tasks = useRunTasks(runId, live);
-  // What a new answer about the tasks changes is drawn in a render React may interrupt
-  // and spread over several frames: on a big run the page stays responsive meanwhile.
-  const taskList = useDeferredValue(tasks.data);
+  const outline = tasks.data?.outline;
+  const [view, taskList] = useRunTasksShown(runId, run.data, tasks.data?.tasks, outline, live);
   const artifacts = useRunArtifacts(runId, live);
   useFinalRefresh(runId, live);
-  const view = useRunView(run.data, taskList);
   const { tab, taskId: selected } = view;
   // Counts the selections made from the warnings: each one brings the task's panel into
   // view, wherever the page is scrolled.
@@ -113,6 +114,9 @@ export function RunPage() {
               onSelect={(_path: string, taskId?: string) => view.select(taskId, { reveal: true })}
               expanded={view.expanded}
               onExpandedChange={view.setExpanded}
+              pages={view.pages}
+              onPagesChange={view.setPages}
+              outline={outline}
             />
           </div>
           {panel}
@@ -121,14 +125,55 @@ export function RunPage() {
       {tab === "timeline" && (
         <div className="dy-graph-area">
           <div className="dy-graph">
+            <LeftOut outline={outline} />
             <Timeline tasks={taskList ?? []} selectedTaskId={selected} onSelect={(taskId) => view.select(taskId)} />
           </div>
           {panel}
         </div>
       )}
-      {tab === "details" && <RunDetails run={data} tasks={taskList ?? []} />}
+      {tab === "details" && <RunDetails run={data} tasks={taskList ?? []} outline={outline} />}
       {tab === "spec" && <pre className="dy-code">{stringify(spec ?? {})}</pre>}
     </>
+  );
+}
+
+/** The page shown of each expanded loop's iterations. */
+interface IterationPages {
+  pages: Record<string, number>;
+  setPages: (pages: Record<string, number>) => void;
+}
+
+/** The run's view kept in the address, and the tasks the page shows: those of the run's
+ * answer and, on a big run whose answer leaves out the tasks inside loop iterations, those
+ * of the iterations the graph shows. What a new answer changes is drawn in a render React
+ * may interrupt and spread over several frames: on a big run the page stays responsive. */
+function useRunTasksShown(
+  runId: string | undefined,
+  run: Run | undefined,
+  tasks: Task[] | undefined,
+  outline: TaskOutline | undefined,
+  live: boolean,
+): [RunView & IterationPages, Task[] | undefined] {
+  const shown = useDeferredValue(tasks);
+  const [pages, setPages] = useState<Record<string, number>>({});
+  const view = useRunView(run, shown);
+  const requests = useMemo(
+    () => iterationRequests(outline, view.expanded, pages, DEFAULT_PAGE_SIZE),
+    [outline, view.expanded, pages],
+  );
+  const extra = useIterationTasks(runId, requests, live);
+  const all = useMemo(() => (shown ? withIterationTasks(shown, extra) : undefined), [shown, extra]);
+  return [{ ...view, pages, setPages }, all];
+}
+
+/** Over the timeline of a big run: the tasks inside loop iterations it leaves out. */
+function LeftOut({ outline }: { outline: TaskOutline | undefined }) {
+  if (!outline || outline.complete || !outline.left_out) return null;
+  return (
+    <div className="dy-notice" role="status" data-testid="left-out">
+      {outline.left_out.toLocaleString()} tasks inside loop iterations are not drawn here; expand an iteration in the
+      graph to add its tasks.
+    </div>
   );
 }
 
@@ -172,17 +217,17 @@ function RunActions({ run }: { run: Run }) {
   );
 }
 
-function RunDetails({ run, tasks }: { run: Run; tasks: Task[] }) {
+function RunDetails({ run, tasks, outline }: { run: Run; tasks: Task[]; outline: TaskOutline | undefined }) {
   const experiment = useExperiment(run.experiment_id);
   const parameters = Object.entries(run.runtime_config?.parameters ?? {});
   const timing = runTiming(run, Date.now());
-  const counts = useMemo(() => {
-    const byState = new Map<string, number>();
-    tasks
-      .filter((t) => t.kind === "container" || t.kind === "importer")
-      .forEach((t) => byState.set(t.state, (byState.get(t.state) ?? 0) + 1));
-    return [...byState.entries()].map(([s, n]) => `${n} ${s.toLowerCase()}`).join(", ");
-  }, [tasks]);
+  const counts = useMemo(
+    () =>
+      Object.entries(leafStates(tasks, outline))
+        .map(([s, n]) => `${n} ${s.toLowerCase()}`)
+        .join(", "),
+    [tasks, outline],
+  );
   return (
     <div className="dy-details">
       <KeyValues
