@@ -27,6 +27,8 @@ from dagyard.store.records import (
     Run,
     RunState,
     Task,
+    TaskDigest,
+    TaskScope,
     TaskState,
     ValuesKind,
 )
@@ -161,11 +163,25 @@ class MetadataStore(abc.ABC):
     def list_tasks(self, run_id: str) -> list[Task]: ...
 
     @abc.abstractmethod
-    def changed_tasks(self, run_id: str, after: int | None = None) -> tuple[list[Task], int]:
+    def changed_tasks(
+        self, run_id: str, after: int | None = None, *, scope: TaskScope | None = None
+    ) -> tuple[list[Task], int]:
         """A run's tasks (in creation order) written after its task revision `after` (all
         of them if None), and the revision this read is complete up to: asked again with
         that number, the next read returns exactly the tasks written since. Every write
-        of a run's tasks takes the run's next revision, in commit order."""
+        of a run's tasks takes the run's next revision, in commit order. With `scope`,
+        only the tasks in that part of the tree, and the revision is that of the last
+        of them (or `after`)."""
+
+    @abc.abstractmethod
+    def task_tally(self, run_id: str) -> tuple[int, int]:
+        """How many task records a run has, and the highest revision among them (0 for
+        none): a cheap look before reading them."""
+
+    @abc.abstractmethod
+    def task_digests(self, run_id: str) -> list[TaskDigest]:
+        """Every task record of a run, in creation order, as the few columns of a
+        `TaskDigest`."""
 
     @abc.abstractmethod
     def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:

@@ -25,6 +25,7 @@ from dagyard.errors import AlreadyExists, LeaseLost, NotFound, StoreError
 from dagyard.store.listing import ListQuery
 from dagyard.store.records import (
     Artifact,
+    Children,
     Event,
     EventKind,
     Experiment,
@@ -35,6 +36,7 @@ from dagyard.store.records import (
     Run,
     RunState,
     StorageState,
+    Subtree,
     Task,
     TaskKind,
     TaskState,
@@ -486,6 +488,90 @@ class MetadataStoreContract:
                 writer.close()
         assert {n: t.attempts for n, t in known.items()} == dict.fromkeys(names, 5)
         assert sorted(known.values(), key=lambda t: t.task_id) == store.list_tasks("r1")
+
+    def test_changed_tasks_in_a_subtree_take_wildcards_literally(
+        self, store: SqlMetadataStore
+    ) -> None:
+        store.create_run(run())
+        paths = ["a_b", "a_b/x", "a_b/x/y", "a_b2", "axb/x", "a%/x", "a%b/x", "a_b-c/x"]
+        store.write_tasks([task(f"t{i}", p) for i, p in enumerate(paths)], [])
+        _, revision = store.changed_tasks("r1")
+
+        def under(path: str, after: int | None = None) -> list[str]:
+            return [t.path for t in store.changed_tasks("r1", after, scope=Subtree(path))[0]]
+
+        assert under("a_b") == ["a_b", "a_b/x", "a_b/x/y"]
+        assert under("a%") == ["a%/x"]
+        assert under("a_b/x/y") == ["a_b/x/y"]
+        assert under("nothing") == []
+        assert store.changed_tasks("r1", revision, scope=Subtree("a_b")) == ([], revision)
+        store.update_task("t2", state="RUNNING")
+        store.update_task("t4", state="RUNNING")
+        assert under("a_b", revision) == ["a_b/x/y"]
+
+    def test_changed_tasks_of_one_level_bounded_by_iteration_index(
+        self, store: SqlMetadataStore
+    ) -> None:
+        store.create_run(run())
+        store.write_tasks(
+            [
+                task("a", "loop", kind=TaskKind.LOOP),
+                *(
+                    task(f"i{n}", f"loop/{n}", kind=TaskKind.DAG, iteration_index=n)
+                    for n in range(6)
+                ),
+                task("s", "loop/2/square", iteration_index=2),
+                task("o", "loop_other/1", iteration_index=1),
+            ],
+            [],
+        )
+
+        def children(after: int | None = None, **bounds: int) -> list[str]:
+            scope = Children("loop", **bounds)
+            return [t.path for t in store.changed_tasks("r1", after, scope=scope)[0]]
+
+        assert children() == [f"loop/{n}" for n in range(6)]
+        assert children(from_index=2, to_index=4) == ["loop/2", "loop/3"]
+        assert children(from_index=4) == ["loop/4", "loop/5"]
+        assert children(to_index=1) == ["loop/0"]
+        assert children(from_index=3, to_index=3) == []
+        _, revision = store.changed_tasks("r1")
+        store.update_task("i3", state="RUNNING")
+        store.update_task("s", state="RUNNING")
+        assert children(revision) == ["loop/3"]
+        found, later = store.changed_tasks("r1", revision, scope=Children("loop", 0, 2))
+        assert (found, later) == ([], revision)
+
+    def test_task_tally_and_digests_read_a_few_columns_of_every_record(
+        self, store: SqlMetadataStore
+    ) -> None:
+        store.create_run(run("r1"))
+        store.create_run(run("r2"))
+        assert store.task_tally("r1") == (0, 0) and store.task_digests("r1") == []
+        store.write_tasks(
+            [
+                task("a", "loop", kind=TaskKind.LOOP),
+                task("b", "loop/0", kind=TaskKind.DAG, iteration_index=0),
+                task("c", "loop/0/x", state=TaskState.SUCCEEDED, cache_hit=True),
+                task("o", "other", run_id="r2"),
+            ],
+            [],
+        )
+        store.update_task("c", warnings=["Pod labels are recorded, not applied."])
+        records, revision = store.task_tally("r1")
+        assert records == 3 and revision == store.changed_tasks("r1")[1]
+        digests = store.task_digests("r1")
+        assert [(d.task_id, d.path, d.kind, d.iteration_index) for d in digests] == [
+            ("a", "loop", TaskKind.LOOP, None),
+            ("b", "loop/0", TaskKind.DAG, 0),
+            ("c", "loop/0/x", TaskKind.CONTAINER, None),
+        ]
+        assert [(d.state, d.cache_hit, d.warned) for d in digests] == [
+            (TaskState.PENDING, False, False),
+            (TaskState.PENDING, False, False),
+            (TaskState.SUCCEEDED, True, True),
+        ]
+        assert [d.revision for d in digests] == [revision - 1, revision - 1, revision]
 
     def test_task_warnings_round_trip_and_start_empty(self, store: SqlMetadataStore) -> None:
         store.create_run(run())

@@ -17,7 +17,16 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from dagyard.errors import AlreadyExists, NotFound
-from dagyard.store.records import Artifact, Event, EventKind, Task, TaskState
+from dagyard.store.records import (
+    Artifact,
+    Event,
+    EventKind,
+    Subtree,
+    Task,
+    TaskDigest,
+    TaskScope,
+    TaskState,
+)
 from dagyard.store.sql import rows
 from dagyard.store.sql.leases import lease_lost
 from dagyard.store.sql.metrics import record_metrics
@@ -64,12 +73,16 @@ class TaskStorage(Transactions):
     def list_tasks(self, run_id: str) -> list[Task]:
         return self.changed_tasks(run_id)[0]
 
-    def changed_tasks(self, run_id: str, after: int | None = None) -> tuple[list[Task], int]:
+    def changed_tasks(
+        self, run_id: str, after: int | None = None, *, scope: TaskScope | None = None
+    ) -> tuple[list[Task], int]:
         """See `MetadataStore.changed_tasks`."""
         # Core rows, not ORM objects: a run may have tens of thousands of tasks.
         query = sa.select(*_TASK_COLUMNS, _TASKS.c.revision).where(_TASKS.c.run_id == run_id)
         if after is not None:
             query = query.where(_TASKS.c.revision > after)
+        if scope is not None:
+            query = query.where(*_within(scope))
         query = query.order_by(_TASKS.c.created_at, _TASKS.c.path)
         revision = after or 0
         found = []
@@ -79,6 +92,32 @@ class TaskStorage(Transactions):
                 found.append(Task(*values))
                 revision = max(revision, task_revision)
         return found, revision
+
+    def task_tally(self, run_id: str) -> tuple[int, int]:
+        """See `MetadataStore.task_tally`."""
+        query = sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.max(_TASKS.c.revision), 0)
+        ).where(_TASKS.c.run_id == run_id)
+        with self._session() as session:
+            records, revision = session.execute(query).one()
+        return int(records), int(revision)
+
+    def task_digests(self, run_id: str) -> list[TaskDigest]:
+        """See `MetadataStore.task_digests`."""
+        # Warnings are stored as compact JSON text: an empty list is exactly "[]", so
+        # the database answers "any?" without sending the sentences.
+        warned = sa.type_coerce(_TASKS.c.warnings, sa.Text()) != "[]"
+        query = (
+            sa.select(*_DIGEST_COLUMNS, warned, _TASKS.c.revision)
+            .where(_TASKS.c.run_id == run_id)
+            .order_by(_TASKS.c.created_at, _TASKS.c.path)
+        )
+        with self._session() as session:
+            found: list[Any] = list(session.execute(query))
+        return [
+            TaskDigest(task_id, path, kind, state, bool(cached), index, bool(warned), revision)
+            for task_id, path, kind, state, cached, index, warned, revision in found
+        ]
 
     def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
         found: dict[str, Task] = {}
@@ -255,6 +294,9 @@ _TASK_VALUES = rows.column_values(TaskRow, Task)
 # The record's columns, in the record's field order (a task's revision is not in it).
 _TASK_COLUMNS = [_TASKS.c[field.name] for field in dataclasses.fields(Task)]
 _TASK_CHANGES = rows.column_values(TaskRow, Task, key=False)
+_DIGEST_COLUMNS = [
+    _TASKS.c[name] for name in ("task_id", "path", "kind", "state", "cache_hit", "iteration_index")
+]
 _ARTIFACT_VALUES = rows.column_values(ArtifactRow, Artifact)
 _EVENT_VALUES = rows.column_values(EventRow, Event)
 
@@ -294,6 +336,23 @@ class _TaskStatements:
             dialect,
             ["run_id"],
         )
+
+
+def _within(scope: TaskScope) -> list[sa.ColumnElement[bool]]:
+    """The conditions on a task row of being in `scope`."""
+    path = _TASKS.c.path
+    below = path.startswith(scope.path + "/", autoescape=True)
+    if isinstance(scope, Subtree):
+        return [sa.or_(path == scope.path, below)]
+    # One more segment: one more "/" (each is one byte and one character everywhere).
+    slashes = sa.func.length(path) - sa.func.length(sa.func.replace(path, "/", ""))
+    conditions = [below, slashes == scope.path.count("/") + 1]
+    index = _TASKS.c.iteration_index
+    if scope.from_index is not None:
+        conditions.append(index >= scope.from_index)
+    if scope.to_index is not None:
+        conditions.append(index < scope.to_index)
+    return conditions
 
 
 def _fields(record_type: type[Any]) -> list[str]:
