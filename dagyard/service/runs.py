@@ -37,10 +37,11 @@ from dagyard.errors import (
     UsageError,
 )
 from dagyard.ir.pipeline import ArtifactDefinition, ParameterDefinition
-from dagyard.service import leases
+from dagyard.service import leases, task_outline
 from dagyard.service.leases import Lease
 from dagyard.service.pipelines import resolve_version, spec_document
 from dagyard.service.platform import Platform
+from dagyard.service.task_outline import Outline
 from dagyard.service.tenancy import ADMIN, Principal
 from dagyard.store.listing import ListQuery, Operation, Page, Predicate
 from dagyard.store.records import (
@@ -51,6 +52,7 @@ from dagyard.store.records import (
     StorageState,
     Task,
     TaskKind,
+    TaskScope,
     TaskState,
 )
 
@@ -348,13 +350,46 @@ def list_tasks(platform: Platform, run_id: str, *, principal: Principal = ADMIN)
 
 
 def changed_tasks(
-    platform: Platform, run_id: str, *, after: int | None, principal: Principal = ADMIN
+    platform: Platform,
+    run_id: str,
+    *,
+    after: int | None,
+    scope: TaskScope | None = None,
+    principal: Principal = ADMIN,
 ) -> tuple[list[Task], int]:
-    """A run's tasks written after its task revision `after` (all if None), and the
-    revision to ask after next time (`MetadataStore.changed_tasks`). NotFound for an
-    unknown run."""
+    """A run's tasks written after its task revision `after` (all if None), only those
+    in `scope` if given, and the revision to ask after next time
+    (`MetadataStore.changed_tasks`). NotFound for an unknown run."""
     visible_run(platform, run_id, principal=principal)
-    return platform.store.changed_tasks(run_id, after)
+    return platform.store.changed_tasks(run_id, after, scope=scope)
+
+
+def outlined_tasks(
+    platform: Platform, run_id: str, *, after: int | None, principal: Principal = ADMIN
+) -> tuple[list[Task], int, Outline | None]:
+    """`changed_tasks`, with a run of more than `task_outline.OUTLINE_OVER` records cut
+    down to its outline's selection (`task_outline.outline`). Returns the tasks, the
+    revision to ask after next time, and the outline: `COMPLETE` for a run read whole;
+    None when an outlined run has no record written after `after` (an idle poll).
+
+    The revision of an outlined read is the run's highest, over every record: those
+    left out too, so that an idle run stays idle. It skips nothing the reader needs: a
+    record that enters the selection later (it fails, say) is written then, with a
+    higher revision."""
+    visible_run(platform, run_id, principal=principal)
+    store = platform.store
+    records, revision = store.task_tally(run_id)
+    if records <= task_outline.OUTLINE_OVER:
+        tasks, revision = store.changed_tasks(run_id, after)
+        return tasks, revision, task_outline.COMPLETE
+    if after is not None and revision <= after:
+        return [], after, None
+    digests = store.task_digests(run_id)
+    # The digests, read after the tally, are the newer word on the revision.
+    revision = max([revision, *(d.revision for d in digests)])
+    summary = task_outline.outline(digests)
+    wanted = [d.task_id for d in summary.selected if after is None or d.revision > after]
+    return store.get_tasks(wanted), revision, summary
 
 
 def list_runs(
