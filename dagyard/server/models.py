@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dagyard import ir
 from dagyard.service.artifacts import Lineage, TaskUse
+from dagyard.service.task_outline import Outline
 from dagyard.store import records
 
 
@@ -295,10 +296,23 @@ class Task(ApiModel):
     warnings: list[str] | None = None
 
 
+class TaskOutline(ApiModel):
+    """A big run's tasks in summary (`GET /runs/{id}/tasks?outline=true`): `complete`
+    when the answer holds every task; otherwise how many records were left out and the
+    state counts of all records (`counts`) and of the leaves below (`leaves`), by
+    pattern (a path with `*` for each loop iteration's segment)."""
+
+    complete: bool
+    left_out: int | None = None
+    counts: dict[str, dict[str, int]] | None = None
+    leaves: dict[str, dict[str, int]] | None = None
+
+
 class ListTasksResponse(ApiModel):
     tasks: list[Task]
     # Ask again with after_revision=<this> for only the tasks written since.
     revision: int = 0
+    outline: TaskOutline | None = None
 
 
 class TaskRef(ApiModel):
@@ -527,6 +541,14 @@ def task(record: records.Task) -> Task:
         inputs=_set(record.inputs),
         outputs=_set(record.outputs),
         warnings=_set(record.warnings),
+    )
+
+
+def task_outline(summary: Outline) -> TaskOutline:
+    if summary.complete:
+        return TaskOutline(complete=True)
+    return TaskOutline(
+        complete=False, left_out=summary.left_out, counts=summary.counts, leaves=summary.leaves
     )
 
 

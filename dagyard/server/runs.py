@@ -14,6 +14,7 @@ from dagyard.errors import UsageError
 from dagyard.server import models
 from dagyard.server.routing import PlatformDep, PrincipalDep, QueryDep
 from dagyard.service import logs, runs
+from dagyard.store.records import Children, Subtree, TaskScope
 
 router = APIRouter(tags=["runs"])
 
@@ -141,13 +142,75 @@ def list_tasks(
             "earlier answer); all of them when left out",
         ),
     ] = None,
+    outline: Annotated[
+        bool,
+        Query(
+            description="A run of more than 1,000 tasks: only those outside loop "
+            "iterations (and the failed and warned ones inside), with `outline` counting "
+            "the states of all"
+        ),
+    ] = False,
+    under: Annotated[
+        str | None, Query(description="Only the task at this path and every one below it")
+    ] = None,
+    parent: Annotated[
+        str | None, Query(description="Only the tasks directly below this path")
+    ] = None,
+    from_index: Annotated[
+        int | None,
+        Query(ge=0, description="With parent: only iterations from this index on"),
+    ] = None,
+    to_index: Annotated[
+        int | None,
+        Query(ge=0, description="With parent: only iterations before this index"),
+    ] = None,
 ) -> models.ListTasksResponse:
     """The nodes of a run's execution tree (Dagyard's own), in creation order: all of
-    them, or those changed since an earlier answer's `revision`."""
+    them, or those changed since an earlier answer's `revision`; outlined, or one part
+    of the tree."""
+    scope = _task_scope(outline, under, parent, from_index, to_index)
+    if outline:
+        found, revision, summary = runs.outlined_tasks(
+            platform, run_id, after=after_revision, principal=principal
+        )
+        return models.ListTasksResponse(
+            tasks=[models.task(t) for t in found],
+            revision=revision,
+            outline=None if summary is None else models.task_outline(summary),
+        )
     found, revision = runs.changed_tasks(
-        platform, run_id, after=after_revision, principal=principal
+        platform, run_id, after=after_revision, scope=scope, principal=principal
     )
     return models.ListTasksResponse(tasks=[models.task(t) for t in found], revision=revision)
+
+
+def _task_scope(
+    outline: bool,
+    under: str | None,
+    parent: str | None,
+    from_index: int | None,
+    to_index: int | None,
+) -> TaskScope | None:
+    """The part of the tree `list_tasks`'s parameters ask for; UsageError for a
+    combination that means nothing."""
+    if (from_index is not None or to_index is not None) and parent is None:
+        raise UsageError("from_index and to_index bound a parent's iterations: give parent too.")
+    if outline and (under is not None or parent is not None):
+        raise UsageError("outline reads the whole run: give it without under and parent.")
+    if under is not None and parent is not None:
+        raise UsageError("Give under (a whole subtree) or parent (one level), not both.")
+    for name, path in (("under", under), ("parent", parent)):
+        if path is not None and (not path or path.startswith("/") or path.endswith("/")):
+            raise UsageError(f"{name}={path!r} is not a task path; give one such as 'for-loop-2'.")
+    if from_index is not None and to_index is not None and from_index > to_index:
+        raise UsageError(
+            f"from_index {from_index} is past to_index {to_index}; give from_index <= to_index."
+        )
+    if under is not None:
+        return Subtree(under)
+    if parent is not None:
+        return Children(parent, from_index, to_index)
+    return None
 
 
 @router.delete("/runs/{run_id}")
