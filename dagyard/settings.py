@@ -14,6 +14,9 @@ from dagyard.errors import UsageError
 EXECUTORS = ("local", "ray")
 # The most bytes a task attempt's log keeps unless DAGYARD_TASK_LOG_LIMIT says otherwise.
 DEFAULT_TASK_LOG_LIMIT = 100 << 20
+# A run with more task records than this is read by the UI as an outline unless
+# DAGYARD_TASK_OUTLINE_OVER says otherwise.
+DEFAULT_TASK_OUTLINE_OVER = 1000
 # Where lightweight Python components run (DAGYARD_TASK_ISOLATION).
 TASK_ISOLATIONS = ("host", "image")
 # Suffixes of a size in bytes (DAGYARD_TASK_LOG_LIMIT): powers of 1024.
@@ -73,6 +76,9 @@ class Settings:
                     its own where this process may make one (for its memory and CPU limits,
                     and to kill what it leaves behind); off never does (limits then hold
                     per process through RLIMIT_DATA and CPU affinity)
+    task_outline_over  DAGYARD_TASK_OUTLINE_OVER, default 1000: a run with more task
+                    records than this is read by the UI as an outline (the tasks outside
+                    loop iterations, the rest counted by state: docs/api.md), not whole
     """
 
     home: Path
@@ -95,6 +101,7 @@ class Settings:
     user_header: str = ""
     user_namespaces: Path | None = None
     trusted_proxies: tuple[str, ...] = ()
+    task_outline_over: int = DEFAULT_TASK_OUTLINE_OVER
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -103,6 +110,11 @@ class Settings:
             object.__setattr__(self, "artifact_root", str(self.home / "artifacts"))
         if self.max_parallel <= 0:
             object.__setattr__(self, "max_parallel", os.cpu_count() or 1)
+        if self.task_outline_over < 0:
+            raise UsageError(
+                f"DAGYARD_TASK_OUTLINE_OVER must be 0 or more task records, not "
+                f"{self.task_outline_over}."
+            )
         if self.task_log_limit < 0:
             raise UsageError(
                 f"The task log limit must be 0 (no cap) or a number of bytes, not "
@@ -185,6 +197,7 @@ class Settings:
             trusted_proxies=tuple(
                 p.strip() for p in env.get("DAGYARD_TRUSTED_PROXIES", "").split(",") if p.strip()
             ),
+            task_outline_over=_int(env, "DAGYARD_TASK_OUTLINE_OVER", DEFAULT_TASK_OUTLINE_OVER),
         )
 
 

@@ -367,7 +367,7 @@ def changed_tasks(
 def outlined_tasks(
     platform: Platform, run_id: str, *, after: int | None, principal: Principal = ADMIN
 ) -> tuple[list[Task], int, Outline | None]:
-    """`changed_tasks`, with a run of more than `task_outline.OUTLINE_OVER` records cut
+    """`changed_tasks`, with a run of more than `Settings.task_outline_over` records cut
     down to its outline's selection (`task_outline.outline`). Returns the tasks, the
     revision to ask after next time, and the outline: `COMPLETE` for a run read whole;
     None when an outlined run has no record written after `after` (an idle poll).
@@ -379,7 +379,7 @@ def outlined_tasks(
     visible_run(platform, run_id, principal=principal)
     store = platform.store
     records, revision = store.task_tally(run_id)
-    if records <= task_outline.OUTLINE_OVER:
+    if records <= platform.settings.task_outline_over:
         tasks, revision = store.changed_tasks(run_id, after)
         return tasks, revision, task_outline.COMPLETE
     if after is not None and revision <= after:

@@ -22,8 +22,6 @@ from collections.abc import Sequence
 
 from dagyard.store.records import TaskDigest, TaskKind, TaskState
 
-# Runs with more task records than this are outlined; smaller ones are read whole.
-OUTLINE_OVER = 1000
 MOST_FAILED = 100
 MOST_WARNED = 100
 

@@ -4,8 +4,10 @@ whole task list says. The outline's threshold is lowered so that a small loop is
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,9 +17,10 @@ from test_artifacts_api import ok
 from test_logs_api import finished, submit
 
 from dagyard import dsl, kubernetes
-from dagyard.service import task_outline
+from dagyard.errors import UsageError
 from dagyard.service.platform import Platform
 from dagyard.service.worker import RunWorker
+from dagyard.settings import Settings
 from dagyard.store.records import TaskState
 
 ITEMS = 8
@@ -109,11 +112,16 @@ def tasks_of(api: httpx.Client, run_id: str, **query: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ran(api: httpx.Client, worker: RunWorker, monkeypatch: pytest.MonkeyPatch) -> str:
+def ran(api: httpx.Client, worker: RunWorker, platform: Platform) -> str:
     run_id = submit(api, looped)
     assert finished(api, run_id) == "FAILED"
-    monkeypatch.setattr(task_outline, "OUTLINE_OVER", 10)
+    outline_over(platform, 10)
     return run_id
+
+
+def outline_over(platform: Platform, records: int) -> None:
+    """The server outlines runs of more than `records` task records from now on."""
+    platform.settings = dataclasses.replace(platform.settings, task_outline_over=records)
 
 
 def test_a_big_runs_outline_keeps_what_is_outside_loops_and_what_failed_or_warned(
@@ -121,7 +129,7 @@ def test_a_big_runs_outline_keeps_what_is_outside_loops_and_what_failed_or_warne
 ) -> None:
     whole = tasks_of(api, ran)
     tasks = whole["tasks"]
-    assert len(tasks) > task_outline.OUTLINE_OVER
+    assert len(tasks) > 10
     answer = tasks_of(api, ran, outline="true")
     assert answer["revision"] == whole["revision"]
     paths = [t["path"] for t in answer["tasks"]]
@@ -175,10 +183,10 @@ def test_a_record_that_enters_the_selection_comes_with_the_next_poll(
 
 
 def test_a_run_within_the_threshold_is_read_whole_with_a_complete_outline(
-    api: httpx.Client, ran: str, monkeypatch: pytest.MonkeyPatch
+    api: httpx.Client, ran: str, platform: Platform
 ) -> None:
     whole = tasks_of(api, ran)
-    monkeypatch.setattr(task_outline, "OUTLINE_OVER", len(whole["tasks"]))
+    outline_over(platform, len(whole["tasks"]))
     assert tasks_of(api, ran, outline="true") == {**whole, "outline": {"complete": True}}
     idle = tasks_of(api, ran, outline="true", after_revision=whole["revision"])
     assert idle == {"tasks": [], "revision": whole["revision"], "outline": {"complete": True}}
@@ -243,3 +251,13 @@ def test_parameters_that_mean_nothing_together_are_refused(
 def test_an_unknown_run_is_not_found_whatever_is_asked(api: httpx.Client) -> None:
     for query in ({"outline": "true"}, {"under": "a"}, {"parent": "a", "from_index": 0}):
         assert api.get("/runs/no-such-run/tasks", params=query).status_code == 404
+
+
+def test_the_outline_threshold_is_a_setting(tmp_path: Path) -> None:
+    home = {"DAGYARD_HOME": str(tmp_path)}
+    assert Settings.from_env(home).task_outline_over == 1000
+    assert Settings.from_env({**home, "DAGYARD_TASK_OUTLINE_OVER": "25"}).task_outline_over == 25
+    with pytest.raises(UsageError, match="DAGYARD_TASK_OUTLINE_OVER"):
+        Settings.from_env({**home, "DAGYARD_TASK_OUTLINE_OVER": "many"})
+    with pytest.raises(UsageError, match="DAGYARD_TASK_OUTLINE_OVER"):
+        Settings(home=tmp_path, task_outline_over=-1)

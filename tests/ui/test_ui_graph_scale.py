@@ -215,6 +215,12 @@ def test_the_timeline_has_a_row_per_task_by_start_and_only_draws_the_rows_in_vie
     # The first row's bar starts at the run's start, at the left of the bars; hovering it
     # tells its times, clicking it selects its task.
     page.locator(".dy-timeline-scroll").evaluate("el => el.scrollTo(0, 0)")
+    # The rows in view are drawn again after the scroll: wait until the first one shown is
+    # one of those that started first.
+    platform.wait_for(
+        lambda: starts[labels.first.inner_text()] == min(starts.values()),
+        "the timeline's first rows are drawn again",
+    )
     first = labels.first
     name = first.inner_text()
     row = box(first)

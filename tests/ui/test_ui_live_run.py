@@ -71,6 +71,14 @@ def test_a_live_runs_page_reads_only_the_tasks_that_changed(
     def polled_after(revision: int) -> bool:
         return any(f"after_revision={revision}" in url for url, _ in answers)
 
+    # The page opens on a run whose first task runs: its first read brings tasks.
+    platform.wait_for(
+        lambda: any(
+            t["path"] == "greet" and t["state"] == "RUNNING"
+            for t in platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
+        ),
+        "greet runs",
+    )
     page.on("response", keep)
     try:
         page.goto(f"/runs/{run_id}")
