@@ -29,11 +29,17 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     stop_platform(started)
 
 
-def test_a_big_runs_page_reads_its_outline_and_the_iterations_it_shows(
-    page: Page, platform: Platform
-) -> None:
+@pytest.fixture(scope="module")
+def loop_run(platform: Platform) -> str:
     run_id = submit_run(platform, ui_loop, f"outlined-{uuid.uuid4().hex[:8]}", cache=False)
     wait_state(platform, run_id, "SUCCEEDED")
+    return run_id
+
+
+def test_a_big_runs_page_reads_its_outline_and_the_iterations_it_shows(
+    page: Page, platform: Platform, loop_run: str
+) -> None:
+    run_id = loop_run
     every = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
     assert len(every) > 60
 
@@ -104,3 +110,20 @@ def test_a_big_failed_run_still_opens_on_its_failed_task(page: Page, platform: P
     assert first["outline"]["complete"] is False
     inside = [t["path"] for t in first["tasks"] if t["path"].count("/") >= 2]
     assert inside == [failed["path"]]
+
+
+def test_the_find_box_finds_a_task_inside_the_iterations_it_has_not_read(
+    page: Page, loop_run: str
+) -> None:
+    page.goto(f"/runs/{loop_run}")
+    expect(page.get_by_test_id("node-for-loop-2")).to_contain_text("30 succeeded")
+    find = page.get_by_role("combobox", name="Find a task")
+    find.fill("square")
+    options = page.get_by_role("option")
+    # No iteration's record is read yet: the match is the task drawn for all of them.
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("for-loop-2/*/square")
+    find.press("Enter")
+    square = page.get_by_test_id("node-for-loop-2/*/square")
+    expect(square).to_be_in_viewport()
+    expect(square).to_contain_text("30 succeeded")
