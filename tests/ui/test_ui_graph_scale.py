@@ -241,3 +241,28 @@ def test_the_timeline_puts_a_loops_iterations_of_a_task_on_one_row(
     row = page.get_by_test_id("timeline-row-for-loop-2/*/square")
     expect(row).to_have_text("for-loop-2/*/square (30 iterations)")
     expect(page.locator("[data-testid^='timeline-row-for-loop-2/']")).to_have_count(1)
+
+
+def test_the_timeline_marks_the_critical_path(
+    page: Page, platform: Platform, chains_run: str
+) -> None:
+    leaves = [
+        t
+        for t in platform.api.get(f"/runs/{chains_run}/tasks").json()["tasks"]
+        if t["kind"] == "container"
+    ]
+    page.set_viewport_size({"width": 1440, "height": 2000})  # every row in view
+    page.goto(f"/runs/{chains_run}?tab=timeline")
+    line = page.get_by_test_id("critical-path")
+    expect(line).to_contain_text("Critical path (outlined)")
+    marked = page.locator("[data-testid^='timeline-row-'][data-critical]")
+    expect(marked.first).to_be_visible()
+    names = marked.all_inner_texts()
+    # One chain, whole (its first task waited on nothing), the one that finished last.
+    chains = {name.rsplit("-step-", 1)[0] for name in names}
+    assert len(chains) == 1, names
+    chain = chains.pop()
+    steps = [t for t in leaves if t["display_name"].startswith(f"{chain}-step-")]
+    assert sorted(names) == sorted(t["display_name"] for t in steps)
+    assert max(t["finished_at"] for t in steps) == max(t["finished_at"] for t in leaves)
+    expect(line).to_contain_text(f": {len(steps)} tasks,")

@@ -126,7 +126,12 @@ export function RunPage() {
         <div className="dy-graph-area">
           <div className="dy-graph">
             <LeftOut outline={outline} />
-            <Timeline tasks={taskList ?? []} selectedTaskId={selected} onSelect={(taskId) => view.select(taskId)} />
+            <Timeline
+              tasks={taskList ?? []}
+              spec={spec}
+              selectedTaskId={selected}
+              onSelect={(taskId) => view.select(taskId)}
+            />
           </div>
           {panel}
         </div>

@@ -4,10 +4,11 @@
 // the rows in view exist, their names as elements and their bars drawn on one canvas.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
-import type { Task } from "../api/types";
+import type { PipelineSpec, Task } from "../api/types";
 import { formatDuration } from "../components/format";
 import { useNow } from "../graph/clock";
 import { stateLabel } from "../graph/nodes";
+import { criticalPath } from "./critical";
 import { barAt, timelineRows, type Bar, type Row } from "./rows";
 import "./timeline.css";
 
@@ -33,6 +34,8 @@ const COLORS: Record<string, string> = {
 
 export interface TimelineProps {
   tasks: Task[];
+  /** The run's pipeline spec: what each task waited on, for the critical path. */
+  spec?: PipelineSpec;
   selectedTaskId?: string;
   onSelect: (taskId: string) => void;
 }
@@ -43,11 +46,13 @@ interface Hover {
   y: number;
 }
 
-export function Timeline({ tasks, selectedTaskId, onSelect }: TimelineProps) {
+export function Timeline({ tasks, spec, selectedTaskId, onSelect }: TimelineProps) {
   const running = tasks.some((t) => t.state === "RUNNING" && t.started_at && !t.finished_at);
   const now = useNow(running);
   const timeline = useMemo(() => timelineRows(tasks, now), [tasks, now]);
   const { rows, span } = timeline;
+  const critical = useMemo(() => criticalPath(spec, tasks), [spec, tasks]);
+  const onPath = useMemo(() => new Set(critical?.steps.map((s) => s.task.task_id)), [critical]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -120,6 +125,15 @@ export function Timeline({ tasks, selectedTaskId, onSelect }: TimelineProps) {
         const width = Math.max(2, ((bar.end ?? now - timeline.origin) - bar.start) / msPerPx);
         ctx.fillStyle = COLORS[bar.state] ?? COLORS.PENDING!;
         ctx.fillRect(left, top + 5, width, ROW_HEIGHT - 10);
+        if (onPath.has(bar.taskId)) {
+          // On the critical path: drawn whole, outlined dark.
+          ctx.globalAlpha = 1;
+          ctx.fillRect(left, top + 5, width, ROW_HEIGHT - 10);
+          ctx.strokeStyle = "#1f2328";
+          ctx.lineWidth = 1.5;
+          ctx.strokeRect(left, top + 5, width, ROW_HEIGHT - 10);
+          ctx.globalAlpha = row.bars.length > 1 ? 0.55 : 1;
+        }
         if (bar.taskId === selectedTaskId) {
           ctx.globalAlpha = 1;
           ctx.strokeStyle = "#0969da";
@@ -131,7 +145,7 @@ export function Timeline({ tasks, selectedTaskId, onSelect }: TimelineProps) {
       ctx.globalAlpha = 1;
     });
     ctx.restore();
-  }, [visible, first, view, msPerPx, span, now, timeline.origin, selectedTaskId]);
+  }, [visible, first, view, msPerPx, span, now, timeline.origin, selectedTaskId, onPath]);
 
   const barUnder = (e: MouseEvent): Hover | undefined => {
     const el = scrollRef.current;
@@ -140,13 +154,22 @@ export function Timeline({ tasks, selectedTaskId, onSelect }: TimelineProps) {
     const px = e.clientX - el.getBoundingClientRect().left - LABEL_WIDTH;
     if (px < -2) return undefined;
     const bar = barAt(row, px * msPerPx, 3 * msPerPx, now - timeline.origin);
-    return bar && { bar, x: e.clientX - el.getBoundingClientRect().left, y: e.clientY - el.getBoundingClientRect().top };
+    // The tip is placed in the chart's box, which holds the critical path's line too.
+    const box = el.getBoundingClientRect();
+    return bar && { bar, x: e.clientX - box.left, y: e.clientY - box.top + el.offsetTop };
   };
 
   if (!rows.length) return <p className="dy-muted">No task has been created yet.</p>;
   const started = rows.filter((r) => r.start !== undefined).length;
   return (
     <div className="dy-timeline" data-testid="timeline">
+      {critical && (
+        <p className="dy-critical" data-testid="critical-path">
+          <span className="dy-critical-key" aria-hidden="true" /> Critical path (outlined): {critical.steps.length}{" "}
+          task{critical.steps.length === 1 ? "" : "s"}, each what the next one waited for; {formatOffset(critical.ran)}{" "}
+          running, {formatOffset(critical.waited)} between them.
+        </p>
+      )}
       <div
         ref={scrollRef}
         className="dy-timeline-scroll"
@@ -178,7 +201,8 @@ export function Timeline({ tasks, selectedTaskId, onSelect }: TimelineProps) {
               <button
                 key={row.key}
                 type="button"
-                className={`dy-timeline-label${row.bars.some((b) => b.taskId === selectedTaskId) ? " dy-selected" : ""}`}
+                className={`dy-timeline-label${row.bars.some((b) => b.taskId === selectedTaskId) ? " dy-selected" : ""}${row.bars.some((b) => onPath.has(b.taskId)) ? " dy-critical-row" : ""}`}
+                data-critical={row.bars.some((b) => onPath.has(b.taskId)) || undefined}
                 style={{ top: AXIS_HEIGHT + (first + i) * ROW_HEIGHT, height: ROW_HEIGHT, width: LABEL_WIDTH }}
                 data-testid={`timeline-row-${row.key}`}
                 title={row.key}
