@@ -300,12 +300,15 @@ class TaskOutline(ApiModel):
     """A big run's tasks in summary (`GET /runs/{id}/tasks?outline=true`): `complete`
     when the answer holds every task; otherwise how many records were left out and the
     state counts of all records (`counts`) and of the leaves below (`leaves`), by
-    pattern (a path with `*` for each loop iteration's segment)."""
+    pattern (a path with `*` for each loop iteration's segment), and how many records
+    have warnings (`warned`: those in the answer's selection are only the first ones
+    inside loop iterations)."""
 
     complete: bool
     left_out: int | None = None
     counts: dict[str, dict[str, int]] | None = None
     leaves: dict[str, dict[str, int]] | None = None
+    warned: int | None = None
 
 
 class ListTasksResponse(ApiModel):
@@ -548,7 +551,11 @@ def task_outline(summary: Outline) -> TaskOutline:
     if summary.complete:
         return TaskOutline(complete=True)
     return TaskOutline(
-        complete=False, left_out=summary.left_out, counts=summary.counts, leaves=summary.leaves
+        complete=False,
+        left_out=summary.left_out,
+        counts=summary.counts,
+        leaves=summary.leaves,
+        warned=summary.warned,
     )
 
 

@@ -37,14 +37,16 @@ class Outline:
     """The summary of a run's task records. `complete`: the answer it goes with holds
     every record, and nothing else is set. Otherwise `selected` are the records kept
     (in creation order), `left_out` how many of the run's records are not among them,
-    `counts` the states of all records by pattern, and `leaves` the states of the
-    container and importer records below each pattern (at all depths)."""
+    `counts` the states of all records by pattern, `leaves` the states of the
+    container and importer records below each pattern (at all depths), and `warned`
+    how many records of the run have warnings (selected or not)."""
 
     complete: bool
     selected: tuple[TaskDigest, ...] = ()
     left_out: int = 0
     counts: StateCounts = dataclasses.field(default_factory=dict)
     leaves: StateCounts = dataclasses.field(default_factory=dict)
+    warned: int = 0
 
 
 COMPLETE = Outline(complete=True)
@@ -64,7 +66,7 @@ def outline(digests: Sequence[TaskDigest]) -> Outline:
     counts: StateCounts = {}
     leaves: StateCounts = {}
     selected: list[TaskDigest] = []
-    failed = warned = 0
+    failed = warned = warned_in_all = 0
     for digest in digests:
         state = state_key(digest)
         pattern, inside = patterns.of(digest.path)
@@ -73,6 +75,7 @@ def outline(digests: Sequence[TaskDigest]) -> Outline:
             for ancestor in patterns.ancestors(digest.path):
                 _add(leaves, ancestor, state)
         keep = not inside
+        warned_in_all += digest.warned
         if inside and digest.state is TaskState.FAILED:
             failed += 1
             keep = failed <= MOST_FAILED
@@ -87,6 +90,7 @@ def outline(digests: Sequence[TaskDigest]) -> Outline:
         left_out=len(digests) - len(selected),
         counts=counts,
         leaves=leaves,
+        warned=warned_in_all,
     )
 
 

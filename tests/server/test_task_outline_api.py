@@ -94,6 +94,7 @@ def expected_outline(tasks: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "counts": {p: dict(c) for p, c in counts.items()},
         "leaves": {p: dict(c) for p, c in leaves.items()},
+        "warned": sum(1 for t in tasks if t.get("warnings")),
     }
 
 

@@ -107,9 +107,11 @@ def test_at_most_a_hundred_failed_and_a_hundred_warned_are_kept_oldest_first() -
             iteration(f"loop/{i}", FAILED),
             digest(f"loop/{i}/step", CONTAINER, RUNNING, iteration_index=i, warned=True),
         ]
-    kept = [d.path for d in outline(records).selected]
+    summary = outline(records)
+    kept = [d.path for d in summary.selected]
     assert kept[0] == "loop"
     assert kept[1:] == [path for i in range(100) for path in (f"loop/{i}", f"loop/{i}/step")]
+    assert summary.warned == 150  # all of them, kept or not
 
 
 def test_a_failed_and_warned_record_counts_toward_both_limits() -> None:

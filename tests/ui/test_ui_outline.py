@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from ui_pipelines import ui_failing_loop, ui_loop
+from ui_pipelines import ui_failing_loop, ui_labelled_loop, ui_loop
 from ui_platform import Platform, start_platform, stop_platform, submit_run, wait_state
 
 pytestmark = pytest.mark.browser
@@ -127,3 +127,22 @@ def test_the_find_box_finds_a_task_inside_the_iterations_it_has_not_read(
     square = page.get_by_test_id("node-for-loop-2/*/square")
     expect(square).to_be_in_viewport()
     expect(square).to_contain_text("30 succeeded")
+
+
+def test_the_warnings_banner_says_how_many_tasks_it_does_not_list(
+    page: Page, platform: Platform
+) -> None:
+    run_id = submit_run(platform, ui_labelled_loop, f"outlined-{uuid.uuid4().hex[:8]}")
+    wait_state(platform, run_id, "SUCCEEDED")
+    every = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
+    warned = [t for t in every if t.get("warnings")]
+    assert len(warned) == 120
+
+    page.goto(f"/runs/{run_id}")
+    banner = page.get_by_test_id("run-warnings")
+    # The outline brings the first 100 warned tasks inside loop iterations, and says how
+    # many there are in all.
+    expect(banner).to_contain_text("100 warnings")
+    expect(page.get_by_test_id("warnings-unlisted")).to_contain_text(
+        "100 of the 120 tasks with warnings are listed"
+    )

@@ -3,7 +3,7 @@ logs a metric, so that runs of it have logs, artifacts and something to compare.
 
 from __future__ import annotations
 
-from dagyard import dsl
+from dagyard import dsl, kubernetes
 from dagyard.dsl import HTML, Dataset, Input, Markdown, Metrics, Output
 
 
@@ -223,3 +223,17 @@ def cube(x: int) -> int:
 def ui_cubes() -> None:
     with dsl.ParallelFor(list(range(12))) as item:
         cube(x=item)
+
+
+@dsl.component
+def labelled_step(x: int) -> int:
+    return x
+
+
+@dsl.pipeline(
+    name="ui-labelled-loop",
+    description="A loop of 120 iterations whose task asks for a pod label (a warning each).",
+)
+def ui_labelled_loop() -> None:
+    with dsl.ParallelFor(list(range(120))) as item:
+        kubernetes.add_pod_label(labelled_step(x=item), "team", "ml")

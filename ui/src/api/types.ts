@@ -188,6 +188,9 @@ export interface TaskOutline {
   counts?: Record<string, Record<string, number>>;
   /** By pattern: the states of the containers and importers below it, at all depths. */
   leaves?: Record<string, Record<string, number>>;
+  /** How many of the run's tasks have warnings (of those inside loop iterations, the
+   * answer holds the first 100). */
+  warned?: number;
 }
 
 export interface TaskRef {

@@ -3,7 +3,7 @@
 
 import { useId, useState } from "react";
 
-import type { Task } from "../api/types";
+import type { Task, TaskOutline } from "../api/types";
 import { runWarnings, warningCount, type WarningGroup } from "./warnings";
 
 // Task paths shown per message before "N more" (a loop of 1,000 iterations may share one).
@@ -11,14 +11,19 @@ const SHOWN_TASKS = 5;
 
 export function RunWarnings({
   tasks,
+  outline,
   selected,
   onSelect,
 }: {
   tasks: Task[];
+  /** A big run's outline: its tasks inside loop iterations are not all among `tasks`. */
+  outline?: TaskOutline;
   selected: string | undefined;
   onSelect: (taskId: string) => void;
 }) {
   const { count, groups } = runWarnings(tasks);
+  const listed = tasks.filter((t) => t.warnings?.length).length;
+  const unlisted = outline && !outline.complete ? Math.max(0, (outline.warned ?? 0) - listed) : 0;
   const titleId = useId();
   const listId = useId();
   const [open, setOpen] = useState(true);
@@ -42,6 +47,12 @@ export function RunWarnings({
           {open ? "Hide" : "Show"}
         </button>
       </header>
+      {unlisted > 0 && (
+        <p className="dy-warnings-why" data-testid="warnings-unlisted">
+          {listed} of the {listed + unlisted} tasks with warnings are listed; the others are inside loop iterations
+          (expand one in the graph to list its tasks).
+        </p>
+      )}
       <ul id={listId} hidden={!open}>
         {groups.map((group) => (
           <Group key={group.message} group={group} selected={selected} onSelect={onSelect} />

@@ -74,3 +74,22 @@ describe("a run's warnings", () => {
     expect(screen.getByRole("button", { name: "write" })).toBeTruthy();
   });
 });
+
+describe("the warnings of a run read as an outline", () => {
+  const tasks = [task("write", [LABEL]), task("for-loop-2/0/echo", [SELECTOR]), task("for-loop-2/1/echo", [SELECTOR])];
+
+  it("says how many tasks with warnings it does not list", () => {
+    render(
+      <RunWarnings tasks={tasks} outline={{ complete: false, warned: 2001 }} selected={undefined} onSelect={vi.fn()} />,
+    );
+    expect(screen.getByTestId("warnings-unlisted").textContent).toContain("3 of the 2001 tasks with warnings are listed");
+  });
+
+  it("says nothing more when it lists them all", () => {
+    render(<RunWarnings tasks={tasks} outline={{ complete: false, warned: 3 }} selected={undefined} onSelect={vi.fn()} />);
+    expect(screen.queryByTestId("warnings-unlisted")).toBeNull();
+    cleanup();
+    render(<RunWarnings tasks={tasks} outline={{ complete: true }} selected={undefined} onSelect={vi.fn()} />);
+    expect(screen.queryByTestId("warnings-unlisted")).toBeNull();
+  });
+});

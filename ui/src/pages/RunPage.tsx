@@ -82,6 +82,7 @@ export function RunPage() {
       <ErrorBox error={data.error?.message ?? version.error} />
       <RunWarnings
         tasks={taskList ?? []}
+        outline={outline}
         selected={selected}
         onSelect={(taskId) => {
           view.select(taskId, { tab: "graph", reveal: true });
