@@ -90,7 +90,7 @@ def test_a_big_runs_page_reads_its_outline_and_the_iterations_it_shows(
     # The timeline says what it leaves out.
     page.get_by_role("tab", name="Timeline").click()
     expect(page.get_by_test_id("left-out")).to_contain_text(
-        f"{first['outline']['left_out']} tasks inside loop iterations"
+        f"{first['outline']['left_out']} tasks inside loop iterations are left out"
     )
 
 

@@ -124,7 +124,12 @@ export interface RunTasks {
 
 /** `known` with the tasks of a later answer: a changed task takes its old place, a new one
  * goes last (creation order); unchanged tasks stay the same objects. */
-export function mergeTasks(known: RunTasks, changed: Task[], revision: number, outline?: TaskOutline): RunTasks {
+export function mergeTasks(
+  known: RunTasks,
+  changed: Task[],
+  revision: number,
+  outline?: TaskOutline,
+): RunTasks {
   const next = outline ?? known.outline;
   if (!changed.length) {
     return revision === known.revision && next === known.outline ? known : { ...known, revision, outline: next };
@@ -161,7 +166,7 @@ export function useRunTasks(runId: string | undefined, live: boolean) {
     queryFn: async (): Promise<RunTasks> => {
       const known = client.getQueryData<RunTasks>(["run-tasks", runId]);
       const ask = (after?: number) =>
-        apiGet<TasksAnswer>(`/runs/${runId}/tasks`, after === undefined ? { outline: true } : { outline: true, after_revision: after });
+        apiGet<TasksAnswer>(`/runs/${runId}/tasks`, { outline: true, after_revision: after });
       let answer = await ask(known?.revision);
       // A run that grew past the outline's threshold while watched: what the page holds
       // is of the other kind, read it again whole.

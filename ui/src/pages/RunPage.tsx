@@ -172,13 +172,13 @@ function useRunTasksShown(
   return [{ ...view, pages, setPages }, all];
 }
 
-/** Over the timeline of a big run: the tasks inside loop iterations it leaves out. */
+/** Over the timeline of a big run: what its outline leaves out. */
 function LeftOut({ outline }: { outline: TaskOutline | undefined }) {
   if (!outline || outline.complete || !outline.left_out) return null;
   return (
     <div className="dy-notice" role="status" data-testid="left-out">
-      {outline.left_out.toLocaleString()} tasks inside loop iterations are not drawn here; expand an iteration in the
-      graph to add its tasks.
+      {outline.left_out.toLocaleString()} tasks inside loop iterations are left out of this run&apos;s outline: the
+      timeline draws those of the iterations expanded in the graph.
     </div>
   );
 }
