@@ -1,7 +1,8 @@
 // A run's timeline (Gantt chart): a row per task (a loop's iterations of one task share a
 // row), bars from each start to its end (or to now while it runs) on the wall time since
-// the run's first task started, coloured by state, rows by start. Fast at any size: only
-// the rows in view exist, their names as elements and their bars drawn on one canvas.
+// the run's first task started, coloured by state, rows by start, the critical path
+// outlined (critical.ts). Fast at any size: only the rows in view exist, their names as
+// elements and their bars drawn on one canvas.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
 import type { PipelineSpec, Task } from "../api/types";
