@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from ui_pipelines import ui_failing_loop, ui_labelled_loop, ui_loop
+from ui_pipelines import ui_failing_loop, ui_flaky_loop, ui_labelled_loop, ui_loop
 from ui_platform import Platform, start_platform, stop_platform, submit_run, wait_state
 
 pytestmark = pytest.mark.browser
@@ -146,3 +147,29 @@ def test_the_warnings_banner_says_how_many_tasks_it_does_not_list(
     expect(page.get_by_test_id("warnings-unlisted")).to_contain_text(
         "100 of the 120 tasks with warnings are listed"
     )
+
+
+def test_after_a_retry_the_page_drops_the_failed_tasks_its_outline_brought(
+    page: Page, platform: Platform, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker"
+    run_id = submit_run(
+        platform, ui_flaky_loop, f"outlined-{uuid.uuid4().hex[:8]}", marker=str(marker)
+    )
+    wait_state(platform, run_id, "FAILED")
+    tasks = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
+    failed = next(t["path"] for t in tasks if t["state"] == "FAILED" and t["kind"] == "container")
+    loop = next(t["path"] for t in tasks if t["kind"] == "loop")
+    page.goto(f"/runs/{run_id}")
+    # Opened on the failed task, its iteration expanded.
+    expect(page.get_by_test_id(f"node-{failed}")).to_have_attribute("data-state", "FAILED")
+
+    marker.touch()
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("succeeded", timeout=60_000)
+    page.get_by_test_id(f"toggle-{loop}").click()  # collapsed: no iteration read any more
+    page.get_by_role("tab", name="Timeline").click()
+    # The outline of the run that succeeded holds no task that runs code: nothing is drawn
+    # (the failed task's record, were it kept, would be a failed row).
+    expect(page.get_by_text("None of the tasks read here runs code.")).to_be_visible()
+    expect(page.locator("[data-testid^='timeline-row-']")).to_have_count(0)

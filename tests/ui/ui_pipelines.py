@@ -237,3 +237,18 @@ def labelled_step(x: int) -> int:
 def ui_labelled_loop() -> None:
     with dsl.ParallelFor(list(range(120))) as item:
         kubernetes.add_pod_label(labelled_step(x=item), "team", "ml")
+
+
+@dsl.component
+def flaky_item(x: int, marker: str) -> int:
+    import os
+
+    if x == 2 and not os.path.exists(marker):
+        raise RuntimeError(f"item 2 waits for a marker file at {marker}")
+    return x
+
+
+@dsl.pipeline(name="ui-flaky-loop", description="Its second iteration fails until a marker exists.")
+def ui_flaky_loop(marker: str) -> None:
+    with dsl.ParallelFor([1, 2, 3]) as item:
+        flaky_item(x=item, marker=marker)

@@ -3,6 +3,7 @@
 // run-level actions (terminate, retry, clone, archive). What it shows is kept in the
 // address (runView.ts).
 
+import { useQueryClient } from "@tanstack/react-query";
 import { useDeferredValue, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { stringify } from "yaml";
@@ -198,7 +199,12 @@ function WaitingNotice({ run }: { run: Run }) {
 function RunActions({ run }: { run: Run }) {
   const navigate = useNavigate();
   const terminate = useApiAction(actions.terminateRun, ["run", "runs"]);
-  const retry = useApiAction(actions.retryRun, ["run", "run-tasks", "runs"]);
+  const client = useQueryClient();
+  const retry = useApiAction(actions.retryRun, ["run", "runs"]);
+  // After a retry the run's tasks are read again whole: a big run's page holds the failed
+  // tasks inside loop iterations that its outline brought, and a retried one that now runs
+  // would leave the outline's selection without the page hearing of it.
+  const retried = () => void client.resetQueries({ queryKey: ["run-tasks", run.run_id] });
   const archive = useApiAction(
     run.storage_state === "ARCHIVED" ? actions.unarchiveRun : actions.archiveRun,
     ["run", "runs"],
@@ -213,7 +219,7 @@ function RunActions({ run }: { run: Run }) {
         </EditButton>
       )}
       {(state === "FAILED" || state === "CANCELED") && (
-        <EditButton onClick={() => retry.mutate(run.run_id)}>Retry</EditButton>
+        <EditButton onClick={() => retry.mutate(run.run_id, { onSuccess: retried })}>Retry</EditButton>
       )}
       <EditButton onClick={() => navigate(`/runs/new?clone=${run.run_id}`)}>Clone</EditButton>
       <EditButton onClick={() => archive.mutate(run.run_id)}>

@@ -59,6 +59,9 @@ export function Timeline({ tasks, spec, selectedTaskId, onSelect }: TimelineProp
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState({ top: 0, width: 800, height: 480 });
   const [hover, setHover] = useState<Hover | undefined>();
+  // The chart's box is measured once it is there: a page opened on this tab draws it only
+  // when the first tasks arrive (before, it says that there are none).
+  const drawn = rows.length > 0;
   useEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
@@ -68,7 +71,7 @@ export function Timeline({ tasks, spec, selectedTaskId, onSelect }: TimelineProp
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
-  }, []);
+  }, [drawn]);
 
   const plotWidth = Math.max(100, view.width - LABEL_WIDTH - RIGHT_PAD);
   const msPerPx = Math.max(span, 1000) / plotWidth;
@@ -160,7 +163,13 @@ export function Timeline({ tasks, spec, selectedTaskId, onSelect }: TimelineProp
     return bar && { bar, x: e.clientX - box.left, y: e.clientY - box.top + el.offsetTop };
   };
 
-  if (!rows.length) return <p className="dy-muted">No task has been created yet.</p>;
+  if (!rows.length) {
+    return (
+      <p className="dy-muted">
+        {tasks.length ? "None of the tasks read here runs code." : "No task has been created yet."}
+      </p>
+    );
+  }
   const started = rows.filter((r) => r.start !== undefined).length;
   return (
     <div className="dy-timeline" data-testid="timeline">
