@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -130,11 +131,17 @@ def test_the_find_box_finds_a_task_inside_the_iterations_it_has_not_read(
     expect(square).to_contain_text("30 succeeded")
 
 
-def test_the_warnings_banner_says_how_many_tasks_it_does_not_list(
-    page: Page, platform: Platform
-) -> None:
+@pytest.fixture(scope="module")
+def labelled_run(platform: Platform) -> str:
     run_id = submit_run(platform, ui_labelled_loop, f"outlined-{uuid.uuid4().hex[:8]}")
     wait_state(platform, run_id, "SUCCEEDED")
+    return run_id
+
+
+def test_the_warnings_banner_says_how_many_tasks_it_does_not_list(
+    page: Page, platform: Platform, labelled_run: str
+) -> None:
+    run_id = labelled_run
     every = platform.api.get(f"/runs/{run_id}/tasks").json()["tasks"]
     warned = [t for t in every if t.get("warnings")]
     assert len(warned) == 120
@@ -173,3 +180,25 @@ def test_after_a_retry_the_page_drops_the_failed_tasks_its_outline_brought(
     # (the failed task's record, were it kept, would be a failed row).
     expect(page.get_by_text("None of the tasks read here runs code.")).to_be_visible()
     expect(page.locator("[data-testid^='timeline-row-']")).to_have_count(0)
+
+
+def test_the_page_of_a_loops_iterations_is_in_the_address(
+    page: Page, platform: Platform, labelled_run: str
+) -> None:
+    tasks = platform.api.get(f"/runs/{labelled_run}/tasks").json()["tasks"]
+    loop = next(t["path"] for t in tasks if t["kind"] == "loop")
+    page.goto(f"/runs/{labelled_run}")
+    page.get_by_test_id(f"toggle-{loop}").click()
+    expect(page.get_by_test_id(f"node-{loop}/0")).to_have_attribute("data-state", "SUCCEEDED")
+
+    # The second page: read from the server (its iteration records), and in the address.
+    with page.expect_response(lambda r: "from_index=50" in r.url and "to_index=100" in r.url):
+        page.get_by_test_id(f"page-next-{loop}").click()
+    expect(page.get_by_test_id(f"node-{loop}/50")).to_have_attribute("data-state", "SUCCEEDED")
+    assert parse_qs(urlparse(page.url).query)["iterations"] == [f"{loop}:1"]
+    page.reload()
+    expect(page.get_by_test_id(f"node-{loop}/99")).to_have_attribute("data-state", "SUCCEEDED")
+    expect(page.get_by_test_id(f"node-{loop}/0")).to_have_count(0)
+    page.go_back()
+    expect(page.get_by_test_id(f"node-{loop}/0")).to_have_attribute("data-state", "SUCCEEDED")
+    assert "iterations" not in parse_qs(urlparse(page.url).query)

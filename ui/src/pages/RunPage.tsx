@@ -144,12 +144,6 @@ export function RunPage() {
   );
 }
 
-/** The page shown of each expanded loop's iterations. */
-interface IterationPages {
-  pages: Record<string, number>;
-  setPages: (pages: Record<string, number>) => void;
-}
-
 /** The run's view kept in the address, and the tasks the page shows: those of the run's
  * answer and, on a big run whose answer leaves out the tasks inside loop iterations, those
  * of the iterations the graph shows. What a new answer changes is drawn in a render React
@@ -160,17 +154,16 @@ function useRunTasksShown(
   tasks: Task[] | undefined,
   outline: TaskOutline | undefined,
   live: boolean,
-): [RunView & IterationPages, Task[] | undefined] {
+): [RunView, Task[] | undefined] {
   const shown = useDeferredValue(tasks);
-  const [pages, setPages] = useState<Record<string, number>>({});
   const view = useRunView(run, shown);
   const requests = useMemo(
-    () => iterationRequests(outline, view.expanded, pages, DEFAULT_PAGE_SIZE),
-    [outline, view.expanded, pages],
+    () => iterationRequests(outline, view.expanded, view.pages, DEFAULT_PAGE_SIZE),
+    [outline, view.expanded, view.pages],
   );
   const extra = useIterationTasks(runId, requests, live);
   const all = useMemo(() => (shown ? withIterationTasks(shown, extra) : undefined), [shown, extra]);
-  return [{ ...view, pages, setPages }, all];
+  return [view, all];
 }
 
 /** Over the timeline of a big run: what its outline leaves out. */

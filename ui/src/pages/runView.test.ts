@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { Task } from "../api/types";
-import { enclosingGroups, firstFailedLeaf } from "./runView";
+import { enclosingGroups, firstFailedLeaf, readPages, writePages } from "./runView";
 
 function task(path: string, state: string, kind: Task["kind"], finished?: string): Task {
   return { task_id: path, run_id: "r", path, name: path, kind, state, attempts: 1, finished_at: finished } as Task;
@@ -27,5 +27,17 @@ describe("a failed run's first failed task", () => {
       "exit-handler-1/for-loop-2/3",
     ]);
     expect(enclosingGroups("train")).toEqual([]);
+  });
+});
+
+describe("the page of a loop's iterations in the address", () => {
+  it("is kept for each loop past its first page, and read back", () => {
+    const written = writePages({ "for-loop-2": 3, "cond/for-loop-9": 1, "for-loop-4": 0 });
+    expect(written).toEqual(["cond/for-loop-9:1", "for-loop-2:3"]);
+    expect(readPages(written)).toEqual({ "cond/for-loop-9": 1, "for-loop-2": 3 });
+  });
+
+  it("leaves out what is not a loop and a page", () => {
+    expect(readPages(["for-loop-2", ":3", "for-loop-2:-1", "for-loop-2:x", "for-loop-2:1.5", "a:2"])).toEqual({ a: 2 });
   });
 });

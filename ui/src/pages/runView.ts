@@ -1,6 +1,8 @@
 // What a run's page shows, kept in the address: its tab (`tab`), the selected task
-// (`task`, a task id), the task panel's tab (`panel`) and the graph's expanded groups
-// (`expand`, once per group path). A failed run opens on its failed task.
+// (`task`, a task id), the task panel's tab (`panel`), the graph's expanded groups
+// (`expand`, once per group path) and the page shown of a loop's iterations (`iterations`,
+// `<loop path>:<page>` once per loop not on its first page). A failed run opens on its
+// failed task.
 
 import { useEffect, useMemo, useRef } from "react";
 
@@ -35,12 +37,33 @@ export interface RunView {
   /** The panel's tab when the address names one; else the panel picks its default. */
   panel: PanelTab | undefined;
   expanded: string[];
+  /** The page shown of each expanded loop's iterations (0, the first, when left out). */
+  pages: Record<string, number>;
   showTab: (tab: RunTab) => void;
   /** Select a task (undefined: close its panel); its panel opens on its default tab.
    * `reveal`: expand the groups around it too (when it was chosen outside the graph). */
   select: (taskId: string | undefined, options?: { tab?: RunTab; reveal?: boolean }) => void;
   showPanel: (tab: PanelTab) => void;
   setExpanded: (paths: string[]) => void;
+  setPages: (pages: Record<string, number>) => void;
+}
+
+/** `for-loop-2:3` (the loop's fourth page) for each loop not on its first page. */
+export function readPages(values: string[]): Record<string, number> {
+  const pages: Record<string, number> = {};
+  for (const value of values) {
+    const cut = value.lastIndexOf(":");
+    const page = Number(value.slice(cut + 1));
+    if (cut > 0 && Number.isInteger(page) && page > 0) pages[value.slice(0, cut)] = page;
+  }
+  return pages;
+}
+
+export function writePages(pages: Record<string, number>): string[] {
+  return Object.entries(pages)
+    .filter(([, page]) => page > 0)
+    .map(([path, page]) => `${path}:${page}`)
+    .sort();
 }
 
 export function useRunView(run: Run | undefined, tasks: Task[] | undefined): RunView {
@@ -49,6 +72,8 @@ export function useRunView(run: Run | undefined, tasks: Task[] | undefined): Run
   const expandedKey = query.getAll("expand").join("\n");
   const expanded = useMemo(() => (expandedKey ? expandedKey.split("\n") : []), [expandedKey]);
   const taskId = query.get("task") ?? undefined;
+  const pagesKey = query.getAll("iterations").join("\n");
+  const pages = useMemo(() => readPages(pagesKey ? pagesKey.split("\n") : []), [pagesKey]);
 
   // A failed run arriving without a task named opens on its first failed leaf, its groups
   // expanded, its log shown: once, in place (Back leaves the page, not the selection).
@@ -68,6 +93,7 @@ export function useRunView(run: Run | undefined, tasks: Task[] | undefined): Run
     taskId,
     panel: PANEL_TABS.includes(panel as PanelTab) ? (panel as PanelTab) : undefined,
     expanded,
+    pages,
     showTab: (tab) => change({ tab: tab === RUN_TABS[0] ? undefined : tab }),
     select: (id, options = {}) => {
       const patch: QueryPatch = { task: id, panel: undefined };
@@ -78,5 +104,6 @@ export function useRunView(run: Run | undefined, tasks: Task[] | undefined): Run
     },
     showPanel: (tab) => change({ panel: tab }),
     setExpanded: (paths) => change({ expand: paths }),
+    setPages: (next) => change({ iterations: writePages(next) }),
   };
 }
