@@ -145,9 +145,9 @@ def list_tasks(
     outline: Annotated[
         bool,
         Query(
-            description="A run of more than 1,000 tasks: only those outside loop "
-            "iterations (and the failed and warned ones inside), with `outline` counting "
-            "the states of all"
+            description="A run of more than DAGYARD_TASK_OUTLINE_OVER tasks (1,000 unless "
+            "set): only those outside loop iterations (and the first failed and warned ones "
+            "inside), with `outline` counting the states of all"
         ),
     ] = False,
     under: Annotated[
