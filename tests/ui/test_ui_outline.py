@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -31,11 +32,16 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     stop_platform(started)
 
 
-@pytest.fixture(scope="module")
-def loop_run(platform: Platform) -> str:
-    run_id = submit_run(platform, ui_loop, f"outlined-{uuid.uuid4().hex[:8]}", cache=False)
+def succeeded(platform: Platform, pipeline: Any, **options: Any) -> str:
+    """A run of `pipeline`, once it has succeeded."""
+    run_id = submit_run(platform, pipeline, f"outlined-{uuid.uuid4().hex[:8]}", **options)
     wait_state(platform, run_id, "SUCCEEDED")
     return run_id
+
+
+@pytest.fixture(scope="module")
+def loop_run(platform: Platform) -> str:
+    return succeeded(platform, ui_loop, cache=False)
 
 
 def test_a_big_runs_page_reads_its_outline_and_the_iterations_it_shows(
@@ -133,9 +139,7 @@ def test_the_find_box_finds_a_task_inside_the_iterations_it_has_not_read(
 
 @pytest.fixture(scope="module")
 def labelled_run(platform: Platform) -> str:
-    run_id = submit_run(platform, ui_labelled_loop, f"outlined-{uuid.uuid4().hex[:8]}")
-    wait_state(platform, run_id, "SUCCEEDED")
-    return run_id
+    return succeeded(platform, ui_labelled_loop)
 
 
 def test_the_warnings_banner_says_how_many_tasks_it_does_not_list(

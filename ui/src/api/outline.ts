@@ -2,7 +2,7 @@
 // tasks inside loop iterations and counts them by pattern instead. What the page then asks
 // for besides, and how it puts the answers together. Pure: no React.
 
-import { taskState } from "../graph/model";
+import { LEAF_KINDS, taskState } from "../graph/model";
 import type { Task, TaskOutline } from "./types";
 
 /** Which tasks inside loop iterations the graph shows of a big run, to read from the
@@ -52,8 +52,6 @@ export function withIterationTasks(tasks: Task[], extra: Task[]): Task[] {
   }
   return out;
 }
-
-const LEAF_KINDS = new Set(["container", "importer"]);
 
 /** The states of the run's containers and importers (a cache hit as CACHED): from the
  * records, or on a big run from its outline (what is not inside a loop iteration is among

@@ -156,6 +156,9 @@ export function taskState(t: Task): NodeState {
   return t.state;
 }
 
+/** The kinds of task that run code (the rest are groups: DAGs and loops). */
+export const LEAF_KINDS: ReadonlySet<string> = new Set(["container", "importer"]);
+
 const FINISHED = new Set(["SUCCEEDED", "CACHED", "FAILED", "SKIPPED", "CANCELED"]);
 
 /** One state for many: running if any runs, else failed if any failed, else pending if

@@ -9,11 +9,10 @@ import { useEffect, useMemo, useRef } from "react";
 import type { Run, Task } from "../api/types";
 import { readChoice, useQueryState, type QueryPatch } from "../app/urlState";
 import { PANEL_TABS, type PanelTab } from "../components/TaskPanel";
+import { LEAF_KINDS } from "../graph/model";
 
 export const RUN_TABS = ["graph", "timeline", "details", "spec"] as const;
 export type RunTab = (typeof RUN_TABS)[number];
-
-const LEAF_KINDS = new Set(["container", "importer"]);
 
 /** The leaf task that failed first (by when it finished, then by path); undefined when
  * none did. */

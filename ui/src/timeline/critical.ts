@@ -5,7 +5,7 @@
 // group waits on. Pure: no React, no canvas.
 
 import type { ComponentSpec, PipelineSpec, Task, TaskSpec } from "../api/types";
-import { unwrapSpec, upstreamTasks } from "../graph/model";
+import { LEAF_KINDS, unwrapSpec, upstreamTasks } from "../graph/model";
 
 export interface CriticalStep {
   task: Task;
@@ -22,8 +22,6 @@ export interface CriticalPath {
   /** The time between them, added up (ms): queueing, scheduling, a retry's wait. */
   waited: number;
 }
-
-const LEAF_KINDS = new Set(["container", "importer"]);
 
 const time = (iso: string | undefined) => {
   if (!iso) return undefined;
